@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/inkpass/inkpass/internal/config"
+	"github.com/inkpass/inkpass/internal/password"
+	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// app is everything a command needs once config and database are open.
+type app struct {
+	cfg    *config.Config
+	db     *store.DB
+	hasher *password.Hasher
+	users  *user.Service
+	log    *slog.Logger
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+// loadConfig reads the config named by --config. A missing file is an error
+// only when the operator named it.
+func loadConfig(e *env, fs *flag.FlagSet, path string) (*config.Config, error) {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" {
+			explicit = true
+		}
+	})
+	return config.Load(path, explicit, e.getenv)
+}
+
+// openApp loads config, opens and migrates the database and wires the user
+// service. Logs go to logOut (stderr for admin commands).
+func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut io.Writer) (*app, error) {
+	cfg, err := loadConfig(e, fs, path)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg.Log, logOut)
+	db, err := store.Open(ctx, cfg.Database, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := newHasher(cfg, db.Adopted())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	t := cfg.Throttle
+	users := user.NewService(db, hasher, db, user.Options{
+		MinPasswordLength: cfg.Password.MinLength,
+		Throttle: user.ThrottlePolicy{
+			FreeFailuresPerUsername: t.FreeFailuresPerUsername,
+			FreeFailuresPerAddress:  t.FreeFailuresPerAddress,
+			BaseLock:                t.BaseLock.D(),
+			MaxLock:                 t.MaxLock.D(),
+			Window:                  t.Window.D(),
+		},
+		Logger: log,
+	})
+	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+}
+
+// passwordTarget resolves "auto": a fresh database gets argon2id; an adopted one
+// gets werkzeug's scrypt, which the studio's Python app can still verify while
+// it moves to single sign-on.
+func passwordTarget(cfg *config.Config, adopted bool) password.Target {
+	switch cfg.Password.Target {
+	case "argon2id":
+		return password.TargetArgon2id
+	case "werkzeug":
+		return password.TargetWerkzeug
+	case "off":
+		return password.TargetOff
+	}
+	if adopted {
+		return password.TargetWerkzeug
+	}
+	return password.TargetArgon2id
+}
+
+func newHasher(cfg *config.Config, adopted bool) (*password.Hasher, error) {
+	p := cfg.Password
+	params := password.OWASPArgon2()
+	params.Memory, params.Time, params.Threads = p.Argon2MemoryKiB, p.Argon2Time, p.Argon2Threads
+	h, err := password.NewHasher(password.Policy{
+		Target:       passwordTarget(cfg, adopted),
+		Argon2:       params,
+		MemoryBudget: int64(p.HashingMemoryMiB) << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("password policy: %w", err)
+	}
+	return h, nil
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "migrate", "[--config PATH]")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	how := "created"
+	if a.db.Adopted() {
+		how = "adopted"
+	}
+	fmt.Fprintf(e.stdout, "database %s is up to date (%s)\n", a.db.Path(), how)
+	return nil
+}

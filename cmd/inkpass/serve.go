@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "serve", "[--config PATH]")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	how := "created"
+	if a.db.Adopted() {
+		how = "adopted the studio's existing"
+	}
+	a.log.Info("database ready", "path", a.db.Path(), "state", how, "password_target", string(passwordTarget(a.cfg, a.db.Adopted())))
+	if err := ensureAdmin(ctx, e, a); err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	return listenAndServe(ctx, e, a, mux)
+}
+
+// listenAndServe serves h until ctx ends, then drains in-flight requests.
+func listenAndServe(ctx context.Context, e *env, a *app, h http.Handler) error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(e.stdout, "inkpass listening on http://%s (issuer %s)\n", ln.Addr(), a.cfg.Issuer)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// EnvAdminPassword sets the first admin's password instead of a random one.
+const EnvAdminPassword = "INKPASS_ADMIN_PASSWORD"
+
+// ensureAdmin creates the user "admin" when no active admin exists, so that a
+// fresh install can be administered. The password is printed once on the
+// console (not the log): it is the operator's to change.
+func ensureAdmin(ctx context.Context, e *env, a *app) error {
+	admin := user.RoleAdmin
+	active := true
+	admins, err := a.users.List(ctx, user.Filter{Role: admin, Active: &active})
+	if err != nil {
+		return err
+	}
+	if len(admins) > 0 {
+		return nil
+	}
+	pw := e.getenv(EnvAdminPassword)
+	generated := pw == ""
+	if generated {
+		pw = rand.Text()
+	}
+	u, err := a.users.Create(ctx, user.User{Username: "admin", Role: user.RoleAdmin, Name: "Administrator"}, pw)
+	if errors.Is(err, user.ErrUsernameTaken) {
+		return errors.New(`no active admin, and the username "admin" is taken: run "inkpass user activate admin" or "inkpass user add --role admin ..."`)
+	}
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	a.log.Info("first start: created the first admin", "user_id", u.ID, "username", u.Username)
+	if generated {
+		fmt.Fprintf(e.stdout, "\n  First start: created admin user %q with the one-time password\n\n      %s\n\n  Sign in and change it (inkpass user passwd admin). It is not shown again.\n\n", u.Username, pw)
+	} else {
+		fmt.Fprintf(e.stdout, "First start: created admin user %q with the password from %s\n", u.Username, EnvAdminPassword)
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/inkpass/inkpass/internal/password"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+func cmdUser(ctx context.Context, e *env, args []string) error {
+	return subcommand(ctx, e, "user", args, map[string]command{
+		"add":        {"create a user (password from --password-stdin or a prompt)", userAdd},
+		"list":       {"list users, optionally by role, state or weak hash", userList},
+		"show":       {"show one user by id or username", userShow},
+		"update":     {"change a user's profile or role", userUpdate},
+		"deactivate": {"disable a user (soft delete: sessions and tokens end)", userDeactivate},
+		"activate":   {"let a deactivated user sign in again", userActivate},
+		"passwd":     {"set a user's password", userPasswd},
+	})
+}
+
+// profileFlags are the flags add and update share.
+type profileFlags struct {
+	username, role, artistID, name, email, phone, instagram, birthdate *string
+}
+
+func addProfileFlags(fs *flag.FlagSet) profileFlags {
+	return profileFlags{
+		username:  fs.String("username", "", "login name (at most 64 characters)"),
+		role:      fs.String("role", "", "admin, assistant or artist"),
+		artistID:  fs.String("artist-id", "", "artist record id (required for role artist; 'none' clears)"),
+		name:      fs.String("name", "", "real name"),
+		email:     fs.String("email", "", "email address"),
+		phone:     fs.String("phone", "", "phone number"),
+		instagram: fs.String("instagram", "", "Instagram handle, with or without @"),
+		birthdate: fs.String("birthdate", "", "birth date, YYYY-MM-DD"),
+	}
+}
+
+func parseArtistID(s string) (*int64, error) {
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, &user.FieldError{Field: "artist_id", Problem: "must be a positive number"}
+	}
+	return &id, nil
+}
+
+func userAdd(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user add", "--username U --role R [--artist-id N] [--name ..] [--email ..] [--phone ..] [--instagram ..] [--birthdate YYYY-MM-DD] [--password-stdin] [--json]")
+	pf := addProfileFlags(fs)
+	stdinPw := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	asJSON := fs.Bool("json", false, "print the user as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q (passwords are never taken as arguments: use --password-stdin)", pos[0])
+	}
+	if *pf.username == "" || *pf.role == "" {
+		return usageError("--username and --role are required")
+	}
+	role, err := user.ParseRole(*pf.role)
+	if err != nil {
+		return err
+	}
+	artistID, err := parseArtistID(*pf.artistID)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	pw, err := readPassword(e, *stdinPw, "Password for "+*pf.username)
+	if err != nil {
+		return err
+	}
+	u, err := a.users.Create(ctx, user.User{
+		Username: *pf.username, Role: role, ArtistID: artistID, Name: *pf.name, Email: *pf.email,
+		Phone: *pf.phone, Instagram: *pf.instagram, Birthdate: *pf.birthdate,
+	}, pw)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, u)
+	}
+	fmt.Fprintf(e.stdout, "created user %d %q (%s)\n", u.ID, u.Username, u.Role)
+	return nil
+}
+
+func userList(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user list", "[--role R] [--active|--inactive] [--weak-hashes] [--json]")
+	role := fs.String("role", "", "only this role")
+	active := fs.Bool("active", false, "only active users")
+	inactive := fs.Bool("inactive", false, "only deactivated users")
+	weak := fs.Bool("weak-hashes", false, "only users whose password hash is weaker than the policy, with its format")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	var f user.Filter
+	if *role != "" {
+		if f.Role, err = user.ParseRole(*role); err != nil {
+			return err
+		}
+	}
+	if *active && *inactive {
+		return usageError("--active and --inactive exclude each other")
+	}
+	if *active || *inactive {
+		v := *active
+		f.Active = &v
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	users, err := a.users.List(ctx, f)
+	if err != nil {
+		return err
+	}
+	if *weak {
+		kept := users[:0]
+		for _, u := range users {
+			if a.hasher.NeedsRehash(u.PasswordHash) {
+				kept = append(kept, u)
+			}
+		}
+		users = kept
+	}
+	if *asJSON {
+		out := make([]userJSON, len(users))
+		for i, u := range users {
+			out[i] = toUserJSON(u, *weak)
+		}
+		return writeJSON(e.stdout, out)
+	}
+	return printUsers(e.stdout, users, *weak)
+}
+
+// userJSON adds the hash format to a user for `list --weak-hashes --json`;
+// never the hash itself.
+type userJSON struct {
+	*user.User
+	HashFormat string `json:"hash_format,omitempty"`
+}
+
+func toUserJSON(u *user.User, withHash bool) userJSON {
+	j := userJSON{User: u}
+	if withHash {
+		j.HashFormat = password.Describe(u.PasswordHash)
+	}
+	return j
+}
+
+func printUsers(w io.Writer, users []*user.User, withHash bool) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := "ID\tUSERNAME\tROLE\tARTIST_ID\tIS_ACTIVE\tNAME\tEMAIL\tLAST_LOGIN"
+	if withHash {
+		header += "\tHASH_FORMAT"
+	}
+	fmt.Fprintln(tw, header)
+	for _, u := range users {
+		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%v\t%s\t%s\t%s", u.ID, u.Username, u.Role, optInt(u.ArtistID), u.Active,
+			dash(u.Name), dash(u.Email), optTime(u.LastLogin))
+		if withHash {
+			line += "\t" + password.Describe(u.PasswordHash)
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}
+
+func userShow(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user show", "ID|USERNAME [--json]")
+	asJSON := fs.Bool("json", false, "print the user as JSON")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *asJSON {
+		return writeJSON(e.stdout, u)
+	}
+	printUser(e.stdout, u)
+	return nil
+}
+
+func printUser(w io.Writer, u *user.User) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	artist := optInt(u.ArtistID)
+	if u.ArtistName != "" {
+		artist += " (" + u.ArtistName + ")"
+	}
+	for _, row := range [][2]string{
+		{"id", strconv.FormatInt(u.ID, 10)}, {"username", u.Username}, {"role", string(u.Role)},
+		{"artist_id", artist}, {"is_active", strconv.FormatBool(u.Active)}, {"name", dash(u.Name)},
+		{"birthdate", dash(u.Birthdate)}, {"email", dash(u.Email)}, {"phone", dash(u.Phone)},
+		{"instagram", dash(u.Instagram)}, {"created_at", u.CreatedAt.Format(time.DateTime)},
+		{"last_login", optTime(u.LastLogin)}, {"hash_format", password.Describe(u.PasswordHash)},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+}
+
+// openUserArg parses flags around exactly one ID|USERNAME argument, opens the
+// app and finds the user.
+func openUserArg(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath *string, args []string) (*app, *user.User, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pos) != 1 {
+		return nil, nil, usageError("expected one user id or username")
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := findUser(ctx, a, pos[0])
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, u, nil
+}
+
+// findUser takes a number as an id first, then as a username.
+func findUser(ctx context.Context, a *app, ref string) (*user.User, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		u, err := a.users.Get(ctx, id)
+		if !errors.Is(err, user.ErrNotFound) {
+			return u, err
+		}
+	}
+	u, err := a.users.GetByUsername(ctx, ref)
+	if errors.Is(err, user.ErrNotFound) {
+		return nil, fmt.Errorf("no user %q", ref)
+	}
+	return u, err
+}
+
+func userUpdate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user update", "ID|USERNAME [--username ..] [--role ..] [--artist-id N|none] [--name ..] [--email ..] [--phone ..] [--instagram ..] [--birthdate ..] [--json]   (an empty value clears an optional field)")
+	pf := addProfileFlags(fs)
+	asJSON := fs.Bool("json", false, "print the user as JSON")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var p user.Patch
+	var problems error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "username":
+			p.Username = pf.username
+		case "role":
+			r, err := user.ParseRole(*pf.role)
+			problems = errors.Join(problems, err)
+			p.Role = &r
+		case "artist-id":
+			id, err := parseArtistID(*pf.artistID)
+			problems = errors.Join(problems, err)
+			p.ArtistID = &id
+		case "name":
+			p.Name = pf.name
+		case "email":
+			p.Email = pf.email
+		case "phone":
+			p.Phone = pf.phone
+		case "instagram":
+			p.Instagram = pf.instagram
+		case "birthdate":
+			p.Birthdate = pf.birthdate
+		}
+	})
+	if problems != nil {
+		return problems
+	}
+	// Moving away from artist clears the link, as the role rules require.
+	if p.Role != nil && *p.Role != user.RoleArtist && p.ArtistID == nil {
+		var none *int64
+		p.ArtistID = &none
+	}
+	updated, err := a.users.Update(ctx, u.ID, p)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, updated)
+	}
+	fmt.Fprintf(e.stdout, "updated user %d %q\n", updated.ID, updated.Username)
+	return nil
+}
+
+func userDeactivate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user deactivate", "ID|USERNAME")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.users.Deactivate(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deactivated user %d %q; their sessions and tokens are revoked\n", u.ID, u.Username)
+	return nil
+}
+
+func userActivate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user activate", "ID|USERNAME")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.users.Reactivate(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "activated user %d %q\n", u.ID, u.Username)
+	return nil
+}
+
+func userPasswd(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user passwd", "ID|USERNAME [--password-stdin]")
+	stdinPw := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	pw, err := readPassword(e, *stdinPw, "New password for "+u.Username)
+	if err != nil {
+		return err
+	}
+	if err := a.users.SetPassword(ctx, u.ID, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password of user %d %q changed\n", u.ID, u.Username)
+	return nil
+}
+
+// readPassword takes the first line of stdin with --password-stdin, or prompts
+// twice without echo on a terminal. Passwords never come from arguments, where
+// ps and shell history would keep them.
+func readPassword(e *env, fromStdin bool, prompt string) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return "", errors.New("read password: standard input was empty")
+		}
+		return line, nil
+	}
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageError("no terminal to prompt for a password: pass it on standard input with --password-stdin")
+	}
+	fmt.Fprintf(e.stderr, "%s: ", prompt)
+	first, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	fmt.Fprint(e.stderr, "Again: ")
+	second, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if string(first) != string(second) {
+		return "", errors.New("the two passwords differ")
+	}
+	return string(first), nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func optInt(p *int64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func optTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.DateTime)
+}

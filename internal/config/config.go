@@ -1,0 +1,382 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config mirrors config.yaml; every option is documented there.
+type Config struct {
+	StudioName string   `yaml:"studio_name"`
+	LogoURL    string   `yaml:"logo_url"`
+	Listen     string   `yaml:"listen"`
+	Issuer     string   `yaml:"issuer"`
+	Database   string   `yaml:"database"`
+	KeysDir    string   `yaml:"keys_dir"`
+	Log        Log      `yaml:"log"`
+	Password   Password `yaml:"password"`
+	Throttle   Throttle `yaml:"throttle"`
+	Signing    Signing  `yaml:"signing"`
+	Tokens     Tokens   `yaml:"tokens"`
+	Clients    []Client `yaml:"clients"`
+
+	// dir is the folder of the config file; relative paths in it resolve there.
+	dir string
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Format string `yaml:"format"` // text or json
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Password is the password policy and the hashing pool's size.
+type Password struct {
+	// Target: argon2id, werkzeug, off, or auto (argon2id on a fresh database,
+	// werkzeug on an adopted one).
+	Target          string `yaml:"target"`
+	MinLength       int    `yaml:"min_length"`
+	Argon2MemoryKiB uint32 `yaml:"argon2_memory_kib"`
+	Argon2Time      uint32 `yaml:"argon2_time"`
+	Argon2Threads   uint8  `yaml:"argon2_threads"`
+	// HashingMemoryMiB bounds the memory of password hashes running at once.
+	HashingMemoryMiB int `yaml:"hashing_memory_mib"`
+}
+
+// Throttle is the failed-login policy.
+type Throttle struct {
+	FreeFailuresPerUsername int      `yaml:"free_failures_per_username"`
+	FreeFailuresPerAddress  int      `yaml:"free_failures_per_address"`
+	BaseLock                Duration `yaml:"base_lock"`
+	MaxLock                 Duration `yaml:"max_lock"`
+	Window                  Duration `yaml:"window"`
+	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Signing chooses the ID-token signature.
+type Signing struct {
+	Algorithm string `yaml:"algorithm"` // RS256, ES256, EdDSA
+}
+
+// Tokens are the lifetimes of what inkpass issues.
+type Tokens struct {
+	Code         Duration `yaml:"authorization_code"`
+	AccessToken  Duration `yaml:"access_token"`
+	IDToken      Duration `yaml:"id_token"`
+	RefreshToken Duration `yaml:"refresh_token"`
+	Session      Duration `yaml:"session"`
+}
+
+// Client is an OAuth client registered in the file. Its secret comes from
+// SecretFile or an environment variable, never from the file itself.
+type Client struct {
+	ID                     string   `yaml:"id"`
+	Name                   string   `yaml:"name"`
+	Public                 bool     `yaml:"public"`
+	FirstParty             bool     `yaml:"first_party"`
+	RedirectURIs           []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	GrantTypes             []string `yaml:"grant_types"`
+	Scopes                 []string `yaml:"scopes"`
+	AuthMethod             string   `yaml:"auth_method"`
+	SecretFile             string   `yaml:"secret_file"`
+	SecretEnv              string   `yaml:"secret_env"`
+
+	// Secret is read from SecretFile or SecretEnv by Load.
+	Secret string `yaml:"-"`
+}
+
+// Duration is a time.Duration written as "15m", "1h", "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 30s, 15m or 1h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default is the configuration of a fresh `make run`: loopback only, files
+// beside the config.
+func Default() Config {
+	return Config{
+		StudioName: "Tattoo Studio",
+		Listen:     "127.0.0.1:8080",
+		Issuer:     "http://127.0.0.1:8080",
+		Database:   "inkpass.db",
+		KeysDir:    "keys",
+		Log:        Log{Format: "text", Level: "info"},
+		Password: Password{
+			Target:           "auto",
+			MinLength:        8,
+			Argon2MemoryKiB:  19456,
+			Argon2Time:       2,
+			Argon2Threads:    1,
+			HashingMemoryMiB: 256,
+		},
+		Throttle: Throttle{
+			FreeFailuresPerUsername: 5,
+			FreeFailuresPerAddress:  20,
+			BaseLock:                Duration(2 * time.Second),
+			MaxLock:                 Duration(15 * time.Minute),
+			Window:                  Duration(15 * time.Minute),
+		},
+		Signing: Signing{Algorithm: "RS256"},
+		Tokens: Tokens{
+			Code:         Duration(time.Minute),
+			AccessToken:  Duration(time.Hour),
+			IDToken:      Duration(time.Hour),
+			RefreshToken: Duration(30 * 24 * time.Hour),
+			Session:      Duration(12 * time.Hour),
+		},
+	}
+}
+
+// Env names the environment variables that override the file.
+const (
+	EnvDatabase = "INKPASS_DATABASE"
+	EnvIssuer   = "INKPASS_ISSUER"
+	EnvListen   = "INKPASS_LISTEN"
+	EnvKeysDir  = "INKPASS_KEYS_DIR"
+	EnvLogFmt   = "INKPASS_LOG_FORMAT"
+	EnvLogLevel = "INKPASS_LOG_LEVEL"
+	EnvTarget   = "INKPASS_PASSWORD_TARGET"
+)
+
+// Load reads defaults, then the file at path (missing is fine only when
+// required is false), then INKPASS_* overrides, then client secrets from their
+// files or variables, and validates the result.
+func Load(path string, required bool, getenv func(string) string) (*Config, error) {
+	c := Default()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.dir = filepath.Dir(abs)
+	body, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := parse(body, &c); err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		c.Database = c.resolve(c.Database)
+		c.KeysDir = c.resolve(c.KeysDir)
+	case errors.Is(err, os.ErrNotExist) && !required:
+		c.Database = c.resolve(c.Database)
+		c.KeysDir = c.resolve(c.KeysDir)
+	default:
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+
+	// Environment values are taken as the operator typed them: relative to the
+	// working directory, like any other command-line path.
+	override := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	override(&c.Database, EnvDatabase)
+	override(&c.Issuer, EnvIssuer)
+	override(&c.Listen, EnvListen)
+	override(&c.KeysDir, EnvKeysDir)
+	override(&c.Log.Format, EnvLogFmt)
+	override(&c.Log.Level, EnvLogLevel)
+	override(&c.Password.Target, EnvTarget)
+
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		switch {
+		case cl.SecretFile != "":
+			b, err := os.ReadFile(c.resolve(cl.SecretFile))
+			if err != nil {
+				return nil, fmt.Errorf("config: clients[%d].secret_file: %w", i, err)
+			}
+			cl.Secret = strings.TrimSpace(string(b))
+		case cl.SecretEnv != "":
+			cl.Secret = strings.TrimSpace(getenv(cl.SecretEnv))
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func parse(body []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(body))
+	// An unknown key is almost always a typo that would silently keep a default.
+	dec.KnownFields(true)
+	// An empty file is a valid config: all defaults.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Dir is the folder relative paths in the file resolve against.
+func (c *Config) Dir() string { return c.dir }
+
+// ValidationError lists every bad option.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Validate reports every problem at once, each with the option's name.
+func (c *Config) Validate() error {
+	var p []string
+	bad := func(option, format string, args ...any) {
+		p = append(p, option+": "+fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(c.StudioName) == "" {
+		bad("studio_name", "must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "%q is not host:port", c.Listen)
+	}
+	if u, err := url.Parse(c.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("issuer", "%q must be an http(s) URL with no query or fragment (OpenID Connect Discovery §3)", c.Issuer)
+	} else if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		bad("issuer", "%q must use https unless it is a loopback address", c.Issuer)
+	} else if strings.HasSuffix(c.Issuer, "/") {
+		bad("issuer", "%q must not end with a slash", c.Issuer)
+	}
+	if c.Database == "" {
+		bad("database", "must not be empty")
+	}
+	if c.KeysDir == "" {
+		bad("keys_dir", "must not be empty")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q must be text or json", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Password.Target {
+	case "auto", "argon2id", "werkzeug", "off":
+	default:
+		bad("password.target", "%q must be auto, argon2id, werkzeug or off", c.Password.Target)
+	}
+	if c.Password.MinLength < 8 {
+		bad("password.min_length", "%d is below 8 (NIST SP 800-63B)", c.Password.MinLength)
+	}
+	if c.Password.Argon2MemoryKiB < 19456 {
+		bad("password.argon2_memory_kib", "%d is below OWASP's minimum of 19456", c.Password.Argon2MemoryKiB)
+	}
+	if c.Password.Argon2Time < 2 {
+		bad("password.argon2_time", "%d is below OWASP's minimum of 2", c.Password.Argon2Time)
+	}
+	if c.Password.Argon2Threads < 1 {
+		bad("password.argon2_threads", "must be at least 1")
+	}
+	// One werkzeug scrypt verification (N=32768, r=8) needs 32 MiB.
+	if c.Password.HashingMemoryMiB < 32 {
+		bad("password.hashing_memory_mib", "%d is too small: one scrypt verification needs 32", c.Password.HashingMemoryMiB)
+	} else if int64(c.Password.HashingMemoryMiB)*1024 < int64(c.Password.Argon2MemoryKiB) {
+		bad("password.hashing_memory_mib", "%d is smaller than one argon2 hash (%d KiB)", c.Password.HashingMemoryMiB, c.Password.Argon2MemoryKiB)
+	}
+	t := c.Throttle
+	if t.FreeFailuresPerUsername < 1 {
+		bad("throttle.free_failures_per_username", "must be at least 1")
+	}
+	if t.FreeFailuresPerAddress < 1 {
+		bad("throttle.free_failures_per_address", "must be at least 1")
+	}
+	if t.BaseLock.D() <= 0 || t.MaxLock.D() < t.BaseLock.D() {
+		bad("throttle.base_lock", "must be positive and not above throttle.max_lock")
+	}
+	if t.Window.D() <= 0 {
+		bad("throttle.window", "must be positive")
+	}
+	for i, proxy := range t.TrustedProxies {
+		if _, _, err := net.ParseCIDR(proxy); err != nil && net.ParseIP(proxy) == nil {
+			bad(fmt.Sprintf("throttle.trusted_proxies[%d]", i), "%q is not an IP address or CIDR", proxy)
+		}
+	}
+	switch c.Signing.Algorithm {
+	case "RS256", "ES256", "EdDSA":
+	default:
+		bad("signing.algorithm", "%q must be RS256, ES256 or EdDSA", c.Signing.Algorithm)
+	}
+	tk := c.Tokens
+	if tk.Code.D() <= 0 || tk.Code.D() > time.Minute {
+		bad("tokens.authorization_code", "must be positive and at most 1m")
+	}
+	if tk.AccessToken.D() <= 0 || tk.AccessToken.D() > 24*time.Hour {
+		bad("tokens.access_token", "must be positive and at most 24h")
+	}
+	if tk.IDToken.D() <= 0 || tk.IDToken.D() > 24*time.Hour {
+		bad("tokens.id_token", "must be positive and at most 24h")
+	}
+	if tk.RefreshToken.D() <= 0 {
+		bad("tokens.refresh_token", "must be positive")
+	}
+	if tk.Session.D() <= 0 {
+		bad("tokens.session", "must be positive")
+	}
+	seen := map[string]bool{}
+	for i, cl := range c.Clients {
+		name := fmt.Sprintf("clients[%d]", i)
+		if cl.ID == "" {
+			bad(name+".id", "must not be empty")
+		} else if seen[cl.ID] {
+			bad(name+".id", "%q is registered twice", cl.ID)
+		}
+		seen[cl.ID] = true
+		if len(cl.RedirectURIs) == 0 && !onlyClientCredentials(cl.GrantTypes) {
+			bad(name+".redirect_uris", "needs at least one redirect URI")
+		}
+		if !cl.Public && cl.Secret == "" {
+			bad(name+".secret_file", "a confidential client needs its secret in secret_file or secret_env")
+		}
+	}
+	if len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
+
+func onlyClientCredentials(grants []string) bool {
+	return len(grants) == 1 && grants[0] == "client_credentials"
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IssuerIsHTTPS decides whether cookies are marked Secure.
+func (c *Config) IssuerIsHTTPS() bool { return strings.HasPrefix(c.Issuer, "https://") }

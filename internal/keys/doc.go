@@ -1,0 +1,58 @@
+// Package keys owns inkpass's token signing keys: the key files on disk, key
+// generation and rotation, the signer used for ID tokens, and the public JSON
+// Web Key Set (RFC 7517) that relying parties fetch to verify those tokens.
+//
+// # On disk
+//
+// A key directory (config keys_dir, default "keys") holds:
+//
+//	keys.json     the index: for every key its kid, alg, created_at, retired_at
+//	              (null for the one active key) and file name
+//	<kid>.pem     one private key per file, PKCS#8 PEM, mode 0600
+//	keys.lock     an empty file used only for advisory locking (flock)
+//
+// The directory is created with mode 0700. Key files are refused at load when
+// group or others have any access to them, as ssh refuses a readable identity
+// file, and the directory and index are refused when group or others may write
+// them (whoever can write the index chooses which key we sign with). Each
+// refusal names the file and the chmod that fixes it.
+//
+// The kid is the RFC 7638 JWK thumbprint (SHA-256, base64url) of the public
+// key. A thumbprint is URL-safe, never collides for two different keys, needs
+// no randomness of its own, and lets Open prove that each file holds the key
+// the index says it does: a swapped or replaced file is an error, not a silent
+// change of signing key.
+//
+// # Writes, readers and other processes
+//
+// Only Open (first key, pruning) and Rotate write. The index is always
+// replaced atomically (temp file, fsync, rename, directory fsync) and a new
+// key file is durable before any index names it, so a crash never leaves an
+// index that points at a missing or half-written key. Writers hold an
+// exclusive flock on keys.lock; Reload reads under a shared one, so the server
+// never sees an index whose files a concurrent prune has just removed. On
+// platforms without flock the lock is a no-op and operators must not rotate
+// while a server reloads.
+//
+// `inkpass keys rotate` runs in its own process; a running server notices the
+// new index through Reload, which costs one stat when nothing changed. The
+// server should call Reload on a ticker (well below Options.RetainFor) and on
+// SIGHUP.
+//
+// # Publication and retirement
+//
+// Exactly one key is active and signs. Rotate makes a fresh key active and
+// stamps the previous one retired_at=now. A retired key stays in the JWKS for
+// Options.RetainFor after retirement, which must be at least the lifetime of
+// anything it signed (ID tokens, and any id_token_hint we still accept), so a
+// token issued just before rotation still verifies (RFC 7517 §5 allows a set
+// to hold several keys; §4.5 kid lets a verifier pick the right one). Once
+// that window has passed the key leaves the JWKS at the next Reload, and its
+// file and index entry are removed at the next Open or Rotate.
+//
+// # What this package does not do
+//
+// It signs and verifies bytes. It does not build or check claims (exp, aud,
+// nonce): that is internal/oidc's job. It never logs; callers decide what to
+// say, for example "generated signing key" when Open reports created=true.
+package keys

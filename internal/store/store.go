@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// DB is inkpass's database. Writes go through a single connection, so SQLite
+// never has two writers racing for its lock ("database is locked" is a symptom
+// of that race); reads use a small pool, which WAL lets run beside the writer.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	now   func() time.Time
+
+	// adopted is true when inkpass found the studio's users table already there.
+	adopted bool
+	// artistName is true when the artists table has a name column.
+	artistName bool
+	userSelect string
+}
+
+// Options configure Open.
+type Options struct {
+	// BusyTimeout is how long a connection waits for another process (the
+	// studio's Python app, a backup) to release the database.
+	BusyTimeout time.Duration
+	// Now is the clock; tests inject one.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the SQLite file at path, applies the pending
+// migrations, and checks the users table against the documented schema. On an
+// existing studio database whose users table differs, it returns a
+// *SchemaMismatchError and changes nothing.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	db := &DB{path: path, now: opts.Now}
+	var err error
+	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
+		return nil, err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if db.read, err = openPool(path, opts.BusyTimeout, false); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	// The database file is the studio's user list: keep it private.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	// NORMAL is durable across application crashes in WAL mode; a power cut
+	// may lose the last transactions but never corrupts the file.
+	q.Set("_synchronous", "NORMAL")
+	if writer {
+		// Take the write lock at BEGIN, so a transaction that reads then
+		// writes cannot fail half-way on a lock upgrade.
+		q.Set("_txlock", "immediate")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	pool, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := pool.Ping(); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return pool, nil
+}
+
+// Close closes both pools; in WAL mode the last close checkpoints the log.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Adopted reports whether the users table was the studio's, found in place.
+func (db *DB) Adopted() bool { return db.adopted }
+
+// Ping checks that the database answers; readiness probes use it.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// inTx runs fn in a write transaction: committed when fn returns nil, rolled
+// back otherwise, so no half-written row is ever left behind.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+// isForeignKey reports a FOREIGN KEY constraint failure.
+func isForeignKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+}
+
+// sqliteTime is how SQLite's CURRENT_TIMESTAMP and the studio's SQLAlchemy app
+// write DATETIME columns: UTC, no zone suffix.
+const sqliteTime = "2006-01-02 15:04:05"
+
+func formatTime(t time.Time) string { return t.UTC().Format(sqliteTime) }
+
+// nullTime scans a DATETIME column whatever the driver hands back: mattn
+// converts text it recognises into time.Time, and leaves other text alone.
+type nullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+func (n *nullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		n.Valid = false
+		return nil
+	case time.Time:
+		n.Time, n.Valid = x.UTC(), true
+		return nil
+	case string:
+		return n.parse(x)
+	case []byte:
+		return n.parse(string(x))
+	case int64:
+		n.Time, n.Valid = time.Unix(x, 0).UTC(), true
+		return nil
+	}
+	return fmt.Errorf("unsupported time value %T", v)
+}
+
+func (n *nullTime) parse(s string) error {
+	for _, layout := range []string{sqliteTime, "2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			n.Time, n.Valid = t.UTC(), true
+			return nil
+		}
+	}
+	return fmt.Errorf("unrecognised time %q", s)
+}
+
+// nullDate scans a DATE column into YYYY-MM-DD text.
+type nullDate struct{ s string }
+
+func (n *nullDate) Scan(v any) error {
+	var t nullTime
+	if err := t.Scan(v); err != nil {
+		return err
+	}
+	if t.Valid {
+		n.s = t.Time.Format(time.DateOnly)
+	} else {
+		n.s = ""
+	}
+	return nil
+}
+
+// nullIfEmpty writes an empty optional field as NULL, the way the studio app does.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

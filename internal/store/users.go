@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+var _ user.Repository = (*DB)(nil)
+
+// userSelect is the SELECT every user query shares; scanUser reads it.
+// artist_name comes from the linked artist record when the studio's artists
+// table has a name column (SCHEMA.md fixes only artists.id).
+func userSelect(artistName bool) string {
+	name := "NULL"
+	if artistName {
+		name = "a.name"
+	}
+	return `SELECT u.id, u.username, u.password_hash, u.role, u.artist_id, u.is_active,
+	u.name, u.birthdate, u.email, u.phone, u.instagram, u.created_at, u.last_login, ` + name +
+		` FROM users u LEFT JOIN artists a ON a.id = u.artist_id`
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(r rowScanner) (*user.User, error) {
+	var (
+		u                                  user.User
+		role                               string
+		artistID                           sql.NullInt64
+		name, email, phone, ig, artistName sql.NullString
+		birth                              nullDate
+		created, last                      nullTime
+	)
+	if err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &role, &artistID, &u.Active,
+		&name, &birth, &email, &phone, &ig, &created, &last, &artistName); err != nil {
+		return nil, err
+	}
+	u.Role = user.Role(role)
+	if artistID.Valid {
+		id := artistID.Int64
+		u.ArtistID = &id
+	}
+	u.Name, u.Email, u.Phone, u.Instagram, u.ArtistName = name.String, email.String, phone.String, ig.String, artistName.String
+	u.Birthdate = birth.s
+	u.CreatedAt = created.Time
+	if last.Valid {
+		t := last.Time
+		u.LastLogin = &t
+	}
+	return &u, nil
+}
+
+// CreateUser inserts u after the checks that need the database, all in one
+// transaction so that two concurrent creates cannot both pass them.
+func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkUnique(ctx, tx, u, 0); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO users
+			(username, password_hash, role, artist_id, is_active, name, birthdate, email, phone, instagram, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Username, u.PasswordHash, string(u.Role), u.ArtistID, u.Active,
+			nullIfEmpty(u.Name), nullIfEmpty(u.Birthdate), nullIfEmpty(u.Email), nullIfEmpty(u.Phone), nullIfEmpty(u.Instagram),
+			formatTime(db.now()))
+		if err != nil {
+			return translateUserErr(err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// checkUnique enforces, inside the caller's transaction, the rules the
+// documented schema cannot: usernames unique regardless of letter case, emails
+// unique among users that have one, artist_id pointing at an artist. self is
+// the id of the user being updated (0 on create).
+func checkUnique(ctx context.Context, tx *sql.Tx, u *user.User, self int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ? COLLATE NOCASE AND id != ?`, u.Username, self).Scan(&n); err != nil {
+		return fmt.Errorf("check username: %w", err)
+	}
+	if n > 0 {
+		return user.ErrUsernameTaken
+	}
+	if u.Email != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email = ? COLLATE NOCASE AND id != ?`, u.Email, self).Scan(&n); err != nil {
+			return fmt.Errorf("check email: %w", err)
+		}
+		if n > 0 {
+			return user.ErrEmailTaken
+		}
+	}
+	if u.ArtistID != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM artists WHERE id = ?`, *u.ArtistID).Scan(&n); err != nil {
+			return fmt.Errorf("check artist: %w", err)
+		}
+		if n == 0 {
+			return user.ErrArtistNotFound
+		}
+	}
+	return nil
+}
+
+func translateUserErr(err error) error {
+	switch {
+	case isUnique(err):
+		return user.ErrUsernameTaken
+	case isForeignKey(err):
+		return user.ErrArtistNotFound
+	}
+	return fmt.Errorf("write user: %w", err)
+}
+
+// UserByID returns user.ErrNotFound when there is no such user.
+func (db *DB) UserByID(ctx context.Context, id int64) (*user.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect+` WHERE u.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, user.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByUsername prefers an exact match and falls back to one that differs only
+// by letter case, so "Kai" signs in as "kai". The studio's app may have left two
+// such rows behind; then only the exact one is found.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*user.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect+` WHERE u.username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		rows, err := db.read.QueryContext(ctx, db.userSelect+` WHERE u.username = ? COLLATE NOCASE LIMIT 2`, username)
+		if err != nil {
+			return nil, fmt.Errorf("get user %q: %w", username, err)
+		}
+		defer rows.Close()
+		var found []*user.User
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return nil, fmt.Errorf("get user %q: %w", username, err)
+			}
+			found = append(found, u)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("get user %q: %w", username, err)
+		}
+		if len(found) != 1 {
+			return nil, user.ErrNotFound
+		}
+		return found[0], nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// ListUsers returns the users matching f, ordered by id.
+func (db *DB) ListUsers(ctx context.Context, f user.Filter) ([]*user.User, error) {
+	var where []string
+	var args []any
+	if f.Role != "" {
+		where = append(where, "u.role = ?")
+		args = append(args, string(f.Role))
+	}
+	if f.Active != nil {
+		where = append(where, "u.is_active = ?")
+		args = append(args, *f.Active)
+	}
+	q := db.userSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := db.read.QueryContext(ctx, q+" ORDER BY u.id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*user.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser writes the profile and role fields of u (not the password, not
+// is_active, not the timestamps).
+func (db *DB) UpdateUser(ctx context.Context, u *user.User) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkUnique(ctx, tx, u, u.ID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET username = ?, role = ?, artist_id = ?, name = ?,
+			birthdate = ?, email = ?, phone = ?, instagram = ? WHERE id = ?`,
+			u.Username, string(u.Role), u.ArtistID, nullIfEmpty(u.Name), nullIfEmpty(u.Birthdate),
+			nullIfEmpty(u.Email), nullIfEmpty(u.Phone), nullIfEmpty(u.Instagram), u.ID)
+		if err != nil {
+			return translateUserErr(err)
+		}
+		return mustAffect(res, user.ErrNotFound)
+	})
+}
+
+// SetUserActive flips is_active. Deactivating also ends everything the user
+// holds (sessions, tokens), in the same transaction: a deactivated user is out
+// at once, not when their tokens expire.
+func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ? WHERE id = ?`, active, id)
+		if err != nil {
+			return fmt.Errorf("set active: %w", err)
+		}
+		if err := mustAffect(res, user.ErrNotFound); err != nil {
+			return err
+		}
+		if !active {
+			return revokeUserGrants(ctx, tx, id)
+		}
+		return nil
+	})
+}
+
+// SetPasswordHash stores a new hash.
+func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		return mustAffect(res, user.ErrNotFound)
+	})
+}
+
+// RecordLogin sets last_login and, when newHash is set, the upgraded hash, in
+// one transaction.
+func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if newHash != "" {
+			res, err = tx.ExecContext(ctx, `UPDATE users SET last_login = ?, password_hash = ? WHERE id = ?`, formatTime(at), newHash, id)
+		} else {
+			res, err = tx.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, formatTime(at), id)
+		}
+		if err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		return mustAffect(res, user.ErrNotFound)
+	})
+}
+
+// CountActiveAdmins counts who can still administer inkpass.
+func (db *DB) CountActiveAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = 1`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count admins: %w", err)
+	}
+	return n, nil
+}
+
+func mustAffect(res sql.Result, none error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
+// CreateArtist adds an artist record with the given display name.
+func (db *DB) CreateArtist(ctx context.Context, name string) (int64, error) {
+	if !db.artistName {
+		return 0, errors.New("create artist: the artists table has no name column; add artists in the studio's app")
+	}
+	var id int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO artists (name) VALUES (?)`, name)
+		if err != nil {
+			return fmt.Errorf("create artist: %w", err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// ListArtists returns every artist, ordered by id.
+func (db *DB) ListArtists(ctx context.Context) ([]user.Artist, error) {
+	q := `SELECT id, NULL FROM artists ORDER BY id`
+	if db.artistName {
+		q = `SELECT id, name FROM artists ORDER BY id`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list artists: %w", err)
+	}
+	defer rows.Close()
+	var out []user.Artist
+	for rows.Next() {
+		var a user.Artist
+		var name sql.NullString
+		if err := rows.Scan(&a.ID, &name); err != nil {
+			return nil, fmt.Errorf("list artists: %w", err)
+		}
+		a.Name = name.String
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,349 @@
+package user
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Repository is the storage the Service needs. internal/store implements it.
+//
+// Contracts: CreateUser and UpdateUser run in one write transaction that also
+// enforces the rules that need the database, returning ErrUsernameTaken (same
+// username in any letter case), ErrEmailTaken, or ErrArtistNotFound. Lookups
+// return ErrNotFound. RecordLogin sets last_login and, when newHash is not empty,
+// replaces password_hash in the same transaction.
+type Repository interface {
+	CreateUser(ctx context.Context, u *User) (int64, error)
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	ListUsers(ctx context.Context, f Filter) ([]*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+	SetUserActive(ctx context.Context, id int64, active bool) error
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
+	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
+	CountActiveAdmins(ctx context.Context) (int, error)
+}
+
+// Hasher hashes and verifies passwords; internal/password implements it.
+type Hasher interface {
+	Hash(ctx context.Context, plain string) (string, error)
+	Verify(ctx context.Context, plain, encoded string) (bool, error)
+	NeedsRehash(encoded string) bool
+	VerifyDummy(ctx context.Context, plain string)
+}
+
+// Filter narrows ListUsers. Zero values mean "any".
+type Filter struct {
+	Role   Role
+	Active *bool
+}
+
+// Options configure a Service.
+type Options struct {
+	MinPasswordLength int
+	Throttle          ThrottlePolicy
+	Now               func() time.Time
+	Logger            *slog.Logger
+}
+
+// Service holds the user rules on top of a Repository.
+type Service struct {
+	repo     Repository
+	hasher   Hasher
+	throttle *throttle
+	minPass  int
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// NewService wires a Service. ts may be nil to disable throttling (tests only).
+func NewService(repo Repository, hasher Hasher, ts ThrottleStore, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MinPasswordLength <= 0 {
+		opts.MinPasswordLength = DefaultMinPasswordLength
+	}
+	s := &Service{repo: repo, hasher: hasher, minPass: opts.MinPasswordLength, now: opts.Now, log: opts.Logger}
+	if ts != nil {
+		s.throttle = &throttle{store: ts, policy: opts.Throttle.withDefaults(), now: opts.Now}
+	}
+	return s
+}
+
+// Create validates u, hashes the password and stores the user. It returns the
+// stored user with its id and created_at.
+func (s *Service) Create(ctx context.Context, u User, plainPassword string) (*User, error) {
+	u.normalize()
+	u.Active = true
+	if err := s.validate(&u, &plainPassword); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, plainPassword)
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", u.Username, err)
+	}
+	u.PasswordHash = hash
+	id, err := s.repo.CreateUser(ctx, &u)
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", u.Username, err)
+	}
+	return s.repo.UserByID(ctx, id)
+}
+
+// validate runs the field rules and, when plain is not nil, the password policy,
+// returning every violation in one ValidationError.
+func (s *Service) validate(u *User, plain *string) error {
+	var fields []*FieldError
+	if err := u.Validate(s.now()); err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		fields = ve.Fields
+	}
+	if plain != nil {
+		if err := CheckPassword(*plain, u.Username, s.minPass); err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				return err
+			}
+			fields = append(fields, fe)
+		}
+	}
+	if len(fields) > 0 {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// Get returns the user with that id, active or not.
+func (s *Service) Get(ctx context.Context, id int64) (*User, error) {
+	return s.repo.UserByID(ctx, id)
+}
+
+// GetByUsername returns the user with that username, active or not.
+func (s *Service) GetByUsername(ctx context.Context, username string) (*User, error) {
+	return s.repo.UserByUsername(ctx, strings.TrimSpace(username))
+}
+
+// List returns the users matching f, ordered by id.
+func (s *Service) List(ctx context.Context, f Filter) ([]*User, error) {
+	return s.repo.ListUsers(ctx, f)
+}
+
+// Patch names the fields an update changes; nil pointers leave a field alone and
+// a pointer to "" clears an optional field.
+type Patch struct {
+	Username  *string
+	Role      *Role
+	ArtistID  **int64
+	Name      *string
+	Birthdate *string
+	Email     *string
+	Phone     *string
+	Instagram *string
+}
+
+// Update applies p to the user with that id after checking the result as a whole
+// (changing the role to admin, say, must also clear artist_id).
+func (s *Service) Update(ctx context.Context, id int64, p Patch) (*User, error) {
+	u, err := s.repo.UserByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	wasAdmin := u.Role == RoleAdmin && u.Active
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&u.Username, p.Username)
+	set(&u.Name, p.Name)
+	set(&u.Birthdate, p.Birthdate)
+	set(&u.Email, p.Email)
+	set(&u.Phone, p.Phone)
+	set(&u.Instagram, p.Instagram)
+	if p.Role != nil {
+		u.Role = *p.Role
+	}
+	if p.ArtistID != nil {
+		u.ArtistID = *p.ArtistID
+	}
+	u.normalize()
+	if err := s.validate(u, nil); err != nil {
+		return nil, err
+	}
+	if wasAdmin && u.Role != RoleAdmin {
+		if err := s.keepAnAdmin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.repo.UpdateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return s.repo.UserByID(ctx, id)
+}
+
+// ErrLastAdmin keeps the studio from locking itself out of inkpass.
+var ErrLastAdmin = errors.New("this is the last active admin: make another admin first")
+
+func (s *Service) keepAnAdmin(ctx context.Context) error {
+	n, err := s.repo.CountActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return ErrLastAdmin
+	}
+	return nil
+}
+
+// Deactivate is the soft delete: the row stays for the audit trail, the user can
+// no longer sign in, and the store revokes their sessions and tokens.
+func (s *Service) Deactivate(ctx context.Context, id int64) error {
+	u, err := s.repo.UserByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("deactivate user %d: %w", id, err)
+	}
+	if u.Role == RoleAdmin && u.Active {
+		if err := s.keepAnAdmin(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.repo.SetUserActive(ctx, id, false); err != nil {
+		return fmt.Errorf("deactivate user %d: %w", id, err)
+	}
+	return nil
+}
+
+// Reactivate lets a deactivated user sign in again.
+func (s *Service) Reactivate(ctx context.Context, id int64) error {
+	if err := s.repo.SetUserActive(ctx, id, true); err != nil {
+		return fmt.Errorf("activate user %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetPassword checks the policy, hashes and stores a new password.
+func (s *Service) SetPassword(ctx context.Context, id int64, plain string) error {
+	u, err := s.repo.UserByID(ctx, id)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	if err := CheckPassword(plain, u.Username, s.minPass); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, plain)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	if err := s.repo.SetPasswordHash(ctx, id, hash); err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return nil
+}
+
+// CheckCurrentPassword verifies a signed-in user's password again (before a
+// password change, say) without touching last_login or the throttle.
+func (s *Service) CheckCurrentPassword(ctx context.Context, id int64, plain string) error {
+	u, err := s.repo.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.Verify(ctx, plain, u.PasswordHash)
+	if err != nil || !ok || !u.Active {
+		return ErrInvalidCredentials
+	}
+	return nil
+}
+
+// Authenticate signs a user in: it succeeds only for an active user whose
+// password matches, then records last_login (and upgrades a weak hash in the
+// same transaction). Unknown username, wrong password and deactivated account
+// all return ErrInvalidCredentials and cost the same hashing time; the log says
+// which. Repeated failures per username and per address return a
+// *ThrottledError before any hashing is done.
+func (s *Service) Authenticate(ctx context.Context, username, plain, addr string) (*User, error) {
+	username = strings.TrimSpace(username)
+	if s.throttle != nil {
+		if err := s.throttle.check(ctx, username, addr); err != nil {
+			return nil, err
+		}
+	}
+	u, reason, err := s.verify(ctx, username, plain)
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
+		s.log.InfoContext(ctx, "login failed", "reason", reason, "username", username, "addr", addr)
+		if s.throttle != nil {
+			if err := s.throttle.fail(ctx, username, addr); err != nil {
+				return nil, err
+			}
+		}
+		return nil, ErrInvalidCredentials
+	}
+
+	var newHash string
+	if s.hasher.NeedsRehash(u.PasswordHash) {
+		if h, err := s.hasher.Hash(ctx, plain); err == nil {
+			newHash = h
+		} else {
+			// The login itself is good; the upgrade can wait for the next one.
+			s.log.WarnContext(ctx, "rehash failed", "user_id", u.ID, "err", err)
+		}
+	}
+	now := s.now().UTC()
+	if err := s.repo.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+		return nil, fmt.Errorf("record login of user %d: %w", u.ID, err)
+	}
+	if s.throttle != nil {
+		if err := s.throttle.succeed(ctx, username); err != nil {
+			return nil, err
+		}
+	}
+	if newHash != "" {
+		u.PasswordHash = newHash
+		s.log.InfoContext(ctx, "password hash upgraded", "user_id", u.ID)
+	}
+	u.LastLogin = &now
+	return u, nil
+}
+
+// verify returns the user and an empty reason on success, or a reason for the
+// log. Every path spends one full verification, so timing tells nothing.
+func (s *Service) verify(ctx context.Context, username, plain string) (*User, string, error) {
+	if username == "" || len(plain) > MaxPasswordBytes {
+		s.hasher.VerifyDummy(ctx, plain)
+		return nil, "malformed credentials", ctx.Err()
+	}
+	u, err := s.repo.UserByUsername(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		s.hasher.VerifyDummy(ctx, plain)
+		return nil, "unknown username", ctx.Err()
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("authenticate: %w", err)
+	}
+	ok, err := s.hasher.Verify(ctx, plain, u.PasswordHash)
+	switch {
+	case ctx.Err() != nil:
+		return nil, "", ctx.Err()
+	case err != nil:
+		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
+		return nil, "unusable stored hash", nil
+	case !ok:
+		return nil, "wrong password", nil
+	case !u.Active:
+		return nil, "account deactivated", nil
+	}
+	return u, "", nil
+}
