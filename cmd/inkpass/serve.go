@@ -35,11 +35,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
-	return listenAndServe(ctx, e, a, mux)
+	keySet, err := openKeys(a, true)
+	if err != nil {
+		return err
+	}
+	h, err := newHandler(ctx, a, keySet)
+	if err != nil {
+		return err
+	}
+	go reloadKeys(ctx, a, keySet)
+	return listenAndServe(ctx, e, a, h)
 }
 
 // listenAndServe serves h until ctx ends, then drains in-flight requests.

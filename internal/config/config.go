@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +106,9 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(strings.TrimSpace(n.Value))
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration like 30s, 15m or 1h", n.Line, n.Value)
+		// A *yaml.TypeError lets the decoder carry on and report every bad
+		// value at once; parse names the option from the line.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration like 30s, 15m or 1h", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -225,9 +229,76 @@ func parse(body []byte, c *Config) error {
 	dec.KnownFields(true)
 	// An empty file is a valid config: all defaults.
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nameOptions(body, te)
+		}
 		return err
 	}
 	return nil
+}
+
+// yamlLine matches the "line N: " that starts each of yaml's unmarshal errors.
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// nameOptions turns yaml's "line 12: cannot unmarshal ..." into
+// "password.min_length: cannot unmarshal ... (line 12)", so that a value the
+// decoder cannot read is reported by its option name, like every other
+// problem.
+func nameOptions(body []byte, te *yaml.TypeError) error {
+	var root yaml.Node
+	_ = yaml.Unmarshal(body, &root)
+	options := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i].Value
+				if path != "" {
+					key = path + "." + key
+				}
+				walk(n.Content[i+1], key)
+				// An unknown key is reported at the key's line.
+				if k := n.Content[i]; options[k.Line] == "" {
+					options[k.Line] = key
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+		// Children first: the deepest option on a line names it.
+		if _, seen := options[n.Line]; path != "" && !seen {
+			options[n.Line] = path
+		}
+	}
+	walk(&root, "")
+	problems := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		m := yamlLine.FindStringSubmatch(e)
+		if m == nil {
+			problems = append(problems, e)
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		option, ok := options[line]
+		if !ok {
+			problems = append(problems, e)
+			continue
+		}
+		msg := m[2]
+		if strings.HasPrefix(msg, "field ") && strings.Contains(msg, " not found in type ") {
+			msg = "unknown option"
+		}
+		problems = append(problems, fmt.Sprintf("%s: %s (line %d)", option, msg, line))
+	}
+	return &ValidationError{Problems: problems}
 }
 
 func (c *Config) resolve(p string) string {

@@ -41,7 +41,8 @@ const (
 	dirForbidden   fs.FileMode = 0o022
 )
 
-// checkPerm enforces forbidden bits on fi. Windows has no POSIX modes: Go
+// checkPerm enforces forbidden bits on fi. The message ends with the command
+// that fixes it; callers put the path in front. Windows has no POSIX modes: Go
 // reports 0666 or 0444 for every file there, so the check would refuse every
 // key without protecting any.
 func checkPerm(path string, fi fs.FileInfo, forbidden fs.FileMode, fix fs.FileMode) error {
@@ -52,12 +53,11 @@ func checkPerm(path string, fi fs.FileInfo, forbidden fs.FileMode, fix fs.FileMo
 	if perm&forbidden == 0 {
 		return nil
 	}
-	who := "read or write"
-	if forbidden == indexForbidden {
-		who = "write"
+	what := "lets group or others write it"
+	if forbidden == keyForbidden {
+		what = "gives group or others access to a private key"
 	}
-	return fmt.Errorf("%w: %s has mode %04o, which lets group or others %s it; run: chmod %o %s",
-		ErrInsecurePermissions, path, perm, who, fix, path)
+	return fmt.Errorf("%w: mode %04o %s; run: chmod %o %s", ErrInsecurePermissions, perm, what, fix, path)
 }
 
 // checkDir refuses a key directory that is not a directory or that others
@@ -70,16 +70,20 @@ func checkDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("key directory %s is not a directory", dir)
 	}
-	return checkPerm(dir, fi, dirForbidden, dirMode)
+	if err := checkPerm(dir, fi, dirForbidden, dirMode); err != nil {
+		return fmt.Errorf("key directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // readKeyFile reads and parses one PKCS#8 PEM private key. Permissions are
 // checked on the open descriptor, so the file we check is the file we read.
+// Errors do not repeat the path: loadKeys wraps them with it.
 func readKeyFile(path string) (any, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("key file %s is listed in %s but missing: %w", path, indexName, err)
+			return nil, fmt.Errorf("listed in %s but %w", indexName, fs.ErrNotExist)
 		}
 		return nil, err
 	}
@@ -89,7 +93,7 @@ func readKeyFile(path string) (any, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, errors.New("not a regular file")
 	}
 	if err := checkPerm(path, fi, keyForbidden, fileMode); err != nil {
 		return nil, err
@@ -100,20 +104,20 @@ func readKeyFile(path string) (any, error) {
 	}
 	block, rest := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("%s holds no PEM block", path)
+		return nil, errors.New("no PEM block found")
 	}
 	if block.Type != pemType {
 		// A "RSA PRIVATE KEY" or "EC PRIVATE KEY" block is PKCS#1 / SEC 1;
 		// we keep one format so every algorithm loads the same way.
-		return nil, fmt.Errorf("%s holds a %q PEM block, want %q (PKCS#8); convert with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW",
-			path, block.Type, pemType)
+		return nil, fmt.Errorf("PEM block is %q, want %q (PKCS#8); convert with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW",
+			block.Type, pemType)
 	}
 	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, fmt.Errorf("%s has data after its PEM block; one key per file", path)
+		return nil, errors.New("data after the PEM block; one key per file")
 	}
 	priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("parse PKCS#8 in %s: %w", path, err)
+		return nil, fmt.Errorf("parse PKCS#8: %w", err)
 	}
 	return priv, nil
 }

@@ -422,7 +422,25 @@ func (s *Set) Active() Info {
 // caller's job. The signer is built once per key, so Sign costs one
 // signature and two base64 encodings.
 func (s *Set) Sign(payload []byte) (string, error) {
+	return s.snap.Load().sign(payload)
+}
+
+// SignFunc is Sign for payloads that depend on the signing algorithm, such
+// as an ID token's at_hash and c_hash (HashForAlgorithm). build receives the
+// algorithm of the key that will sign, taken from the same snapshot, so the
+// hash always matches the token's alg even when a rotation to another
+// algorithm lands between the two steps. An error from build is returned
+// wrapped.
+func (s *Set) SignFunc(build func(alg Algorithm) ([]byte, error)) (string, error) {
 	snap := s.snap.Load()
+	payload, err := build(snap.active.alg)
+	if err != nil {
+		return "", fmt.Errorf("build payload for key %s: %w", snap.active.kid, err)
+	}
+	return snap.sign(payload)
+}
+
+func (snap *snapshot) sign(payload []byte) (string, error) {
 	jws, err := snap.signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("sign with key %s: %w", snap.active.kid, err)
@@ -531,7 +549,7 @@ func readIndex(dir string) (raw []byte, fi fs.FileInfo, idx *indexFile, err erro
 		return nil, nil, nil, fmt.Errorf("read %s: not a regular file", path)
 	}
 	if err := checkPerm(path, fi, indexForbidden, fileMode); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if raw, err = readLimited(f); err != nil {
 		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)

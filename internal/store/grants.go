@@ -3,14 +3,43 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strconv"
 )
 
 // revokeUserGrants ends every session and token a user holds. It runs inside
 // the caller's transaction.
 func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64) error {
-	// The session and token tables arrive with the OIDC migrations.
-	_ = ctx
-	_ = tx
-	_ = userID
+	now := nowUnix(ctx, tx)
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, userID); err != nil {
+		return fmt.Errorf("revoke sessions of user %d: %w", userID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
+		return fmt.Errorf("revoke tokens of user %d: %w", userID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
+		return fmt.Errorf("revoke codes of user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// nowUnix reads SQLite's clock; revocation marks only need to be "now".
+func nowUnix(ctx context.Context, tx *sql.Tx) int64 {
+	var now int64
+	if err := tx.QueryRowContext(ctx, `SELECT unixepoch()`).Scan(&now); err != nil {
+		return 1
+	}
+	return now
+}
+
+// revokeGrant revokes every token of a grant and burns the grant id, so that a
+// token still being minted for it cannot be stored afterwards.
+func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, reason string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason) VALUES (?, ?, ?)`, grantID, now, reason); err != nil {
+		return fmt.Errorf("revoke grant: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, now, grantID); err != nil {
+		return fmt.Errorf("revoke grant: %w", err)
+	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -67,6 +68,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
+	// WAL is switched on only once the schema check has passed: the switch
+	// rewrites the file header, and a refused database must be left as it was.
+	var mode string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("open database %s: switch to WAL: %w", path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		db.write.Close()
+		return nil, fmt.Errorf("open database %s: journal_mode is %q, want wal", path, mode)
+	}
 	if db.read, err = openPool(path, opts.BusyTimeout, false); err != nil {
 		db.write.Close()
 		return nil, err
@@ -86,7 +98,10 @@ func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(busy.Milliseconds()))
 	q.Set("_foreign_keys", "on")
-	q.Set("_journal_mode", "WAL")
+	if !writer {
+		// The writer switches to WAL itself, after the schema check (see Open).
+		q.Set("_journal_mode", "WAL")
+	}
 	// NORMAL is durable across application crashes in WAL mode; a power cut
 	// may lose the last transactions but never corrupts the file.
 	q.Set("_synchronous", "NORMAL")
@@ -132,13 +147,22 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // inTx runs fn in a write transaction: committed when fn returns nil, rolled
-// back otherwise, so no half-written row is ever left behind.
+// back otherwise, so no half-written row is ever left behind. An error wrapped
+// by errCommitThen commits first (a revocation must stick even though the
+// request fails).
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
+		var keep commitThen
+		if errors.As(err, &keep) {
+			if cerr := tx.Commit(); cerr != nil {
+				return fmt.Errorf("commit: %w", cerr)
+			}
+			return keep.err
+		}
 		tx.Rollback()
 		return err
 	}

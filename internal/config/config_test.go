@@ -1,0 +1,433 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/config"
+)
+
+// shippedConfig is the repository's own config.yaml, the one `make run` uses.
+const shippedConfig = "../../config.yaml"
+
+// envMap is a getenv backed by a map, so tests never read the real environment.
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var noEnv = envMap(nil)
+
+// writeConfig writes body as config.yaml in a new temporary folder.
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad_ShippedConfig(t *testing.T) {
+	c, err := config.Load(shippedConfig, true, noEnv)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", shippedConfig, err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("paths resolve beside the file", func(t *testing.T) {
+		if want := filepath.Join(root, "inkpass.db"); c.Database != want {
+			t.Errorf("database = %q, want %q", c.Database, want)
+		}
+		if want := filepath.Join(root, "keys"); c.KeysDir != want {
+			t.Errorf("keys_dir = %q, want %q", c.KeysDir, want)
+		}
+		if c.Dir() != root {
+			t.Errorf("Dir() = %q, want %q", c.Dir(), root)
+		}
+	})
+
+	t.Run("every option in the file shows its default", func(t *testing.T) {
+		d := config.Default()
+		if c.StudioName != d.StudioName || c.LogoURL != d.LogoURL || c.Listen != d.Listen || c.Issuer != d.Issuer {
+			t.Errorf("top-level options = %q %q %q %q, defaults %q %q %q %q",
+				c.StudioName, c.LogoURL, c.Listen, c.Issuer, d.StudioName, d.LogoURL, d.Listen, d.Issuer)
+		}
+		if c.Log != d.Log {
+			t.Errorf("log = %+v, default %+v", c.Log, d.Log)
+		}
+		if c.Password != d.Password {
+			t.Errorf("password = %+v, default %+v", c.Password, d.Password)
+		}
+		ct, dt := c.Throttle, d.Throttle
+		ct.TrustedProxies, dt.TrustedProxies = nil, nil
+		if !reflect.DeepEqual(ct, dt) || len(c.Throttle.TrustedProxies) != 0 {
+			t.Errorf("throttle = %+v, default %+v", c.Throttle, d.Throttle)
+		}
+		if c.Signing != d.Signing || c.Tokens != d.Tokens {
+			t.Errorf("signing, tokens = %+v %+v, defaults %+v %+v", c.Signing, c.Tokens, d.Signing, d.Tokens)
+		}
+	})
+
+	t.Run("the demo client is a public PKCE client", func(t *testing.T) {
+		if len(c.Clients) == 0 || c.Clients[0].ID != "studio-demo" || !c.Clients[0].Public {
+			t.Fatalf("clients = %+v, want studio-demo first and public", c.Clients)
+		}
+	})
+
+	t.Run("the file mentions every option of the Config type", func(t *testing.T) {
+		body, err := os.ReadFile(shippedConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range yamlKeys(reflect.TypeFor[config.Config]()) {
+			if !strings.Contains(string(body), key) {
+				t.Errorf("config.yaml does not document %q", key)
+			}
+		}
+	})
+}
+
+// yamlKeys lists the yaml tag of every field of typ, recursively.
+func yamlKeys(typ reflect.Type) []string {
+	var keys []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		keys = append(keys, tag)
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, yamlKeys(ft)...)
+		}
+	}
+	return keys
+}
+
+func TestLoad_EnvironmentOverridesTheFile(t *testing.T) {
+	path := writeConfig(t, "database: from-file.db\nlisten: 127.0.0.1:7000\n")
+	dir := filepath.Dir(path)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		get  func(c *config.Config) string
+		want string
+	}{
+		{"INKPASS_DATABASE replaces database, taken as typed", map[string]string{"INKPASS_DATABASE": "other/studio.db"},
+			func(c *config.Config) string { return c.Database }, "other/studio.db"},
+		{"INKPASS_DATABASE may be absolute", map[string]string{"INKPASS_DATABASE": "/srv/studio/app.db"},
+			func(c *config.Config) string { return c.Database }, "/srv/studio/app.db"},
+		{"an empty INKPASS_DATABASE keeps the file's value", map[string]string{"INKPASS_DATABASE": "  "},
+			func(c *config.Config) string { return c.Database }, filepath.Join(dir, "from-file.db")},
+		{"INKPASS_ISSUER replaces issuer", map[string]string{"INKPASS_ISSUER": "https://id.studio.example"},
+			func(c *config.Config) string { return c.Issuer }, "https://id.studio.example"},
+		{"INKPASS_LISTEN replaces listen", map[string]string{"INKPASS_LISTEN": "127.0.0.1:0"},
+			func(c *config.Config) string { return c.Listen }, "127.0.0.1:0"},
+		{"INKPASS_KEYS_DIR replaces keys_dir", map[string]string{"INKPASS_KEYS_DIR": "/var/lib/inkpass/keys"},
+			func(c *config.Config) string { return c.KeysDir }, "/var/lib/inkpass/keys"},
+		{"INKPASS_LOG_FORMAT replaces log.format", map[string]string{"INKPASS_LOG_FORMAT": "json"},
+			func(c *config.Config) string { return c.Log.Format }, "json"},
+		{"INKPASS_LOG_LEVEL replaces log.level", map[string]string{"INKPASS_LOG_LEVEL": "debug"},
+			func(c *config.Config) string { return c.Log.Level }, "debug"},
+		{"INKPASS_PASSWORD_TARGET replaces password.target", map[string]string{"INKPASS_PASSWORD_TARGET": "off"},
+			func(c *config.Config) string { return c.Password.Target }, "off"},
+		{"without overrides the file's listen stays", nil,
+			func(c *config.Config) string { return c.Listen }, "127.0.0.1:7000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(path, true, envMap(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.get(c); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// problemsOf returns the option names of a *config.ValidationError: the text
+// before the first ": " of each problem.
+func problemsOf(t *testing.T, err error) []string {
+	t.Helper()
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error %v (%T) is not a *config.ValidationError", err, err)
+	}
+	var names []string
+	for _, p := range ve.Problems {
+		name, _, _ := strings.Cut(p, ": ")
+		names = append(names, name)
+	}
+	return names
+}
+
+// badValues are one wrong value per option, with the option name the error
+// must carry.
+var badValues = []struct {
+	name   string
+	yaml   string
+	option string
+}{
+	{"an empty studio name", `studio_name: ""`, "studio_name"},
+	{"a listen address without a port", `listen: "localhost"`, "listen"},
+	{"an ftp issuer", `issuer: "ftp://id.example"`, "issuer"},
+	{"a plain-http issuer that is not loopback", `issuer: "http://id.studio.example"`, "issuer"},
+	{"an issuer with a trailing slash", `issuer: "https://id.studio.example/"`, "issuer"},
+	{"an issuer with a query", `issuer: "https://id.studio.example?x=1"`, "issuer"},
+	{"an empty database path", `database: ""`, "database"},
+	{"an empty keys folder", `keys_dir: ""`, "keys_dir"},
+	{"a log format other than text and json", "log:\n  format: xml", "log.format"},
+	{"an unknown log level", "log:\n  level: loud", "log.level"},
+	{"an unknown password target", "password:\n  target: md5", "password.target"},
+	{"a minimum password length below 8", "password:\n  min_length: 6", "password.min_length"},
+	{"argon2 memory below OWASP's minimum", "password:\n  argon2_memory_kib: 1024", "password.argon2_memory_kib"},
+	{"a single argon2 pass", "password:\n  argon2_time: 1", "password.argon2_time"},
+	{"zero argon2 threads", "password:\n  argon2_threads: 0", "password.argon2_threads"},
+	{"a hashing budget too small for one scrypt", "password:\n  hashing_memory_mib: 16", "password.hashing_memory_mib"},
+	{"no free failures per username", "throttle:\n  free_failures_per_username: 0", "throttle.free_failures_per_username"},
+	{"no free failures per address", "throttle:\n  free_failures_per_address: 0", "throttle.free_failures_per_address"},
+	{"a base lock above the max lock", "throttle:\n  base_lock: 1h\n  max_lock: 1m", "throttle.base_lock"},
+	{"a zero window", "throttle:\n  window: 0s", "throttle.window"},
+	{"a trusted proxy that is no address", "throttle:\n  trusted_proxies: [\"10.0.0.0/8\", \"proxy.local\"]", "throttle.trusted_proxies[1]"},
+	{"an HMAC signing algorithm", "signing:\n  algorithm: HS256", "signing.algorithm"},
+	{"a code that lives five minutes", "tokens:\n  authorization_code: 5m", "tokens.authorization_code"},
+	{"an access token that lives two days", "tokens:\n  access_token: 48h", "tokens.access_token"},
+	{"a zero id token lifetime", "tokens:\n  id_token: 0s", "tokens.id_token"},
+	{"a zero refresh token lifetime", "tokens:\n  refresh_token: 0s", "tokens.refresh_token"},
+	{"a zero session lifetime", "tokens:\n  session: 0s", "tokens.session"},
+	{"a client without id", "clients:\n  - public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].id"},
+	{"a client without redirect URIs", "clients:\n  - id: app\n    public: true", "clients[0].redirect_uris"},
+	{"a confidential client without a secret", "clients:\n  - id: app\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].secret_file"},
+	{"a client registered twice", "clients:\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[1].id"},
+}
+
+func TestLoad_RefusesBadValues(t *testing.T) {
+	for _, tc := range badValues {
+		t.Run(tc.name+" is refused naming "+tc.option, func(t *testing.T) {
+			_, err := config.Load(writeConfig(t, tc.yaml+"\n"), true, noEnv)
+			if err == nil {
+				t.Fatal("Load accepted the value")
+			}
+			if got := problemsOf(t, err); !reflect.DeepEqual(got, []string{tc.option}) {
+				t.Errorf("problems name %q, want exactly [%s]; error: %v", got, tc.option, err)
+			}
+		})
+	}
+}
+
+func TestLoad_ReportsEveryBadOptionAtOnce(t *testing.T) {
+	body := `studio_name: ""
+listen: nowhere
+issuer: "http://id.studio.example"
+log:
+  format: xml
+  level: loud
+password:
+  target: md5
+  min_length: 4
+throttle:
+  window: 0s
+signing:
+  algorithm: none
+tokens:
+  session: 0s
+`
+	_, err := config.Load(writeConfig(t, body), true, noEnv)
+	if err == nil {
+		t.Fatal("Load accepted ten bad values")
+	}
+	want := []string{"studio_name", "listen", "issuer", "log.format", "log.level", "password.target",
+		"password.min_length", "throttle.window", "signing.algorithm", "tokens.session"}
+	got := problemsOf(t, err)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems name %q,\nwant %q", got, want)
+	}
+}
+
+func TestLoad_RefusesBadEnvironmentValues(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		option string
+	}{
+		{"INKPASS_ISSUER without a scheme is refused as issuer", map[string]string{"INKPASS_ISSUER": "id.studio.example"}, "issuer"},
+		{"INKPASS_LISTEN without a port is refused as listen", map[string]string{"INKPASS_LISTEN": "0.0.0.0"}, "listen"},
+		{"INKPASS_LOG_LEVEL loud is refused as log.level", map[string]string{"INKPASS_LOG_LEVEL": "loud"}, "log.level"},
+		{"INKPASS_PASSWORD_TARGET sha1 is refused as password.target", map[string]string{"INKPASS_PASSWORD_TARGET": "sha1"}, "password.target"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(writeConfig(t, ""), true, envMap(tc.env))
+			if got := problemsOf(t, err); !reflect.DeepEqual(got, []string{tc.option}) {
+				t.Errorf("problems name %q, want [%s]", got, tc.option)
+			}
+		})
+	}
+}
+
+func TestLoad_RefusesUnparsableValuesNamingTheOption(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		options    []string
+		values     []string
+	}{
+		{"a duration that is not one names its option", "throttle:\n  base_lock: soon\n",
+			[]string{"throttle.base_lock"}, []string{"soon"}},
+		{"a word where a number belongs names its option", "password:\n  min_length: eight\n",
+			[]string{"password.min_length"}, []string{"eight"}},
+		{"two unparsable values are both named", "throttle:\n  window: forever\ntokens:\n  session: never\n",
+			[]string{"throttle.window", "tokens.session"}, []string{"forever", "never"}},
+		{"a misspelt top-level key is refused as an unknown option", "listne: 127.0.0.1:8080\n",
+			[]string{"listne"}, []string{"unknown option"}},
+		{"a misspelt nested key is refused with its full name", "password:\n  targett: werkzeug\n",
+			[]string{"password.targett"}, []string{"unknown option"}},
+		{"a key from another program is refused", "server:\n  port: 8080\n",
+			[]string{"server"}, []string{"unknown option"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(writeConfig(t, tc.yaml), true, noEnv)
+			if err == nil {
+				t.Fatal("Load accepted the file")
+			}
+			if got := problemsOf(t, err); !reflect.DeepEqual(got, tc.options) {
+				t.Errorf("problems name %q, want %q; error: %v", got, tc.options, err)
+			}
+			for _, w := range tc.values {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoad_MissingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nowhere", "config.yaml")
+
+	t.Run("a missing file the operator named is an error", func(t *testing.T) {
+		_, err := config.Load(path, true, noEnv)
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("err = %v, want one wrapping os.ErrNotExist", err)
+		}
+		if err != nil && !strings.Contains(err.Error(), path) {
+			t.Errorf("error %q does not name the file", err)
+		}
+	})
+
+	t.Run("a missing default file means all defaults, paths beside it", func(t *testing.T) {
+		c, err := config.Load(path, false, noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := config.Default()
+		if c.Listen != d.Listen || c.Password != d.Password || c.Tokens != d.Tokens {
+			t.Errorf("config %+v is not the defaults", c)
+		}
+		if want := filepath.Join(dir, "nowhere", "inkpass.db"); c.Database != want {
+			t.Errorf("database = %q, want %q", c.Database, want)
+		}
+	})
+
+	t.Run("an empty file means all defaults", func(t *testing.T) {
+		c, err := config.Load(writeConfig(t, ""), true, noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := config.Default(); c.Throttle.Window != d.Throttle.Window || c.Signing != d.Signing {
+			t.Errorf("empty file gave %+v", c)
+		}
+	})
+}
+
+func TestLoad_RelativePathsResolveBesideTheFile(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc", "inkpass")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.secret"), []byte("s3cret-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	body := `database: data/studio.db
+keys_dir: ../keys
+clients:
+  - id: from-file
+    redirect_uris: ["https://app.studio.example/cb"]
+    secret_file: app.secret
+  - id: from-env
+    redirect_uris: ["https://other.studio.example/cb"]
+    secret_env: OTHER_SECRET
+`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Load from another working directory's point of view: a relative path to
+	// the config must still put the database beside the config, not beside
+	// the process.
+	rel, err := filepath.Rel(mustGetwd(t), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(rel, true, envMap(map[string]string{"OTHER_SECRET": " env-secret \n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"database", c.Database, filepath.Join(dir, "data", "studio.db")},
+		{"keys_dir", c.KeysDir, filepath.Join(root, "etc", "keys")},
+		{"secret_file contents, trimmed", c.Clients[0].Secret, "s3cret-from-file"},
+		{"secret_env contents, trimmed", c.Clients[1].Secret, "env-secret"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+
+	abs := filepath.Join(root, "elsewhere.db")
+	c, err = config.Load(writeConfig(t, "database: "+abs+"\n"), true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database != abs {
+		t.Errorf("an absolute database path became %q, want %q unchanged", c.Database, abs)
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+func TestDuration_ParsesGoSyntax(t *testing.T) {
+	c, err := config.Load(writeConfig(t, "throttle:\n  base_lock: 1500ms\n  max_lock: 1h30m\n"), true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Throttle.BaseLock.D(); got != 1500*time.Millisecond {
+		t.Errorf("base_lock = %v, want 1.5s", got)
+	}
+	if got := c.Throttle.MaxLock.D(); got != 90*time.Minute {
+		t.Errorf("max_lock = %v, want 1h30m", got)
+	}
+}

@@ -1,0 +1,369 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+	"github.com/go-oauth2/oauth2/v4/server"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// AuthRequest is a validated authorization request, kept server-side while
+// the user signs in.
+type AuthRequest struct {
+	ClientID            string    `json:"client_id"`
+	ClientName          string    `json:"client_name"`
+	FirstParty          bool      `json:"first_party"`
+	RedirectURI         string    `json:"redirect_uri"`
+	ResponseMode        string    `json:"response_mode"`
+	Scopes              []string  `json:"scopes"`
+	State               string    `json:"state,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	Prompt              []string  `json:"prompt,omitempty"`
+	MaxAge              *int64    `json:"max_age,omitempty"`
+	LoginHint           string    `json:"login_hint,omitempty"`
+	IDTokenHint         string    `json:"id_token_hint,omitempty"`
+	CreatedAt           time.Time `json:"created_at"`
+}
+
+// HasPrompt reports whether prompt included v.
+func (r *AuthRequest) HasPrompt(v string) bool { return slices.Contains(r.Prompt, v) }
+
+// Response modes (OAuth 2.0 Multiple Response Types, Form Post Response Mode).
+const (
+	ModeQuery    = "query"
+	ModeFormPost = "form_post"
+)
+
+var (
+	// RFC 7636 §4.2: the S256 challenge is base64url of 32 bytes.
+	challengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+	// RFC 7636 §4.1: 43-128 unreserved characters.
+	verifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+)
+
+// Limits on values that are echoed back or stored, so a request cannot make
+// inkpass store megabytes.
+const (
+	maxStateLen = 2048
+	maxNonceLen = 512
+	maxHintLen  = 4096
+)
+
+// single returns the one value of a parameter; OAuth 2.0 §3.1 forbids a
+// parameter given twice.
+func single(form url.Values, name string) (string, error) {
+	v := form[name]
+	switch len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	}
+	return "", fmt.Errorf("parameter %s is given more than once", name)
+}
+
+// ParseAuthorize validates an authorization request in the order RFC 6749
+// §4.1.2.1 demands: client_id, then redirect_uri, each failure shown on our
+// own page; only then may errors go back to the client, with its state.
+func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, errInvalidRequest("the request could not be read").withCause(err).noRedirect()
+	}
+	form := r.Form
+	if r.Method == http.MethodPost {
+		// OIDC Core §3.1.2.1: POST sends the parameters form-encoded in the
+		// body; mixing in the query string would let either override.
+		form = r.PostForm
+	}
+	clientID, err := single(form, "client_id")
+	if err != nil {
+		return nil, errInvalidRequest("%v", err).noRedirect()
+	}
+	if clientID == "" {
+		return nil, errInvalidRequest("client_id is missing").noRedirect()
+	}
+	c, err := p.clients.Get(r.Context(), clientID)
+	if errors.Is(err, client.ErrNotFound) || (err == nil && !c.Enabled) {
+		return nil, errInvalidRequest("this application (client_id %q) is not registered with this sign-in service", clientID).noRedirect()
+	}
+	if err != nil {
+		return nil, errServer(err).noRedirect()
+	}
+	redirectURI, err := single(form, "redirect_uri")
+	if err != nil {
+		return nil, errInvalidRequest("%v", err).noRedirect()
+	}
+	switch {
+	case redirectURI == "" && len(c.RedirectURIs) == 1:
+		redirectURI = c.RedirectURIs[0]
+	case redirectURI == "":
+		return nil, errInvalidRequest("redirect_uri is missing").noRedirect()
+	case !c.HasRedirectURI(redirectURI):
+		return nil, errInvalidRequest("redirect_uri is not registered for this application").noRedirect()
+	}
+
+	// From here on, errors are redirected to the client with its state.
+	req := &AuthRequest{ClientID: c.ID, ClientName: c.Name, FirstParty: c.FirstParty, RedirectURI: redirectURI,
+		ResponseMode: ModeQuery, CreatedAt: p.cfg.Now()}
+	if states := form["state"]; len(states) == 1 && len(states[0]) <= maxStateLen {
+		req.State = states[0]
+	}
+	for name, v := range form {
+		if len(v) > 1 {
+			return req, errInvalidRequest("parameter %s is given more than once", name)
+		}
+	}
+	get := form.Get
+	if len(get("state")) > maxStateLen {
+		return req, errInvalidRequest("state is longer than %d characters", maxStateLen)
+	}
+	switch mode := get("response_mode"); mode {
+	case "", ModeQuery:
+	case ModeFormPost:
+		req.ResponseMode = ModeFormPost
+	default:
+		return req, errInvalidRequest("response_mode %q is not supported (query or form_post)", mode)
+	}
+	if get("request") != "" {
+		return req, newErr("request_not_supported", http.StatusBadRequest, "request objects are not supported")
+	}
+	if get("request_uri") != "" {
+		return req, newErr("request_uri_not_supported", http.StatusBadRequest, "request_uri is not supported")
+	}
+	switch rt := get("response_type"); rt {
+	case "code":
+	case "":
+		return req, errInvalidRequest("response_type is missing")
+	default:
+		return req, errUnsupportedResponseType("only response_type=code is supported")
+	}
+	if !c.AllowsGrant(client.GrantAuthorizationCode) {
+		return req, errUnauthorizedClient("this application may not use the authorization code flow")
+	}
+
+	scopes := uniqueFields(get("scope"))
+	if !slices.Contains(scopes, "openid") {
+		return req, errInvalidScope("scope must include openid")
+	}
+	if !c.AllowsScope(scopes) {
+		return req, errInvalidScope("scope includes a value this application may not request")
+	}
+	req.Scopes = scopes
+
+	challenge, method := get("code_challenge"), get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return req, errInvalidRequest("code_challenge_method without code_challenge")
+	case challenge == "" && c.Public:
+		return req, errInvalidRequest("PKCE is required for public clients: send code_challenge with code_challenge_method=S256")
+	case challenge != "" && method != "S256":
+		// RFC 7636 makes "plain" the default when the method is absent;
+		// RFC 9700 §2.1.1 says use S256, so an absent method is refused too.
+		return req, errInvalidRequest("code_challenge_method must be S256")
+	case challenge != "" && !challengePattern.MatchString(challenge):
+		return req, errInvalidRequest("code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
+	}
+	req.CodeChallenge, req.CodeChallengeMethod = challenge, method
+
+	req.Nonce = get("nonce")
+	if len(req.Nonce) > maxNonceLen {
+		return req, errInvalidRequest("nonce is longer than %d characters", maxNonceLen)
+	}
+	prompts := uniqueFields(get("prompt"))
+	for _, v := range prompts {
+		switch v {
+		case "none", "login", "consent", "select_account":
+		default:
+			return req, errInvalidRequest("prompt value %q is not supported", v)
+		}
+	}
+	if slices.Contains(prompts, "none") && len(prompts) > 1 {
+		return req, errInvalidRequest("prompt=none cannot be combined with other values")
+	}
+	req.Prompt = prompts
+	if ma := get("max_age"); ma != "" {
+		n, err := strconv.ParseInt(ma, 10, 64)
+		if err != nil || n < 0 {
+			return req, errInvalidRequest("max_age must be a non-negative number of seconds")
+		}
+		req.MaxAge = &n
+	}
+	req.LoginHint, req.IDTokenHint = get("login_hint"), get("id_token_hint")
+	if len(req.LoginHint) > maxHintLen || len(req.IDTokenHint) > maxHintLen {
+		return req, errInvalidRequest("login_hint or id_token_hint is too long")
+	}
+	return req, nil
+}
+
+func uniqueFields(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// SaveAuthRequest keeps req server-side, bound to the browser that made it,
+// and returns the opaque id the login page carries.
+func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browserID string) (string, error) {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("save auth request: %w", err)
+	}
+	id := session.NewToken()
+	if err := p.sessions.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, p.cfg.Now().Add(p.cfg.AuthRequestTTL)); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// ErrUnknownAuthRequest means the pending request is gone, expired, or belongs
+// to another browser.
+var ErrUnknownAuthRequest = errors.New("authorization request expired or unknown")
+
+// LoadAuthRequest returns the pending request made by this browser.
+func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*AuthRequest, error) {
+	if id == "" || browserID == "" {
+		return nil, ErrUnknownAuthRequest
+	}
+	data, err := p.sessions.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
+	if errors.Is(err, session.ErrAuthRequestNotFound) {
+		return nil, ErrUnknownAuthRequest
+	}
+	if err != nil {
+		return nil, err
+	}
+	var req AuthRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("load auth request: %w", err)
+	}
+	return &req, nil
+}
+
+// FinishAuthRequest deletes a pending request once it has been answered.
+func (p *Provider) FinishAuthRequest(ctx context.Context, id string) error {
+	err := p.sessions.DeleteAuthRequest(ctx, session.Hash(id))
+	if errors.Is(err, session.ErrAuthRequestNotFound) {
+		return ErrUnknownAuthRequest
+	}
+	return err
+}
+
+// NeedsLogin reports whether req can be answered with session s, or needs the
+// user to (re-)enter their password: no session, prompt=login, or a session
+// older than max_age (OIDC Core §3.1.2.1).
+func (p *Provider) NeedsLogin(req *AuthRequest, s *session.Session) bool {
+	if s == nil {
+		return true
+	}
+	if req.HasPrompt("login") || req.HasPrompt("select_account") {
+		// A fresh login is one that happened after this request was made.
+		return !s.AuthTime.After(req.CreatedAt.Add(-time.Second))
+	}
+	if req.MaxAge != nil && p.cfg.Now().Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second {
+		return true
+	}
+	return false
+}
+
+// Response is where the browser goes next: a redirect URL, or for form_post
+// the target and the fields of an auto-submitting form.
+type Response struct {
+	RedirectURI string
+	Mode        string
+	Params      url.Values
+}
+
+// URL is the redirect for query mode.
+func (r *Response) URL() string {
+	u, err := url.Parse(r.RedirectURI)
+	if err != nil {
+		return r.RedirectURI
+	}
+	q := u.Query()
+	for k, v := range r.Params {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (p *Provider) response(req *AuthRequest, params url.Values) *Response {
+	if req.State != "" {
+		params.Set("state", req.State)
+	}
+	// RFC 9207: tells the client which issuer answered, against mix-up attacks.
+	params.Set("iss", p.cfg.Issuer)
+	return &Response{RedirectURI: req.RedirectURI, Mode: req.ResponseMode, Params: params}
+}
+
+// ErrorResponse is the redirect that tells the client about e. Call it only
+// for errors without NoRedirect.
+func (p *Provider) ErrorResponse(req *AuthRequest, e *Error) *Response {
+	params := url.Values{"error": {e.Code}}
+	if e.Description != "" {
+		params.Set("error_description", e.Description)
+	}
+	return p.response(req, params)
+}
+
+// Grant issues the authorization code for req to the user of session s and
+// returns the response that carries it to the client.
+func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Session) (*Response, *Error) {
+	u, err := p.users.UserByID(ctx, s.UserID)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	if !u.Active {
+		return nil, ErrLoginRequired()
+	}
+	ext := url.Values{
+		extGrantID:  {session.NewToken()},
+		extSID:      {s.SID},
+		extAuthTime: {strconv.FormatInt(s.AuthTime.Unix(), 10)},
+	}
+	if req.Nonce != "" {
+		ext.Set(extNonce, req.Nonce)
+	}
+	ti, err := p.srv.GetAuthorizeToken(ctx, &server.AuthorizeRequest{
+		ResponseType:        oauth2.Code,
+		ClientID:            req.ClientID,
+		Scope:               strings.Join(req.Scopes, " "),
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		UserID:              strconv.FormatInt(u.ID, 10),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: oauth2.CodeChallengeMethod(req.CodeChallengeMethod),
+		Request:             withExtension(ctx, ext),
+	})
+	if err != nil {
+		return nil, errServer(fmt.Errorf("issue code: %w", err))
+	}
+	p.log.InfoContext(ctx, "authorization code issued", "client_id", req.ClientID, "user_id", u.ID)
+	return p.response(req, url.Values{"code": {ti.GetCode()}}), nil
+}
+
+// Extension keys carried from the code to the tokens.
+const (
+	extGrantID  = session.ExtGrantID
+	extSID      = session.ExtSID
+	extAuthTime = "auth_time"
+	extNonce    = "nonce"
+)

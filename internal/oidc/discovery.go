@@ -1,0 +1,116 @@
+package oidc
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
+)
+
+// Endpoint paths, relative to the issuer.
+const (
+	PathDiscovery = "/.well-known/openid-configuration"
+	PathJWKS      = "/jwks"
+	PathAuthorize = "/authorize"
+	PathToken     = "/token"
+	PathUserInfo  = "/userinfo"
+)
+
+// discoveryDoc is the pre-encoded discovery document for one signing
+// algorithm; it is rebuilt only when a key rotation changes the algorithm.
+type discoveryDoc struct {
+	alg  keys.Algorithm
+	body []byte
+	etag string
+}
+
+// metadata is OpenID Connect Discovery 1.0 §3 (and RFC 8414). It advertises
+// exactly what inkpass implements.
+type metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	PromptValuesSupported             []string `json:"prompt_values_supported"`
+	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported         bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
+	iss := p.cfg.Issuer
+	m := metadata{
+		Issuer:                            iss,
+		AuthorizationEndpoint:             iss + PathAuthorize,
+		TokenEndpoint:                     iss + PathToken,
+		UserinfoEndpoint:                  iss + PathUserInfo,
+		JWKSURI:                           iss + PathJWKS,
+		ScopesSupported:                   client.SupportedScopes,
+		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{ModeQuery, ModeFormPost},
+		GrantTypesSupported:               []string{client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  []string{string(alg)},
+		TokenEndpointAuthMethodsSupported: []string{client.AuthSecretBasic, client.AuthSecretPost, client.AuthNone},
+		ClaimsSupported:                   claimsSupported,
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		PromptValuesSupported:             []string{"none", "login", "consent", "select_account"},
+		AuthorizationResponseISSSupported: true,
+	}
+	body, _ := json.MarshalIndent(m, "", "  ")
+	sum := sha256.Sum256(body)
+	return &discoveryDoc{alg: alg, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+}
+
+func (p *Provider) currentDiscovery() *discoveryDoc {
+	alg := p.signer.Active().Algorithm
+	if d := p.discovery.Load(); d != nil && d.alg == alg {
+		return d
+	}
+	d := p.buildDiscovery(alg)
+	p.discovery.Store(d)
+	return d
+}
+
+// DiscoveryHandler serves the pre-encoded discovery document.
+func (p *Provider) DiscoveryHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := p.currentDiscovery()
+		serveCached(w, r, d.body, d.etag)
+	})
+}
+
+// JWKSHandler serves the public keys, pre-encoded by the key set. The max-age
+// is short so that clients pick up a rotated key within minutes.
+func (p *Provider) JWKSHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serveCached(w, r, p.signer.JWKS(), p.signer.JWKSETag())
+	})
+}
+
+func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("ETag", etag)
+	h.Set("Access-Control-Allow-Origin", "*")
+	if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write(body)
+}

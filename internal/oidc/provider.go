@@ -1,0 +1,213 @@
+package oidc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+	"github.com/go-oauth2/oauth2/v4/manage"
+	"github.com/go-oauth2/oauth2/v4/server"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// Config is what the protocol needs to know.
+type Config struct {
+	Issuer     string
+	CodeTTL    time.Duration
+	AccessTTL  time.Duration
+	IDTokenTTL time.Duration
+	RefreshTTL time.Duration
+	SessionTTL time.Duration
+	// AuthRequestTTL is how long a user may take to sign in.
+	AuthRequestTTL time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
+type ClientStore interface {
+	oauth2.ClientStore
+	Get(ctx context.Context, id string) (*client.Client, error)
+}
+
+// UserFinder finds a user by id, active or not.
+type UserFinder interface {
+	UserByID(ctx context.Context, id int64) (*user.User, error)
+}
+
+// SessionStore keeps browser sessions and pending authorization requests.
+type SessionStore interface {
+	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
+	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
+	RevokeSession(ctx context.Context, tokenHash []byte) error
+	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error
+	AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, error)
+	DeleteAuthRequest(ctx context.Context, idHash []byte) error
+}
+
+// Signer signs ID tokens and publishes the keys that verify them; keys.Set
+// implements it.
+type Signer interface {
+	SignFunc(build func(keys.Algorithm) ([]byte, error)) (string, error)
+	Active() keys.Info
+	JWKS() []byte
+	JWKSETag() string
+	Verify(compact string) ([]byte, error)
+}
+
+// Provider is inkpass's OpenID Provider.
+type Provider struct {
+	cfg      Config
+	log      *slog.Logger
+	mgr      *manage.Manager
+	srv      *server.Server
+	clients  ClientStore
+	tokens   oauth2.TokenStore
+	users    UserFinder
+	sessions SessionStore
+	signer   Signer
+
+	discovery atomic.Pointer[discoveryDoc]
+}
+
+// New wires the provider on go-oauth2 with inkpass's stricter rules.
+func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFinder, sessions SessionStore, signer Signer) (*Provider, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AuthRequestTTL <= 0 {
+		cfg.AuthRequestTTL = 30 * time.Minute
+	}
+	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
+		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
+	}
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, sessions: sessions, signer: signer}
+
+	m := manage.NewManager()
+	m.MapClientStorage(clients)
+	m.MapTokenStorage(tokens)
+	m.MapAuthorizeGenerate(codeGenerator{})
+	m.MapAccessGenerate(randomGenerator{})
+	m.SetAuthorizeCodeExp(cfg.CodeTTL)
+	// Refresh tokens are generated for every code grant here and dropped by
+	// randomGenerator unless the client may refresh and asked for offline_access.
+	m.SetAuthorizeCodeTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL, RefreshTokenExp: cfg.RefreshTTL, IsGenerateRefresh: true})
+	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL})
+	m.SetRefreshTokenCfg(&manage.RefreshingConfig{
+		AccessTokenExp:     cfg.AccessTTL,
+		RefreshTokenExp:    cfg.RefreshTTL,
+		IsGenerateRefresh:  true,
+		IsRemoveAccess:     true,
+		IsRemoveRefreshing: true,
+		// The family keeps its first refresh token's expiry: rotation does
+		// not extend a grant forever.
+		IsResetRefreshTime: false,
+	})
+	// The library's default is a host-suffix match; RFC 9700 §4.1.3 wants
+	// exact string comparison.
+	m.SetValidateURIHandler(client.ExactRedirectURI)
+	m.SetExtractExtensionHandler(extractExtension)
+	p.mgr = m
+
+	s := server.NewServer(&server.Config{
+		TokenType:                   "Bearer",
+		AllowedResponseTypes:        []oauth2.ResponseType{oauth2.Code},
+		AllowedGrantTypes:           []oauth2.GrantType{oauth2.AuthorizationCode, oauth2.Refreshing, oauth2.ClientCredentials},
+		AllowedCodeChallengeMethods: []oauth2.CodeChallengeMethod{oauth2.CodeChallengeS256},
+	}, m)
+	// Never let a library path redirect to a URI we have not validated.
+	s.SetPreRedirectErrorHandler(func(w http.ResponseWriter, req *server.AuthorizeRequest, err error) error { return err })
+	s.SetClientAuthorizedHandler(func(clientID string, grant oauth2.GrantType) (bool, error) {
+		c, err := clients.Get(context.Background(), clientID)
+		if err != nil {
+			return false, err
+		}
+		return c.Enabled && c.AllowsGrant(string(grant)), nil
+	})
+	s.SetClientScopeHandler(func(tgr *oauth2.TokenGenerateRequest) (bool, error) {
+		c, err := clients.Get(tgr.Request.Context(), tgr.ClientID)
+		if err != nil {
+			return false, err
+		}
+		return c.AllowsScope(strings.Fields(tgr.Scope)), nil
+	})
+	p.srv = s
+	return p, nil
+}
+
+// ctxKey carries the extension a new code or token should get into
+// go-oauth2's ExtractExtensionHandler, which sees only the request.
+type ctxKey struct{}
+
+func withExtension(ctx context.Context, ext url.Values) *http.Request {
+	return (&http.Request{Header: http.Header{}}).WithContext(context.WithValue(ctx, ctxKey{}, ext))
+}
+
+// extractExtension merges the request's extension into the token's. For a
+// code exchange the library has already copied the code's extension (nonce,
+// auth_time, sid, grant id) and the request carries none.
+func extractExtension(tgr *oauth2.TokenGenerateRequest, ti oauth2.ExtendableTokenInfo) {
+	if tgr.Request == nil {
+		return
+	}
+	ext, _ := tgr.Request.Context().Value(ctxKey{}).(url.Values)
+	if len(ext) == 0 {
+		return
+	}
+	merged := url.Values{}
+	for k, v := range ti.GetExtension() {
+		merged[k] = slices.Clone(v)
+	}
+	for k, v := range ext {
+		merged[k] = slices.Clone(v)
+	}
+	ti.SetExtension(merged)
+}
+
+// randomGenerator makes codes and tokens: 256 random bits each (RFC 6749
+// §10.10), opaque to clients. A refresh token is made only for a client allowed
+// to refresh that asked for offline_access (OIDC Core §11).
+type randomGenerator struct{}
+
+func (randomGenerator) Token(ctx context.Context, data *oauth2.GenerateBasic, isGenRefresh bool) (string, string, error) {
+	access := session.NewToken()
+	refresh := ""
+	if isGenRefresh && wantsRefresh(data) {
+		refresh = session.NewToken()
+	}
+	return access, refresh, nil
+}
+
+func wantsRefresh(data *oauth2.GenerateBasic) bool {
+	c, ok := data.Client.(*client.Client)
+	if !ok || !c.AllowsGrant(client.GrantRefreshToken) || data.TokenInfo == nil {
+		return false
+	}
+	return slices.Contains(strings.Fields(data.TokenInfo.GetScope()), "offline_access")
+}
+
+// codeGenerator makes authorization codes: 256 random bits.
+type codeGenerator struct{}
+
+func (codeGenerator) Token(context.Context, *oauth2.GenerateBasic) (string, error) {
+	return session.NewToken(), nil
+}
+
+var (
+	_ oauth2.AuthorizeGenerate = codeGenerator{}
+	_ oauth2.AccessGenerate    = randomGenerator{}
+)

@@ -1,0 +1,48 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// StartSession signs a browser in for userID and returns the cookie value
+// (shown to no one else; stored only as its hash).
+func (p *Provider) StartSession(ctx context.Context, userID int64) (string, *session.Session, error) {
+	now := p.cfg.Now()
+	s := session.Session{
+		SID:       session.NewToken()[:22],
+		UserID:    userID,
+		AuthTime:  now,
+		CreatedAt: now,
+		ExpiresAt: now.Add(p.cfg.SessionTTL),
+	}
+	token := session.NewToken()
+	if err := p.sessions.CreateSession(ctx, session.Hash(token), s); err != nil {
+		return "", nil, fmt.Errorf("start session: %w", err)
+	}
+	return token, &s, nil
+}
+
+// Session returns the live session behind a cookie value, or nil when there is
+// none (unknown, expired, revoked, or its user deactivated).
+func (p *Provider) Session(ctx context.Context, cookie string) (*session.Session, error) {
+	if cookie == "" {
+		return nil, nil
+	}
+	s, err := p.sessions.SessionByTokenHash(ctx, session.Hash(cookie))
+	if errors.Is(err, session.ErrNotFound) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// EndSession signs the browser out.
+func (p *Provider) EndSession(ctx context.Context, cookie string) error {
+	if cookie == "" {
+		return nil
+	}
+	return p.sessions.RevokeSession(ctx, session.Hash(cookie))
+}

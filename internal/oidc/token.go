@@ -1,0 +1,358 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// tokenResponse is RFC 6749 §5.1 plus OIDC Core §3.1.3.3's id_token.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+}
+
+// TokenHandler serves POST /token.
+func (p *Provider) TokenHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, c, oerr := p.token(r)
+		if oerr != nil {
+			p.writeTokenError(w, r, c, oerr)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp, true)
+	})
+}
+
+// token runs one token request and returns the answer or an OAuth error; the
+// client is returned when it was authenticated, for the log.
+func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		return nil, nil, errInvalidRequest("the body must be application/x-www-form-urlencoded")
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, nil, errInvalidRequest("the body could not be read").withCause(err)
+	}
+	if len(r.URL.RawQuery) > 0 {
+		// RFC 6749 §3.2: parameters travel in the body; credentials in a URL
+		// end up in logs.
+		return nil, nil, errInvalidRequest("token parameters must be sent in the request body, not the URL")
+	}
+	form := r.PostForm
+	for name, v := range form {
+		if len(v) > 1 {
+			return nil, nil, errInvalidRequest("parameter %s is given more than once", name)
+		}
+	}
+	c, secret, oerr := p.authenticateClient(r.Context(), r, form)
+	if oerr != nil {
+		return nil, nil, oerr
+	}
+	grant := form.Get("grant_type")
+	switch grant {
+	case "":
+		return nil, c, errInvalidRequest("grant_type is missing")
+	case client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials:
+	default:
+		return nil, c, errUnsupportedGrantType("grant_type %q is not supported", grant)
+	}
+	if !c.AllowsGrant(grant) {
+		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grant)
+	}
+	tgr := &oauth2.TokenGenerateRequest{ClientID: c.ID, ClientSecret: secret, Request: r}
+	var resp *tokenResponse
+	switch grant {
+	case client.GrantAuthorizationCode:
+		resp, oerr = p.exchangeCode(r.Context(), c, tgr, form)
+	case client.GrantRefreshToken:
+		resp, oerr = p.refresh(r.Context(), c, tgr, form)
+	case client.GrantClientCredentials:
+		resp, oerr = p.clientCredentials(r.Context(), c, tgr, form)
+	}
+	if oerr == nil {
+		p.log.InfoContext(r.Context(), "token issued", "client_id", c.ID, "grant_type", grant)
+	}
+	return resp, c, oerr
+}
+
+// authenticateClient applies the client's registered method (RFC 6749 §2.3,
+// OIDC Core §9): exactly one of Basic, body secret, or none for public clients.
+func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*client.Client, string, *Error) {
+	var id, secret, method string
+	basicID, basicSecret, hasBasic := r.BasicAuth()
+	switch {
+	case hasBasic && form.Has("client_secret"):
+		return nil, "", errInvalidRequest("use one client authentication method, not two")
+	case hasBasic:
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(basicID)
+		secret, err2 = url.QueryUnescape(basicSecret)
+		if err1 != nil || err2 != nil {
+			return nil, "", basicFailure(errInvalidClient("malformed client credentials"))
+		}
+		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
+			return nil, "", basicFailure(errInvalidClient("client_id does not match the credentials"))
+		}
+		method = client.AuthSecretBasic
+	case form.Has("client_secret"):
+		id, secret, method = form.Get("client_id"), form.Get("client_secret"), client.AuthSecretPost
+	default:
+		id, method = form.Get("client_id"), client.AuthNone
+	}
+	if id == "" {
+		return nil, "", errInvalidClient("client authentication is missing")
+	}
+	wrap := func(e *Error) *Error {
+		if hasBasic {
+			return basicFailure(e)
+		}
+		return e
+	}
+	c, err := p.clients.Get(ctx, id)
+	if errors.Is(err, client.ErrNotFound) || (err == nil && !c.Enabled) {
+		return nil, "", wrap(errInvalidClient("client authentication failed"))
+	}
+	if err != nil {
+		return nil, "", errServer(err)
+	}
+	if c.AuthMethod != method {
+		return nil, "", wrap(errInvalidClient("client authentication failed").withCause(
+			errors.New("client used " + method + ", registered for " + c.AuthMethod)))
+	}
+	if method != client.AuthNone && !c.VerifySecret(secret) {
+		return nil, "", wrap(errInvalidClient("client authentication failed").withCause(errors.New("wrong client secret")))
+	}
+	return c, secret, nil
+}
+
+func basicFailure(e *Error) *Error { e.BasicChallenge = true; return e }
+
+func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
+	tgr.Code = form.Get("code")
+	if tgr.Code == "" {
+		return nil, errInvalidRequest("code is missing")
+	}
+	tgr.RedirectURI = form.Get("redirect_uri")
+	if tgr.RedirectURI == "" && len(c.RedirectURIs) == 1 {
+		tgr.RedirectURI = c.RedirectURIs[0]
+	}
+	if tgr.RedirectURI == "" {
+		return nil, errInvalidRequest("redirect_uri is missing")
+	}
+	tgr.CodeVerifier = form.Get("code_verifier")
+	if tgr.CodeVerifier != "" && !verifierPattern.MatchString(tgr.CodeVerifier) {
+		return nil, errInvalidGrant("code_verifier is malformed")
+	}
+	if c.Public && tgr.CodeVerifier == "" {
+		return nil, errInvalidGrant("PKCE code_verifier is required for public clients")
+	}
+	ti, err := p.srv.GetAccessToken(ctx, oauth2.AuthorizationCode, tgr)
+	if err != nil {
+		return nil, mapLibraryError(err, "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri")
+	}
+	return p.respond(ctx, c, ti, true)
+}
+
+func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
+	tgr.Refresh = form.Get("refresh_token")
+	if tgr.Refresh == "" {
+		return nil, errInvalidRequest("refresh_token is missing")
+	}
+	rti, err := p.mgr.LoadRefreshToken(ctx, tgr.Refresh)
+	if err != nil {
+		return nil, mapLibraryError(err, "the refresh token is invalid, expired or revoked")
+	}
+	// The library would let any client use any refresh token.
+	if rti.GetClientID() != c.ID {
+		return nil, errInvalidGrant("the refresh token was issued to another client")
+	}
+	if _, oerr := p.activeUser(ctx, rti.GetUserID()); oerr != nil {
+		return nil, oerr
+	}
+	if s := form.Get("scope"); s != "" {
+		// RFC 6749 §6: a refresh may narrow the scope, never widen it.
+		granted := strings.Fields(rti.GetScope())
+		for _, want := range strings.Fields(s) {
+			if !slices.Contains(granted, want) {
+				return nil, errInvalidScope("scope %q was not granted originally", want)
+			}
+		}
+		tgr.Scope = strings.Join(uniqueFields(s), " ")
+	}
+	ti, err := p.srv.GetAccessToken(ctx, oauth2.Refreshing, tgr)
+	if err != nil {
+		return nil, mapLibraryError(err, "the refresh token is invalid, expired or revoked")
+	}
+	return p.respond(ctx, c, ti, false)
+}
+
+func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
+	if c.Public {
+		return nil, errUnauthorizedClient("public clients cannot use client_credentials")
+	}
+	scopes := uniqueFields(form.Get("scope"))
+	for _, s := range scopes {
+		// There is no user: identity scopes mean nothing here.
+		if s == "openid" || s == "offline_access" {
+			return nil, errInvalidScope("scope %s needs a user; client_credentials has none", s)
+		}
+	}
+	if !c.AllowsScope(scopes) {
+		return nil, errInvalidScope("scope includes a value this client may not request")
+	}
+	tgr.Scope = strings.Join(scopes, " ")
+	tgr.Request = withExtension(ctx, url.Values{extGrantID: {session.NewToken()}})
+	ti, err := p.srv.GetAccessToken(ctx, oauth2.ClientCredentials, tgr)
+	if err != nil {
+		return nil, mapLibraryError(err, "the client may not use this grant")
+	}
+	return p.respond(ctx, c, ti, false)
+}
+
+// respond builds the token response; with the openid scope and a user it
+// mints an ID token. The nonce belongs only to the ID token of the code
+// exchange (OIDC Core §12.2).
+func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.TokenInfo, withNonce bool) (*tokenResponse, *Error) {
+	resp := &tokenResponse{
+		AccessToken:  ti.GetAccess(),
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(ti.GetAccessExpiresIn() / time.Second),
+		RefreshToken: ti.GetRefresh(),
+		Scope:        ti.GetScope(),
+	}
+	scopes := strings.Fields(ti.GetScope())
+	if ti.GetUserID() == "" || !slices.Contains(scopes, "openid") {
+		return resp, nil
+	}
+	u, oerr := p.activeUser(ctx, ti.GetUserID())
+	if oerr != nil {
+		return nil, oerr
+	}
+	ext := extensionOf(ti)
+	in := idTokenInput{user: u, clientID: c.ID, scopes: scopes, sid: ext.Get(extSID), accessToken: ti.GetAccess()}
+	if at, err := strconv.ParseInt(ext.Get(extAuthTime), 10, 64); err == nil {
+		in.authTime = time.Unix(at, 0)
+	}
+	if withNonce {
+		in.nonce = ext.Get(extNonce)
+	}
+	idt, err := p.mintIDToken(in)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	resp.IDToken = idt
+	return resp, nil
+}
+
+func extensionOf(ti oauth2.TokenInfo) url.Values {
+	if e, ok := ti.(oauth2.ExtendableTokenInfo); ok && e.GetExtension() != nil {
+		return e.GetExtension()
+	}
+	return url.Values{}
+}
+
+// activeUser loads the token's user; a deactivated or vanished user makes the
+// grant invalid (DESIGN: a deactivated user is out at once).
+func (p *Provider) activeUser(ctx context.Context, userID string) (*user.User, *Error) {
+	id, err := strconv.ParseInt(userID, 10, 64)
+	if err != nil {
+		return nil, errInvalidGrant("the grant has no user")
+	}
+	u, err := p.users.UserByID(ctx, id)
+	if errors.Is(err, user.ErrNotFound) {
+		return nil, errInvalidGrant("the user no longer exists")
+	}
+	if err != nil {
+		return nil, errServer(err)
+	}
+	if !u.Active {
+		return nil, errInvalidGrant("the user is deactivated")
+	}
+	return u, nil
+}
+
+// mapLibraryError turns go-oauth2's sentinels into RFC 6749 §5.2 errors, so
+// that none of them becomes a 500 by accident (ErrMissingCodeVerifier would).
+func mapLibraryError(err error, grantMsg string) *Error {
+	var oe *Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	switch {
+	case errors.Is(err, oerrors.ErrInvalidAuthorizeCode), errors.Is(err, oerrors.ErrInvalidGrant),
+		errors.Is(err, oerrors.ErrInvalidRefreshToken), errors.Is(err, oerrors.ErrExpiredRefreshToken),
+		errors.Is(err, oerrors.ErrInvalidRedirectURI):
+		return errInvalidGrant("%s", grantMsg).withCause(err)
+	case errors.Is(err, oerrors.ErrInvalidCodeChallenge), errors.Is(err, oerrors.ErrMissingCodeVerifier),
+		errors.Is(err, oerrors.ErrMissingCodeChallenge):
+		return errInvalidGrant("PKCE verification failed").withCause(err)
+	case errors.Is(err, oerrors.ErrInvalidClient):
+		return errInvalidClient("client authentication failed").withCause(err)
+	case errors.Is(err, oerrors.ErrUnauthorizedClient):
+		return errUnauthorizedClient("this client may not use this grant").withCause(err)
+	case errors.Is(err, oerrors.ErrInvalidScope):
+		return errInvalidScope("scope includes a value this client may not request").withCause(err)
+	}
+	return errServer(err)
+}
+
+// writeTokenError answers per RFC 6749 §5.2, logging once at the level of
+// whoever is at fault.
+func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *client.Client, e *Error) {
+	clientID := ""
+	if c != nil {
+		clientID = c.ID
+	}
+	if e.Status >= 500 {
+		p.log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
+	} else {
+		p.log.InfoContext(r.Context(), "token request refused", "client_id", clientID, "err", e)
+	}
+	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)
+	}
+	writeJSON(w, e.Status, errorBody(e), true)
+}
+
+type errorJSON struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func errorBody(e *Error) errorJSON { return errorJSON{Error: e.Code, Description: e.Description} }
+
+// writeJSON writes v; noStore adds the headers RFC 6749 §5.1 requires wherever
+// tokens travel.
+func writeJSON(w http.ResponseWriter, status int, v any, noStore bool) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if noStore {
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}

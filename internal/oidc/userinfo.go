@@ -1,0 +1,96 @@
+package oidc
+
+import (
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// UserInfoHandler serves GET and POST /userinfo (OIDC Core §5.3): sub and the
+// claims of the token's scopes, read from the database as it is now.
+func (p *Provider) UserInfoHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, e := p.userInfo(r)
+		if e != nil {
+			p.log.InfoContext(r.Context(), "userinfo refused", "err", e)
+			writeBearerError(w, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, claims, true)
+	})
+}
+
+func (p *Provider) userInfo(r *http.Request) (map[string]any, *Error) {
+	token, e := bearerToken(r)
+	if e != nil {
+		return nil, e
+	}
+	ti, err := p.mgr.LoadAccessToken(r.Context(), token)
+	if err != nil || ti == nil {
+		return nil, errInvalidToken("the access token is invalid, expired or revoked")
+	}
+	scopes := strings.Fields(ti.GetScope())
+	if ti.GetUserID() == "" {
+		return nil, errInvalidToken("the access token belongs to no user")
+	}
+	if !slices.Contains(scopes, "openid") {
+		return nil, errInsufficientScope("userinfo needs the openid scope")
+	}
+	u, oerr := p.activeUser(r.Context(), ti.GetUserID())
+	if oerr != nil {
+		return nil, errInvalidToken("the access token is invalid, expired or revoked")
+	}
+	return userClaims(u, scopes), nil
+}
+
+// bearerToken reads the token from the Authorization header or, for POST, a
+// form body (RFC 6750 §2.1, §2.2); never from the query string, and never from
+// two places at once.
+func bearerToken(r *http.Request) (string, *Error) {
+	var fromHeader, fromBody string
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			return "", errInvalidRequest("the Authorization header must be: Bearer <token>")
+		}
+		fromHeader = strings.TrimSpace(tok)
+	}
+	if r.Method == http.MethodPost {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+			if err := r.ParseForm(); err != nil {
+				return "", errInvalidRequest("the body could not be read")
+			}
+			if v := r.PostForm["access_token"]; len(v) > 1 {
+				return "", errInvalidRequest("access_token is given more than once")
+			} else if len(v) == 1 {
+				fromBody = v[0]
+			}
+		}
+	}
+	switch {
+	case fromHeader != "" && fromBody != "":
+		return "", errInvalidRequest("send the access token in one place only")
+	case fromHeader != "":
+		return fromHeader, nil
+	case fromBody != "":
+		return fromBody, nil
+	}
+	// RFC 6750 §3.1: no credentials at all gets a bare challenge.
+	return "", &Error{Status: http.StatusUnauthorized}
+}
+
+// writeBearerError answers per RFC 6750 §3.
+func writeBearerError(w http.ResponseWriter, e *Error) {
+	challenge := `Bearer realm="inkpass"`
+	if e.Code != "" {
+		challenge += `, error="` + e.Code + `", error_description="` + strings.ReplaceAll(e.Description, `"`, `'`) + `"`
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	if e.Code == "" {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(e.Status)
+		return
+	}
+	writeJSON(w, e.Status, errorBody(e), true)
+}

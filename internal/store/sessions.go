@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// CreateSession stores a session under the hash of its cookie token.
+func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_sessions (token_hash, sid, user_id, auth_time, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, tokenHash, s.SID, s.UserID, s.AuthTime.Unix(), s.CreatedAt.Unix(), s.ExpiresAt.Unix())
+		if err != nil {
+			return fmt.Errorf("create session: %w", err)
+		}
+		return nil
+	})
+}
+
+// SessionByTokenHash returns the live session (not expired, not revoked, user
+// still active) or session.ErrNotFound.
+func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error) {
+	var s session.Session
+	var auth, created, expires int64
+	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at
+		FROM inkpass_sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active = 1`,
+		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, session.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get session: %w", err)
+	}
+	s.AuthTime, s.CreatedAt, s.ExpiresAt = time.Unix(auth, 0), time.Unix(created, 0), time.Unix(expires, 0)
+	return &s, nil
+}
+
+// RevokeSession ends the session with that cookie hash. Revoking an unknown
+// session is not an error: signing out twice is fine.
+func (db *DB) RevokeSession(ctx context.Context, tokenHash []byte) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`,
+		db.now().Unix(), tokenHash)
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	return nil
+}
+
+// SaveAuthRequest keeps a pending authorization request until expires.
+func (db *DB) SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		// Forget abandoned requests as new ones arrive, so the table stays small.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_auth_requests WHERE expires_at <= ?`, db.now().Unix()); err != nil {
+			return fmt.Errorf("save auth request: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_auth_requests (id_hash, browser_hash, data, expires_at) VALUES (?, ?, ?, ?)`,
+			idHash, browserHash, string(data), expires.Unix())
+		if err != nil {
+			return fmt.Errorf("save auth request: %w", err)
+		}
+		return nil
+	})
+}
+
+// AuthRequest returns a pending request's data if it is live and was made by
+// the same browser.
+func (db *DB) AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, error) {
+	var data string
+	err := db.read.QueryRowContext(ctx, `SELECT data FROM inkpass_auth_requests WHERE id_hash = ? AND browser_hash = ? AND expires_at > ?`,
+		idHash, browserHash, db.now().Unix()).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, session.ErrAuthRequestNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get auth request: %w", err)
+	}
+	return []byte(data), nil
+}
+
+// DeleteAuthRequest ends a pending request once answered; a request is
+// answered once.
+func (db *DB) DeleteAuthRequest(ctx context.Context, idHash []byte) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM inkpass_auth_requests WHERE id_hash = ?`, idHash)
+	if err != nil {
+		return fmt.Errorf("delete auth request: %w", err)
+	}
+	return mustAffect(res, session.ErrAuthRequestNotFound)
+}

@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+	"github.com/go-oauth2/oauth2/v4/models"
+
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// Tokens implements go-oauth2's TokenStore over inkpass_codes and
+// inkpass_tokens, with the atomicity the library does not ask for:
+//   - RemoveByCode fails when the code was already used, and a used code found
+//     again by GetByCode revokes everything its first exchange issued;
+//   - Create, given a token that GetByRefresh loaded, retires that refresh
+//     token in the same transaction and fails if it was already retired, so two
+//     concurrent refreshes cannot both succeed; GetByRefresh of a retired
+//     refresh token revokes the whole grant (RFC 9700 §4.14.2).
+type Tokens struct{ db *DB }
+
+var _ oauth2.TokenStore = (*Tokens)(nil)
+
+// Tokens returns the token store.
+func (db *DB) Tokens() *Tokens { return &Tokens{db: db} }
+
+// loadedToken is a token read back from the store: the library's model plus
+// the row it came from, so that a refresh can retire exactly that row.
+type loadedToken struct {
+	*models.Token
+	rowID int64
+}
+
+// New implements oauth2.TokenInfo.
+func (t *loadedToken) New() oauth2.TokenInfo { return models.NewToken() }
+
+func extensionOf(ti oauth2.TokenInfo) url.Values {
+	if e, ok := ti.(oauth2.ExtendableTokenInfo); ok && e.GetExtension() != nil {
+		return e.GetExtension()
+	}
+	return url.Values{}
+}
+
+// Create stores a code, or a new access (and refresh) token.
+func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
+	ext := extensionOf(ti)
+	grantID := ext.Get(session.ExtGrantID)
+	if grantID == "" {
+		return errors.New("store token: no grant id")
+	}
+	if code := ti.GetCode(); code != "" && ti.GetAccess() == "" {
+		return ts.createCode(ctx, ti, ext, grantID)
+	}
+	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+		now := ts.db.now().Unix()
+		var burned int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_revoked_grants WHERE grant_id = ?`, grantID).Scan(&burned); err != nil {
+			return fmt.Errorf("store token: %w", err)
+		}
+		if burned > 0 {
+			return oerrors.ErrInvalidGrant
+		}
+		if lt, ok := ti.(*loadedToken); ok && lt.rowID != 0 {
+			res, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ?
+				WHERE id = ? AND refresh_rotated_at IS NULL AND revoked_at IS NULL`, now, lt.rowID)
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				// Lost a race with another refresh of the same token: that
+				// is reuse, and reuse burns the grant.
+				if err := revokeGrant(ctx, tx, grantID, now, "refresh token reused"); err != nil {
+					return err
+				}
+				return errCommitThen(oerrors.ErrInvalidRefreshToken)
+			}
+		}
+		var refreshHash any
+		var refreshCreated, refreshExpires any
+		if r := ti.GetRefresh(); r != "" {
+			refreshHash = session.Hash(r)
+			refreshCreated = ti.GetRefreshCreateAt().Unix()
+			refreshExpires = expiry(ti.GetRefreshCreateAt(), ti.GetRefreshExpiresIn())
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_tokens (grant_id, client_id, user_id, sid, scope, redirect_uri, extension,
+			access_hash, access_created_at, access_expires_at, refresh_hash, refresh_created_at, refresh_expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			grantID, ti.GetClientID(), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetScope(), ti.GetRedirectURI(), ext.Encode(),
+			session.Hash(ti.GetAccess()), ti.GetAccessCreateAt().Unix(), expiry(ti.GetAccessCreateAt(), ti.GetAccessExpiresIn()),
+			refreshHash, refreshCreated, refreshExpires)
+		if err != nil {
+			return fmt.Errorf("store token: %w", err)
+		}
+		return nil
+	})
+}
+
+// expiry is a unix time; 0 would mean "never", which inkpass never issues.
+func expiry(created time.Time, ttl time.Duration) int64 {
+	return created.Add(ttl).Unix()
+}
+
+func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.Values, grantID string) error {
+	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_codes (code_hash, grant_id, client_id, user_id, redirect_uri, scope,
+			code_challenge, code_challenge_method, extension, access_ttl, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			session.Hash(ti.GetCode()), grantID, ti.GetClientID(), ti.GetUserID(), ti.GetRedirectURI(), ti.GetScope(),
+			ti.GetCodeChallenge(), string(ti.GetCodeChallengeMethod()), ext.Encode(), int64(ti.GetAccessExpiresIn()/time.Second),
+			ti.GetCodeCreateAt().Unix(), expiry(ti.GetCodeCreateAt(), ti.GetCodeExpiresIn()))
+		if err != nil {
+			return fmt.Errorf("store code: %w", err)
+		}
+		return nil
+	})
+}
+
+// commitThen lets a transaction commit its writes (a revocation) and still
+// report an error to the caller.
+type commitThen struct{ err error }
+
+func (c commitThen) Error() string { return c.err.Error() }
+func (c commitThen) Unwrap() error { return c.err }
+
+func errCommitThen(err error) error { return commitThen{err} }
+
+// GetByCode returns a live code, or nil when it is unknown or expired. A code
+// that was already used is a replay (RFC 6749 §4.1.2): its grant is revoked
+// and nil returned, which the library reports as invalid_grant.
+func (ts *Tokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo, error) {
+	var (
+		t                           = models.NewToken()
+		grantID, method, ext        string
+		accessTTL, created, expires int64
+		used                        sql.NullInt64
+	)
+	h := session.Hash(code)
+	err := ts.db.read.QueryRowContext(ctx, `SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge,
+		code_challenge_method, extension, access_ttl, created_at, expires_at, used_at FROM inkpass_codes WHERE code_hash = ?`, h).
+		Scan(&grantID, &t.ClientID, &t.UserID, &t.RedirectURI, &t.Scope, &t.CodeChallenge, &method, &ext, &accessTTL, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get code: %w", err)
+	}
+	if used.Valid {
+		if err := ts.burn(ctx, grantID, "authorization code replayed"); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if ts.db.now().Unix() >= expires {
+		return nil, nil
+	}
+	t.Code = code
+	t.CodeChallengeMethod = method
+	t.CodeCreateAt = time.Unix(created, 0)
+	t.CodeExpiresIn = time.Duration(expires-created) * time.Second
+	t.AccessExpiresIn = time.Duration(accessTTL) * time.Second
+	t.Extension, _ = url.ParseQuery(ext)
+	return t, nil
+}
+
+func (ts *Tokens) burn(ctx context.Context, grantID, reason string) error {
+	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+		return revokeGrant(ctx, tx, grantID, ts.db.now().Unix(), reason)
+	})
+}
+
+// RemoveByCode marks a code used. It fails when the code was used already, so
+// that of two concurrent exchanges exactly one wins; the loser burns the grant.
+func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
+	h := session.Hash(code)
+	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+		now := ts.db.now().Unix()
+		res, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now, h)
+		if err != nil {
+			return fmt.Errorf("use code: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var grantID string
+		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM inkpass_codes WHERE code_hash = ?`, h).Scan(&grantID); err == nil {
+			if err := revokeGrant(ctx, tx, grantID, now, "authorization code replayed"); err != nil {
+				return err
+			}
+		}
+		return errCommitThen(oerrors.ErrInvalidAuthorizeCode)
+	})
+}
+
+const tokenColumns = `id, grant_id, client_id, user_id, scope, redirect_uri, extension, access_created_at, access_expires_at,
+	refresh_created_at, refresh_expires_at, access_revoked_at, refresh_rotated_at, revoked_at`
+
+type tokenRow struct {
+	t                                      *loadedToken
+	grantID                                string
+	accessRevoked, refreshRotated, revoked sql.NullInt64
+	accessExpires                          int64
+	refreshExpires                         sql.NullInt64
+}
+
+func scanToken(r rowScanner) (*tokenRow, error) {
+	row := &tokenRow{t: &loadedToken{Token: models.NewToken()}}
+	var ext string
+	var accessCreated int64
+	var refreshCreated sql.NullInt64
+	t := row.t
+	if err := r.Scan(&t.rowID, &row.grantID, &t.ClientID, &t.UserID, &t.Scope, &t.RedirectURI, &ext, &accessCreated, &row.accessExpires,
+		&refreshCreated, &row.refreshExpires, &row.accessRevoked, &row.refreshRotated, &row.revoked); err != nil {
+		return nil, err
+	}
+	t.Extension, _ = url.ParseQuery(ext)
+	t.AccessCreateAt = time.Unix(accessCreated, 0)
+	t.AccessExpiresIn = time.Duration(row.accessExpires-accessCreated) * time.Second
+	if refreshCreated.Valid {
+		t.RefreshCreateAt = time.Unix(refreshCreated.Int64, 0)
+		t.RefreshExpiresIn = time.Duration(row.refreshExpires.Int64-refreshCreated.Int64) * time.Second
+	}
+	return row, nil
+}
+
+// GetByAccess returns a live access token (not expired, not revoked, its
+// user still active) or nil.
+func (ts *Tokens) GetByAccess(ctx context.Context, access string) (oauth2.TokenInfo, error) {
+	row, err := scanToken(ts.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM inkpass_tokens WHERE access_hash = ?`, session.Hash(access)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get access token: %w", err)
+	}
+	if row.revoked.Valid || row.accessRevoked.Valid || ts.db.now().Unix() >= row.accessExpires {
+		return nil, nil
+	}
+	row.t.Access = access
+	return row.t, nil
+}
+
+// GetByRefresh returns a live refresh token or nil. A retired (already
+// rotated) one is reuse: the grant is revoked first.
+func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
+	row, err := scanToken(ts.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM inkpass_tokens WHERE refresh_hash = ?`, session.Hash(refresh)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get refresh token: %w", err)
+	}
+	if row.refreshRotated.Valid && !row.revoked.Valid {
+		if err := ts.burn(ctx, row.grantID, "refresh token reused"); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if row.revoked.Valid || row.refreshRotated.Valid || ts.db.now().Unix() >= row.refreshExpires.Int64 {
+		return nil, nil
+	}
+	row.t.Refresh = refresh
+	return row.t, nil
+}
+
+// RemoveByAccess revokes one access token (the library calls it for the
+// previous access token after a refresh).
+func (ts *Tokens) RemoveByAccess(ctx context.Context, access string) error {
+	_, err := ts.db.write.ExecContext(ctx, `UPDATE inkpass_tokens SET access_revoked_at = ? WHERE access_hash = ? AND access_revoked_at IS NULL`,
+		ts.db.now().Unix(), session.Hash(access))
+	if err != nil {
+		return fmt.Errorf("revoke access token: %w", err)
+	}
+	return nil
+}
+
+// RemoveByRefresh retires a refresh token. After a rotation Create has
+// already done so; this is then a no-op.
+func (ts *Tokens) RemoveByRefresh(ctx context.Context, refresh string) error {
+	_, err := ts.db.write.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ? WHERE refresh_hash = ? AND refresh_rotated_at IS NULL`,
+		ts.db.now().Unix(), session.Hash(refresh))
+	if err != nil {
+		return fmt.Errorf("retire refresh token: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2).
+// The provider validates; this handler decides between the client's redirect
+// URI, inkpass's own error page, and the login page.
+func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, oerr := s.Provider.ParseAuthorize(r)
+	if oerr != nil {
+		s.authorizeError(w, r, req, oerr)
+		return
+	}
+	sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
+	if err != nil {
+		s.log.ErrorContext(ctx, "read session", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	if req.HasPrompt("none") {
+		// OIDC Core §3.1.2.1: never show a page.
+		if s.Provider.NeedsLogin(req, sess) {
+			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrLoginRequired()))
+			return
+		}
+		s.grant(w, r, req, sess)
+		return
+	}
+	if !s.Provider.NeedsLogin(req, sess) {
+		s.grant(w, r, req, sess)
+		return
+	}
+	id, err := s.Provider.SaveAuthRequest(ctx, req, s.browserID(w, r))
+	if err != nil {
+		s.log.ErrorContext(ctx, "save auth request", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	http.Redirect(w, r, "/login?"+url.Values{"req": {id}}.Encode(), http.StatusSeeOther)
+}
+
+// authorizeError shows errors that must not leave inkpass on its own page and
+// sends the rest to the client's redirect URI.
+func (s *server) authorizeError(w http.ResponseWriter, r *http.Request, req *oidc.AuthRequest, e *oidc.Error) {
+	if e.Status >= 500 {
+		s.log.ErrorContext(r.Context(), "authorization request failed", "err", e)
+	} else {
+		s.log.InfoContext(r.Context(), "authorization request refused", "err", e)
+	}
+	if e.NoRedirect || req == nil {
+		status := http.StatusBadRequest
+		if e.Status >= 500 {
+			status = e.Status
+		}
+		msg := e.Description
+		if e.Status >= 500 {
+			msg = ""
+		}
+		s.errorPage(w, r, status, "This sign-in link is not valid", msg)
+		return
+	}
+	s.respond(w, r, s.Provider.ErrorResponse(req, e))
+}
+
+// grant issues the code for req to the session's user and sends it.
+func (s *server) grant(w http.ResponseWriter, r *http.Request, req *oidc.AuthRequest, sess *session.Session) {
+	resp, oerr := s.Provider.Grant(r.Context(), req, sess)
+	if oerr != nil {
+		s.authorizeError(w, r, req, oerr)
+		return
+	}
+	s.respond(w, r, resp)
+}
+
+// respond delivers an authorization response: a redirect for query mode (303
+// after a POST, so a browser never re-posts a password: RFC 9700 §4.12), or an
+// auto-submitting form for form_post.
+func (s *server) respond(w http.ResponseWriter, r *http.Request, resp *oidc.Response) {
+	if resp.Mode == oidc.ModeFormPost {
+		page := FormPostPage{Studio: s.Studio, RedirectURI: resp.RedirectURI}
+		for name, vs := range resp.Params {
+			for _, v := range vs {
+				page.Params = append(page.Params, FormParam{Name: name, Value: v})
+			}
+		}
+		if err := s.pages.render(w, http.StatusOK, pageFormPost, page); err != nil {
+			s.log.ErrorContext(r.Context(), "render form_post", "err", err)
+		}
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	http.Redirect(w, r, resp.URL(), status)
+}

@@ -1,0 +1,153 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// msgBadCredentials is the one message for unknown user, wrong password and
+// deactivated account, so the page never tells which.
+const msgBadCredentials = "The username or password is incorrect."
+
+func loginAction(reqID string) string {
+	if reqID == "" {
+		return "/login"
+	}
+	return "/login?" + url.Values{"req": {reqID}}.Encode()
+}
+
+// loginForm shows the sign-in page, for a pending authorization request
+// (?req=) or for inkpass itself.
+func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	browser := s.browserID(w, r)
+	reqID := r.URL.Query().Get("req")
+	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	if reqID != "" {
+		req, ok := s.pendingRequest(w, r, reqID, browser)
+		if !ok {
+			return
+		}
+		page.ClientName, page.Username = req.ClientName, req.LoginHint
+		// Single sign-on: a browser that already holds a fresh enough
+		// session goes straight back to the client.
+		sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
+		if err == nil && !s.Provider.NeedsLogin(req, sess) {
+			s.finish(w, r, reqID, req, sess)
+			return
+		}
+	}
+	s.renderLogin(w, r, http.StatusOK, page)
+}
+
+// pendingRequest loads this browser's pending request, or shows why not.
+func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, bool) {
+	req, err := s.Provider.LoadAuthRequest(r.Context(), reqID, browser)
+	if errors.Is(err, oidc.ErrUnknownAuthRequest) {
+		s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
+			"Go back to the app you came from and sign in again.")
+		return nil, false
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "load auth request", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return nil, false
+	}
+	return req, true
+}
+
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
+	if err := s.pages.render(w, status, pageLogin, page); err != nil {
+		s.log.ErrorContext(r.Context(), "render login", "err", err)
+	}
+}
+
+// loginSubmit checks the password, starts a session and, for a pending
+// request, sends the browser back to the client with a code.
+func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+		return
+	}
+	if !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired",
+			"Reload the sign-in page and try again. (Cookies must be enabled.)")
+		return
+	}
+	browser := cookieValue(r, s.cookies.browser)
+	reqID := r.URL.Query().Get("req")
+	var req *oidc.AuthRequest
+	if reqID != "" {
+		var ok bool
+		if req, ok = s.pendingRequest(w, r, reqID, browser); !ok {
+			return
+		}
+	}
+	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser), Username: r.PostFormValue("username")}
+	if req != nil {
+		page.ClientName = req.ClientName
+	}
+	u, err := s.Users.Authenticate(ctx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	var throttled *user.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		page.Error = "Too many failed attempts."
+		page.RetryAfterSeconds = int(math.Ceil(throttled.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(page.RetryAfterSeconds))
+		s.renderLogin(w, r, http.StatusTooManyRequests, page)
+		return
+	case errors.Is(err, user.ErrInvalidCredentials):
+		page.Error = msgBadCredentials
+		s.renderLogin(w, r, http.StatusUnauthorized, page)
+		return
+	case err != nil:
+		s.log.ErrorContext(ctx, "authenticate", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+
+	// A new session on every login: a cookie planted before it is worthless
+	// after it (session fixation).
+	if old := cookieValue(r, s.cookies.session); old != "" {
+		if err := s.Provider.EndSession(ctx, old); err != nil {
+			s.log.WarnContext(ctx, "end previous session", "err", err)
+		}
+	}
+	token, sess, err := s.Provider.StartSession(ctx, u.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "start session", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
+	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
+	if req == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.finish(w, r, reqID, req, sess)
+}
+
+// finish answers a pending request exactly once: the request is deleted
+// before the code is issued, so a double-submitted form cannot get two.
+func (s *server) finish(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, sess *session.Session) {
+	if err := s.Provider.FinishAuthRequest(r.Context(), reqID); err != nil {
+		if errors.Is(err, oidc.ErrUnknownAuthRequest) {
+			s.errorPage(w, r, http.StatusBadRequest, "This sign-in has already been used",
+				"Go back to the app you came from and sign in again.")
+			return
+		}
+		s.log.ErrorContext(r.Context(), "finish auth request", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	s.grant(w, r, req, sess)
+}

@@ -1,0 +1,35 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/inkpass/inkpass/internal/oidc"
+)
+
+// routes is the whole HTTP API on one page.
+func (s *server) routes() http.Handler {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(s.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
+
+	r.Handle("/healthz", http.HandlerFunc(s.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", http.HandlerFunc(s.readyz)).Methods(http.MethodGet, http.MethodHead)
+
+	r.Handle(oidc.PathDiscovery, s.Provider.DiscoveryHandler()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(oidc.PathJWKS, s.Provider.JWKSHandler()).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(oidc.PathAuthorize, http.HandlerFunc(s.authorize)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle(oidc.PathToken, s.Provider.TokenHandler()).Methods(http.MethodPost)
+	r.Handle(oidc.PathUserInfo, s.Provider.UserInfoHandler()).Methods(http.MethodGet, http.MethodPost)
+
+	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
+	r.Handle("/logout", http.HandlerFunc(s.logout)).Methods(http.MethodPost)
+	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(s.pages.staticHandler()).Methods(http.MethodGet, http.MethodHead)
+
+	r.Use(s.recoverPanics, s.limitBodies, s.securityHeaders)
+	// The request log wraps the router so that it sees 404 and 405 too.
+	return s.requestLog(r)
+}

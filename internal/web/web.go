@@ -1,0 +1,62 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// authenticator is the part of user.Service the pages use.
+type authenticator interface {
+	Authenticate(ctx context.Context, username, password, addr string) (*user.User, error)
+	Get(ctx context.Context, id int64) (*user.User, error)
+}
+
+// Deps is everything the HTTP layer needs; cmd/inkpass builds it.
+type Deps struct {
+	Provider *oidc.Provider
+	Users    authenticator
+	Studio   Studio
+	// SecureCookies marks cookies Secure and gives them the __Host- prefix;
+	// true whenever the issuer is https.
+	SecureCookies bool
+	// CSRFKey signs CSRF tokens; it must survive restarts.
+	CSRFKey []byte
+	// TrustedProxies may set X-Forwarded-For for the client address.
+	TrustedProxies []netip.Prefix
+	// Ready reports whether the server can take traffic (database, keys).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// server holds the handlers' shared state.
+type server struct {
+	Deps
+	pages   *renderer
+	cookies cookieNames
+	log     *slog.Logger
+}
+
+// NewHandler builds the whole HTTP handler.
+func NewHandler(d Deps) (http.Handler, error) {
+	if d.Provider == nil || d.Users == nil || len(d.CSRFKey) < 32 {
+		return nil, errors.New("web: provider, users and a 32-byte CSRF key are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Ready == nil {
+		d.Ready = func(context.Context) error { return nil }
+	}
+	pages, err := newRenderer()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{Deps: d, pages: pages, cookies: newCookieNames(d.SecureCookies), log: d.Logger}
+	return s.routes(), nil
+}
