@@ -31,6 +31,8 @@ func commands() map[string]command {
 		"migrate": {"create or upgrade the database, then exit", cmdMigrate},
 		"user":    {"manage users: add, list, show, update, deactivate, activate, passwd", cmdUser},
 		"artist":  {"manage artists: add, list", cmdArtist},
+		"client":  {"manage OAuth clients: add, list, show, update, remove, rotate-secret", cmdClient},
+		"keys":    {"manage signing keys: list, rotate", cmdKeys},
 	}
 }
 

@@ -98,7 +98,7 @@ func parse(encoded string, lim *limits) (decoded, error) {
 		// silently compute the fixed algorithm and never match.
 		return nil, unknown("only $2a$, $2b$ and $2y$ bcrypt variants are supported")
 	}
-	return nil, unknown("not werkzeug scrypt or pbkdf2, bcrypt or argon2id")
+	return nil, unknown("not a werkzeug scrypt or pbkdf2, bcrypt, or argon2id hash")
 }
 
 // sniff names the family encoded claims to be, from its prefix alone.

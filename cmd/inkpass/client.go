@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/store"
+)
+
+func cmdClient(ctx context.Context, e *env, args []string) error {
+	return subcommand(ctx, e, "client", args, map[string]command{
+		"add":           {"register a client; a confidential client's secret is shown once", clientAdd},
+		"list":          {"list registered clients", clientList},
+		"show":          {"show one client", clientShow},
+		"update":        {"change a client's registration", clientUpdate},
+		"remove":        {"delete a client and revoke its tokens", clientRemove},
+		"rotate-secret": {"give a confidential client a new secret (shown once)", clientRotate},
+	})
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, v)
+	return nil
+}
+
+// clientFlags are shared by add and update.
+type clientFlags struct {
+	name                         *string
+	redirects, logouts, grants   multiFlag
+	scopes                       multiFlag
+	public, firstParty, disabled *bool
+	authMethod                   *string
+}
+
+func addClientFlags(fs *flag.FlagSet) *clientFlags {
+	cf := &clientFlags{
+		name:       fs.String("name", "", "display name shown on the login and consent pages"),
+		public:     fs.Bool("public", false, "a public client (native or browser app): no secret, PKCE required"),
+		firstParty: fs.Bool("first-party", false, "one of the studio's own apps: no consent screen"),
+		disabled:   fs.Bool("disabled", false, "(update) disable the client without removing it"),
+		authMethod: fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, or none (public)"),
+	}
+	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
+	fs.Var(&cf.logouts, "post-logout-redirect-uri", "an exact post-logout redirect URI (repeatable)")
+	fs.Var(&cf.grants, "grant", "authorization_code, refresh_token or client_credentials (repeatable)")
+	fs.Var(&cf.scopes, "scope", "openid, profile, email, phone, offline_access (repeatable)")
+	return cf
+}
+
+// clientJSON is a client as scripts read it; Secret is set only when a secret
+// was just made.
+type clientJSON struct {
+	*client.Client
+	Secret string `json:"client_secret,omitempty"`
+}
+
+func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) (*app, *store.Clients, error) {
+	a, err := openApp(ctx, e, fs, cfgPath, e.stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := a.db.Clients(ctx)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, cs, nil
+}
+
+func clientAdd(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--json]")
+	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
+	cf := addClientFlags(fs)
+	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	if *id == "" {
+		return usageError("--id is required")
+	}
+	c := &client.Client{
+		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty,
+		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
+		Scopes: cf.scopes, AuthMethod: *cf.authMethod, Enabled: !*cf.disabled, Source: "cli",
+	}
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	a, cs, err := openClients(ctx, e, fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var secret string
+	if !c.Public {
+		secret = client.NewSecret()
+		c.SetSecret(cs.HashKey(), secret)
+	}
+	if err := cs.Create(ctx, c); err != nil {
+		return err
+	}
+	stored, err := cs.Get(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, clientJSON{Client: stored, Secret: secret})
+	}
+	printClient(e.stdout, stored)
+	if secret != "" {
+		fmt.Fprintf(e.stdout, "\nclient_secret: %s\n(shown once: store it in the app's configuration now)\n", secret)
+	}
+	return nil
+}
+
+func clientList(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client list", "[--json]")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	a, cs, err := openClients(ctx, e, fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := cs.List(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if list == nil {
+			list = []*client.Client{}
+		}
+		return writeJSON(e.stdout, list)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tFIRST_PARTY\tENABLED\tSOURCE\tREDIRECT_URIS")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%s\t%s\n", c.ID, c.Name, clientType(c), c.FirstParty, c.Enabled, c.Source, strings.Join(c.RedirectURIs, " "))
+	}
+	return tw.Flush()
+}
+
+func clientType(c *client.Client) string {
+	if c.Public {
+		return "public"
+	}
+	return "confidential"
+}
+
+func printClient(w io.Writer, c *client.Client) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"client_id", c.ID}, {"name", c.Name}, {"type", clientType(c)},
+		{"first_party", strconv.FormatBool(c.FirstParty)}, {"enabled", strconv.FormatBool(c.Enabled)},
+		{"auth_method", c.AuthMethod}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
+		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
+		{"grant_types", strings.Join(c.GrantTypes, " ")}, {"scopes", strings.Join(c.Scopes, " ")},
+		{"source", c.Source},
+	} {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	tw.Flush()
+}
+
+// oneClient parses flags around exactly one CLIENT_ID argument.
+func oneClient(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath *string, args []string) (*app, *store.Clients, *client.Client, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(pos) != 1 {
+		return nil, nil, nil, usageError("expected one client id")
+	}
+	a, cs, err := openClients(ctx, e, fs, *cfgPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := cs.Get(ctx, pos[0])
+	if errors.Is(err, client.ErrNotFound) {
+		a.Close()
+		return nil, nil, nil, fmt.Errorf("no client %q", pos[0])
+	}
+	if err != nil {
+		a.Close()
+		return nil, nil, nil, err
+	}
+	return a, cs, c, nil
+}
+
+func clientShow(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client show", "CLIENT_ID [--json]")
+	asJSON := fs.Bool("json", false, "print the client as JSON")
+	a, _, c, err := oneClient(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *asJSON {
+		return writeJSON(e.stdout, c)
+	}
+	printClient(e.stdout, c)
+	return nil
+}
+
+func clientUpdate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	cf := addClientFlags(fs)
+	asJSON := fs.Bool("json", false, "print the client as JSON")
+	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var problem error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name":
+			c.Name = *cf.name
+		case "redirect-uri":
+			c.RedirectURIs = cf.redirects
+		case "post-logout-redirect-uri":
+			c.PostLogoutRedirectURIs = cf.logouts
+		case "grant":
+			c.GrantTypes = cf.grants
+		case "scope":
+			c.Scopes = cf.scopes
+		case "first-party":
+			c.FirstParty = *cf.firstParty
+		case "disabled":
+			c.Enabled = !*cf.disabled
+		case "auth-method":
+			c.AuthMethod = *cf.authMethod
+		case "public":
+			problem = usageError("a client cannot change between public and confidential: remove it and add it again")
+		}
+	})
+	if problem != nil {
+		return problem
+	}
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Source == "config" {
+		fmt.Fprintf(e.stderr, "note: client %q comes from config.yaml, which will override this change at the next start\n", c.ID)
+	}
+	if err := cs.Update(ctx, c); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, c)
+	}
+	fmt.Fprintf(e.stdout, "updated client %q\n", c.ID)
+	return nil
+}
+
+func clientRemove(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client remove", "CLIENT_ID")
+	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := cs.Remove(ctx, c.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed client %q; its tokens are revoked\n", c.ID)
+	return nil
+}
+
+func clientRotate(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "client rotate-secret", "CLIENT_ID [--json]")
+	asJSON := fs.Bool("json", false, "print the client, new secret included, as JSON")
+	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if c.Public {
+		return errors.New("a public client has no secret")
+	}
+	if c.Source == "config" {
+		return errors.New("this client's secret comes from config.yaml (secret_file or secret_env): change it there")
+	}
+	secret := client.NewSecret()
+	c.SetSecret(cs.HashKey(), secret)
+	if err := cs.Update(ctx, c); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, clientJSON{Client: c, Secret: secret})
+	}
+	fmt.Fprintf(e.stdout, "client_secret: %s\n(shown once; the old secret no longer works)\n", secret)
+	return nil
+}
