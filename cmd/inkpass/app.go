@@ -65,6 +65,7 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 			Window:                  t.Window.D(),
 		},
 		Logger: log,
+		Audit:  db,
 	})
 	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
 }
@@ -97,7 +98,7 @@ func newHasher(cfg *config.Config, adopted bool) (*password.Hasher, error) {
 		MemoryBudget: int64(p.HashingMemoryMiB) << 20,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("password policy: %w", err)
+		return nil, err
 	}
 	return h, nil
 }

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/keys"
 )
 
@@ -85,6 +86,9 @@ func keysRotate(ctx context.Context, e *env, args []string) error {
 	info, err := set.Rotate(alg)
 	if err != nil {
 		return err
+	}
+	if err := a.db.Record(ctx, audit.Event{Kind: audit.KeyRotated, Detail: fmt.Sprintf("new key %s (%s)", info.KID, info.Algorithm)}); err != nil {
+		a.log.Error("audit", "err", err)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, info)

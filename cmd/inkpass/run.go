@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"artist":  {"manage artists: add, list", cmdArtist},
 		"client":  {"manage OAuth clients: add, list, show, update, remove, rotate-secret", cmdClient},
 		"keys":    {"manage signing keys: list, rotate", cmdKeys},
+		"audit":   {"list security events (logins, logouts, consents, revocations...)", cmdAudit},
 	}
 }
 

@@ -118,6 +118,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, er
 		RefreshTTL: t.RefreshToken.D(),
 		SessionTTL: t.Session.D(),
 		Logger:     a.log,
+		Audit:      a.db,
 	}, clients, a.db.Tokens(), a.db, a.db, keySet)
 	if err != nil {
 		return nil, err
@@ -137,6 +138,8 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, er
 	return web.NewHandler(web.Deps{
 		Provider:       provider,
 		Users:          a.users,
+		Accounts:       a.db,
+		Audit:          a.db,
 		Studio:         web.Studio{Name: a.cfg.StudioName, LogoURL: a.cfg.LogoURL},
 		SecureCookies:  a.cfg.IssuerIsHTTPS(),
 		CSRFKey:        csrfKey,

@@ -23,21 +23,24 @@ import (
 // AuthRequest is a validated authorization request, kept server-side while
 // the user signs in.
 type AuthRequest struct {
-	ClientID            string    `json:"client_id"`
-	ClientName          string    `json:"client_name"`
-	FirstParty          bool      `json:"first_party"`
-	RedirectURI         string    `json:"redirect_uri"`
-	ResponseMode        string    `json:"response_mode"`
-	Scopes              []string  `json:"scopes"`
-	State               string    `json:"state,omitempty"`
-	Nonce               string    `json:"nonce,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
-	Prompt              []string  `json:"prompt,omitempty"`
-	MaxAge              *int64    `json:"max_age,omitempty"`
-	LoginHint           string    `json:"login_hint,omitempty"`
-	IDTokenHint         string    `json:"id_token_hint,omitempty"`
-	CreatedAt           time.Time `json:"created_at"`
+	ClientID            string   `json:"client_id"`
+	ClientName          string   `json:"client_name"`
+	FirstParty          bool     `json:"first_party"`
+	RedirectURI         string   `json:"redirect_uri"`
+	ResponseMode        string   `json:"response_mode"`
+	Scopes              []string `json:"scopes"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	Prompt              []string `json:"prompt,omitempty"`
+	MaxAge              *int64   `json:"max_age,omitempty"`
+	LoginHint           string   `json:"login_hint,omitempty"`
+	IDTokenHint         string   `json:"-"`
+	// HintSubject is the sub of a valid id_token_hint: the session must be
+	// that user's.
+	HintSubject string    `json:"hint_subject,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // HasPrompt reports whether prompt included v.
@@ -207,6 +210,14 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 	if len(req.LoginHint) > maxHintLen || len(req.IDTokenHint) > maxHintLen {
 		return req, errInvalidRequest("login_hint or id_token_hint is too long")
 	}
+	if req.IDTokenHint != "" {
+		hint, err := p.parseIDTokenHint(req.IDTokenHint)
+		if err != nil {
+			return req, errInvalidRequest("id_token_hint is not an ID token issued here").withCause(err)
+		}
+		// Only who it names is kept; the token itself is not stored.
+		req.HintSubject, req.IDTokenHint = hint.Subject, ""
+	}
 	return req, nil
 }
 
@@ -271,6 +282,9 @@ func (p *Provider) FinishAuthRequest(ctx context.Context, id string) error {
 // older than max_age (OIDC Core §3.1.2.1).
 func (p *Provider) NeedsLogin(req *AuthRequest, s *session.Session) bool {
 	if s == nil {
+		return true
+	}
+	if req.HintSubject != "" && req.HintSubject != strconv.FormatInt(s.UserID, 10) {
 		return true
 	}
 	if req.HasPrompt("login") || req.HasPrompt("select_account") {

@@ -35,6 +35,9 @@ type metadata struct {
 	TokenEndpoint                     string   `json:"token_endpoint"`
 	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
 	JWKSURI                           string   `json:"jwks_uri"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -42,6 +45,8 @@ type metadata struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	PromptValuesSupported             []string `json:"prompt_values_supported"`
@@ -59,6 +64,9 @@ func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
 		TokenEndpoint:                     iss + PathToken,
 		UserinfoEndpoint:                  iss + PathUserInfo,
 		JWKSURI:                           iss + PathJWKS,
+		EndSessionEndpoint:                iss + PathEndSession,
+		RevocationEndpoint:                iss + PathRevoke,
+		IntrospectionEndpoint:             iss + PathIntrospect,
 		ScopesSupported:                   client.SupportedScopes,
 		ResponseTypesSupported:            []string{"code"},
 		ResponseModesSupported:            []string{ModeQuery, ModeFormPost},
@@ -66,6 +74,8 @@ func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
 		SubjectTypesSupported:             []string{"public"},
 		IDTokenSigningAlgValuesSupported:  []string{string(alg)},
 		TokenEndpointAuthMethodsSupported: []string{client.AuthSecretBasic, client.AuthSecretPost, client.AuthNone},
+		RevocationAuthMethodsSupported:    []string{client.AuthSecretBasic, client.AuthSecretPost, client.AuthNone},
+		IntrospectionAuthMethodsSupported: []string{client.AuthSecretBasic, client.AuthSecretPost},
 		ClaimsSupported:                   claimsSupported,
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		PromptValuesSupported:             []string{"none", "login", "consent", "select_account"},

@@ -15,6 +15,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4/manage"
 	"github.com/go-oauth2/oauth2/v4/server"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/session"
@@ -33,6 +34,8 @@ type Config struct {
 	AuthRequestTTL time.Duration
 	Now            func() time.Time
 	Logger         *slog.Logger
+	// Audit records security events (token revocations); nil records none.
+	Audit audit.Recorder
 }
 
 // ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
@@ -46,14 +49,22 @@ type UserFinder interface {
 	UserByID(ctx context.Context, id int64) (*user.User, error)
 }
 
-// SessionStore keeps browser sessions and pending authorization requests.
-type SessionStore interface {
+// Store keeps browser sessions, pending authorization requests, consents and
+// the token records behind revocation and introspection.
+type Store interface {
 	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
 	RevokeSession(ctx context.Context, tokenHash []byte) error
 	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error
 	AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, error)
 	DeleteAuthRequest(ctx context.Context, idHash []byte) error
+
+	ConsentScopes(ctx context.Context, userID int64, clientID string) ([]string, error)
+	GrantConsent(ctx context.Context, userID int64, clientID string, scopes []string) error
+	TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error)
+	RevokeAccessToken(ctx context.Context, token string) error
+	RevokeGrant(ctx context.Context, grantID, reason string) error
+	RevokeSessionTokens(ctx context.Context, sid string) error
 }
 
 // Signer signs ID tokens and publishes the keys that verify them; keys.Set
@@ -75,14 +86,15 @@ type Provider struct {
 	clients  ClientStore
 	tokens   oauth2.TokenStore
 	users    UserFinder
-	sessions SessionStore
+	sessions Store
+	audit    audit.Recorder
 	signer   Signer
 
 	discovery atomic.Pointer[discoveryDoc]
 }
 
 // New wires the provider on go-oauth2 with inkpass's stricter rules.
-func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFinder, sessions SessionStore, signer Signer) (*Provider, error) {
+func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFinder, sessions Store, signer Signer) (*Provider, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -95,7 +107,10 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
 		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
 	}
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, sessions: sessions, signer: signer}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.Discard{}
+	}
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit}
 
 	m := manage.NewManager()
 	m.MapClientStorage(clients)

@@ -3,7 +3,6 @@ package password
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -157,12 +156,12 @@ func newHasher(p Policy, floor Argon2Params, lim limits) (*Hasher, error) {
 
 func checkArgon2Params(a, floor Argon2Params, lim limits) []error {
 	var errs []error
-	check := func(name string, got, min, max uint64, unit string) {
+	check := func(name string, got, lo, hi uint64, unit string) {
 		switch {
-		case got < min:
-			errs = append(errs, fmt.Errorf("argon2 %s %d%s is below the minimum %d%s", name, got, unit, min, unit))
-		case got > max:
-			errs = append(errs, fmt.Errorf("argon2 %s %d%s is above the maximum %d%s", name, got, unit, max, unit))
+		case got < lo:
+			errs = append(errs, fmt.Errorf("argon2 %s %d%s is below the minimum %d%s", name, got, unit, lo, unit))
+		case got > hi:
+			errs = append(errs, fmt.Errorf("argon2 %s %d%s is above the maximum %d%s", name, got, unit, hi, unit))
 		}
 	}
 	check("memory", uint64(a.Memory), uint64(floor.Memory), lim.argon2MaxMemory, " KiB")
@@ -300,6 +299,3 @@ func Describe(encoded string) string {
 	}
 	return "unknown format"
 }
-
-// hexLower is how werkzeug writes digests (bytes.hex()).
-func hexLower(b []byte) string { return hex.EncodeToString(b) }

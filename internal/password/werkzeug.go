@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"hash"
 	"math/bits"
@@ -47,6 +48,9 @@ func werkzeugSalt() string {
 	}
 	return string(out)
 }
+
+// hexLower is how werkzeug writes digests (bytes.hex()).
+func hexLower(b []byte) string { return hex.EncodeToString(b) }
 
 func encodeWerkzeugScrypt(salt string, digest []byte) string {
 	return fmt.Sprintf("scrypt:%d:%d:%d$%s$%s", werkzeugScryptN, werkzeugScryptR, werkzeugScryptP, salt, hexLower(digest))

@@ -51,3 +51,26 @@ const (
 	ExtGrantID = "grant_id"
 	ExtSID     = "sid"
 )
+
+// TokenRecord is what the store knows of an access or refresh token, for
+// revocation and introspection (RFC 7009, RFC 7662).
+type TokenRecord struct {
+	Kind      string // "access_token" or "refresh_token"
+	GrantID   string
+	ClientID  string
+	UserID    string // "" for client_credentials
+	SID       string
+	Scope     string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// Active is false once expired, revoked or (refresh) rotated.
+	Active bool
+}
+
+// App is a client that holds a user's consent or live tokens, for the
+// account page.
+type App struct {
+	ClientID   string
+	ClientName string
+	Scope      string
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+
+	"github.com/inkpass/inkpass/internal/audit"
 )
 
 // revokeUserGrants ends every session and token a user holds. It runs inside
@@ -41,5 +43,28 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, now, grantID); err != nil {
 		return fmt.Errorf("revoke grant: %w", err)
 	}
+	// A replay or a reuse is an attack signal: it goes to the audit trail in
+	// the same transaction as the revocation.
+	kind := audit.TokenRevoked
+	switch reason {
+	case reasonCodeReplayed:
+		kind = audit.CodeReplayed
+	case reasonRefreshReused:
+		kind = audit.RefreshReused
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, client_id, detail)
+		SELECT ?, ?, CAST(NULLIF(user_id, '') AS INTEGER), client_id, ? FROM (
+			SELECT user_id, client_id FROM inkpass_codes WHERE grant_id = ?1
+			UNION ALL SELECT user_id, client_id FROM inkpass_tokens WHERE grant_id = ?1
+			LIMIT 1)`, now, string(kind), reason, grantID)
+	if err != nil {
+		return fmt.Errorf("audit grant revocation: %w", err)
+	}
 	return nil
 }
+
+// Reasons a grant is revoked.
+const (
+	reasonCodeReplayed  = "authorization code replayed"
+	reasonRefreshReused = "refresh token reused"
+)

@@ -75,7 +75,7 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 			if n, _ := res.RowsAffected(); n == 0 {
 				// Lost a race with another refresh of the same token: that
 				// is reuse, and reuse burns the grant.
-				if err := revokeGrant(ctx, tx, grantID, now, "refresh token reused"); err != nil {
+				if err := revokeGrant(ctx, tx, grantID, now, reasonRefreshReused); err != nil {
 					return err
 				}
 				return errCommitThen(oerrors.ErrInvalidRefreshToken)
@@ -151,7 +151,7 @@ func (ts *Tokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo,
 		return nil, fmt.Errorf("get code: %w", err)
 	}
 	if used.Valid {
-		if err := ts.burn(ctx, grantID, "authorization code replayed"); err != nil {
+		if err := ts.burn(ctx, grantID, reasonCodeReplayed); err != nil {
 			return nil, err
 		}
 		return nil, nil
@@ -189,7 +189,7 @@ func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
 		}
 		var grantID string
 		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM inkpass_codes WHERE code_hash = ?`, h).Scan(&grantID); err == nil {
-			if err := revokeGrant(ctx, tx, grantID, now, "authorization code replayed"); err != nil {
+			if err := revokeGrant(ctx, tx, grantID, now, reasonCodeReplayed); err != nil {
 				return err
 			}
 		}
@@ -256,7 +256,7 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 		return nil, fmt.Errorf("get refresh token: %w", err)
 	}
 	if row.refreshRotated.Valid && !row.revoked.Valid {
-		if err := ts.burn(ctx, row.grantID, "refresh token reused"); err != nil {
+		if err := ts.burn(ctx, row.grantID, reasonRefreshReused); err != nil {
 			return nil, err
 		}
 		return nil, nil

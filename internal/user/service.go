@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/inkpass/inkpass/internal/audit"
 	"log/slog"
 	"strings"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	Throttle          ThrottlePolicy
 	Now               func() time.Time
 	Logger            *slog.Logger
+	// Audit records logins, password changes and (de)activations; nil
+	// records none.
+	Audit audit.Recorder
 }
 
 // Service holds the user rules on top of a Repository.
@@ -58,6 +62,7 @@ type Service struct {
 	minPass  int
 	now      func() time.Time
 	log      *slog.Logger
+	audit    audit.Recorder
 }
 
 // NewService wires a Service. ts may be nil to disable throttling (tests only).
@@ -71,7 +76,10 @@ func NewService(repo Repository, hasher Hasher, ts ThrottleStore, opts Options) 
 	if opts.MinPasswordLength <= 0 {
 		opts.MinPasswordLength = DefaultMinPasswordLength
 	}
-	s := &Service{repo: repo, hasher: hasher, minPass: opts.MinPasswordLength, now: opts.Now, log: opts.Logger}
+	if opts.Audit == nil {
+		opts.Audit = audit.Discard{}
+	}
+	s := &Service{repo: repo, hasher: hasher, minPass: opts.MinPasswordLength, now: opts.Now, log: opts.Logger, audit: opts.Audit}
 	if ts != nil {
 		s.throttle = &throttle{store: ts, policy: opts.Throttle.withDefaults(), now: opts.Now}
 	}
@@ -192,6 +200,14 @@ func (s *Service) Update(ctx context.Context, id int64, p Patch) (*User, error) 
 	return s.repo.UserByID(ctx, id)
 }
 
+// record appends an audit event; losing one is logged, never fatal to the
+// action it describes.
+func (s *Service) record(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit", "kind", string(e.Kind), "err", err)
+	}
+}
+
 // ErrLastAdmin keeps the studio from locking itself out of inkpass.
 var ErrLastAdmin = errors.New("this is the last active admin: make another admin first")
 
@@ -221,6 +237,7 @@ func (s *Service) Deactivate(ctx context.Context, id int64) error {
 	if err := s.repo.SetUserActive(ctx, id, false); err != nil {
 		return fmt.Errorf("deactivate user %d: %w", id, err)
 	}
+	s.record(ctx, audit.Event{Kind: audit.UserDeactivated, UserID: id, Username: u.Username})
 	return nil
 }
 
@@ -229,6 +246,7 @@ func (s *Service) Reactivate(ctx context.Context, id int64) error {
 	if err := s.repo.SetUserActive(ctx, id, true); err != nil {
 		return fmt.Errorf("activate user %d: %w", id, err)
 	}
+	s.record(ctx, audit.Event{Kind: audit.UserActivated, UserID: id})
 	return nil
 }
 
@@ -248,6 +266,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, plain string) error
 	if err := s.repo.SetPasswordHash(ctx, id, hash); err != nil {
 		return fmt.Errorf("set password of user %d: %w", id, err)
 	}
+	s.record(ctx, audit.Event{Kind: audit.PasswordChanged, UserID: id, Username: u.Username})
 	return nil
 }
 
@@ -283,7 +302,14 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 		return nil, err
 	}
 	if reason != "" {
-		s.log.InfoContext(ctx, "login failed", "reason", reason, "username", username, "addr", addr)
+		// What was typed as a username is logged only when it names a user:
+		// people type passwords into the username field.
+		ev := audit.Event{Kind: audit.LoginFailed, Addr: addr, Detail: reason}
+		if u != nil {
+			ev.UserID, ev.Username = u.ID, u.Username
+		}
+		s.log.InfoContext(ctx, "login failed", "reason", reason, "user_id", ev.UserID, "addr", addr)
+		s.record(ctx, ev)
 		if s.throttle != nil {
 			if err := s.throttle.fail(ctx, username, addr); err != nil {
 				return nil, err
@@ -314,6 +340,7 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 		u.PasswordHash = newHash
 		s.log.InfoContext(ctx, "password hash upgraded", "user_id", u.ID)
 	}
+	s.record(ctx, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Addr: addr})
 	u.LastLogin = &now
 	return u, nil
 }
@@ -339,11 +366,11 @@ func (s *Service) verify(ctx context.Context, username, plain string) (*User, st
 		return nil, "", ctx.Err()
 	case err != nil:
 		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
-		return nil, "unusable stored hash", nil
+		return u, "unusable stored hash", nil
 	case !ok:
-		return nil, "wrong password", nil
+		return u, "wrong password", nil
 	case !u.Active:
-		return nil, "account deactivated", nil
+		return u, "account deactivated", nil
 	}
 	return u, "", nil
 }

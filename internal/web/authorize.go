@@ -24,26 +24,54 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
-	if req.HasPrompt("none") {
-		// OIDC Core §3.1.2.1: never show a page.
-		if s.Provider.NeedsLogin(req, sess) {
+	s.proceed(w, r, "", req, sess, false)
+}
+
+// proceed moves an authorization request on to whatever it needs next: a
+// login, a consent, or the code. reqID is the pending request's id once it
+// has been saved ("" before); justLoggedIn skips the login checks for the
+// session the login form has just made.
+func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, sess *session.Session, justLoggedIn bool) {
+	ctx := r.Context()
+	if !justLoggedIn && s.Provider.NeedsLogin(req, sess) {
+		if req.HasPrompt("none") {
+			// OIDC Core §3.1.2.1: prompt=none never shows a page.
 			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrLoginRequired()))
 			return
 		}
-		s.grant(w, r, req, sess)
+		s.park(w, r, reqID, req, "/login")
 		return
 	}
-	if !s.Provider.NeedsLogin(req, sess) {
-		s.grant(w, r, req, sess)
-		return
-	}
-	id, err := s.Provider.SaveAuthRequest(ctx, req, s.browserID(w, r))
+	consent, err := s.Provider.NeedsConsent(ctx, req, sess.UserID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "save auth request", "err", err)
+		s.log.ErrorContext(ctx, "check consent", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
-	http.Redirect(w, r, "/login?"+url.Values{"req": {id}}.Encode(), http.StatusSeeOther)
+	if consent {
+		if req.HasPrompt("none") {
+			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrConsentRequired()))
+			return
+		}
+		s.park(w, r, reqID, req, "/consent")
+		return
+	}
+	s.finish(w, r, reqID, req, sess)
+}
+
+// park keeps the request server-side and sends the browser to page (login or
+// consent), which resumes it by id.
+func (s *server) park(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, page string) {
+	if reqID == "" {
+		var err error
+		reqID, err = s.Provider.SaveAuthRequest(r.Context(), req, s.browserID(w, r))
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "save auth request", "err", err)
+			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			return
+		}
+	}
+	http.Redirect(w, r, page+"?"+url.Values{"req": {reqID}}.Encode(), http.StatusSeeOther)
 }
 
 // authorizeError shows errors that must not leave inkpass on its own page and

@@ -28,21 +28,3 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(ctx, "render signed-in page", "err", err)
 	}
 }
-
-// logout signs this browser out of inkpass.
-func (s *server) logout(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
-		return
-	}
-	if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
-		s.log.ErrorContext(ctx, "end session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
-		return
-	}
-	s.cookies.set(w, s.cookies.session, "", -1)
-	if err := s.pages.render(w, http.StatusOK, pageSignedOut, SignedOutPage{Studio: s.Studio}); err != nil {
-		s.log.ErrorContext(ctx, "render signed-out page", "err", err)
-	}
-}

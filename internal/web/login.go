@@ -30,21 +30,23 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	browser := s.browserID(w, r)
 	reqID := r.URL.Query().Get("req")
 	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	var pending *oidc.AuthRequest
 	if reqID != "" {
 		req, ok := s.pendingRequest(w, r, reqID, browser)
 		if !ok {
 			return
 		}
+		pending = req
 		page.ClientName, page.Username = req.ClientName, req.LoginHint
 		// Single sign-on: a browser that already holds a fresh enough
-		// session goes straight back to the client.
+		// session goes straight on.
 		sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
 		if err == nil && !s.Provider.NeedsLogin(req, sess) {
-			s.finish(w, r, reqID, req, sess)
+			s.proceed(w, r, reqID, req, sess, false)
 			return
 		}
 	}
-	s.renderLogin(w, r, http.StatusOK, page)
+	s.renderLogin(w, r, http.StatusOK, page, pending)
 }
 
 // pendingRequest loads this browser's pending request, or shows why not.
@@ -63,8 +65,15 @@ func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, b
 	return req, true
 }
 
-func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage) {
-	if err := s.pages.render(w, status, pageLogin, page); err != nil {
+// renderLogin shows the login page. The pending request's redirect URI joins
+// the page's CSP form-action: browsers apply it to the redirect that follows
+// the form's POST.
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage, req *oidc.AuthRequest) {
+	var origins []string
+	if req != nil {
+		origins = append(origins, req.RedirectURI)
+	}
+	if err := s.pages.render(w, status, pageLogin, page, origins...); err != nil {
 		s.log.ErrorContext(r.Context(), "render login", "err", err)
 	}
 }
@@ -102,11 +111,11 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		page.Error = "Too many failed attempts."
 		page.RetryAfterSeconds = int(math.Ceil(throttled.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(page.RetryAfterSeconds))
-		s.renderLogin(w, r, http.StatusTooManyRequests, page)
+		s.renderLogin(w, r, http.StatusTooManyRequests, page, req)
 		return
 	case errors.Is(err, user.ErrInvalidCredentials):
 		page.Error = msgBadCredentials
-		s.renderLogin(w, r, http.StatusUnauthorized, page)
+		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
 		return
 	case err != nil:
 		s.log.ErrorContext(ctx, "authenticate", "err", err)
@@ -129,16 +138,32 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
-	if req == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+	if req != nil && req.HintSubject != "" && req.HintSubject != strconv.FormatInt(u.ID, 10) {
+		// The client asked for a particular user (id_token_hint); a
+		// different one signed in. Tell the client rather than hand it
+		// someone else's code.
+		s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrLoginRequired()))
 		return
 	}
-	s.finish(w, r, reqID, req, sess)
+	if req == nil {
+		next := "/account"
+		if r.URL.Query().Get("next") == "home" {
+			next = "/"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.proceed(w, r, reqID, req, sess, true)
 }
 
-// finish answers a pending request exactly once: the request is deleted
-// before the code is issued, so a double-submitted form cannot get two.
+// finish answers a request with a code. A pending request is answered exactly
+// once: it is deleted before the code is issued, so a double-submitted form
+// cannot get two.
 func (s *server) finish(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, sess *session.Session) {
+	if reqID == "" {
+		s.grant(w, r, req, sess)
+		return
+	}
 	if err := s.Provider.FinishAuthRequest(r.Context(), reqID); err != nil {
 		if errors.Is(err, oidc.ErrUnknownAuthRequest) {
 			s.errorPage(w, r, http.StatusBadRequest, "This sign-in has already been used",

@@ -20,7 +20,7 @@ const (
 // Studio is the branding at the top of every page.
 type Studio struct {
 	Name    string // shown above every card; "inkpass" when empty
-	LogoURL string // optional; an http(s) or data: URL (CSP img-src), shown decoratively beside Name
+	LogoURL string // optional: an https URL or a path on inkpass's origin; anything else is not shown
 }
 
 // LoginPage is the username and password form.
@@ -115,12 +115,16 @@ type SignedOutPage struct {
 // The password form posts csrf_token, current_password, new_password and
 // confirm_password to PasswordAction.
 type AccountPage struct {
-	Studio                                                               Studio
-	Username, Name, Role, ArtistName, Email, Phone, Instagram, Birthdate string // empty ones show "Not set"; ArtistName is hidden when empty
-	CSRF, PasswordAction                                                 string
-	Apps                                                                 []AccountApp
-	Notice                                                               string // a success message, e.g. "Your password has been changed."
-	Error                                                                string // shown in the error box when not empty
+	Studio Studio
+	// The profile, shown read only. Empty fields show "Not set", except
+	// ArtistName, whose row is left out.
+	Username, Name, Role, ArtistName, Email, Phone, Instagram, Birthdate string
+
+	CSRF           string // hidden field "csrf_token" of every form on the page
+	PasswordAction string // the change-password form's POST target
+	Apps           []AccountApp
+	Notice         string // a success message, e.g. "Your password has been changed."
+	Error          string // shown in the error box when not empty
 }
 
 // AccountApp is one connected app on the account page. Its revoke form posts

@@ -132,6 +132,22 @@ func (r *renderer) funcs() template.FuncMap {
 			}
 			return "inkpass"
 		},
+		// logoURL is the studio's logo, or "" (no image) unless it is an https
+		// URL or a path on our own origin: html/template turns other schemes
+		// into "#ZgotmplZ", and the CSP's img-src blocks plain http elsewhere,
+		// either of which would show a broken image.
+		"logoURL": func(s Studio) string {
+			u, err := url.Parse(strings.TrimSpace(s.LogoURL))
+			switch {
+			case err != nil || s.LogoURL == "":
+				return ""
+			case u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/"):
+				return u.String()
+			case u.Scheme == "https" && u.Host != "":
+				return u.String()
+			}
+			return ""
+		},
 		// staticURL links to a static asset with a content version, so a new
 		// release is fetched at once despite the day-long Cache-Control.
 		"staticURL": func(name string) (string, error) {
@@ -226,7 +242,6 @@ func (r *renderer) render(w http.ResponseWriter, status int, page string, data a
 // fail answers a request whose page could not be rendered. It says nothing
 // about why: the cause goes to the log, not to the browser.
 func (r *renderer) fail(w http.ResponseWriter) {
-	w.Header().Del("Content-Security-Policy")
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }

@@ -25,7 +25,14 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
-	r.Handle("/logout", http.HandlerFunc(s.logout)).Methods(http.MethodPost)
+	r.Handle(oidc.PathRevoke, s.Provider.RevokeHandler()).Methods(http.MethodPost)
+	r.Handle(oidc.PathIntrospect, s.Provider.IntrospectHandler()).Methods(http.MethodPost)
+	r.Handle(oidc.PathEndSession, http.HandlerFunc(s.logout)).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/consent", http.HandlerFunc(s.consentForm)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/consent", http.HandlerFunc(s.consentSubmit)).Methods(http.MethodPost)
+	r.Handle("/account", http.HandlerFunc(s.account)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/account/password", http.HandlerFunc(s.accountPassword)).Methods(http.MethodPost)
+	r.Handle("/account/revoke", http.HandlerFunc(s.accountRevoke)).Methods(http.MethodPost)
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(s.pages.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -15,13 +17,24 @@ import (
 type authenticator interface {
 	Authenticate(ctx context.Context, username, password, addr string) (*user.User, error)
 	Get(ctx context.Context, id int64) (*user.User, error)
+	CheckCurrentPassword(ctx context.Context, id int64, plain string) error
+	SetPassword(ctx context.Context, id int64, plain string) error
+}
+
+// accountStore lists and revokes the apps a user has let in.
+type accountStore interface {
+	ConnectedApps(ctx context.Context, userID int64) ([]session.App, error)
+	RevokeClientAccess(ctx context.Context, userID int64, clientID string) error
 }
 
 // Deps is everything the HTTP layer needs; cmd/inkpass builds it.
 type Deps struct {
 	Provider *oidc.Provider
 	Users    authenticator
-	Studio   Studio
+	Accounts accountStore
+	// Audit records logouts, consents and revocations; nil records none.
+	Audit  audit.Recorder
+	Studio Studio
 	// SecureCookies marks cookies Secure and gives them the __Host- prefix;
 	// true whenever the issuer is https.
 	SecureCookies bool
@@ -44,8 +57,11 @@ type server struct {
 
 // NewHandler builds the whole HTTP handler.
 func NewHandler(d Deps) (http.Handler, error) {
-	if d.Provider == nil || d.Users == nil || len(d.CSRFKey) < 32 {
-		return nil, errors.New("web: provider, users and a 32-byte CSRF key are required")
+	if d.Provider == nil || d.Users == nil || d.Accounts == nil || len(d.CSRFKey) < 32 {
+		return nil, errors.New("web: provider, users, accounts and a 32-byte CSRF key are required")
+	}
+	if d.Audit == nil {
+		d.Audit = audit.Discard{}
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

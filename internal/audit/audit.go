@@ -1,0 +1,65 @@
+// Package audit names the security events inkpass records and the Event that
+// carries one. Recording is append-only (the store enforces it with triggers);
+// an Event never holds a password, code, token, secret or cookie value.
+package audit
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is what happened.
+type Kind string
+
+// The recorded kinds.
+const (
+	LoginSucceeded  Kind = "login_succeeded"
+	LoginFailed     Kind = "login_failed"
+	Logout          Kind = "logout"
+	ConsentGranted  Kind = "consent_granted"
+	ConsentRevoked  Kind = "consent_revoked"
+	TokenRevoked    Kind = "token_revoked"
+	PasswordChanged Kind = "password_changed"
+	UserActivated   Kind = "user_activated"
+	UserDeactivated Kind = "user_deactivated"
+	KeyRotated      Kind = "key_rotated"
+	CodeReplayed    Kind = "code_replayed"
+	RefreshReused   Kind = "refresh_token_reused"
+)
+
+// Kinds lists every kind, for validating filters.
+var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
+	PasswordChanged, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused}
+
+// Event is one audit record.
+type Event struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Kind     Kind      `json:"kind"`
+	UserID   int64     `json:"user_id,omitempty"`
+	Username string    `json:"username,omitempty"`
+	ClientID string    `json:"client_id,omitempty"`
+	Addr     string    `json:"addr,omitempty"`
+	// Detail is a short reason in words ("wrong password", "by admin CLI").
+	Detail string `json:"detail,omitempty"`
+}
+
+// Recorder appends events. Implementations must not fail the caller's action
+// for a lost event silently: they return the error, and callers log it.
+type Recorder interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// Filter narrows a listing; zero values match everything.
+type Filter struct {
+	UserID int64
+	Kind   Kind
+	Since  time.Time
+	Limit  int
+}
+
+// Discard records nothing; for tests and tools that do not audit.
+type Discard struct{}
+
+// Record implements Recorder.
+func (Discard) Record(context.Context, Event) error { return nil }

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// Notices shown after an account action, keyed by the ?done= value the
+// action redirects with (POST-redirect-GET).
+var accountNotices = map[string]string{
+	"password": "Your password has been changed.",
+	"revoked":  "The app's access has been revoked.",
+}
+
+// accountSession returns the signed-in user, or sends the browser to sign in.
+// A deactivated user has no session (the store joins on is_active).
+func (s *server) accountSession(w http.ResponseWriter, r *http.Request) (*session.Session, *user.User, bool) {
+	sess, err := s.Provider.Session(r.Context(), cookieValue(r, s.cookies.session))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read session", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return nil, nil, false
+	}
+	if sess == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil, nil, false
+	}
+	u, err := s.Users.Get(r.Context(), sess.UserID)
+	if err != nil || !u.Active {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil, nil, false
+	}
+	return sess, u, true
+}
+
+// account shows the user's own profile, a password form and their connected
+// apps.
+func (s *server) account(w http.ResponseWriter, r *http.Request) {
+	_, u, ok := s.accountSession(w, r)
+	if !ok {
+		return
+	}
+	s.renderAccount(w, r, http.StatusOK, u, accountNotices[r.URL.Query().Get("done")], "")
+}
+
+func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string) {
+	apps, err := s.Accounts.ConnectedApps(r.Context(), u.ID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "list connected apps", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	page := AccountPage{
+		Studio: s.Studio, Username: u.Username, Name: u.Name, Role: string(u.Role), ArtistName: u.ArtistName,
+		Email: u.Email, Phone: u.Phone, Instagram: u.Instagram, Birthdate: u.Birthdate,
+		CSRF: s.csrfToken(s.browserID(w, r)), PasswordAction: "/account/password", Notice: notice, Error: errMsg,
+	}
+	for _, a := range apps {
+		page.Apps = append(page.Apps, AccountApp{ClientID: a.ClientID, ClientName: a.ClientName, Scopes: a.Scope, RevokeAction: "/account/revoke"})
+	}
+	if err := s.pages.render(w, status, pageAccount, page); err != nil {
+		s.log.ErrorContext(r.Context(), "render account", "err", err)
+	}
+}
+
+// accountPassword changes the password: the current one is required, the new
+// one must pass the policy (length, not the username).
+func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
+		return
+	}
+	_, u, ok := s.accountSession(w, r)
+	if !ok {
+		return
+	}
+	cur, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
+	if err := s.Users.CheckCurrentPassword(ctx, u.ID, cur); err != nil {
+		s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your current password is not correct.")
+		return
+	}
+	if next != confirm {
+		s.renderAccount(w, r, http.StatusBadRequest, u, "", "The new password and its confirmation differ.")
+		return
+	}
+	err := s.Users.SetPassword(ctx, u.ID, next)
+	var fe *user.FieldError
+	switch {
+	case errors.As(err, &fe):
+		s.renderAccount(w, r, http.StatusBadRequest, u, "", "The new password "+fe.Problem+".")
+		return
+	case err != nil:
+		s.log.ErrorContext(ctx, "set password", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	s.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
+}
+
+// accountRevoke withdraws an app's consent and revokes its tokens.
+func (s *server) accountRevoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
+		return
+	}
+	_, u, ok := s.accountSession(w, r)
+	if !ok {
+		return
+	}
+	clientID := r.PostFormValue("client_id")
+	if clientID == "" {
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+		return
+	}
+	if err := s.Accounts.RevokeClientAccess(ctx, u.ID, clientID); err != nil {
+		s.log.ErrorContext(ctx, "revoke client access", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	s.record(r, audit.Event{Kind: audit.ConsentRevoked, UserID: u.ID, Username: u.Username, ClientID: clientID})
+	http.Redirect(w, r, "/account?done=revoked", http.StatusSeeOther)
+}

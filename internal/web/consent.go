@@ -1,0 +1,99 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/session"
+)
+
+// consentForm shows a third-party client's request in plain words: who asks,
+// and which profile fields each scope releases.
+func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
+	reqID := r.URL.Query().Get("req")
+	browser := s.browserID(w, r)
+	req, sess, ok := s.consentContext(w, r, reqID, browser)
+	if !ok {
+		return
+	}
+	u, err := s.Users.Get(r.Context(), sess.UserID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "load user", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	page := ConsentPage{Studio: s.Studio, Action: "/consent?req=" + reqID, CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
+	for _, scope := range req.Scopes {
+		page.Scopes = append(page.Scopes, ScopeLine{Name: scope, Description: oidc.ScopeDescriptions[scope], Claims: oidc.ScopeClaims[scope]})
+	}
+	if err := s.pages.render(w, http.StatusOK, pageConsent, page, req.RedirectURI); err != nil {
+		s.log.ErrorContext(r.Context(), "render consent", "err", err)
+	}
+}
+
+// consentContext loads the pending request and the session that must answer
+// it; without a session the browser goes back to the login page.
+func (s *server) consentContext(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, *session.Session, bool) {
+	req, ok := s.pendingRequest(w, r, reqID, browser)
+	if !ok {
+		return nil, nil, false
+	}
+	sess, err := s.Provider.Session(r.Context(), cookieValue(r, s.cookies.session))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "read session", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return nil, nil, false
+	}
+	if sess == nil {
+		http.Redirect(w, r, loginAction(reqID), http.StatusSeeOther)
+		return nil, nil, false
+	}
+	return req, sess, true
+}
+
+// consentSubmit records the user's answer: approve remembers the scopes and
+// issues the code; deny sends access_denied to the client.
+func (s *server) consentSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Go back to the app you came from and try again.")
+		return
+	}
+	reqID := r.URL.Query().Get("req")
+	req, sess, ok := s.consentContext(w, r, reqID, cookieValue(r, s.cookies.browser))
+	if !ok {
+		return
+	}
+	switch r.PostFormValue("decision") {
+	case "approve":
+		if err := s.Provider.RecordConsent(ctx, req, sess.UserID); err != nil {
+			s.log.ErrorContext(ctx, "record consent", "err", err)
+			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			return
+		}
+		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: joinScopes(req.Scopes)})
+		s.finish(w, r, reqID, req, sess)
+	case "deny":
+		if err := s.Provider.FinishAuthRequest(ctx, reqID); err != nil {
+			s.errorPage(w, r, http.StatusBadRequest, "This sign-in has already been used", "Go back to the app you came from and sign in again.")
+			return
+		}
+		s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrAccessDenied()))
+	default:
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+	}
+}
+
+func joinScopes(scopes []string) string { return strings.Join(scopes, " ") }
+
+// record appends an audit event; a lost event is logged, never fatal.
+func (s *server) record(r *http.Request, e audit.Event) {
+	if e.Addr == "" {
+		e.Addr = s.clientAddr(r)
+	}
+	if err := s.Audit.Record(r.Context(), e); err != nil {
+		s.log.ErrorContext(r.Context(), "audit", "kind", string(e.Kind), "err", err)
+	}
+}
