@@ -34,6 +34,8 @@ func commands() map[string]command {
 		"client":  {"manage OAuth clients: add, list, show, update, remove, rotate-secret", cmdClient},
 		"keys":    {"manage signing keys: list, rotate", cmdKeys},
 		"audit":   {"list security events (logins, logouts, consents, revocations...)", cmdAudit},
+		"backup":  {"write a consistent copy of the database, safe while serving", cmdBackup},
+		"check":   {"validate config, database and keys; print what serve would do", cmdCheck},
 	}
 }
 

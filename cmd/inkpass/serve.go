@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/metrics"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -39,19 +40,33 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := newHandler(ctx, a, keySet)
+	var m *metrics.Metrics
+	if a.cfg.Metrics.Enabled {
+		m = newMetrics(a, keySet)
+	}
+	h, err := newHandler(ctx, a, keySet, m)
 	if err != nil {
 		return err
 	}
 	go reloadKeys(ctx, a, keySet)
-	return listenAndServe(ctx, e, a, h)
+	if m != nil && a.cfg.Metrics.Listen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		go func() {
+			if err := listenAndServe(ctx, e, a, a.cfg.Metrics.Listen, "metrics", mux); err != nil {
+				a.log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
+	return listenAndServe(ctx, e, a, a.cfg.Listen, "inkpass", h)
 }
 
-// listenAndServe serves h until ctx ends, then drains in-flight requests.
-func listenAndServe(ctx context.Context, e *env, a *app, h http.Handler) error {
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+// listenAndServe serves h on addr until ctx ends, then stops accepting and
+// gives requests in flight shutdown_grace to finish.
+func listenAndServe(ctx context.Context, e *env, a *app, addr, what string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -61,7 +76,11 @@ func listenAndServe(ctx context.Context, e *env, a *app, h http.Handler) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	fmt.Fprintf(e.stdout, "inkpass listening on http://%s (issuer %s)\n", ln.Addr(), a.cfg.Issuer)
+	if what == "inkpass" {
+		fmt.Fprintf(e.stdout, "inkpass listening on http://%s (issuer %s)\n", ln.Addr(), a.cfg.Issuer)
+	} else {
+		fmt.Fprintf(e.stdout, "%s listening on http://%s\n", what, ln.Addr())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -69,8 +88,8 @@ func listenAndServe(ctx context.Context, e *env, a *app, h http.Handler) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	a.log.Info("shutting down", "listener", what, "grace", a.cfg.ShutdownGrace.D().String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace.D())
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,7 +72,9 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError("unexpected argument %q (passwords are never taken as arguments: use --password-stdin)", pos[0])
+		// Not echoed: a stray argument here is most likely a password, and
+		// stderr often ends up in a log.
+		return usageError("unexpected argument: passwords are never taken as arguments (use --password-stdin)")
 	}
 	if *pf.username == "" || *pf.role == "" {
 		return usageError("--username and --role are required")
@@ -167,6 +170,21 @@ func userList(ctx context.Context, e *env, args []string) error {
 type userJSON struct {
 	*user.User
 	HashFormat string `json:"hash_format,omitempty"`
+}
+
+// MarshalJSON appends hash_format to the user's own JSON: without it the
+// embedded *user.User's MarshalJSON is promoted and hash_format is dropped.
+func (j userJSON) MarshalJSON() ([]byte, error) {
+	b, err := j.User.MarshalJSON()
+	if err != nil || j.HashFormat == "" {
+		return b, err
+	}
+	f, err := json.Marshal(j.HashFormat)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(bytes.TrimSpace(b), []byte("}"))
+	return append(append(append(b, `,"hash_format":`...), f...), '}'), nil
 }
 
 func toUserJSON(u *user.User, withHash bool) userJSON {

@@ -12,7 +12,9 @@ import (
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/metrics"
 	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/web"
 )
@@ -101,7 +103,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 }
 
 // newHandler wires the protocol and the pages.
-func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, error) {
+func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metrics) (http.Handler, error) {
 	clients, err := a.db.Clients(ctx)
 	if err != nil {
 		return nil, err
@@ -119,6 +121,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, er
 		SessionTTL: t.Session.D(),
 		Logger:     a.log,
 		Audit:      a.db,
+		Metrics:    tokenMetrics(m),
 	}, clients, a.db.Tokens(), a.db, a.db, keySet)
 	if err != nil {
 		return nil, err
@@ -135,7 +138,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, er
 			proxies = append(proxies, netip.PrefixFrom(addr, addr.BitLen()))
 		}
 	}
-	return web.NewHandler(web.Deps{
+	deps := web.Deps{
 		Provider:       provider,
 		Users:          a.users,
 		Accounts:       a.db,
@@ -154,5 +157,33 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set) (http.Handler, er
 			return nil
 		},
 		Logger: a.log,
+	}
+	if m != nil {
+		deps.Metrics = m
+		if a.cfg.Metrics.Listen == "" {
+			deps.MetricsHandler = m.Handler()
+		}
+	}
+	return web.NewHandler(deps)
+}
+
+// tokenMetrics keeps a nil *Metrics from becoming a non-nil interface.
+func tokenMetrics(m *metrics.Metrics) interface{ TokenIssued(string) } {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// newMetrics builds the collectors and the gauges read at scrape time.
+func newMetrics(a *app, keySet *keys.Set) *metrics.Metrics {
+	m := metrics.New()
+	a.hasher.SetObserver(func(f password.Format, ok bool, took time.Duration) { m.PasswordVerified(string(f), ok, took) })
+	m.Gauge("inkpass_signing_key_age_seconds", "Age of the active ID-token signing key.", func() float64 {
+		return time.Since(keySet.Active().CreatedAt).Seconds()
 	})
+	lim := a.hasher.Limiter()
+	m.Gauge("inkpass_password_hashing_in_flight", "Password hashes running now.", func() float64 { return float64(lim.Stats().InFlight) })
+	m.Gauge("inkpass_password_hashing_waiting", "Password hashes waiting for hashing memory.", func() float64 { return float64(lim.Stats().Waiting) })
+	return m
 }

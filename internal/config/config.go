@@ -30,7 +30,11 @@ type Config struct {
 	Throttle   Throttle `yaml:"throttle"`
 	Signing    Signing  `yaml:"signing"`
 	Tokens     Tokens   `yaml:"tokens"`
-	Clients    []Client `yaml:"clients"`
+	Metrics    Metrics  `yaml:"metrics"`
+	// ShutdownGrace is how long in-flight requests may take to finish after
+	// SIGINT or SIGTERM.
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+	Clients       []Client `yaml:"clients"`
 
 	// dir is the folder of the config file; relative paths in it resolve there.
 	dir string
@@ -64,6 +68,14 @@ type Throttle struct {
 	Window                  Duration `yaml:"window"`
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Enabled bool `yaml:"enabled"`
+	// Listen, when set, serves /metrics on its own address instead of the
+	// main one, so it need not be exposed with the login pages.
+	Listen string `yaml:"listen"`
 }
 
 // Signing chooses the ID-token signature.
@@ -142,7 +154,9 @@ func Default() Config {
 			MaxLock:                 Duration(15 * time.Minute),
 			Window:                  Duration(15 * time.Minute),
 		},
-		Signing: Signing{Algorithm: "RS256"},
+		Signing:       Signing{Algorithm: "RS256"},
+		Metrics:       Metrics{Enabled: true},
+		ShutdownGrace: Duration(15 * time.Second),
 		Tokens: Tokens{
 			Code:         Duration(time.Minute),
 			AccessToken:  Duration(time.Hour),
@@ -341,6 +355,16 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "must not be empty")
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
+		} else if c.Metrics.Listen == c.Listen {
+			bad("metrics.listen", "must differ from listen (leave it empty to serve /metrics there)")
+		}
+	}
+	if c.ShutdownGrace.D() < 0 || c.ShutdownGrace.D() > 10*time.Minute {
+		bad("shutdown_grace", "must be between 0s and 10m")
 	}
 	if c.KeysDir == "" {
 		bad("keys_dir", "must not be empty")

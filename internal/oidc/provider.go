@@ -36,7 +36,13 @@ type Config struct {
 	Logger         *slog.Logger
 	// Audit records security events (token revocations); nil records none.
 	Audit audit.Recorder
+	// Metrics counts issued tokens; nil counts nothing.
+	Metrics interface{ TokenIssued(grantType string) }
 }
+
+type noMetrics struct{}
+
+func (noMetrics) TokenIssued(string) {}
 
 // ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
 type ClientStore interface {
@@ -106,6 +112,9 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	}
 	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
 		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Discard{}

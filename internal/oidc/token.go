@@ -88,6 +88,7 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 		resp, oerr = p.clientCredentials(r.Context(), c, tgr, form)
 	}
 	if oerr == nil {
+		p.cfg.Metrics.TokenIssued(grant)
 		p.log.InfoContext(r.Context(), "token issued", "client_id", c.ID, "grant_type", grant)
 	}
 	return resp, c, oerr

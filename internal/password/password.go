@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrMalformedHash means an encoded hash belongs to a known family but cannot
@@ -98,6 +99,8 @@ type Hasher struct {
 	// matches no password; VerifyDummy verifies against it so that an unknown
 	// username does the same parse, wait and KDF work as a known one.
 	dummy string
+	// observe reports verifications (SetObserver); nil when unset.
+	observe func(format Format, ok bool, took time.Duration)
 }
 
 // NewHasher validates p and returns a Hasher for it. Every problem is reported
@@ -220,17 +223,21 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 // bcrypt only ever reads the first 72 bytes of a password. Verify keeps that
 // library behaviour, which is also how Python's bcrypt made the studio's
 // hashes: any password sharing those 72 bytes matches.
-func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (bool, error) {
+func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, err error) {
 	d, err := parse(encoded, &h.limits)
 	if err != nil {
 		return false, fmt.Errorf("verify password: %w", err)
+	}
+	if h.observe != nil {
+		start := time.Now()
+		defer func() { h.observe(d.format(), ok, time.Since(start)) }()
 	}
 	release, err := h.lim.acquire(ctx, d.memoryCost())
 	if err != nil {
 		return false, fmt.Errorf("verify password: wait for hashing memory: %w", err)
 	}
 	defer release()
-	ok, err := d.matches(plain)
+	ok, err = d.matches(plain)
 	if err != nil {
 		return false, fmt.Errorf("verify password: %w", err)
 	}
@@ -245,6 +252,13 @@ func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (bool, error
 // until they are upgraded (never, with TargetOff).
 func (h *Hasher) VerifyDummy(ctx context.Context, plain string) {
 	_, _ = h.Verify(ctx, plain, h.dummy)
+}
+
+// SetObserver makes fn hear of every verification: the stored format, whether
+// it matched, and how long it took, queueing included (for metrics). Call it
+// before the Hasher is shared.
+func (h *Hasher) SetObserver(fn func(format Format, ok bool, took time.Duration)) {
+	h.observe = fn
 }
 
 // NeedsRehash reports whether a hash that just verified should be replaced by

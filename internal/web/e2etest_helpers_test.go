@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
@@ -40,13 +39,12 @@ import (
 // fixtureSQL is the studio's database as its Python app leaves it.
 const fixtureSQL = "../../testdata/studio-fixture.sql"
 
-// Fixture users (testdata/studio-fixture.sql).
+// Fixture users (testdata/studio-fixture.sql) the tests refer to by more
+// than their username.
 const (
-	adminID          = 1 // admin, werkzeug scrypt N=32768
-	lunaID           = 2 // luna_artist, artist_id 1, pbkdf2 600k
-	frontDeskID      = 4 // front_desk, assistant, scrypt N=16384
-	formerAssistant  = "former_assistant"
-	formerAssistantPW = "gone-but-kept"
+	frontDeskID       = 4 // front_desk, assistant, werkzeug scrypt N=16384
+	formerAssistant   = "former_assistant"
+	formerAssistantPW = "gone-but-kept" // right password, deactivated account
 )
 
 // The clients every test environment registers. Redirect URIs are never
@@ -55,18 +53,19 @@ const (
 const (
 	// appID is the studio's own app: confidential, first-party, basic auth,
 	// two redirect URIs (so redirect_uri can never be omitted).
-	appID       = "studio-app"
-	appSecret   = "studio-app-secret-0123456789abcdefghijklmnop"
-	appRedirect = "http://localhost:8123/callback"
+	appID        = "studio-app"
+	appSecret    = "studio-app-secret-0123456789abcdefghijklmnop"
+	appRedirect  = "http://localhost:8123/callback"
 	appRedirect2 = "http://127.0.0.1:8123/callback"
 
-	// toolID is a third-party tool: confidential, client_secret_post, no
-	// phone or offline_access scope.
+	// toolID is a third-party tool (so it asks for consent): confidential,
+	// client_secret_post, no phone or offline_access scope.
 	toolID       = "booking-tool"
 	toolSecret   = "booking-tool-secret-0123456789abcdefghijklmn"
 	toolRedirect = "http://127.0.0.1:9000/tool/callback"
 
-	// spaID is a public client (auth method none, PKCE required).
+	// spaID is the studio's own single-page app: public (auth method none,
+	// PKCE required), first-party.
 	spaID       = "studio-spa"
 	spaRedirect = "http://localhost:3000/spa/callback"
 
@@ -88,7 +87,7 @@ const (
 // test may move, so that nothing ever sleeps.
 type clock struct{ offset atomic.Int64 }
 
-func (c *clock) Now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // env is one inkpass server over its own copy of the studio fixture.
@@ -151,7 +150,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		t.Fatalf("password.NewHasher: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	users := user.NewService(db, hasher, db, user.Options{Logger: logger})
+	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
 
 	clients, err := db.Clients(ctx)
 	if err != nil {
@@ -185,6 +184,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
+		Audit:      db,
 	}, clients, db.Tokens(), db, db, keySet)
 	if err != nil {
 		t.Fatalf("oidc.New: %v", err)
@@ -196,6 +196,8 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	h, err = web.NewHandler(web.Deps{
 		Provider:      provider,
 		Users:         users,
+		Accounts:      db,
+		Audit:         db,
 		Studio:        web.Studio{Name: "Ink & Needle Test Studio"},
 		SecureCookies: false,
 		CSRFKey:       csrfKey,
@@ -225,7 +227,7 @@ func testClients() []*client.Client {
 			AuthMethod:   client.AuthSecretPost, Enabled: true, SecretHash: []byte(toolSecret),
 		},
 		{
-			ID: spaID, Name: "Studio SPA", Public: true,
+			ID: spaID, Name: "Studio SPA", Public: true, FirstParty: true,
 			RedirectURIs: []string{spaRedirect},
 			GrantTypes:   []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
 			AuthMethod:   client.AuthNone, Enabled: true,
@@ -587,6 +589,38 @@ func (b *browser) sso(f *flow) url.Values {
 	return b.callback(f, p)
 }
 
+// ssoWithConsent authorizes with the browser's existing session and, when
+// inkpass asks for consent (a third-party client), allows it. It never
+// accepts the login page.
+func (b *browser) ssoWithConsent(f *flow) url.Values {
+	b.t.Helper()
+	p := b.get(f.url)
+	if p.status == http.StatusSeeOther && strings.HasPrefix(p.location(), "/consent?") {
+		p = b.approveConsent(p.location())
+	}
+	return b.callback(f, p)
+}
+
+var consentAction = regexp.MustCompile(`<form class="form" method="post" action="(/consent\?[^"]*)"`)
+
+// approveConsent opens the consent page at path and allows.
+func (b *browser) approveConsent(path string) *page {
+	b.t.Helper()
+	p := b.get(path)
+	if p.status != http.StatusOK {
+		b.t.Fatalf("GET %s: status %d, want the consent page", path, p.status)
+	}
+	if strings.Contains(p.body, `name="password"`) {
+		b.t.Fatalf("the consent page asks for a password:\n%s", p.body)
+	}
+	c := csrfField.FindStringSubmatch(p.body)
+	a := consentAction.FindStringSubmatch(p.body)
+	if c == nil || a == nil {
+		b.t.Fatalf("consent page has no form with a csrf_token:\n%s", p.body)
+	}
+	return b.post(html.UnescapeString(a[1]), url.Values{"csrf_token": {html.UnescapeString(c[1])}, "decision": {"approve"}})
+}
+
 // callback checks that p redirects to the flow's redirect URI with a code,
 // the flow's state and our issuer (RFC 9207), and returns the parameters.
 func (b *browser) callback(f *flow, p *page) url.Values {
@@ -833,6 +867,3 @@ func (e *env) jwksKIDs(t *testing.T) []string {
 	slices.Sort(kids)
 	return kids
 }
-
-// bg is a context for calls made outside any test's lifetime.
-var bg = context.Background()

@@ -108,21 +108,25 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	var throttled *user.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
+		s.Metrics.Login("throttled")
 		page.Error = "Too many failed attempts."
 		page.RetryAfterSeconds = int(math.Ceil(throttled.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(page.RetryAfterSeconds))
 		s.renderLogin(w, r, http.StatusTooManyRequests, page, req)
 		return
 	case errors.Is(err, user.ErrInvalidCredentials):
+		s.Metrics.Login("invalid_credentials")
 		page.Error = msgBadCredentials
 		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
 		return
 	case err != nil:
+		s.Metrics.Login("error")
 		s.log.ErrorContext(ctx, "authenticate", "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
 
+	s.Metrics.Login("succeeded")
 	// A new session on every login: a cookie planted before it is worthless
 	// after it (session fixation).
 	if old := cookieValue(r, s.cookies.session); old != "" {

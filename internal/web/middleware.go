@@ -70,10 +70,12 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
+		route := routeOf(r)
+		s.Metrics.Request(route, r.Method, rec.status, time.Since(start))
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
-			slog.String("route", routeOf(r)),
+			slog.String("route", route),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)))
 	})

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/oidc"
@@ -27,6 +28,17 @@ type accountStore interface {
 	RevokeClientAccess(ctx context.Context, userID int64, clientID string) error
 }
 
+// metricsSink counts requests and sign-ins; *metrics.Metrics implements it.
+type metricsSink interface {
+	Request(route, method string, status int, d time.Duration)
+	Login(outcome string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Request(string, string, int, time.Duration) {}
+func (noMetrics) Login(string)                               {}
+
 // Deps is everything the HTTP layer needs; cmd/inkpass builds it.
 type Deps struct {
 	Provider *oidc.Provider
@@ -45,6 +57,10 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database, keys).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+	// Metrics counts requests and sign-ins; MetricsHandler, when set, is
+	// served at /metrics on this handler.
+	Metrics        metricsSink
+	MetricsHandler http.Handler
 }
 
 // server holds the handlers' shared state.
@@ -59,6 +75,9 @@ type server struct {
 func NewHandler(d Deps) (http.Handler, error) {
 	if d.Provider == nil || d.Users == nil || d.Accounts == nil || len(d.CSRFKey) < 32 {
 		return nil, errors.New("web: provider, users, accounts and a 32-byte CSRF key are required")
+	}
+	if d.Metrics == nil {
+		d.Metrics = noMetrics{}
 	}
 	if d.Audit == nil {
 		d.Audit = audit.Discard{}

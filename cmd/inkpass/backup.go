@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/store"
+)
+
+func cmdBackup(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "backup", "--to FILE   (safe while the server runs)")
+	to := fs.String("to", "", "the backup file to create (must not exist)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	if *to == "" {
+		return usageError("--to FILE is required")
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.db.Backup(ctx, *to); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backed up %s to %s (integrity checked)\n", a.db.Path(), *to)
+	fmt.Fprintf(e.stdout, "also keep a copy of the signing keys folder %s: without it, tokens already issued cannot be verified\n", a.cfg.KeysDir)
+	return nil
+}
+
+// cmdCheck validates config, database and keys and says what serve would do,
+// without changing anything or serving.
+func cmdCheck(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "check", "[--config PATH]")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("unexpected argument %q", pos[0])
+	}
+	cfg, err := loadConfig(e, fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "config      ok (%s)\n", *cfgPath)
+	fmt.Fprintf(w, "issuer      %s\n", cfg.Issuer)
+	fmt.Fprintf(w, "listen      %s\n", cfg.Listen)
+	if cfg.Metrics.Enabled {
+		where := cfg.Listen
+		if cfg.Metrics.Listen != "" {
+			where = cfg.Metrics.Listen
+		}
+		fmt.Fprintf(w, "metrics     http://%s/metrics\n", where)
+	}
+	rep, err := store.Inspect(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !rep.Exists:
+		fmt.Fprintf(w, "database    %s does not exist yet: serve creates it (%d migrations)\n", cfg.Database, len(rep.Pending))
+	case len(rep.Differences) > 0:
+		return &store.SchemaMismatchError{Table: "users", Differences: rep.Differences}
+	default:
+		state := "created by inkpass"
+		if rep.Adopted {
+			state = "adopted studio database"
+		}
+		fmt.Fprintf(w, "database    %s ok (%s; users matches SCHEMA.md; %d migrations applied, pending: %s)\n",
+			cfg.Database, state, rep.Applied, orNone(rep.Pending))
+	}
+	if _, err := os.Stat(filepath.Join(cfg.KeysDir, "keys.json")); os.IsNotExist(err) {
+		fmt.Fprintf(w, "keys        %s is empty: serve generates a %s key\n", cfg.KeysDir, cfg.Signing.Algorithm)
+	} else {
+		set, _, err := keys.Open(keys.Options{Dir: cfg.KeysDir, RetainFor: keyRetention(cfg)})
+		if err != nil {
+			return err
+		}
+		act := set.Active()
+		fmt.Fprintf(w, "keys        ok: active %s (%s), %d published\n", act.KID, act.Algorithm, len(set.PublicKeys()))
+	}
+	fmt.Fprintf(w, "clients     %d in config.yaml\n", len(cfg.Clients))
+	fmt.Fprintf(w, "endpoints   %s/.well-known/openid-configuration\n", cfg.Issuer)
+	return nil
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}

@@ -1,0 +1,101 @@
+// Package metrics exposes inkpass's Prometheus metrics: HTTP requests by route
+// and status, logins by outcome, tokens by grant type, password verifications
+// by hash format, throttled attempts, and the age of the signing key.
+//
+// Other packages do not import it: each declares the one or two methods it
+// reports through, and cmd/inkpass hands them a *Metrics. Labels never carry
+// user data (no usernames, no client-supplied strings beyond route patterns).
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors on their own registry.
+type Metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	logins     *prometheus.CounterVec
+	throttled  prometheus.Counter
+	tokens     *prometheus.CounterVec
+	verifies   *prometheus.CounterVec
+	verifyTime *prometheus.HistogramVec
+}
+
+// New registers every collector, plus the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "inkpass_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "inkpass_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "inkpass_logins_total", Help: "Sign-in attempts by outcome: succeeded, invalid_credentials, throttled, error.",
+		}, []string{"outcome"}),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "inkpass_login_throttled_total", Help: "Sign-in attempts refused by the failed-login throttle.",
+		}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "inkpass_tokens_issued_total", Help: "Tokens issued by grant type.",
+		}, []string{"grant_type"}),
+		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "inkpass_password_verifications_total", Help: "Password verifications by stored hash format and result.",
+		}, []string{"format", "result"}),
+		verifyTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "inkpass_password_verification_seconds", Help: "Password verification latency by stored hash format, queueing included.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .2, .4, .8, 1.6, 3.2, 6.4},
+		}, []string{"format"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.logins, m.throttled, m.tokens, m.verifies, m.verifyTime,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Gauge registers a value read at scrape time (signing key age, hashing
+// queue depth).
+func (m *Metrics) Gauge(name, help string, read func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, read))
+}
+
+// Request records one HTTP request.
+func (m *Metrics) Request(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Login records a sign-in attempt's outcome.
+func (m *Metrics) Login(outcome string) {
+	m.logins.WithLabelValues(outcome).Inc()
+	if outcome == "throttled" {
+		m.throttled.Inc()
+	}
+}
+
+// TokenIssued records a token response.
+func (m *Metrics) TokenIssued(grantType string) { m.tokens.WithLabelValues(grantType).Inc() }
+
+// PasswordVerified records one verification.
+func (m *Metrics) PasswordVerified(format string, ok bool, d time.Duration) {
+	result := "mismatch"
+	if ok {
+		result = "match"
+	}
+	m.verifies.WithLabelValues(format, result).Inc()
+	m.verifyTime.WithLabelValues(format).Observe(d.Seconds())
+}
