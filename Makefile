@@ -7,7 +7,7 @@ BENCHTIME ?= 1s
 COUNT     ?= 1
 export CGO_ENABLED := 1
 
-.PHONY: run build test bench lint clean
+.PHONY: run build test bench load demo lint clean
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -21,6 +21,17 @@ test:
 # Benchmarks in benchstat's input format: make bench COUNT=6 > new.txt
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
+
+# Drives a throw-away local server with cmd/inkpass-load (loopback only).
+load:
+	bash scripts/load.sh
+
+# inkpass and the demo studio app side by side; open http://127.0.0.1:9090.
+demo: build
+	$(GO) build -o bin/studio-demo ./cmd/studio-demo
+	@./$(BIN) serve --config $(CONFIG) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null' EXIT INT TERM; \
+	./bin/studio-demo
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

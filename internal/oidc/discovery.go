@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
@@ -22,7 +23,7 @@ const (
 // discoveryDoc is the pre-encoded discovery document for one signing
 // algorithm; it is rebuilt only when a key rotation changes the algorithm.
 type discoveryDoc struct {
-	alg  keys.Algorithm
+	algs string
 	body []byte
 	etag string
 }
@@ -56,7 +57,14 @@ type metadata struct {
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
-func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
+// buildDiscovery lists every algorithm of a published key, not only the active
+// one: relying parties such as go-oidc accept only the listed algorithms, and a
+// token signed before a rotation to another algorithm must still verify.
+func (p *Provider) buildDiscovery(algs []keys.Algorithm) *discoveryDoc {
+	names := make([]string, len(algs))
+	for i, a := range algs {
+		names[i] = string(a)
+	}
 	iss := p.cfg.Issuer
 	m := metadata{
 		Issuer:                            iss,
@@ -72,7 +80,7 @@ func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
 		ResponseModesSupported:            []string{ModeQuery, ModeFormPost},
 		GrantTypesSupported:               []string{client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{string(alg)},
+		IDTokenSigningAlgValuesSupported:  names,
 		TokenEndpointAuthMethodsSupported: []string{client.AuthSecretBasic, client.AuthSecretPost, client.AuthNone},
 		RevocationAuthMethodsSupported:    []string{client.AuthSecretBasic, client.AuthSecretPost, client.AuthNone},
 		IntrospectionAuthMethodsSupported: []string{client.AuthSecretBasic, client.AuthSecretPost},
@@ -83,17 +91,28 @@ func (p *Provider) buildDiscovery(alg keys.Algorithm) *discoveryDoc {
 	}
 	body, _ := json.MarshalIndent(m, "", "  ")
 	sum := sha256.Sum256(body)
-	return &discoveryDoc{alg: alg, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+	return &discoveryDoc{algs: strings.Join(names, " "), body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
 }
 
 func (p *Provider) currentDiscovery() *discoveryDoc {
-	alg := p.signer.Active().Algorithm
-	if d := p.discovery.Load(); d != nil && d.alg == alg {
+	algs := p.signer.Algorithms()
+	if d := p.discovery.Load(); d != nil && d.algs == joinAlgs(algs) {
 		return d
 	}
-	d := p.buildDiscovery(alg)
+	d := p.buildDiscovery(algs)
 	p.discovery.Store(d)
 	return d
+}
+
+func joinAlgs(algs []keys.Algorithm) string {
+	var b strings.Builder
+	for i, a := range algs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(string(a))
+	}
+	return b.String()
 }
 
 // DiscoveryHandler serves the pre-encoded discovery document.

@@ -78,6 +78,7 @@ type Store interface {
 type Signer interface {
 	SignFunc(build func(keys.Algorithm) ([]byte, error)) (string, error)
 	Active() keys.Info
+	Algorithms() []keys.Algorithm
 	JWKS() []byte
 	JWKSETag() string
 	Verify(compact string) ([]byte, error)

@@ -366,3 +366,30 @@ func TestOpen_AcceptsCompatibleVariations(t *testing.T) {
 		})
 	}
 }
+
+func TestOpen_ChecksTheSchemaOnEveryStart(t *testing.T) {
+	// The studio's app shares the file and may alter users after adoption;
+	// the next start must notice rather than run on a table it does not know.
+	path := newFixtureDB(t)
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	execSQLFile(t, path, `DROP INDEX ix_users_email;`)
+	raw := rawDB(t, path)
+	schema := schemaDump(t, raw)
+
+	db, err = store.Open(context.Background(), path, store.Options{})
+	if err == nil {
+		db.Close()
+		t.Fatal("store.Open accepted users without ix_users_email")
+	}
+	var mismatch *store.SchemaMismatchError
+	if !errors.As(err, &mismatch) || !strings.Contains(err.Error(), "ix_users_email") {
+		t.Errorf("err = %v, want a SchemaMismatchError naming ix_users_email", err)
+	}
+	if got := schemaDump(t, raw); !reflect.DeepEqual(got, schema) {
+		t.Error("the refused open changed the schema")
+	}
+}

@@ -35,6 +35,11 @@ func (db *DB) Tokens() *Tokens { return &Tokens{db: db} }
 type loadedToken struct {
 	*models.Token
 	rowID int64
+	// loadedRefresh is the refresh token it was loaded by: when a refresh
+	// makes no new one (the client narrowed the scope and dropped
+	// offline_access), the library leaves this value in place and it must not
+	// be stored again.
+	loadedRefresh string
 }
 
 // New implements oauth2.TokenInfo.
@@ -67,8 +72,11 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 			return oerrors.ErrInvalidGrant
 		}
 		if lt, ok := ti.(*loadedToken); ok && lt.rowID != 0 {
-			res, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ?
-				WHERE id = ? AND refresh_rotated_at IS NULL AND revoked_at IS NULL`, now, lt.rowID)
+			// The access token it was issued with retires too: the library's
+			// RemoveByAccess cannot find it, as a refresh token load carries
+			// no access token value.
+			res, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ?1, access_revoked_at = COALESCE(access_revoked_at, ?1)
+				WHERE id = ?2 AND refresh_rotated_at IS NULL AND revoked_at IS NULL`, now, lt.rowID)
 			if err != nil {
 				return fmt.Errorf("rotate refresh token: %w", err)
 			}
@@ -83,7 +91,11 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 		}
 		var refreshHash any
 		var refreshCreated, refreshExpires any
-		if r := ti.GetRefresh(); r != "" {
+		r := ti.GetRefresh()
+		if lt, ok := ti.(*loadedToken); ok && r == lt.loadedRefresh {
+			r = ""
+		}
+		if r != "" {
 			refreshHash = session.Hash(r)
 			refreshCreated = ti.GetRefreshCreateAt().Unix()
 			refreshExpires = expiry(ti.GetRefreshCreateAt(), ti.GetRefreshExpiresIn())
@@ -265,6 +277,7 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 		return nil, nil
 	}
 	row.t.Refresh = refresh
+	row.t.loadedRefresh = refresh
 	return row.t, nil
 }
 

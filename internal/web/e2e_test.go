@@ -281,6 +281,19 @@ func TestE2E_ArtistSignsIn(t *testing.T) {
 		e.wantInvalidToken(t, a1)
 	})
 
+	t.Run("a refresh retires the access token it replaces", func(t *testing.T) {
+		// provider.go sets go-oauth2's IsRemoveAccess, and store.Tokens
+		// documents RemoveByAccess as retiring the previous access token.
+		f := app.start(false)
+		grant := f.redeem(t, b.sso(f).Get("code"))
+		tok2, err := app.refresh(t, grant.token.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		e.wantUserinfoOK(t, tok2.AccessToken)
+		e.wantInvalidToken(t, grant.token.AccessToken)
+	})
+
 	t.Run("a refresh may narrow the scope but never widen it", func(t *testing.T) {
 		f := app.start(false)
 		grant := f.redeem(t, b.sso(f).Get("code"))

@@ -840,7 +840,8 @@ func jwtHeader(t *testing.T, raw string) map[string]any {
 	return h
 }
 
-// jwks fetches the published key ids.
+// jwksKIDs fetches the published key ids, sorted, and fails for any key that
+// publishes private material.
 func (e *env) jwksKIDs(t *testing.T) []string {
 	t.Helper()
 	resp, err := e.srv.Client().Get(e.issuer + "/jwks")

@@ -20,7 +20,28 @@ const maxBody = 64 << 10
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeSlot lets the router tell the request log, which wraps it, which route
+// matched: mux only attaches the route to the request it passes down.
+type routeSlot struct{ pattern string }
+
+// noteRoute runs inside the router, after matching.
+func (s *server) noteRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slot, ok := r.Context().Value(routeKey).(*routeSlot); ok {
+			if m := mux.CurrentRoute(r); m != nil {
+				if t, err := m.GetPathTemplate(); err == nil {
+					slot.pattern = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // requestID returns the id the request log gave this request.
 func requestID(ctx context.Context) string {
@@ -60,7 +81,9 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 		rand.Read(b)
 		id := hex.EncodeToString(b)
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		slot := &routeSlot{pattern: "(unmatched)"}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, slot)
+		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
@@ -70,7 +93,7 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
-		route := routeOf(r)
+		route := slot.pattern
 		s.Metrics.Request(route, r.Method, rec.status, time.Since(start))
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id),
@@ -79,21 +102,6 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)))
 	})
-}
-
-// routeOf names the matched route; unknown paths are logged as such rather
-// than verbatim, so a path cannot smuggle a secret into the log.
-func routeOf(r *http.Request) string {
-	if m := mux.CurrentRoute(r); m != nil {
-		if t, err := m.GetPathTemplate(); err == nil {
-			return t
-		}
-	}
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/static/"):
-		return "/static/"
-	}
-	return "(unmatched)"
 }
 
 // recoverPanics turns a panic into a 500 page and one error log line.

@@ -39,7 +39,7 @@ func (s *server) routes() http.Handler {
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(s.pages.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 
-	r.Use(s.recoverPanics, s.limitBodies, s.securityHeaders)
+	r.Use(s.noteRoute, s.recoverPanics, s.limitBodies, s.securityHeaders)
 	// The request log wraps the router so that it sees 404 and 405 too.
 	return s.requestLog(r)
 }

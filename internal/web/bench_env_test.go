@@ -1,0 +1,308 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/metrics"
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/password"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/web"
+)
+
+// benchEnv is the whole server, wired as cmd/inkpass/wire.go wires it (keep
+// the two in step: a Deps field wire.go sets belongs here too), over a
+// real SQLite file in a temporary folder, driven in-process through
+// handler.ServeHTTP (no sockets: the figures are the handlers' own).
+type benchEnv struct {
+	h      http.Handler
+	db     *store.DB
+	keys   *keys.Set
+	hasher *password.Hasher
+}
+
+const (
+	benchIssuer   = "http://127.0.0.1:8080"
+	benchUser     = "bench"
+	benchPassword = "correct horse battery staple"
+	benchCCID     = "bench-cc"
+	benchCCSecret = "bench-cc-secret-0123456789abcdefghijklmnop"
+	benchPublicID = "bench-public"
+	benchRedirect = "http://127.0.0.1:9090/callback"
+)
+
+// newBenchEnv builds the server with the default configuration (config.yaml's
+// values: OWASP argon2id, a 256 MiB hashing budget, info-level text logs) and
+// signing keys of alg. Logs are formatted as in production and then dropped,
+// so their cost is in the figures.
+func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	db, err := store.Open(ctx, filepath.Join(dir, "inkpass.db"), store.Options{})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	hasher, err := password.NewHasher(password.Policy{
+		Target:       password.TargetArgon2id,
+		Argon2:       password.OWASPArgon2(),
+		MemoryBudget: 256 << 20,
+	})
+	if err != nil {
+		tb.Fatalf("hasher: %v", err)
+	}
+	// Metrics are on by default (config.yaml), so they are counted here too.
+	m := metrics.New()
+	hasher.SetObserver(func(f password.Format, ok bool, took time.Duration) { m.PasswordVerified(string(f), ok, took) })
+	users := user.NewService(db, hasher, db, user.Options{Logger: log})
+	if _, err := users.Create(ctx, user.User{Username: benchUser, Role: user.RoleAdmin, Name: "Bench Mark", Email: "bench@example.com"}, benchPassword); err != nil {
+		tb.Fatalf("create user: %v", err)
+	}
+
+	clients, err := db.Clients(ctx)
+	if err != nil {
+		tb.Fatalf("clients: %v", err)
+	}
+	cc := &client.Client{ID: benchCCID, Name: "Bench machine client", GrantTypes: []string{client.GrantClientCredentials},
+		Scopes: []string{"profile"}, Enabled: true, Source: "cli"}
+	public := &client.Client{ID: benchPublicID, Name: "Bench app", Public: true, FirstParty: true,
+		RedirectURIs: []string{benchRedirect}, GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
+		Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli"}
+	for _, c := range []*client.Client{cc, public} {
+		c.Normalize()
+		if err := c.Validate(); err != nil {
+			tb.Fatalf("client %s: %v", c.ID, err)
+		}
+	}
+	cc.SetSecret(clients.HashKey(), benchCCSecret)
+	for _, c := range []*client.Client{cc, public} {
+		if err := clients.Create(ctx, c); err != nil {
+			tb.Fatalf("create client %s: %v", c.ID, err)
+		}
+	}
+
+	keySet, _, err := keys.Open(keys.Options{Dir: filepath.Join(dir, "keys"), Algorithm: alg})
+	if err != nil {
+		tb.Fatalf("keys: %v", err)
+	}
+	provider, err := oidc.New(oidc.Config{
+		Issuer:     benchIssuer,
+		CodeTTL:    time.Minute,
+		AccessTTL:  time.Hour,
+		IDTokenTTL: time.Hour,
+		RefreshTTL: 30 * 24 * time.Hour,
+		SessionTTL: 12 * time.Hour,
+		Logger:     log,
+		Audit:      db,
+		Metrics:    m,
+	}, clients, db.Tokens(), db, db, keySet)
+	if err != nil {
+		tb.Fatalf("provider: %v", err)
+	}
+	csrfKey, err := db.InstallSecret(ctx, "csrf")
+	if err != nil {
+		tb.Fatalf("csrf key: %v", err)
+	}
+	h, err := web.NewHandler(web.Deps{
+		Provider: provider,
+		Users:    users,
+		Accounts: db,
+		Audit:    db,
+		Studio:   web.Studio{Name: "Bench Studio"},
+		CSRFKey:  csrfKey,
+		Ready:    func(ctx context.Context) error { return db.Ping(ctx) },
+		Logger:   log,
+		Metrics:  m,
+	})
+	if err != nil {
+		tb.Fatalf("handler: %v", err)
+	}
+	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher}
+}
+
+// serve runs one request through the handler.
+func (e *benchEnv) serve(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec
+}
+
+func benchForm(target string, form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+type benchTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+}
+
+// token posts a token request and decodes the answer, failing on anything but
+// 200.
+func (e *benchEnv) token(tb testing.TB, req *http.Request) benchTokens {
+	rec := e.serve(req)
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("POST /token: %d %s", rec.Code, rec.Body.String())
+	}
+	var t benchTokens
+	if err := json.Unmarshal(rec.Body.Bytes(), &t); err != nil {
+		tb.Fatalf("decode token answer: %v", err)
+	}
+	return t
+}
+
+func (e *benchEnv) clientCredentialsRequest() *http.Request {
+	req := benchForm("/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}})
+	req.SetBasicAuth(benchCCID, benchCCSecret)
+	return req
+}
+
+func benchRefreshRequest(refresh string) *http.Request {
+	return benchForm("/token", url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {benchPublicID},
+	})
+}
+
+var (
+	benchCSRF   = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	benchAction = regexp.MustCompile(`<form[^>]*action="([^"]+)"`)
+)
+
+// benchJar is a browser's cookie store, enough for inkpass's two benchJar.
+type benchJar map[string]string
+
+func (c benchJar) take(rec *httptest.ResponseRecorder) {
+	for _, ck := range rec.Result().Cookies() {
+		c[ck.Name] = ck.Value
+	}
+}
+
+func (c benchJar) add(req *http.Request) *http.Request {
+	for k, v := range c {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	return req
+}
+
+func benchLocation(tb testing.TB, rec *httptest.ResponseRecorder, want int) *url.URL {
+	tb.Helper()
+	if rec.Code != want {
+		tb.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body.String())
+	}
+	u, err := url.Parse(rec.Header().Get("Location"))
+	if err != nil {
+		tb.Fatalf("bad Location: %v", err)
+	}
+	return u
+}
+
+// login walks the code flow with PKCE the way a browser and a public client
+// do: /authorize → 303 /login?req= → the form's csrf_token → POST the
+// password → 303 to the redirect URI with the code → /token.
+func (e *benchEnv) login(tb testing.TB, scope string) benchTokens {
+	tb.Helper()
+	jar := benchJar{}
+	verifier := session.NewToken() // 43 characters of RFC 7636 §4.1's alphabet
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{
+		"response_type": {"code"}, "client_id": {benchPublicID}, "redirect_uri": {benchRedirect},
+		"scope": {scope}, "state": {"st"}, "nonce": {"n"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+	}
+	rec := e.serve(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
+	jar.take(rec)
+	loginURL := benchLocation(tb, rec, http.StatusSeeOther)
+
+	rec = e.serve(jar.add(httptest.NewRequest(http.MethodGet, loginURL.String(), nil)))
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("GET /login: %d", rec.Code)
+	}
+	jar.take(rec)
+	body := rec.Body.String()
+	csrf, action := benchCSRF.FindStringSubmatch(body), benchAction.FindStringSubmatch(body)
+	if csrf == nil || action == nil {
+		tb.Fatalf("login page without form or csrf_token:\n%s", body)
+	}
+
+	req := benchForm(html.UnescapeString(action[1]), url.Values{
+		"csrf_token": {html.UnescapeString(csrf[1])}, "username": {benchUser}, "password": {benchPassword},
+	})
+	rec = e.serve(jar.add(req))
+	back := benchLocation(tb, rec, http.StatusSeeOther)
+	code := back.Query().Get("code")
+	if code == "" || !strings.HasPrefix(back.String(), benchRedirect) {
+		tb.Fatalf("login ended at %s, want %s?code=…", back.Redacted(), benchRedirect)
+	}
+	return e.token(tb, benchForm("/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {benchRedirect},
+		"client_id": {benchPublicID}, "code_verifier": {verifier},
+	}))
+}
+
+// benchCPU measures the CPU time the process spends, every goroutine and the
+// garbage collector included: the in-process equivalent of the server CPU per
+// operation that inkpass-load reads from /proc. Unlike ns/op it does not grow
+// when other processes compete for the machine.
+type benchCPU struct{ start time.Duration }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() benchCPU { return benchCPU{start: processCPU()} }
+
+// report adds a cpu-ns/op metric; call it after the b.Loop loop, when b.N
+// is the number of iterations.
+func (c benchCPU) report(b *testing.B) float64 {
+	if b.N == 0 {
+		return 0
+	}
+	perOp := float64(processCPU()-c.start) / float64(b.N)
+	b.ReportMetric(perOp, "cpu-ns/op")
+	return perOp
+}
+
+// signCPU is the CPU time of one bare signature by the key set, measured in
+// the same run as the benchmark it is compared with.
+func (e *benchEnv) signCPU(tb testing.TB) float64 {
+	payload := []byte(`{"iss":"http://127.0.0.1:8080","sub":"1","aud":"bench-public","exp":1767225600,"iat":1767222000,"name":"Bench Mark","preferred_username":"bench","email":"bench@example.com"}`)
+	const n = 300
+	for range 5 {
+		e.keys.Sign(payload)
+	}
+	start := processCPU()
+	for range n {
+		if _, err := e.keys.Sign(payload); err != nil {
+			tb.Fatalf("sign: %v", err)
+		}
+	}
+	return float64(processCPU()-start) / n
+}

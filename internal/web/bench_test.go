@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/inkpass/inkpass/internal/keys"
+)
+
+// The hot paths of an identity provider, in-process over a real SQLite file:
+// the token endpoint (client_credentials and refresh), userinfo, discovery and
+// JWKS, and the whole login. `make bench` runs them; docs/performance.md says
+// how to read them beside internal/keys' BenchmarkSign and internal/password's
+// BenchmarkVerify.
+
+var benchAlgorithms = []keys.Algorithm{keys.RS256, keys.ES256, keys.EdDSA}
+
+func BenchmarkDiscovery(b *testing.B) {
+	e := newBenchEnv(b, keys.ES256)
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		rec := e.serve(httptest.NewRequest(http.MethodGet, "/.well-known/openid-configuration", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("discovery: %d", rec.Code)
+		}
+	}
+	cpu.report(b)
+}
+
+func BenchmarkJWKS(b *testing.B) {
+	e := newBenchEnv(b, keys.ES256)
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		rec := e.serve(httptest.NewRequest(http.MethodGet, "/jwks", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("jwks: %d", rec.Code)
+		}
+	}
+	cpu.report(b)
+}
+
+// BenchmarkTokenClientCredentials is one machine-to-machine grant: client
+// authentication with HTTP Basic, scope check, one token row written.
+func BenchmarkTokenClientCredentials(b *testing.B) {
+	e := newBenchEnv(b, keys.ES256)
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		e.token(b, e.clientCredentialsRequest())
+	}
+	cpu.report(b)
+}
+
+// BenchmarkTokenRefresh rotates one refresh token per iteration, as a client
+// does: every answer's refresh_token is the next request's. Each answer
+// carries a new ID token, so this is also the cost of minting one per
+// algorithm; compare it with BenchmarkSign in internal/keys.
+func BenchmarkTokenRefresh(b *testing.B) {
+	for _, alg := range benchAlgorithms {
+		b.Run(string(alg), func(b *testing.B) {
+			e := newBenchEnv(b, alg)
+			refresh := e.login(b, "openid profile email offline_access").RefreshToken
+			if refresh == "" {
+				b.Fatal("the login gave no refresh token")
+			}
+			sign := e.signCPU(b)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				t := e.token(b, benchRefreshRequest(refresh))
+				if t.IDToken == "" || t.RefreshToken == "" {
+					b.Fatal("refresh answer without id_token or refresh_token")
+				}
+				refresh = t.RefreshToken
+			}
+			perOp := cpu.report(b)
+			// The issue's target for RS256: at most 1.4 signatures' worth.
+			b.ReportMetric(sign, "sign-cpu-ns")
+			b.ReportMetric(perOp/sign, "x-sign")
+		})
+	}
+}
+
+// BenchmarkUserInfo reads the claims of one access token.
+func BenchmarkUserInfo(b *testing.B) {
+	e := newBenchEnv(b, keys.ES256)
+	access := e.login(b, "openid profile email").AccessToken
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodGet, "/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+access)
+		if rec := e.serve(req); rec.Code != http.StatusOK {
+			b.Fatalf("userinfo: %d %s", rec.Code, rec.Body.String())
+		}
+	}
+	cpu.report(b)
+}
+
+// BenchmarkLoginFlow is the whole browserless code flow with PKCE and one
+// argon2id verification at the OWASP parameters; compare it with
+// BenchmarkVerifyPolicy/argon2id in internal/password (the target is at least
+// 90 % of the raw KDF rate, i.e. this ≤ 1.11 × that).
+func BenchmarkLoginFlow(b *testing.B) {
+	e := newBenchEnv(b, keys.ES256)
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		e.login(b, "openid profile")
+	}
+	cpu.report(b)
+}
