@@ -104,6 +104,9 @@ type env struct {
 
 type envOptions struct {
 	alg keys.Algorithm // RS256 when empty
+	// logTo, when set, receives every log line at debug level (the log scan
+	// test reads it); otherwise warnings go to the test's output.
+	logTo io.Writer
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -150,6 +153,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		t.Fatalf("password.NewHasher: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if opts.logTo != nil {
+		logger = slog.New(slog.NewJSONHandler(opts.logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
 
 	clients, err := db.Clients(ctx)

@@ -1,0 +1,100 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer collects log output written from many handler goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLogs_NeverHoldSecrets runs a full login, a code exchange, a refresh,
+// userinfo and failed logins with every log line at debug level, then scans
+// everything logged for each secret value that crossed the wire.
+func TestLogs_NeverHoldSecrets(t *testing.T) {
+	logs := &syncBuffer{}
+	e := newEnv(t, envOptions{logTo: logs})
+	b := e.newBrowser(t)
+	p := e.appRP(t, "openid", "profile", "email", "offline_access")
+
+	const wrongPassword = "not-the-password-7731"
+	// People type their password into the username field; that must not be
+	// logged either.
+	const passwordAsUsername = "artist_password-typed-as-username"
+	_, form := b.toLoginPage(p.start(true).url)
+	if pg := b.submitLogin(form, "luna_artist", wrongPassword); pg.status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: status %d, want 401", pg.status)
+	}
+	if pg := b.submitLogin(form, passwordAsUsername, wrongPassword); pg.status != http.StatusUnauthorized {
+		t.Fatalf("unknown user: status %d, want 401", pg.status)
+	}
+
+	f := p.start(true)
+	q := b.signIn(f, "luna_artist", "artist_password")
+	code := q.Get("code")
+	s := f.redeem(t, code)
+	refreshed, err := p.refresh(t, s.token.RefreshToken)
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	e.wantUserinfoOK(t, refreshed.AccessToken)
+	e.wantInvalidToken(t, "forged-"+refreshed.AccessToken)
+
+	base, _ := url.Parse(e.issuer)
+	var cookies []string
+	for _, c := range b.c.Jar.Cookies(base) {
+		cookies = append(cookies, c.Value)
+	}
+	if len(cookies) == 0 {
+		t.Fatal("the browser holds no cookies; the scan would prove nothing about them")
+	}
+
+	secrets := map[string]string{
+		"password":                "artist_password",
+		"wrong password":          wrongPassword,
+		"password typed as user":  passwordAsUsername,
+		"authorization code":      code,
+		"first access token":      s.token.AccessToken,
+		"first refresh token":     s.token.RefreshToken,
+		"refreshed access token":  refreshed.AccessToken,
+		"refreshed refresh token": refreshed.RefreshToken,
+		"ID token":                s.raw,
+		"client secret":           appSecret,
+		"PKCE verifier":           f.verifier,
+	}
+	for i, c := range cookies {
+		secrets["cookie "+string(rune('A'+i))] = c
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"request"`) || !strings.Contains(out, `"route":"/token"`) {
+		t.Fatalf("the log holds no request lines for /token; the scan would prove nothing:\n%s", out)
+	}
+	for what, v := range secrets {
+		if v == "" {
+			t.Errorf("%s is empty: the scan cannot look for it", what)
+			continue
+		}
+		if strings.Contains(out, v) {
+			t.Errorf("the log contains the %s", what)
+		}
+	}
+}
