@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/metrics"
+	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -49,6 +50,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go reloadKeys(ctx, a, keySet)
+	go pruneLoop(ctx, a)
 	if m != nil && a.cfg.Metrics.Listen != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -135,4 +137,25 @@ func ensureAdmin(ctx context.Context, e *env, a *app) error {
 		fmt.Fprintf(e.stdout, "First start: created admin user %q with the password from %s\n", u.Username, EnvAdminPassword)
 	}
 	return nil
+}
+
+// pruneLoop deletes expired codes, tokens, sessions and throttle entries at
+// start and every ten minutes, so the database does not grow without end.
+func pruneLoop(ctx context.Context, a *app) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		r, err := a.db.Prune(ctx, a.cfg.Tokens.RefreshToken.D(), a.cfg.Throttle.Window.D())
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("prune expired rows", "err", err)
+		} else if r != (store.PruneResult{}) {
+			a.log.Info("pruned expired rows", "codes", r.Codes, "tokens", r.Tokens, "sessions", r.Sessions,
+				"auth_requests", r.AuthRequests, "grants", r.Grants, "throttle", r.Throttle)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
