@@ -58,14 +58,14 @@ type Options struct {
 
 // Info describes one key. It holds no key material.
 type Info struct {
-	KID       string
-	Algorithm Algorithm
-	CreatedAt time.Time
-	RetiredAt *time.Time // nil for the active key
-	Active    bool
+	KID       string     `json:"kid"`
+	Algorithm Algorithm  `json:"alg"`
+	CreatedAt time.Time  `json:"created_at"`
+	RetiredAt *time.Time `json:"retired_at"` // nil for the active key
+	Active    bool       `json:"active"`
 	// Published: the key is in the JWKS and Verify accepts it. Always true
 	// for the active key; for a retired key, until RetiredAt+RetainFor.
-	Published bool
+	Published bool `json:"published"`
 }
 
 // Set is the key directory loaded into memory. It is safe for concurrent

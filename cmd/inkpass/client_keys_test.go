@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/store"
+)
+
+func TestClientCommands(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "")
+	add := jsonObject(t, c.ok(t, "", "client", "add", "--id", "booking", "--name", "Booking",
+		"--redirect-uri", "https://booking.example/cb", "--redirect-uri", "http://127.0.0.1:7000/cb",
+		"--post-logout-redirect-uri", "https://booking.example/", "--first-party",
+		"--scope", "openid", "--scope", "profile", "--json"))
+	secret, _ := add["client_secret"].(string)
+	if len(secret) != 43 {
+		t.Fatalf("client add --json: client_secret %q, want a 43-character secret", secret)
+	}
+	if add["public"] != false || add["first_party"] != true || add["auth_method"] != "client_secret_basic" {
+		t.Errorf("client add --json = %v, want a confidential first-party client with basic auth", add)
+	}
+
+	pub := jsonObject(t, c.ok(t, "", "client", "add", "--id", "spa", "--public", "--redirect-uri", "http://localhost:5173/cb", "--json"))
+	if _, has := pub["client_secret"]; has || pub["auth_method"] != "none" {
+		t.Errorf("public client add --json = %v, want no secret and auth_method none", pub)
+	}
+
+	list := jsonArray(t, c.ok(t, "", "client", "list", "--json"))
+	if len(list) != 2 || list[0]["id"] != "booking" || list[1]["id"] != "spa" {
+		t.Errorf("client list --json = %v, want booking and spa", list)
+	}
+	for _, cl := range list {
+		if _, has := cl["client_secret"]; has {
+			t.Errorf("client list shows a secret for %v", cl["id"])
+		}
+	}
+
+	verify := func(secret string) bool {
+		t.Helper()
+		db, err := store.Open(context.Background(), filepath.Join(c.dir, "inkpass.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		cs, err := db.Clients(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := cs.Get(context.Background(), "booking")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(cl.SecretHash), secret) {
+			t.Fatal("the stored secret hash contains the secret")
+		}
+		return cl.VerifySecret(secret)
+	}
+	if !verify(secret) {
+		t.Fatal("the secret printed by client add does not verify")
+	}
+
+	rotated := jsonObject(t, c.ok(t, "", "client", "rotate-secret", "booking", "--json"))
+	newSecret, _ := rotated["client_secret"].(string)
+	if newSecret == "" || newSecret == secret {
+		t.Fatalf("rotate-secret gave %q, want a new secret", newSecret)
+	}
+	if verify(secret) || !verify(newSecret) {
+		t.Error("after rotate-secret the old secret must fail and the new one verify")
+	}
+
+	c.ok(t, "", "client", "update", "booking", "--redirect-uri", "https://booking.example/new", "--name", "Booking 2")
+	shown := jsonObject(t, c.ok(t, "", "client", "show", "booking", "--json"))
+	if uris, _ := shown["redirect_uris"].([]any); len(uris) != 1 || uris[0] != "https://booking.example/new" || shown["name"] != "Booking 2" {
+		t.Errorf("after update: %v", shown)
+	}
+
+	c.ok(t, "", "client", "remove", "booking")
+	if code, _, errOut := c.run(t, nil, "client", "show", "booking"); code != 1 || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("show after remove: exit %d, stderr %q; want 1 and one line", code, errOut)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"an http redirect URI off loopback is refused", []string{"client", "add", "--id", "x", "--redirect-uri", "http://evil.example/cb"}},
+		{"a redirect URI with a fragment is refused", []string{"client", "add", "--id", "x", "--redirect-uri", "https://a.example/cb#f"}},
+		{"a public client cannot use client_credentials", []string{"client", "add", "--id", "x", "--public", "--grant", "client_credentials"}},
+		{"an unknown scope is refused", []string{"client", "add", "--id", "x", "--redirect-uri", "https://a.example/cb", "--scope", "admin"}},
+		{"a duplicate id is refused", []string{"client", "add", "--id", "spa", "--public", "--redirect-uri", "http://localhost:1/cb"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := c.run(t, nil, tc.args...)
+			if code == 0 || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want non-zero and one line", code, errOut)
+			}
+		})
+	}
+}
+
+func TestKeysCommands(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "")
+	first := jsonArray(t, c.ok(t, "", "keys", "list", "--json"))
+	if len(first) != 1 {
+		t.Fatalf("keys list on a fresh install = %v, want the one generated key", first)
+	}
+	rotated := jsonObject(t, c.ok(t, "", "keys", "rotate", "--alg", "ES256", "--json"))
+	list := jsonArray(t, c.ok(t, "", "keys", "list", "--json"))
+	if len(list) != 2 {
+		t.Fatalf("keys list after rotate = %v, want two keys", list)
+	}
+	if list[0]["kid"] != rotated["kid"] || list[0]["active"] != true || list[0]["alg"] != "ES256" {
+		t.Errorf("the rotated key should be listed first and active: %v", list[0])
+	}
+	if list[1]["active"] != false || list[1]["published"] != true {
+		t.Errorf("the previous key should stay published until its tokens expire: %v", list[1])
+	}
+	events := jsonArray(t, c.ok(t, "", "audit", "--kind", "key_rotated", "--json"))
+	if len(events) != 1 {
+		t.Errorf("audit --kind key_rotated = %v, want one event", events)
+	}
+	if code, _, _ := c.run(t, nil, "keys", "rotate", "--alg", "HS256"); code != 2 {
+		t.Errorf("keys rotate --alg HS256: exit %d, want 2", code)
+	}
+}
+
+// TestServe runs the real serve command on a free loopback port: first start
+// creates the admin and says so, the endpoints answer, and cancelling the
+// context shuts down cleanly with exit 0.
+func TestServe(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	lines := bufio.NewScanner(pr)
+	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base, admin string
+	for base == "" && lines.Scan() {
+		line := lines.Text()
+		if strings.Contains(line, "one-time password") {
+			lines.Scan()
+			lines.Scan()
+			admin = strings.TrimSpace(lines.Text())
+		}
+		if m := listening.FindStringSubmatch(line); m != nil {
+			base = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if base == "" {
+		t.Fatal("serve never said where it listens")
+	}
+	if len(admin) < 20 {
+		t.Errorf("first start printed admin password %q, want a long random one", admin)
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/.well-known/openid-configuration": 200, "/jwks": 200, "/metrics": 200, "/nope": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		if path == "/.well-known/openid-configuration" {
+			var doc map[string]any
+			json.NewDecoder(resp.Body).Decode(&doc)
+			if doc["issuer"] != "http://127.0.0.1:1" {
+				t.Errorf("discovery issuer = %v, want the configured issuer exactly", doc["issuer"])
+			}
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after shutdown, want 0", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
