@@ -237,14 +237,22 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
 	})
 }
 
-// SetPasswordHash stores a new hash.
+// SetPasswordHash stores a new hash and, in the same transaction, signs the
+// user out of every browser: whoever knew the old password is out with it.
+// (Tokens held by apps stay; the account page revokes those per app.)
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		return mustAffect(res, user.ErrNotFound)
+		if err := mustAffect(res, user.ErrNotFound); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, db.now().Unix(), id); err != nil {
+			return fmt.Errorf("set password: end sessions: %w", err)
+		}
+		return nil
 	})
 }
 

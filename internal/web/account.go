@@ -100,6 +100,15 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	// Changing the password ended every session, this one included; the
+	// person who just proved both passwords gets a fresh one.
+	token, sess, err := s.Provider.StartSession(ctx, u.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "start session", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return
+	}
+	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
 }
 

@@ -104,6 +104,25 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 	})
 }
 
+// cors lets browser apps (public clients) call the token, userinfo and
+// revocation endpoints from their own origin. No cookies are involved there:
+// those endpoints authenticate by header or body, so any origin may call them
+// without credentials.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // recoverPanics turns a panic into a 500 page and one error log line.
 func (s *server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
