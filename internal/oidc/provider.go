@@ -120,10 +120,10 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Discard{}
 	}
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit}
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit}
 
 	m := manage.NewManager()
-	m.MapClientStorage(clients)
+	m.MapClientStorage(memoClients{clients})
 	m.MapTokenStorage(tokens)
 	m.MapAuthorizeGenerate(codeGenerator{})
 	m.MapAccessGenerate(randomGenerator{})
@@ -135,9 +135,13 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	m.SetRefreshTokenCfg(&manage.RefreshingConfig{
 		AccessTokenExp:     cfg.AccessTTL,
 		RefreshTokenExp:    cfg.RefreshTTL,
-		IsGenerateRefresh:  true,
-		IsRemoveAccess:     true,
-		IsRemoveRefreshing: true,
+		IsGenerateRefresh: true,
+		// The store's Create retires the old refresh token and its access
+		// token in the same transaction that stores the new ones; the
+		// library's separate removals would be two more writes, and not
+		// atomic with the rotation.
+		IsRemoveAccess:     false,
+		IsRemoveRefreshing: false,
 		// The family keeps its first refresh token's expiry: rotation does
 		// not extend a grant forever.
 		IsResetRefreshTime: false,
@@ -156,15 +160,12 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	}, m)
 	// Never let a library path redirect to a URI we have not validated.
 	s.SetPreRedirectErrorHandler(func(w http.ResponseWriter, req *server.AuthorizeRequest, err error) error { return err })
-	s.SetClientAuthorizedHandler(func(clientID string, grant oauth2.GrantType) (bool, error) {
-		c, err := clients.Get(context.Background(), clientID)
-		if err != nil {
-			return false, err
-		}
-		return c.Enabled && c.AllowsGrant(string(grant)), nil
-	})
+	// Which grants a client may use is checked by ParseAuthorize and the
+	// token handler before the library runs (the library's
+	// ClientAuthorizedHandler sees no context, so it would cost a database
+	// read of its own). Scopes are checked there too, and again here.
 	s.SetClientScopeHandler(func(tgr *oauth2.TokenGenerateRequest) (bool, error) {
-		c, err := clients.Get(tgr.Request.Context(), tgr.ClientID)
+		c, err := p.clients.Get(tgr.Request.Context(), tgr.ClientID)
 		if err != nil {
 			return false, err
 		}
@@ -172,6 +173,39 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	})
 	p.srv = s
 	return p, nil
+}
+
+// clientMemoKey holds the client a token request authenticated, so that the
+// library's own lookups of the same client in that request cost nothing.
+type clientMemoKey struct{}
+
+func withClient(ctx context.Context, c *client.Client) context.Context {
+	return context.WithValue(ctx, clientMemoKey{}, c)
+}
+
+// memoClients answers from the request's memo when it holds the client asked
+// for, and from the store otherwise.
+type memoClients struct{ ClientStore }
+
+func (m memoClients) memo(ctx context.Context, id string) *client.Client {
+	if c, ok := ctx.Value(clientMemoKey{}).(*client.Client); ok && c.ID == id {
+		return c
+	}
+	return nil
+}
+
+func (m memoClients) Get(ctx context.Context, id string) (*client.Client, error) {
+	if c := m.memo(ctx, id); c != nil {
+		return c, nil
+	}
+	return m.ClientStore.Get(ctx, id)
+}
+
+func (m memoClients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
+	if c := m.memo(ctx, id); c != nil && c.Enabled {
+		return c, nil
+	}
+	return m.ClientStore.GetByID(ctx, id)
 }
 
 // ctxKey carries the extension a new code or token should get into

@@ -77,6 +77,7 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 	if !c.AllowsGrant(grant) {
 		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grant)
 	}
+	r = r.WithContext(withClient(r.Context(), c))
 	tgr := &oauth2.TokenGenerateRequest{ClientID: c.ID, ClientSecret: secret, Request: r}
 	var resp *tokenResponse
 	switch grant {
@@ -170,7 +171,7 @@ func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, tgr *oaut
 	if err != nil {
 		return nil, mapLibraryError(err, "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri")
 	}
-	return p.respond(ctx, c, ti, true)
+	return p.respond(ctx, c, ti, true, nil)
 }
 
 func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
@@ -186,7 +187,8 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	if rti.GetClientID() != c.ID {
 		return nil, errInvalidGrant("the refresh token was issued to another client")
 	}
-	if _, oerr := p.activeUser(ctx, rti.GetUserID()); oerr != nil {
+	u, oerr := p.activeUser(ctx, rti.GetUserID())
+	if oerr != nil {
 		return nil, oerr
 	}
 	if s := form.Get("scope"); s != "" {
@@ -203,7 +205,7 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	if err != nil {
 		return nil, mapLibraryError(err, "the refresh token is invalid, expired or revoked")
 	}
-	return p.respond(ctx, c, ti, false)
+	return p.respond(ctx, c, ti, false, u)
 }
 
 func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
@@ -226,13 +228,14 @@ func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr 
 	if err != nil {
 		return nil, mapLibraryError(err, "the client may not use this grant")
 	}
-	return p.respond(ctx, c, ti, false)
+	return p.respond(ctx, c, ti, false, nil)
 }
 
 // respond builds the token response; with the openid scope and a user it
 // mints an ID token. The nonce belongs only to the ID token of the code
-// exchange (OIDC Core §12.2).
-func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.TokenInfo, withNonce bool) (*tokenResponse, *Error) {
+// exchange (OIDC Core §12.2). u is the token's user when the caller has
+// already loaded it, nil otherwise.
+func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.TokenInfo, withNonce bool, u *user.User) (*tokenResponse, *Error) {
 	resp := &tokenResponse{
 		AccessToken:  ti.GetAccess(),
 		TokenType:    "Bearer",
@@ -244,9 +247,11 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.Toke
 	if ti.GetUserID() == "" || !slices.Contains(scopes, "openid") {
 		return resp, nil
 	}
-	u, oerr := p.activeUser(ctx, ti.GetUserID())
-	if oerr != nil {
-		return nil, oerr
+	if u == nil {
+		var oerr *Error
+		if u, oerr = p.activeUser(ctx, ti.GetUserID()); oerr != nil {
+			return nil, oerr
+		}
 	}
 	ext := extensionOf(ti)
 	in := idTokenInput{user: u, clientID: c.ID, scopes: scopes, sid: ext.Get(extSID), accessToken: ti.GetAccess()}
