@@ -73,7 +73,7 @@ func (s *server) consentSubmit(w http.ResponseWriter, r *http.Request) {
 			s.errorPage(w, r, http.StatusInternalServerError, "", "")
 			return
 		}
-		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: joinScopes(req.Scopes)})
+		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: strings.Join(req.Scopes, " ")})
 		s.finish(w, r, reqID, req, sess)
 	case "deny":
 		if err := s.Provider.FinishAuthRequest(ctx, reqID); err != nil {
@@ -85,8 +85,6 @@ func (s *server) consentSubmit(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
 	}
 }
-
-func joinScopes(scopes []string) string { return strings.Join(scopes, " ") }
 
 // record appends an audit event; a lost event is logged, never fatal.
 func (s *server) record(r *http.Request, e audit.Event) {
