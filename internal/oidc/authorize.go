@@ -288,8 +288,9 @@ func (p *Provider) NeedsLogin(req *AuthRequest, s *session.Session) bool {
 		return true
 	}
 	if req.HasPrompt("login") || req.HasPrompt("select_account") {
-		// A fresh login is one that happened after this request was made.
-		return !s.AuthTime.After(req.CreatedAt.Add(-time.Second))
+		// Always ask again: the login form's own POST answers the request
+		// without asking this question, so there is no loop.
+		return true
 	}
 	if req.MaxAge != nil && p.cfg.Now().Sub(s.AuthTime) > time.Duration(*req.MaxAge)*time.Second {
 		return true

@@ -90,13 +90,22 @@ func btChromium(t *testing.T) string {
 	}
 	msg := "\n" +
 		"**********************************************************************\n" +
-		"*  BROWSER TESTS SKIPPED: Chromium is not installed.                 *\n" +
+		"*  BROWSER TESTS SKIPPED: no Chromium to drive.                      *\n" +
 		"*  " + why + "\n" +
 		"*  The login, consent, logout and account pages were NOT tested in   *\n" +
 		"*  a real browser. Install it with:   " + btInstallHint + "     *\n" +
 		"*  (or set CHROME_PATH). Under CI=true these tests fail instead.     *\n" +
 		"**********************************************************************\n"
-	btSkipNotice.Do(func() { fmt.Fprint(os.Stderr, msg) })
+	btSkipNotice.Do(func() {
+		fmt.Fprint(os.Stderr, msg)
+		// go test keeps a passing package's output to itself unless -v is
+		// given, so stderr alone would stay silent under `make test`; a
+		// developer at a terminal sees it there.
+		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			fmt.Fprint(tty, msg)
+			tty.Close()
+		}
+	})
 	t.Skip(msg)
 	return ""
 }
@@ -483,6 +492,10 @@ func btNewBrowser(t *testing.T) *btBrowser {
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.Flag("force-color-profile", "srgb"),
 		chromedp.CombinedOutput(out),
+		// Debian's Chromium starts a crash handler whose database lives in
+		// $XDG_CONFIG_HOME/chromium, not in the profile: keep it in the
+		// test's temp dir too.
+		chromedp.Env("XDG_CONFIG_HOME="+filepath.Join(profile, "xdg-config"), "XDG_CACHE_HOME="+filepath.Join(profile, "xdg-cache")),
 	}
 	var logMu sync.Mutex
 	ended := false
@@ -560,12 +573,17 @@ func btNewBrowser(t *testing.T) *btBrowser {
 }
 
 // btKillProfileProcesses kills, by pid, every process whose command line
-// names profile as its user data directory: only the Chromium this test
-// started can have it, since the directory is the test's own temp dir.
-// Children (zygote, renderers, network service) can outlive the browser
-// process and keep writing there. It looks until three passes find none.
+// names a path inside profile: only the Chromium this test started can have
+// one, since the directory is the test's own temp dir. Children (zygote,
+// renderers, network service, crash handler) can outlive the browser process
+// and keep writing there. It looks until three passes find none.
 func btKillProfileProcesses(profile string) int {
-	want := []byte("--user-data-dir=" + profile)
+	dir, under := []byte(profile), []byte(profile+"/")
+	// namesProfile reports whether arg is a flag --name=PATH with PATH in profile.
+	namesProfile := func(arg []byte) bool {
+		flag, path, ok := bytes.Cut(arg, []byte("="))
+		return ok && bytes.HasPrefix(flag, []byte("--")) && (bytes.Equal(path, dir) || bytes.HasPrefix(path, under))
+	}
 	killed := 0
 	deadline := time.Now().Add(3 * time.Second)
 	for quiet := 0; quiet < 3 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -580,7 +598,7 @@ func btKillProfileProcesses(profile string) int {
 			if err != nil {
 				continue
 			}
-			if slices.ContainsFunc(bytes.Split(cmdline, []byte{0}), func(arg []byte) bool { return bytes.Equal(arg, want) }) {
+			if slices.ContainsFunc(bytes.Split(cmdline, []byte{0}), namesProfile) {
 				if syscall.Kill(pid, syscall.SIGKILL) == nil {
 					found++
 				}
@@ -613,10 +631,33 @@ func (w *btTailWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String is the tail without the D-Bus complaints of a machine without a
+// desktop session, which say nothing about the pages.
 func (w *btTailWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return string(w.buf)
+	var out []string
+	for line := range strings.Lines(string(w.buf)) {
+		if !strings.Contains(line, "dbus/") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
+}
+
+// otherBrowser is a second, separate browser profile in the same Chromium
+// (a new browser context: its own cookies), as if the user were also signed
+// in on another device.
+func (b *btBrowser) otherBrowser() *btBrowser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel) // runs before the browser itself is closed
+	// The first run opens the tab and binds it to the context it is given,
+	// so it must be ctx itself, not a step's shorter-lived child.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		b.t.Fatalf("open a second browser context: %v", err)
+	}
+	return &btBrowser{t: b.t, ctx: ctx, dir: b.dir}
 }
 
 // step is a context for one step of the test.

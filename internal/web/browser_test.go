@@ -349,8 +349,8 @@ func TestBrowser_SignOut(t *testing.T) {
 }
 
 // TestBrowser_AccountPassword: the account page changes the password after
-// checking the current one; afterwards the old password fails and the new one
-// signs in.
+// checking the current one and signs the user out of every other browser;
+// afterwards the old password fails and the new one signs in.
 func TestBrowser_AccountPassword(t *testing.T) {
 	t.Parallel()
 	e := btNewEnv(t)
@@ -368,7 +368,13 @@ func TestBrowser_AccountPassword(t *testing.T) {
 	}
 	b.shoot("account")
 
-	changePassword := func(current, next string) *btPage {
+	// The same user is also signed in on another device.
+	other := b.otherBrowser()
+	other.open(e.issuer + "/login")
+	other.signIn(e.user.Username, e.user.Password)
+	other.at(other.page(), e.issuer, "/account")
+
+	changePassword := func(current, next string) btPage {
 		b.typeInto("#current_password", current)
 		b.typeInto("#new_password", next)
 		b.typeInto("#confirm_password", next)
@@ -377,21 +383,27 @@ func TestBrowser_AccountPassword(t *testing.T) {
 		if resp.Status >= 500 {
 			t.Fatalf("password change: status %d", resp.Status)
 		}
-		return &p
+		return p
 	}
 
-	p = *changePassword("not-my-password", newPassword)
+	p = changePassword("not-my-password", newPassword)
 	b.at(p, e.issuer, "/account/password")
 	if p.Alert != "Your current password is not correct." {
 		t.Errorf("wrong current password: error box says %q", p.Alert)
 	}
-	p = *changePassword(e.user.Password, newPassword)
+	p = changePassword(e.user.Password, newPassword)
 	if q := b.at(p, e.issuer, "/account"); q.Get("done") != "password" {
 		t.Errorf("after the change the browser is at %s, want /account?done=password", p.URL)
 	}
 	if p.Notice != "Your password has been changed." || p.Alert != "" {
 		t.Errorf("after the change: notice %q, alert %q", p.Notice, p.Alert)
 	}
+	// Whoever knew the old password is signed out everywhere else; the
+	// person who changed it stays signed in here.
+	other.open(e.issuer + "/account")
+	other.at(other.page(), e.issuer, "/login")
+	b.open(e.issuer + "/account")
+	b.at(b.page(), e.issuer, "/account")
 
 	// Sign out through the confirmation page, then try both passwords.
 	b.open(e.issuer + op.PathEndSession)

@@ -136,7 +136,7 @@ func TestRender_everyPage(t *testing.T) {
 				`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 				`<meta name="referrer" content="no-referrer">`,
 				`<link rel="stylesheet" href="/static/inkpass.css?v=`,
-				`Signed in with <span class="footer-mark">inkpass</span>`,
+				`Sign-in by <span class="footer-mark">inkpass</span>`,
 			} {
 				if !strings.Contains(body, want) {
 					t.Errorf("body lacks %q", want)
