@@ -133,8 +133,8 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	m.SetAuthorizeCodeTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL, RefreshTokenExp: cfg.RefreshTTL, IsGenerateRefresh: true})
 	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: cfg.AccessTTL})
 	m.SetRefreshTokenCfg(&manage.RefreshingConfig{
-		AccessTokenExp:     cfg.AccessTTL,
-		RefreshTokenExp:    cfg.RefreshTTL,
+		AccessTokenExp:    cfg.AccessTTL,
+		RefreshTokenExp:   cfg.RefreshTTL,
 		IsGenerateRefresh: true,
 		// The store's Create retires the old refresh token and its access
 		// token in the same transaction that stores the new ones; the
