@@ -64,6 +64,11 @@ func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID str
 			now, strconv.FormatInt(userID, 10), clientID); err != nil {
 			return fmt.Errorf("revoke client tokens: %w", err)
 		}
+		// A code issued just before must not turn into tokens afterwards.
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE user_id = ? AND client_id = ? AND used_at IS NULL`,
+			now, strconv.FormatInt(userID, 10), clientID); err != nil {
+			return fmt.Errorf("revoke client codes: %w", err)
+		}
 		return nil
 	})
 }
@@ -152,15 +157,21 @@ func (db *DB) RevokeGrant(ctx context.Context, grantID, reason string) error {
 	})
 }
 
-// RevokeSessionTokens revokes the tokens issued under a browser session (RP-
-// initiated logout ends them with the session).
+// RevokeSessionTokens revokes the tokens and unredeemed codes issued under a
+// browser session (RP-initiated logout ends them with the session).
 func (db *DB) RevokeSessionTokens(ctx context.Context, sid string) error {
 	if sid == "" {
 		return nil
 	}
-	_, err := db.write.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL`, db.now().Unix(), sid)
-	if err != nil {
-		return fmt.Errorf("revoke session tokens: %w", err)
-	}
-	return nil
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now().Unix()
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL`, now, sid); err != nil {
+			return fmt.Errorf("revoke session tokens: %w", err)
+		}
+		// Codes issued under the session but not yet redeemed die with it.
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE sid = ? AND used_at IS NULL`, now, sid); err != nil {
+			return fmt.Errorf("revoke session codes: %w", err)
+		}
+		return nil
+	})
 }

@@ -11,8 +11,7 @@ import (
 
 // revokeUserGrants ends every session and token a user holds. It runs inside
 // the caller's transaction.
-func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64) error {
-	now := nowUnix(ctx, tx)
+func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, userID); err != nil {
 		return fmt.Errorf("revoke sessions of user %d: %w", userID, err)
 	}
@@ -23,15 +22,6 @@ func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64) error {
 		return fmt.Errorf("revoke codes of user %d: %w", userID, err)
 	}
 	return nil
-}
-
-// nowUnix reads SQLite's clock; revocation marks only need to be "now".
-func nowUnix(ctx context.Context, tx *sql.Tx) int64 {
-	var now int64
-	if err := tx.QueryRowContext(ctx, `SELECT unixepoch()`).Scan(&now); err != nil {
-		return 1
-	}
-	return now
 }
 
 // revokeGrant revokes every token of a grant and burns the grant id, so that a

@@ -92,19 +92,26 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 		var refreshHash any
 		var refreshCreated, refreshExpires any
 		r := ti.GetRefresh()
-		if lt, ok := ti.(*loadedToken); ok && r == lt.loadedRefresh {
+		lt, loaded := ti.(*loadedToken)
+		if loaded && r == lt.loadedRefresh {
 			r = ""
 		}
 		if r != "" {
 			refreshHash = session.Hash(r)
-			refreshCreated = ti.GetRefreshCreateAt().Unix()
-			refreshExpires = expiry(ti.GetRefreshCreateAt(), ti.GetRefreshExpiresIn())
+			// A rotated refresh token keeps its family's start and expiry;
+			// a new one starts now on the store's clock.
+			start := time.Unix(now, 0)
+			if loaded {
+				start = ti.GetRefreshCreateAt()
+			}
+			refreshCreated = start.Unix()
+			refreshExpires = expiry(start, ti.GetRefreshExpiresIn())
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_tokens (grant_id, client_id, user_id, sid, scope, redirect_uri, extension,
 			access_hash, access_created_at, access_expires_at, refresh_hash, refresh_created_at, refresh_expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			grantID, ti.GetClientID(), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetScope(), ti.GetRedirectURI(), ext.Encode(),
-			session.Hash(ti.GetAccess()), ti.GetAccessCreateAt().Unix(), expiry(ti.GetAccessCreateAt(), ti.GetAccessExpiresIn()),
+			session.Hash(ti.GetAccess()), now, expiry(time.Unix(now, 0), ti.GetAccessExpiresIn()),
 			refreshHash, refreshCreated, refreshExpires)
 		if err != nil {
 			return fmt.Errorf("store token: %w", err)
@@ -120,12 +127,15 @@ func expiry(created time.Time, ttl time.Duration) int64 {
 
 func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.Values, grantID string) error {
 	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_codes (code_hash, grant_id, client_id, user_id, redirect_uri, scope,
+		// The store's clock, not the library's time.Now, stamps what it
+		// stores: expiry is checked against the same clock.
+		created := ts.db.now()
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_codes (code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope,
 			code_challenge, code_challenge_method, extension, access_ttl, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			session.Hash(ti.GetCode()), grantID, ti.GetClientID(), ti.GetUserID(), ti.GetRedirectURI(), ti.GetScope(),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			session.Hash(ti.GetCode()), grantID, ti.GetClientID(), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetRedirectURI(), ti.GetScope(),
 			ti.GetCodeChallenge(), string(ti.GetCodeChallengeMethod()), ext.Encode(), int64(ti.GetAccessExpiresIn()/time.Second),
-			ti.GetCodeCreateAt().Unix(), expiry(ti.GetCodeCreateAt(), ti.GetCodeExpiresIn()))
+			created.Unix(), expiry(created, ti.GetCodeExpiresIn()))
 		if err != nil {
 			return fmt.Errorf("store code: %w", err)
 		}

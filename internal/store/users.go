@@ -231,7 +231,7 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
 			return err
 		}
 		if !active {
-			return revokeUserGrants(ctx, tx, id)
+			return revokeUserGrants(ctx, tx, id, db.now().Unix())
 		}
 		return nil
 	})
