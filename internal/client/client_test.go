@@ -1,0 +1,105 @@
+package client
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClient_Validate(t *testing.T) {
+	base := func() Client {
+		c := Client{ID: "booking", RedirectURIs: []string{"https://booking.example/cb"}}
+		c.Normalize()
+		return c
+	}
+	tests := []struct {
+		name   string
+		change func(*Client)
+		field  string // "" means valid
+	}{
+		{"a confidential https client is valid", func(*Client) {}, ""},
+		{"a loopback http redirect is valid", func(c *Client) { c.RedirectURIs = []string{"http://127.0.0.1:9090/callback"} }, ""},
+		{"localhost http is valid", func(c *Client) { c.RedirectURIs = []string{"http://localhost:5173/cb"} }, ""},
+		{"a reverse-domain private scheme is valid for native apps", func(c *Client) { c.RedirectURIs = []string{"com.studio.app:/oauth"} }, ""},
+		{"http off loopback is refused", func(c *Client) { c.RedirectURIs = []string{"http://booking.example/cb"} }, "redirect_uris"},
+		{"a fragment is refused", func(c *Client) { c.RedirectURIs = []string{"https://booking.example/cb#x"} }, "redirect_uris"},
+		{"a relative URI is refused", func(c *Client) { c.RedirectURIs = []string{"/cb"} }, "redirect_uris"},
+		{"javascript: is refused", func(c *Client) { c.RedirectURIs = []string{"javascript:alert(1)"} }, "redirect_uris"},
+		{"a private scheme without a dot is refused", func(c *Client) { c.RedirectURIs = []string{"myapp:/cb"} }, "redirect_uris"},
+		{"the code flow needs a redirect URI", func(c *Client) { c.RedirectURIs = nil }, "redirect_uris"},
+		{"a machine client needs no redirect URI", func(c *Client) {
+			c.RedirectURIs, c.GrantTypes, c.Scopes = nil, []string{GrantClientCredentials}, []string{"profile"}
+		}, ""},
+		{"an unknown grant is refused", func(c *Client) { c.GrantTypes = []string{"password"} }, "grant_types"},
+		{"a public client cannot use client_credentials", func(c *Client) {
+			c.Public, c.AuthMethod, c.GrantTypes = true, AuthNone, []string{GrantClientCredentials}
+		}, "grant_types"},
+		{"an unknown scope is refused", func(c *Client) { c.Scopes = []string{"openid", "admin"} }, "scopes"},
+		{"the code flow needs openid", func(c *Client) { c.Scopes = []string{"profile"} }, "scopes"},
+		{"a public client authenticates with none", func(c *Client) { c.Public = true }, "auth_method"},
+		{"none is only for public clients", func(c *Client) { c.AuthMethod = AuthNone }, "auth_method"},
+		{"an id with a space is refused", func(c *Client) { c.ID = "book ing" }, "id"},
+		{"an id with a colon is refused (it would break basic auth)", func(c *Client) { c.ID = "a:b" }, "id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base()
+			tc.change(&c)
+			err := c.Validate()
+			switch {
+			case tc.field == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tc.field != "" && (err == nil || !strings.Contains(err.Error(), tc.field+":")):
+				t.Errorf("Validate() = %v, want an error naming %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestClient_HasRedirectURI_IsExact(t *testing.T) {
+	c := Client{RedirectURIs: []string{"https://booking.example/cb"}}
+	for _, uri := range []string{
+		"https://booking.example/cb/", "https://BOOKING.example/cb", "https://booking.example/CB",
+		"https://booking.example/cb?x=1", "https://booking.example:443/cb", "https://booking.example/cb/../cb",
+		"https://booking.example.evil.example/cb", "http://booking.example/cb",
+	} {
+		if c.HasRedirectURI(uri) {
+			t.Errorf("HasRedirectURI(%q) = true, want an exact match only", uri)
+		}
+		if ExactRedirectURI(c.GetDomain(), uri) == nil {
+			t.Errorf("ExactRedirectURI accepted %q", uri)
+		}
+	}
+	if !c.HasRedirectURI("https://booking.example/cb") || ExactRedirectURI(c.GetDomain(), "https://booking.example/cb") != nil {
+		t.Error("the registered URI itself must match")
+	}
+}
+
+func TestClient_Secret(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	c := &Client{ID: "x"}
+	secret := NewSecret()
+	c.SetSecret(key, secret)
+	if !c.VerifySecret(secret) || !c.VerifyPassword(secret) {
+		t.Fatal("the secret does not verify")
+	}
+	for _, wrong := range []string{"", secret + "x", secret[:42], NewSecret()} {
+		if c.VerifySecret(wrong) {
+			t.Errorf("VerifySecret(%q) = true", wrong)
+		}
+	}
+	if c.GetSecret() != "" {
+		t.Error("GetSecret must never hand the library a secret to compare with !=")
+	}
+	other := &Client{ID: "x", SecretHash: c.SecretHash}
+	other.WithHashKey([]byte("another install key, 32 bytes!!!"))
+	if other.VerifySecret(secret) {
+		t.Error("a hash made under another install key verified")
+	}
+	pub := &Client{ID: "p", Public: true}
+	if !pub.VerifySecret("") || pub.VerifySecret("anything") {
+		t.Error("a public client matches only the empty secret")
+	}
+	if NewSecret() == NewSecret() || len(NewSecret()) != 43 {
+		t.Error("NewSecret must give fresh 256-bit values")
+	}
+}
