@@ -18,12 +18,8 @@ func artistAdd(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "artist add", "--name NAME [--json]")
 	name := fs.String("name", "", "the artist's display name")
 	asJSON := fs.Bool("json", false, "print the artist as JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	n := strings.TrimSpace(*name)
 	if n == "" || len([]rune(n)) > 120 {
@@ -48,12 +44,8 @@ func artistAdd(ctx context.Context, e *env, args []string) error {
 func artistList(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "artist list", "[--json]")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
 	if err != nil {

@@ -19,18 +19,15 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	since := fs.String("since", "", "only events since this long ago (24h, 7d) or this date (YYYY-MM-DD)")
 	limit := fs.Int("limit", 100, "at most this many events, newest first (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	f := audit.Filter{Kind: audit.Kind(*kind), Limit: *limit}
 	if f.Kind != "" && !slices.Contains(audit.Kinds, f.Kind) {
 		return usageError("unknown --kind %q", *kind)
 	}
 	if *since != "" {
+		var err error
 		if f.Since, err = parseSince(*since, time.Now()); err != nil {
 			return usageError("%v", err)
 		}

@@ -14,12 +14,8 @@ import (
 func cmdBackup(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "backup", "--to FILE   (safe while the server runs)")
 	to := fs.String("to", "", "the backup file to create (must not exist)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	if *to == "" {
 		return usageError("--to FILE is required")
@@ -41,12 +37,8 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 // without changing anything or serving.
 func cmdCheck(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "check", "[--config PATH]")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	cfg, err := loadConfig(e, fs, *cfgPath)
 	if err != nil {

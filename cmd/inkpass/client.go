@@ -83,12 +83,8 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	if *id == "" {
 		return usageError("--id is required")
@@ -132,12 +128,8 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 func clientList(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "client list", "[--json]")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	a, cs, err := openClients(ctx, e, fs, *cfgPath)
 	if err != nil {

@@ -20,12 +20,8 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 func keysList(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "keys list", "[--json]")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
 	if err != nil {
@@ -59,12 +55,8 @@ func keysRotate(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "keys rotate", "[--alg RS256|ES256|EdDSA] [--json]")
 	algFlag := fs.String("alg", "", "algorithm of the new key (default: signing.algorithm from config)")
 	asJSON := fs.Bool("json", false, "print the new key as JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
 	if err != nil {

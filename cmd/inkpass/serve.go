@@ -16,12 +16,8 @@ import (
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "serve", "[--config PATH]")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
 	if err != nil {

@@ -117,15 +117,12 @@ func userList(ctx context.Context, e *env, args []string) error {
 	inactive := fs.Bool("inactive", false, "only deactivated users")
 	weak := fs.Bool("weak-hashes", false, "only users whose password hash is weaker than the policy, with its format")
 	asJSON := fs.Bool("json", false, "print a JSON array")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError("unexpected argument %q", pos[0])
 	}
 	var f user.Filter
 	if *role != "" {
+		var err error
 		if f.Role, err = user.ParseRole(*role); err != nil {
 			return err
 		}
