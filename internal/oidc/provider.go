@@ -124,7 +124,7 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 
 	m := manage.NewManager()
 	m.MapClientStorage(memoClients{clients})
-	m.MapTokenStorage(tokens)
+	m.MapTokenStorage(memoTokens{tokens})
 	m.MapAuthorizeGenerate(codeGenerator{})
 	m.MapAccessGenerate(randomGenerator{})
 	m.SetAuthorizeCodeExp(cfg.CodeTTL)
@@ -270,3 +270,15 @@ var (
 	_ oauth2.AuthorizeGenerate = codeGenerator{}
 	_ oauth2.AccessGenerate    = randomGenerator{}
 )
+
+// refreshMemoKey carries the refresh token the endpoint already loaded.
+type refreshMemoKey struct{}
+
+type memoTokens struct{ oauth2.TokenStore }
+
+func (m memoTokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
+	if ti, ok := ctx.Value(refreshMemoKey{}).(oauth2.TokenInfo); ok && ti.GetRefresh() == refresh {
+		return ti, nil
+	}
+	return m.TokenStore.GetByRefresh(ctx, refresh)
+}

@@ -191,6 +191,7 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	if oerr != nil {
 		return nil, oerr
 	}
+	ctx = context.WithValue(ctx, refreshMemoKey{}, rti)
 	if s := form.Get("scope"); s != "" {
 		// RFC 6749 §6: a refresh may narrow the scope, never widen it.
 		granted := strings.Fields(rti.GetScope())

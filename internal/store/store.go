@@ -105,6 +105,7 @@ func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
 	// NORMAL is durable across application crashes in WAL mode; a power cut
 	// may lose the last transactions but never corrupts the file.
 	q.Set("_synchronous", "NORMAL")
+	q.Set("_stmt_cache_size", "64")
 	if writer {
 		// Take the write lock at BEGIN, so a transaction that reads then
 		// writes cannot fail half-way on a lock upgrade.

@@ -19,11 +19,11 @@ var _ user.Repository = (*DB)(nil)
 func userSelect(artistName bool) string {
 	name := "NULL"
 	if artistName {
-		name = "a.name"
+		name = "(SELECT a.name FROM artists a WHERE a.id = u.artist_id)"
 	}
 	return `SELECT u.id, u.username, u.password_hash, u.role, u.artist_id, u.is_active,
 	u.name, u.birthdate, u.email, u.phone, u.instagram, u.created_at, u.last_login, ` + name +
-		` FROM users u LEFT JOIN artists a ON a.id = u.artist_id`
+		` FROM users u`
 }
 
 type rowScanner interface{ Scan(dest ...any) error }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -164,15 +165,24 @@ type benchTokens struct {
 // token posts a token request and decodes the answer, failing on anything but
 // 200.
 func (e *benchEnv) token(tb testing.TB, req *http.Request) benchTokens {
-	rec := e.serve(req)
-	if rec.Code != http.StatusOK {
-		tb.Fatalf("POST /token: %d %s", rec.Code, rec.Body.String())
-	}
-	var t benchTokens
-	if err := json.Unmarshal(rec.Body.Bytes(), &t); err != nil {
-		tb.Fatalf("decode token answer: %v", err)
+	tb.Helper()
+	t, err := e.tryToken(req)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return t
+}
+
+func (e *benchEnv) tryToken(req *http.Request) (benchTokens, error) {
+	rec := e.serve(req)
+	var t benchTokens
+	if rec.Code != http.StatusOK {
+		return t, fmt.Errorf("POST /token: %d %s", rec.Code, rec.Body.String())
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &t); err != nil {
+		return t, fmt.Errorf("decode token answer: %w", err)
+	}
+	return t, nil
 }
 
 func (e *benchEnv) clientCredentialsRequest() *http.Request {
@@ -208,16 +218,11 @@ func (c benchJar) add(req *http.Request) *http.Request {
 	return req
 }
 
-func benchLocation(tb testing.TB, rec *httptest.ResponseRecorder, want int) *url.URL {
-	tb.Helper()
+func benchLocation(rec *httptest.ResponseRecorder, want int) (*url.URL, error) {
 	if rec.Code != want {
-		tb.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body.String())
+		return nil, fmt.Errorf("status %d, want %d: %s", rec.Code, want, rec.Body.String())
 	}
-	u, err := url.Parse(rec.Header().Get("Location"))
-	if err != nil {
-		tb.Fatalf("bad Location: %v", err)
-	}
-	return u
+	return url.Parse(rec.Header().Get("Location"))
 }
 
 // login walks the code flow with PKCE the way a browser and a public client
@@ -225,6 +230,15 @@ func benchLocation(tb testing.TB, rec *httptest.ResponseRecorder, want int) *url
 // password → 303 to the redirect URI with the code → /token.
 func (e *benchEnv) login(tb testing.TB, scope string) benchTokens {
 	tb.Helper()
+	t, err := e.tryLogin(scope)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
+
+// tryLogin is login for goroutines that may not call Fatal (RunParallel).
+func (e *benchEnv) tryLogin(scope string) (benchTokens, error) {
 	jar := benchJar{}
 	verifier := session.NewToken() // 43 characters of RFC 7636 §4.1's alphabet
 	sum := sha256.Sum256([]byte(verifier))
@@ -235,29 +249,35 @@ func (e *benchEnv) login(tb testing.TB, scope string) benchTokens {
 	}
 	rec := e.serve(httptest.NewRequest(http.MethodGet, "/authorize?"+q.Encode(), nil))
 	jar.take(rec)
-	loginURL := benchLocation(tb, rec, http.StatusSeeOther)
+	loginURL, err := benchLocation(rec, http.StatusSeeOther)
+	if err != nil {
+		return benchTokens{}, fmt.Errorf("GET /authorize: %w", err)
+	}
 
 	rec = e.serve(jar.add(httptest.NewRequest(http.MethodGet, loginURL.String(), nil)))
 	if rec.Code != http.StatusOK {
-		tb.Fatalf("GET /login: %d", rec.Code)
+		return benchTokens{}, fmt.Errorf("GET /login: %d", rec.Code)
 	}
 	jar.take(rec)
 	body := rec.Body.String()
 	csrf, action := benchCSRF.FindStringSubmatch(body), benchAction.FindStringSubmatch(body)
 	if csrf == nil || action == nil {
-		tb.Fatalf("login page without form or csrf_token:\n%s", body)
+		return benchTokens{}, fmt.Errorf("login page without form or csrf_token:\n%s", body)
 	}
 
 	req := benchForm(html.UnescapeString(action[1]), url.Values{
 		"csrf_token": {html.UnescapeString(csrf[1])}, "username": {benchUser}, "password": {benchPassword},
 	})
 	rec = e.serve(jar.add(req))
-	back := benchLocation(tb, rec, http.StatusSeeOther)
+	back, err := benchLocation(rec, http.StatusSeeOther)
+	if err != nil {
+		return benchTokens{}, fmt.Errorf("POST /login: %w", err)
+	}
 	code := back.Query().Get("code")
 	if code == "" || !strings.HasPrefix(back.String(), benchRedirect) {
-		tb.Fatalf("login ended at %s, want %s?code=…", back.Redacted(), benchRedirect)
+		return benchTokens{}, fmt.Errorf("login ended at %s, want %s?code=…", back.Redacted(), benchRedirect)
 	}
-	return e.token(tb, benchForm("/token", url.Values{
+	return e.tryToken(benchForm("/token", url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {benchRedirect},
 		"client_id": {benchPublicID}, "code_verifier": {verifier},
 	}))
@@ -294,7 +314,7 @@ func (c benchCPU) report(b *testing.B) float64 {
 // the same run as the benchmark it is compared with.
 func (e *benchEnv) signCPU(tb testing.TB) float64 {
 	payload := []byte(`{"iss":"http://127.0.0.1:8080","sub":"1","aud":"bench-public","exp":1767225600,"iat":1767222000,"name":"Bench Mark","preferred_username":"bench","email":"bench@example.com"}`)
-	const n = 300
+	const n = 150
 	for range 5 {
 		e.keys.Sign(payload)
 	}

@@ -1,16 +1,22 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
+
+// loginWait bounds how long a login may wait for the password-hashing pool;
+// it is well under the server's 60 s write timeout.
+const loginWait = 20 * time.Second
 
 // msgBadCredentials is the one message for unknown user, wrong password and
 // deactivated account, so the page never tells which.
@@ -104,9 +110,21 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if req != nil {
 		page.ClientName = req.ClientName
 	}
-	u, err := s.Users.Authenticate(ctx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	// A login that cannot get a hashing slot in time is told to retry,
+	// rather than left to outlive the server's write timeout while its hash
+	// still runs for nobody.
+	authCtx, cancel := context.WithTimeout(ctx, loginWait)
+	u, err := s.Users.Authenticate(authCtx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	cancel()
 	var throttled *user.ThrottledError
 	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		s.Metrics.Login("busy")
+		s.log.WarnContext(ctx, "login queue full: asked the browser to retry")
+		w.Header().Set("Retry-After", "5")
+		s.errorPage(w, r, http.StatusServiceUnavailable, "Sign-in is busy",
+			"Too many people are signing in at this moment. Wait a few seconds and try again.")
+		return
 	case errors.As(err, &throttled):
 		s.Metrics.Login("throttled")
 		page.Error = "Too many failed attempts."

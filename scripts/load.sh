@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Load-test a real inkpass over loopback, one scenario at a time.
+#
+#   scripts/load.sh                                  # every scenario, RS256
+#   SCENARIOS="refresh userinfo" ALG=EdDSA scripts/load.sh
+#   DURATION=30s CONCURRENCY=32 scripts/load.sh
+#
+# It builds bin/inkpass and bin/inkpass-load, makes a throwaway install in a
+# temporary folder (config, database, keys, a user, two clients), and for
+# each scenario starts a fresh `inkpass serve` on a free 127.0.0.1 port, runs
+# bin/inkpass-load against it with the server's pid, and stops it. Nothing
+# but the Go toolchain is needed. See docs/performance.md for what the
+# figures mean.
+#
+# Environment (defaults in brackets):
+#   SCENARIOS          [discovery jwks client_credentials refresh userinfo login login-burst mixed]
+#   ALG                ID-token signing algorithm: RS256, ES256 or EdDSA [RS256]
+#   DURATION           per scenario [10s]; CONCURRENCY workers [16]
+#   BURST              simultaneous logins of login-burst [1000]
+#   MIXED_CONCURRENCY  [200]; MIXED_DURATION [60s]
+#   HASHING_MEMORY_MIB password.hashing_memory_mib [256]
+#   LOG_LEVEL          the server's log.level [info]
+#   KEEP_TMP           set to 1 to keep the temporary folder (server logs)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+GO=${GO:-go}
+ALG=${ALG:-RS256}
+DURATION=${DURATION:-10s}
+CONCURRENCY=${CONCURRENCY:-16}
+SCENARIOS=${SCENARIOS:-discovery jwks client_credentials refresh userinfo login login-burst mixed}
+BURST=${BURST:-1000}
+MIXED_CONCURRENCY=${MIXED_CONCURRENCY:-200}
+MIXED_DURATION=${MIXED_DURATION:-60s}
+HASHING_MEMORY_MIB=${HASHING_MEMORY_MIB:-256}
+LOG_LEVEL=${LOG_LEVEL:-info}
+
+export CGO_ENABLED=1
+echo "building bin/inkpass and bin/inkpass-load"
+"$GO" build -o bin/inkpass ./cmd/inkpass
+"$GO" build -o bin/inkpass-load ./cmd/inkpass-load
+inkpass=$root/bin/inkpass
+load=$root/bin/inkpass-load
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/inkpass-load.XXXXXX")
+server_pid=""
+stop_server() {
+	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+		kill -TERM "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	server_pid=""
+}
+cleanup() {
+	stop_server
+	if [[ -n ${KEEP_TMP:-} ]]; then
+		echo "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$("$load" -free-port)
+url=http://127.0.0.1:$port
+cfg=$tmp/config.yaml
+cat >"$cfg" <<EOF
+listen: "127.0.0.1:$port"
+issuer: "$url"
+database: "inkpass.db"
+keys_dir: "keys"
+log:
+  format: text
+  level: $LOG_LEVEL
+password:
+  target: argon2id
+  hashing_memory_mib: $HASHING_MEMORY_MIB
+signing:
+  algorithm: $ALG
+EOF
+
+umask 077
+printf '%s\n' "load-test-password-$RANDOM$RANDOM" >"$tmp/password"
+"$inkpass" migrate --config "$cfg" >/dev/null
+"$inkpass" user add --config "$cfg" --username loadtest --role admin --name "Load Test" --password-stdin <"$tmp/password" >/dev/null
+"$inkpass" client add --config "$cfg" --id load-cc --name "Load test machine client" \
+	--grant client_credentials --scope profile --json |
+	"$load" -extract-json-field client_secret >"$tmp/cc-secret"
+# First party: no consent page, as for the studio's own apps.
+"$inkpass" client add --config "$cfg" --id load-public --name "Load test app" --public --first-party \
+	--redirect-uri http://127.0.0.1:1/cb \
+	--scope openid --scope profile --scope offline_access \
+	--grant authorization_code --grant refresh_token >/dev/null
+
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); ALG=$ALG"
+failed=0
+for scenario in $SCENARIOS; do
+	c=$CONCURRENCY d=$DURATION timeout=60s
+	case $scenario in
+	login-burst) c=$BURST timeout=110s ;;
+	mixed) c=$MIXED_CONCURRENCY d=$MIXED_DURATION ;;
+	esac
+	log=$tmp/server-$scenario.log
+	"$inkpass" serve --config "$cfg" >"$log" 2>&1 &
+	server_pid=$!
+	if ! "$load" -url "$url" -wait-ready 20s; then
+		echo "the server did not start; its log:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+	echo
+	echo "== $scenario"
+	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
+		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
+		-public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
+		-username loadtest -password-file "$tmp/password" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
+		failed=1
+		echo "-- $scenario failed; the server log ends with:" >&2
+		tail -n 10 "$log" >&2
+	fi
+	if [[ $scenario == login-burst ]]; then
+		peak=$(sed -n 's/.* peak_rss_mib=\([0-9.]*\).*/\1/p' "$tmp/result-$scenario.txt")
+		limit=$((HASHING_MEMORY_MIB + 64))
+		if [[ -n $peak ]] && awk -v p="$peak" -v l="$limit" 'BEGIN { exit !(p <= l) }'; then
+			echo "login-burst: peak RSS $peak MiB is within hashing_memory_mib + 64 = $limit MiB"
+		else
+			echo "login-burst: peak RSS ${peak:-?} MiB is OVER hashing_memory_mib + 64 = $limit MiB"
+			failed=1
+		fi
+	fi
+	stop_server
+done
+exit $failed
