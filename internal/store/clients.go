@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-oauth2/oauth2/v4"
@@ -20,7 +21,22 @@ var _ oauth2.ClientStore = (*Clients)(nil)
 type Clients struct {
 	db  *DB
 	key []byte
+
+	// cache keeps each client read for a second: the token endpoint looks
+	// clients up on every request, and a registration changes rarely. This
+	// process's own writes drop the entry at once; a change made by the CLI in
+	// another process is seen within clientCacheTTL.
+	mu    sync.Mutex
+	cache map[string]cachedClient
 }
+
+type cachedClient struct {
+	c  *client.Client
+	at time.Time
+}
+
+// clientCacheTTL bounds how stale a cached registration may be.
+const clientCacheTTL = time.Second
 
 // Clients returns the client registry.
 func (db *DB) Clients(ctx context.Context) (*Clients, error) {
@@ -28,7 +44,7 @@ func (db *DB) Clients(ctx context.Context) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{db: db, key: key}, nil
+	return &Clients{db: db, key: key, cache: map[string]cachedClient{}}, nil
 }
 
 // HashKey is the key client secrets are hashed with.
@@ -71,8 +87,35 @@ func (cs *Clients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, e
 	return c, nil
 }
 
-// Get returns the client, enabled or not.
+// Get returns the client, enabled or not: a copy the caller may change.
 func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
+	now := time.Now()
+	cs.mu.Lock()
+	e, ok := cs.cache[id]
+	cs.mu.Unlock()
+	if ok && now.Sub(e.at) < clientCacheTTL {
+		cp := *e.c
+		return &cp, nil
+	}
+	c, err := cs.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	cs.cache[id] = cachedClient{c: c, at: now}
+	cs.mu.Unlock()
+	cp := *c
+	return &cp, nil
+}
+
+// forget drops a cached client after this process changed it.
+func (cs *Clients) forget(id string) {
+	cs.mu.Lock()
+	delete(cs.cache, id)
+	cs.mu.Unlock()
+}
+
+func (cs *Clients) load(ctx context.Context, id string) (*client.Client, error) {
 	c, err := cs.scan(cs.db.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM inkpass_clients WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, client.ErrNotFound
@@ -111,6 +154,7 @@ func jsonList(v []string) string {
 
 // Create registers c; client.ErrExists when the id is taken.
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
+	defer cs.forget(c.ID)
 	now := cs.db.now().Unix()
 	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -135,6 +179,7 @@ func sourceOf(c *client.Client) string {
 
 // Update rewrites every field of c, the secret hash included.
 func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
+	defer cs.forget(c.ID)
 	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
@@ -152,6 +197,7 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 // transaction. Clients are configuration, not audit records, so they are
 // really deleted; their tokens stay as revoked rows.
 func (cs *Clients) Remove(ctx context.Context, id string) error {
+	defer cs.forget(id)
 	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM inkpass_clients WHERE id = ?`, id)
 		if err != nil {

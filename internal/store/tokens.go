@@ -64,12 +64,16 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 	}
 	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
 		now := ts.db.now().Unix()
-		var burned int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_revoked_grants WHERE grant_id = ?`, grantID).Scan(&burned); err != nil {
-			return fmt.Errorf("store token: %w", err)
-		}
-		if burned > 0 {
-			return oerrors.ErrInvalidGrant
+		// A client_credentials grant is born here, so nothing can have
+		// burned it yet; user grants come from a code or a refresh token.
+		if ti.GetUserID() != "" {
+			var burned int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_revoked_grants WHERE grant_id = ?`, grantID).Scan(&burned); err != nil {
+				return fmt.Errorf("store token: %w", err)
+			}
+			if burned > 0 {
+				return oerrors.ErrInvalidGrant
+			}
 		}
 		if lt, ok := ti.(*loadedToken); ok && lt.rowID != 0 {
 			// The access token it was issued with retires too: the library's

@@ -25,6 +25,14 @@ const (
 	routeKey
 )
 
+// quietRoutes are polled by machines (probes, scrapers, relying parties
+// refreshing keys): their successful answers are logged at debug level, so
+// that the log is about people and tokens, and these cost no log line.
+var quietRoutes = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true, "/static/": true,
+	"/.well-known/openid-configuration": true, "/jwks": true,
+}
+
 // routeSlot lets the router tell the request log, which wraps it, which route
 // matched: mux only attaches the route to the request it passes down.
 type routeSlot struct{ pattern string }
@@ -89,12 +97,18 @@ func (s *server) requestLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		level := slog.LevelInfo
-		if rec.status >= 500 {
-			level = slog.LevelError
-		}
 		route := slot.pattern
 		s.Metrics.Request(route, r.Method, rec.status, time.Since(start))
+		level := slog.LevelInfo
+		switch {
+		case rec.status >= 500:
+			level = slog.LevelError
+		case quietRoutes[route] && rec.status < 400:
+			level = slog.LevelDebug
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
