@@ -204,6 +204,11 @@ func (s *Set) open() (bool, error) {
 			return false, fmt.Errorf("%s holds .pem files but %s lists no keys; restore the index from a backup or move the files away",
 				s.dir, filepath.Join(s.dir, indexName))
 		}
+		// The folder may predate inkpass (a git checkout makes it 0755):
+		// before the first private key goes in, make it the owner's alone.
+		if err := os.Chmod(s.dir, dirMode); err != nil {
+			return false, fmt.Errorf("secure key directory: %w", err)
+		}
 		priv, err := generate(s.alg, s.rsaBits)
 		if err != nil {
 			return false, err
