@@ -29,7 +29,7 @@ const (
 // refreshing keys): their successful answers are logged at debug level, so
 // that the log is about people and tokens, and these cost no log line.
 var quietRoutes = map[string]bool{
-	"/healthz": true, "/readyz": true, "/metrics": true, "/static/": true,
+	"/healthz": true, "/readyz": true, "/metrics": true, "/static/": true, "/favicon.ico": true,
 	"/.well-known/openid-configuration": true, "/jwks": true,
 }
 
