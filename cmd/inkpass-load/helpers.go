@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,7 +50,7 @@ func waitReady(ctx context.Context, cfg *config, d time.Duration) error {
 	cl := &http.Client{Transport: newTransport(1), Timeout: 2 * time.Second}
 	defer cl.CloseIdleConnections()
 	target := cfg.base.String() + "/readyz"
-	var last error = errors.New("no answer yet")
+	var last error
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 		if err != nil {

@@ -99,7 +99,7 @@ func TestClient_Secret(t *testing.T) {
 	if !pub.VerifySecret("") || pub.VerifySecret("anything") {
 		t.Error("a public client matches only the empty secret")
 	}
-	if NewSecret() == NewSecret() || len(NewSecret()) != 43 {
+	if a, b := NewSecret(), NewSecret(); a == b || len(a) != 43 {
 		t.Error("NewSecret must give fresh 256-bit values")
 	}
 }
