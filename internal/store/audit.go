@@ -22,7 +22,7 @@ func (db *DB) Record(ctx context.Context, e audit.Event) error {
 	if e.UserID != 0 {
 		uid = e.UserID
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail)
+	_, err := db.exec(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, at.Unix(), string(e.Kind), uid, e.Username, e.ClientID, e.Addr, e.Detail)
 	if err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Kind, err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"strings"
 	"time"
 
@@ -29,6 +30,12 @@ type DB struct {
 	// artistName is true when the artists table has a name column.
 	artistName bool
 	userSelect string
+
+	// Group commit (writer.go); nil until Open has migrated.
+	jobs       chan *writeJob
+	quit       chan struct{}
+	writerDone chan struct{}
+	stopOnce   sync.Once
 }
 
 // Options configure Open.
@@ -91,6 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	db.startWriter()
 	return db, nil
 }
 
@@ -125,6 +133,7 @@ func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
 
 // Close closes both pools; in WAL mode the last close checkpoints the log.
 func (db *DB) Close() error {
+	db.stopWriter()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
@@ -150,8 +159,24 @@ func (db *DB) Ping(ctx context.Context) error {
 // inTx runs fn in a write transaction: committed when fn returns nil, rolled
 // back otherwise, so no half-written row is ever left behind. An error wrapped
 // by errCommitThen commits first (a revocation must stick even though the
-// request fails).
+// request fails). Once Open has finished, transactions go through the group
+// committer (writer.go), which gives each one a savepoint of its own.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.jobs == nil {
+		return db.inTxDirect(ctx, fn)
+	}
+	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.quit:
+		return errClosed
+	}
+	return <-j.done
+}
+
+func (db *DB) inTxDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

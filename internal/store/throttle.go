@@ -59,7 +59,7 @@ func (db *DB) RecordFailure(ctx context.Context, scope, key string, now time.Tim
 
 // ClearFailures forgets key's failures.
 func (db *DB) ClearFailures(ctx context.Context, scope, key string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM inkpass_login_throttle WHERE scope = ? AND key = ?`, scope, key)
+	_, err := db.exec(ctx, `DELETE FROM inkpass_login_throttle WHERE scope = ? AND key = ?`, scope, key)
 	if err != nil {
 		return fmt.Errorf("clear throttle: %w", err)
 	}

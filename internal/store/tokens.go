@@ -298,7 +298,7 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 // RemoveByAccess revokes one access token (the library calls it for the
 // previous access token after a refresh).
 func (ts *Tokens) RemoveByAccess(ctx context.Context, access string) error {
-	_, err := ts.db.write.ExecContext(ctx, `UPDATE inkpass_tokens SET access_revoked_at = ? WHERE access_hash = ? AND access_revoked_at IS NULL`,
+	_, err := ts.db.exec(ctx, `UPDATE inkpass_tokens SET access_revoked_at = ? WHERE access_hash = ? AND access_revoked_at IS NULL`,
 		ts.db.now().Unix(), session.Hash(access))
 	if err != nil {
 		return fmt.Errorf("revoke access token: %w", err)
@@ -309,7 +309,7 @@ func (ts *Tokens) RemoveByAccess(ctx context.Context, access string) error {
 // RemoveByRefresh retires a refresh token. After a rotation Create has
 // already done so; this is then a no-op.
 func (ts *Tokens) RemoveByRefresh(ctx context.Context, refresh string) error {
-	_, err := ts.db.write.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ? WHERE refresh_hash = ? AND refresh_rotated_at IS NULL`,
+	_, err := ts.db.exec(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ? WHERE refresh_hash = ? AND refresh_rotated_at IS NULL`,
 		ts.db.now().Unix(), session.Hash(refresh))
 	if err != nil {
 		return fmt.Errorf("retire refresh token: %w", err)
