@@ -185,6 +185,22 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`inkpass_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		`inkpass_http_requests_total{method="GET",route="(unmatched)",status="404"} 1`,
+		"inkpass_signing_key_age_seconds ",
+		"inkpass_password_hashing_in_flight 0",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -108,7 +108,7 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 	if err != nil {
 		tb.Fatalf("keys: %v", err)
 	}
-	provider, err := oidc.New(oidc.Config{
+	h := wireHandler(tb, oidc.Config{
 		Issuer:     benchIssuer,
 		CodeTTL:    time.Minute,
 		AccessTTL:  time.Hour,
@@ -116,30 +116,13 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 		RefreshTTL: 30 * 24 * time.Hour,
 		SessionTTL: 12 * time.Hour,
 		Logger:     log,
-		Audit:      db,
 		Metrics:    m,
-	}, clients, db.Tokens(), db, db, keySet)
-	if err != nil {
-		tb.Fatalf("provider: %v", err)
-	}
-	csrfKey, err := db.InstallSecret(ctx, "csrf")
-	if err != nil {
-		tb.Fatalf("csrf key: %v", err)
-	}
-	h, err := web.NewHandler(web.Deps{
-		Provider: provider,
-		Users:    users,
-		Accounts: db,
-		Audit:    db,
-		Studio:   web.Studio{Name: "Bench Studio"},
-		CSRFKey:  csrfKey,
-		Ready:    func(ctx context.Context) error { return db.Ping(ctx) },
-		Logger:   log,
-		Metrics:  m,
-	})
-	if err != nil {
-		tb.Fatalf("handler: %v", err)
-	}
+	}, web.Deps{
+		Studio:  web.Studio{Name: "Bench Studio"},
+		Ready:   func(ctx context.Context) error { return db.Ping(ctx) },
+		Logger:  log,
+		Metrics: m,
+	}, db, clients, users, keySet)
 	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher}
 }
 

@@ -232,7 +232,7 @@ func btNewEnv(t *testing.T) *btEnv {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 
-	provider, err := op.New(op.Config{
+	h = wireHandler(t, op.Config{
 		Issuer:     srv.URL,
 		CodeTTL:    time.Minute,
 		AccessTTL:  time.Hour,
@@ -240,27 +240,7 @@ func btNewEnv(t *testing.T) *btEnv {
 		RefreshTTL: 24 * time.Hour,
 		SessionTTL: 12 * time.Hour,
 		Logger:     logger,
-		Audit:      db,
-	}, clients, db.Tokens(), db, db, keySet)
-	if err != nil {
-		t.Fatalf("oidc.New: %v", err)
-	}
-	csrfKey, err := db.InstallSecret(ctx, "csrf")
-	if err != nil {
-		t.Fatalf("InstallSecret: %v", err)
-	}
-	h, err = web.NewHandler(web.Deps{
-		Provider: provider,
-		Users:    users,
-		Accounts: db,
-		Audit:    db,
-		Studio:   web.Studio{Name: btStudioName},
-		CSRFKey:  csrfKey,
-		Logger:   logger,
-	})
-	if err != nil {
-		t.Fatalf("web.NewHandler: %v", err)
-	}
+	}, web.Deps{Studio: web.Studio{Name: btStudioName}, Logger: logger}, db, clients, users, keySet)
 
 	u, err := users.Create(ctx, user.User{
 		Username: "mara_quill", Role: user.RoleAssistant, Name: "Mara Quill", Email: "mara@studio.example",

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/inkpass/inkpass/internal/audit"
@@ -24,7 +25,7 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
-	page := ConsentPage{Studio: s.Studio, Action: "/consent?req=" + reqID, CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
+	page := ConsentPage{Studio: s.Studio, Action: "/consent?" + url.Values{"req": {reqID}}.Encode(), CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
 	for _, scope := range req.Scopes {
 		page.Scopes = append(page.Scopes, ScopeLine{Name: scope, Description: oidc.ScopeDescriptions[scope], Claims: oidc.ScopeClaims[scope]})
 	}

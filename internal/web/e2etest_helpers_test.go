@@ -181,7 +181,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 
-	provider, err := op.New(op.Config{
+	h = wireHandler(t, op.Config{
 		Issuer:     srv.URL,
 		CodeTTL:    codeTTL,
 		AccessTTL:  accessTTL,
@@ -190,28 +190,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-		Audit:      db,
-	}, clients, db.Tokens(), db, db, keySet)
-	if err != nil {
-		t.Fatalf("oidc.New: %v", err)
-	}
-	csrfKey, err := db.InstallSecret(ctx, "csrf")
-	if err != nil {
-		t.Fatalf("InstallSecret: %v", err)
-	}
-	h, err = web.NewHandler(web.Deps{
-		Provider:      provider,
-		Users:         users,
-		Accounts:      db,
-		Audit:         db,
-		Studio:        web.Studio{Name: "Ink & Needle Test Studio"},
-		SecureCookies: false,
-		CSRFKey:       csrfKey,
-		Logger:        logger,
-	})
-	if err != nil {
-		t.Fatalf("web.NewHandler: %v", err)
-	}
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 
