@@ -21,6 +21,10 @@
 #   HASHING_MEMORY_MIB password.hashing_memory_mib [256]
 #   LOG_LEVEL          the server's log.level [info]
 #   KEEP_TMP           set to 1 to keep the temporary folder (server logs)
+#   INKPASS_BIN        a server binary to test instead of building bin/inkpass
+#                      (before/after comparisons: build the old commit elsewhere)
+#   PROFILE            set to 1 to write a CPU profile of the server for each
+#                      scenario to bin/cpu-<scenario>.pprof (go tool pprof)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,10 +42,17 @@ HASHING_MEMORY_MIB=${HASHING_MEMORY_MIB:-256}
 LOG_LEVEL=${LOG_LEVEL:-info}
 
 export CGO_ENABLED=1
-echo "building bin/inkpass and bin/inkpass-load"
-"$GO" build -o bin/inkpass ./cmd/inkpass
+if [[ -n ${INKPASS_BIN:-} ]]; then
+	# Another build of the server, e.g. of an older commit for a before/after
+	# comparison on the same machine in the same hour.
+	inkpass=$(cd "$(dirname "$INKPASS_BIN")" && pwd)/$(basename "$INKPASS_BIN")
+	echo "building bin/inkpass-load; the server is $inkpass"
+else
+	echo "building bin/inkpass and bin/inkpass-load"
+	"$GO" build -o bin/inkpass ./cmd/inkpass
+	inkpass=$root/bin/inkpass
+fi
 "$GO" build -o bin/inkpass-load ./cmd/inkpass-load
-inkpass=$root/bin/inkpass
 load=$root/bin/inkpass-load
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/inkpass-load.XXXXXX")
@@ -65,6 +76,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port=$("$load" -free-port)
+profiling_listen=""
+if [[ -n ${PROFILE:-} ]]; then
+	profiling_listen="127.0.0.1:$("$load" -free-port)"
+fi
 url=http://127.0.0.1:$port
 cfg=$tmp/config.yaml
 cat >"$cfg" <<EOF
@@ -81,6 +96,9 @@ password:
 signing:
   algorithm: $ALG
 EOF
+if [[ -n $profiling_listen ]]; then
+	printf 'profiling:\n  listen: "%s"\n' "$profiling_listen" >>"$cfg"
+fi
 
 umask 077
 printf '%s\n' "load-test-password-$RANDOM$RANDOM" >"$tmp/password"
@@ -113,6 +131,15 @@ for scenario in $SCENARIOS; do
 	fi
 	echo
 	echo "== $scenario"
+	profiler_pid=""
+	if [[ -n $profiling_listen ]]; then
+		seconds=${d%s}
+		[[ $seconds =~ ^[0-9]+$ ]] || seconds=10
+		# The profile covers the run after its setup (sign-ins), roughly.
+		(sleep 1 && "$GO" tool pprof -proto -output "bin/cpu-$scenario.pprof" \
+			"http://$profiling_listen/debug/pprof/profile?seconds=$((seconds > 2 ? seconds - 2 : 1))" 2>/dev/null) &
+		profiler_pid=$!
+	fi
 	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
 		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
 		-public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
@@ -130,6 +157,10 @@ for scenario in $SCENARIOS; do
 			echo "login-burst: peak RSS ${peak:-?} MiB is OVER hashing_memory_mib + 64 = $limit MiB"
 			failed=1
 		fi
+	fi
+	if [[ -n $profiler_pid ]]; then
+		wait "$profiler_pid" && echo "profile: bin/cpu-$scenario.pprof (go tool pprof -top bin/inkpass bin/cpu-$scenario.pprof)" ||
+			echo "profile: could not fetch one for $scenario" >&2
 	fi
 	stop_server
 done

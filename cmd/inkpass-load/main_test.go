@@ -325,3 +325,32 @@ func (f *fakeIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	}
 }
+
+func TestParseWriteCounters(t *testing.T) {
+	text := `# HELP inkpass_db_write_jobs_total Writes carried.
+# TYPE inkpass_db_write_jobs_total counter
+inkpass_db_write_jobs_total 5430
+inkpass_db_write_transactions_total 1000
+inkpass_http_requests_total{method="GET",route="/jwks",status="200"} 7
+`
+	got := parseWriteCounters(strings.NewReader(text))
+	if !got.ok || got.jobs != 5430 || got.transactions != 1000 {
+		t.Fatalf("parsed %+v", got)
+	}
+	w := dbWrites(writeCounters{transactions: 400, jobs: 430, ok: true}, got)
+	if w == nil || w.Transactions != 600 || w.Jobs != 5000 || w.JobsPerTx < 8.33 || w.JobsPerTx > 8.34 {
+		t.Errorf("dbWrites = %+v, want 600 transactions carrying 5000 jobs", w)
+	}
+	for name, text := range map[string]string{
+		"no counters":      "inkpass_http_requests_total 3\n",
+		"one counter only": "inkpass_db_write_jobs_total 5\n",
+		"a bad value":      "inkpass_db_write_jobs_total five\ninkpass_db_write_transactions_total 1\n",
+	} {
+		if c := parseWriteCounters(strings.NewReader(text)); c.ok {
+			t.Errorf("%s: parsed as %+v", name, c)
+		}
+		if dbWrites(got, parseWriteCounters(strings.NewReader(text))) != nil {
+			t.Errorf("%s: dbWrites reported figures without both readings", name)
+		}
+	}
+}

@@ -44,6 +44,8 @@ type Result struct {
 	// DBLocked counts "database is locked" lines the server logged during
 	// the run; -1 when no -server-log was given.
 	DBLocked int `json:"db_locked_lines"`
+	// DBWrites is read from the server's /metrics when it serves them.
+	DBWrites *DBWrites `json:"db_writes,omitempty"`
 
 	SignRef *SignRef      `json:"sign_ref,omitempty"`
 	KDFRef  *kdfReference `json:"kdf_ref,omitempty"`
@@ -182,6 +184,7 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 			return nil, fmt.Errorf("-server-log: %w", err)
 		}
 	}
+	countersBefore := l.readWriteCounters(ctx)
 	fmt.Fprintf(progress, "inkpass-load: %s: running for up to %s\n", cfg.scenario, cfg.d)
 	selfBefore := selfCPU()
 	start := time.Now()
@@ -215,6 +218,7 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 	if cfg.pid > 0 {
 		serverCPU, serverErr = procCPU(cfg.pid)
 	}
+	res.DBWrites = dbWrites(countersBefore, l.readWriteCounters(ctx))
 	if cfg.ref && ctx.Err() == nil {
 		after, err := measureReference(ctx, cfg, alg)
 		if err != nil {
@@ -401,6 +405,9 @@ func (r *Result) writeText(w io.Writer) {
 	}
 	if r.DBLocked >= 0 {
 		p("database", "%d \"database is locked\" lines in the server log during the run", r.DBLocked)
+	}
+	if d := r.DBWrites; d != nil && d.Transactions > 0 {
+		p("", "%.0f write transactions carried %.0f writes (%.2f per transaction, group commit)", d.Transactions, d.Jobs, d.JobsPerTx)
 	}
 	for _, n := range r.Notes {
 		p("note", "%s", n)

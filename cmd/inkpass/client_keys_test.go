@@ -196,9 +196,69 @@ func TestServe(t *testing.T) {
 		`inkpass_http_requests_total{method="GET",route="(unmatched)",status="404"} 1`,
 		"inkpass_signing_key_age_seconds ",
 		"inkpass_password_hashing_in_flight 0",
+		// Answered ahead of the router, and still counted.
+		`inkpass_http_requests_total{method="GET",route="/jwks",status="200"} 1`,
+		`inkpass_http_requests_total{method="GET",route="/.well-known/openid-configuration",status="200"} 1`,
+		// Ensuring the first admin was a write.
+		"inkpass_db_write_transactions_total ",
+		"inkpass_db_write_jobs_total ",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after shutdown, want 0", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
+
+// TestServe_ProfilingListener: profiling.listen serves pprof on its own
+// loopback address, and nothing of it on the main one.
+func TestServe_ProfilingListener(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nprofiling:\n  listen: \"127.0.0.1:0\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	listening := regexp.MustCompile(`^(inkpass|profiling) listening on (http://127\.0\.0\.1:\d+)`)
+	bases := map[string]string{}
+	lines := bufio.NewScanner(pr)
+	for len(bases) < 2 && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			bases[m[1]] = m[2]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if len(bases) < 2 {
+		t.Fatalf("serve said where it listens for %v only", bases)
+	}
+	for _, tc := range []struct {
+		base, path string
+		want       int
+	}{
+		{bases["profiling"], "/debug/pprof/", 200},
+		{bases["profiling"], "/debug/pprof/goroutine?debug=1", 200},
+		{bases["profiling"], "/healthz", 404},
+		{bases["inkpass"], "/debug/pprof/", 404},
+	} {
+		resp, err := http.Get(tc.base + tc.path)
+		if err != nil {
+			t.Fatalf("GET %s%s: %v", tc.base, tc.path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s%s: %d, want %d", tc.base, tc.path, resp.StatusCode, tc.want)
 		}
 	}
 	cancel()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/metrics"
@@ -56,7 +57,26 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
+	if a.cfg.Profiling.Listen != "" {
+		go func() {
+			if err := listenAndServe(ctx, e, a, a.cfg.Profiling.Listen, "profiling", profilingMux()); err != nil {
+				a.log.Error("profiling listener", "err", err)
+			}
+		}()
+	}
 	return listenAndServe(ctx, e, a, a.cfg.Listen, "inkpass", h)
+}
+
+// profilingMux serves net/http/pprof on its own mux: the package's init also
+// registers on http.DefaultServeMux, which inkpass never serves.
+func profilingMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // listenAndServe serves h on addr until ctx ends, then stops accepting and

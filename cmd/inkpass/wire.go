@@ -185,5 +185,13 @@ func newMetrics(a *app, keySet *keys.Set) *metrics.Metrics {
 	lim := a.hasher.Limiter()
 	m.Gauge("inkpass_password_hashing_in_flight", "Password hashes running now.", func() float64 { return float64(lim.Stats().InFlight) })
 	m.Gauge("inkpass_password_hashing_waiting", "Password hashes waiting for hashing memory.", func() float64 { return float64(lim.Stats().Waiting) })
+	m.Counter("inkpass_db_write_transactions_total", "Write transactions committed by the database writer (group commit).", func() float64 {
+		tx, _ := a.db.WriteStats()
+		return float64(tx)
+	})
+	m.Counter("inkpass_db_write_jobs_total", "Writes carried by those transactions; jobs per transaction is how well writes share commits.", func() float64 {
+		_, jobs := a.db.WriteStats()
+		return float64(jobs)
+	})
 	return m
 }

@@ -19,18 +19,19 @@ import (
 
 // Config mirrors config.yaml; every option is documented there.
 type Config struct {
-	StudioName string   `yaml:"studio_name"`
-	LogoURL    string   `yaml:"logo_url"`
-	Listen     string   `yaml:"listen"`
-	Issuer     string   `yaml:"issuer"`
-	Database   string   `yaml:"database"`
-	KeysDir    string   `yaml:"keys_dir"`
-	Log        Log      `yaml:"log"`
-	Password   Password `yaml:"password"`
-	Throttle   Throttle `yaml:"throttle"`
-	Signing    Signing  `yaml:"signing"`
-	Tokens     Tokens   `yaml:"tokens"`
-	Metrics    Metrics  `yaml:"metrics"`
+	StudioName string    `yaml:"studio_name"`
+	LogoURL    string    `yaml:"logo_url"`
+	Listen     string    `yaml:"listen"`
+	Issuer     string    `yaml:"issuer"`
+	Database   string    `yaml:"database"`
+	KeysDir    string    `yaml:"keys_dir"`
+	Log        Log       `yaml:"log"`
+	Password   Password  `yaml:"password"`
+	Throttle   Throttle  `yaml:"throttle"`
+	Signing    Signing   `yaml:"signing"`
+	Tokens     Tokens    `yaml:"tokens"`
+	Metrics    Metrics   `yaml:"metrics"`
+	Profiling  Profiling `yaml:"profiling"`
 	// ShutdownGrace is how long in-flight requests may take to finish after
 	// SIGINT or SIGTERM.
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
@@ -75,6 +76,13 @@ type Metrics struct {
 	Enabled bool `yaml:"enabled"`
 	// Listen, when set, serves /metrics on its own address instead of the
 	// main one, so it need not be exposed with the login pages.
+	Listen string `yaml:"listen"`
+}
+
+// Profiling serves Go's pprof endpoints for performance work. Off unless
+// Listen is set, and only on a loopback address: profiles show request paths
+// and memory contents, never something to expose.
+type Profiling struct {
 	Listen string `yaml:"listen"`
 }
 
@@ -361,6 +369,15 @@ func (c *Config) Validate() error {
 			bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
 		} else if c.Metrics.Listen == c.Listen {
 			bad("metrics.listen", "must differ from listen (leave it empty to serve /metrics there)")
+		}
+	}
+	if c.Profiling.Listen != "" {
+		if host, port, err := net.SplitHostPort(c.Profiling.Listen); err != nil {
+			bad("profiling.listen", "%q is not host:port", c.Profiling.Listen)
+		} else if !isLoopback(host) {
+			bad("profiling.listen", "%q must be a loopback address (127.0.0.1, ::1 or localhost)", c.Profiling.Listen)
+		} else if port != "0" && (c.Profiling.Listen == c.Listen || c.Profiling.Listen == c.Metrics.Listen) {
+			bad("profiling.listen", "must differ from listen and metrics.listen")
 		}
 	}
 	if c.ShutdownGrace.D() < 0 || c.ShutdownGrace.D() > 10*time.Minute {

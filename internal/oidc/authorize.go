@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4/server"
 
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
 )
 
@@ -371,7 +373,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if err != nil {
 		return nil, errServer(fmt.Errorf("issue code: %w", err))
 	}
-	p.log.InfoContext(ctx, "authorization code issued", "client_id", req.ClientID, "user_id", u.ID)
+	reqlog.Event(ctx, p.log, "authorization code issued", slog.String("client_id", req.ClientID), slog.Int64("user_id", u.ID))
 	return p.response(req, url.Values{"code": {ti.GetCode()}}), nil
 }
 

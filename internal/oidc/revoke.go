@@ -1,12 +1,14 @@
 package oidc
 
 import (
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
 )
 
@@ -74,7 +76,7 @@ func (p *Provider) RevokeHandler() http.Handler {
 			if err := p.audit.Record(ctx, audit.Event{Kind: audit.TokenRevoked, UserID: uid, ClientID: c.ID, Detail: rec.Kind + " revoked by client"}); err != nil {
 				p.log.ErrorContext(ctx, "audit", "err", err)
 			}
-			p.log.InfoContext(ctx, "token revoked", "client_id", c.ID, "kind", rec.Kind)
+			reqlog.Event(ctx, p.log, "token revoked", slog.String("client_id", c.ID), slog.String("kind", rec.Kind))
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
@@ -90,7 +92,7 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 	}
 	if oerr == nil {
 		p.cfg.Metrics.TokenIssued(grant)
-		p.log.InfoContext(r.Context(), "token issued", "client_id", c.ID, "grant_type", grant)
+		reqlog.Event(r.Context(), p.log, "token issued", slog.String("client_id", c.ID), slog.String("grant_type", grant))
 	}
 	return resp, c, oerr
 }
@@ -332,7 +334,7 @@ func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *cl
 	if e.Status >= 500 {
 		p.log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
 	} else {
-		p.log.InfoContext(r.Context(), "token request refused", "client_id", clientID, "err", e)
+		reqlog.Event(r.Context(), p.log, "token request refused", slog.String("client_id", clientID), slog.Any("err", e))
 	}
 	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)

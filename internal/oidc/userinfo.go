@@ -1,10 +1,13 @@
 package oidc
 
 import (
+	"log/slog"
 	"mime"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/inkpass/inkpass/internal/reqlog"
 )
 
 // UserInfoHandler serves GET and POST /userinfo (OIDC Core §5.3): sub and the
@@ -13,7 +16,7 @@ func (p *Provider) UserInfoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, e := p.userInfo(r)
 		if e != nil {
-			p.log.InfoContext(r.Context(), "userinfo refused", "err", e)
+			reqlog.Event(r.Context(), p.log, "userinfo refused", slog.Any("err", e))
 			writeBearerError(w, e)
 			return
 		}

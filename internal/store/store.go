@@ -36,6 +36,7 @@ type DB struct {
 	quit       chan struct{}
 	writerDone chan struct{}
 	stopOnce   sync.Once
+	writeStats writeStats
 }
 
 // Options configure Open.

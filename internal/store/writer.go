@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 )
 
 // The writer is group commit for SQLite. Every write transaction is a job;
@@ -25,6 +27,16 @@ type writeJob struct {
 }
 
 var errClosed = errors.New("database is closed")
+
+// writeStats counts the writer's work; jobs ÷ transactions is how well group
+// commit is batching.
+type writeStats struct{ transactions, jobs atomic.Int64 }
+
+// WriteStats returns how many write transactions the writer has committed
+// (or tried to) and how many jobs they carried.
+func (db *DB) WriteStats() (transactions, jobs int64) {
+	return db.writeStats.transactions.Load(), db.writeStats.jobs.Load()
+}
 
 // startWriter begins group commit; until then inTx runs directly (migrations).
 func (db *DB) startWriter() {
@@ -53,18 +65,36 @@ func (db *DB) writeLoop() {
 		case <-db.quit:
 			return
 		}
-		batch := []*writeJob{first}
-	gather:
+		batch := db.gather([]*writeJob{first})
+		// Yield before committing, and again while that brings more jobs:
+		// request goroutines that are runnable now (parsing a request that
+		// will write) get to queue their jobs and share this commit instead
+		// of paying for the next one. With nothing else runnable, Gosched
+		// returns at once, so a lone write waits for nothing.
 		for len(batch) < maxBatch {
-			select {
-			case j := <-db.jobs:
-				batch = append(batch, j)
-			default:
-				break gather
+			runtime.Gosched()
+			n := len(batch)
+			if batch = db.gather(batch); len(batch) == n {
+				break
 			}
 		}
 		db.runBatch(batch)
+		db.writeStats.transactions.Add(1)
+		db.writeStats.jobs.Add(int64(len(batch)))
 	}
+}
+
+// gather adds the jobs already waiting, up to maxBatch.
+func (db *DB) gather(batch []*writeJob) []*writeJob {
+	for len(batch) < maxBatch {
+		select {
+		case j := <-db.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (db *DB) runBatch(batch []*writeJob) {

@@ -81,6 +81,15 @@ func TestWriter_ConcurrentWritesAllLand(t *testing.T) {
 	if got != n {
 		t.Errorf("rows = %d, want %d", got, n)
 	}
+	// Every write is counted once, and 200 writes at once share commits:
+	// while one transaction runs, the next writers queue for the one after.
+	txs, jobs := db.WriteStats()
+	if jobs != n {
+		t.Errorf("WriteStats jobs = %d, want %d", jobs, n)
+	}
+	if txs < 1 || txs >= n {
+		t.Errorf("WriteStats transactions = %d for %d concurrent writes, want fewer transactions than writes", txs, n)
+	}
 	db.Close()
 	if _, err := db.exec(ctx, `INSERT INTO inkpass_meta (key, value) VALUES ('late', 'v')`); !errors.Is(err, errClosed) {
 		t.Errorf("a write after Close = %v, want errClosed", err)

@@ -104,9 +104,11 @@ type env struct {
 
 type envOptions struct {
 	alg keys.Algorithm // RS256 when empty
-	// logTo, when set, receives every log line at debug level (the log scan
-	// test reads it); otherwise warnings go to the test's output.
-	logTo io.Writer
+	// logTo, when set, receives every log line as JSON at logLevel (debug
+	// when nil; the log scan test reads it); otherwise warnings go to the
+	// test's output.
+	logTo    io.Writer
+	logLevel slog.Leveler
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -154,7 +156,11 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if opts.logTo != nil {
-		logger = slog.New(slog.NewJSONHandler(opts.logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		level := opts.logLevel
+		if level == nil {
+			level = slog.LevelDebug
+		}
+		logger = slog.New(slog.NewJSONHandler(opts.logTo, &slog.HandlerOptions{Level: level}))
 	}
 	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
 

@@ -3,27 +3,24 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/inkpass/inkpass/internal/reqlog"
 )
 
 // maxBody bounds every request body: the largest legitimate one is a token
 // request or a login form, a few kilobytes.
 const maxBody = 64 << 10
-
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	routeKey
-)
 
 // quietRoutes are polled by machines (probes, scrapers, relying parties
 // refreshing keys): their successful answers are logged at debug level, so
@@ -33,17 +30,14 @@ var quietRoutes = map[string]bool{
 	"/.well-known/openid-configuration": true, "/jwks": true,
 }
 
-// routeSlot lets the router tell the request log, which wraps it, which route
-// matched: mux only attaches the route to the request it passes down.
-type routeSlot struct{ pattern string }
-
-// noteRoute runs inside the router, after matching.
+// noteRoute runs inside the router, after matching: mux only attaches the
+// route to the request it passes down, and the request log wraps the router.
 func (s *server) noteRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if slot, ok := r.Context().Value(routeKey).(*routeSlot); ok {
+		if line := reqlog.From(r.Context()); line != nil {
 			if m := mux.CurrentRoute(r); m != nil {
 				if t, err := m.GetPathTemplate(); err == nil {
-					slot.pattern = t
+					line.Route = t
 				}
 			}
 		}
@@ -51,10 +45,29 @@ func (s *server) noteRoute(next http.Handler) http.Handler {
 	})
 }
 
+// Request ids only have to be unique among this process's log lines: a
+// random start and a counter, rather than a read of crypto/rand per request.
+var (
+	requestIDStart = func() uint64 {
+		var b [8]byte
+		rand.Read(b[:])
+		return binary.BigEndian.Uint64(b[:])
+	}()
+	requestIDCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], requestIDStart+requestIDCounter.Add(1))
+	return hex.EncodeToString(b[:])
+}
+
 // requestID returns the id the request log gave this request.
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if line := reqlog.From(ctx); line != nil {
+		return line.ID
+	}
+	return ""
 }
 
 // statusRecorder remembers the status for the request log.
@@ -85,36 +98,35 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 func (s *server) requestLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		b := make([]byte, 8)
-		rand.Read(b)
-		id := hex.EncodeToString(b)
-		w.Header().Set("X-Request-Id", id)
-		slot := &routeSlot{pattern: "(unmatched)"}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), routeKey, slot)
+		id := newRequestID()
+		w.Header()["X-Request-Id"] = []string{id}
+		ctx, line := reqlog.Start(r.Context(), id, "(unmatched)")
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		route := slot.pattern
-		s.Metrics.Request(route, r.Method, rec.status, time.Since(start))
+		took := time.Since(start)
+		s.Metrics.Request(line.Route, r.Method, rec.status, took)
 		level := slog.LevelInfo
 		switch {
 		case rec.status >= 500:
 			level = slog.LevelError
-		case quietRoutes[route] && rec.status < 400:
+		case quietRoutes[line.Route] && rec.status < 400:
 			level = slog.LevelDebug
 		}
-		if !s.log.Enabled(r.Context(), level) {
+		if !s.log.Enabled(ctx, level) {
 			return
 		}
-		s.log.LogAttrs(r.Context(), level, "request",
+		attrs := append([]slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
-			slog.String("route", route),
+			slog.String("route", line.Route),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)))
+			slog.Duration("duration", took),
+		}, line.Attrs()...)
+		s.log.LogAttrs(ctx, level, "request", attrs...)
 	})
 }
 
@@ -163,14 +175,23 @@ func (s *server) limitBodies(next http.Handler) http.Handler {
 // securityHeaders applies to every answer; pages add their own CSP.
 func (s *server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		if s.SecureCookies {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
+		s.setSecurityHeaders(w.Header())
 		next.ServeHTTP(w, r)
 	})
+}
+
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerNoReferrer = []string{"no-referrer"}
+	headerHSTS       = []string{"max-age=31536000"}
+)
+
+func (s *server) setSecurityHeaders(h http.Header) {
+	h["X-Content-Type-Options"] = headerNosniff
+	h["Referrer-Policy"] = headerNoReferrer
+	if s.SecureCookies {
+		h["Strict-Transport-Security"] = headerHSTS
+	}
 }
 
 // clientAddr is the address failed logins are counted against: the

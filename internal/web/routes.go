@@ -14,6 +14,9 @@ func (s *server) routes() http.Handler {
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
+	// mux tries routes in this order: the endpoints machines call most come first.
+	r.Handle(oidc.PathToken, cors(s.Provider.TokenHandler())).Methods(http.MethodPost, http.MethodOptions)
+	r.Handle(oidc.PathUserInfo, cors(s.Provider.UserInfoHandler())).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 	r.Handle("/healthz", http.HandlerFunc(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.readyz)).Methods(http.MethodGet, http.MethodHead)
 	if s.MetricsHandler != nil {
@@ -23,8 +26,6 @@ func (s *server) routes() http.Handler {
 	r.Handle(oidc.PathDiscovery, s.Provider.DiscoveryHandler()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oidc.PathJWKS, s.Provider.JWKSHandler()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oidc.PathAuthorize, http.HandlerFunc(s.authorize)).Methods(http.MethodGet, http.MethodPost)
-	r.Handle(oidc.PathToken, cors(s.Provider.TokenHandler())).Methods(http.MethodPost, http.MethodOptions)
-	r.Handle(oidc.PathUserInfo, cors(s.Provider.UserInfoHandler())).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 
 	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
@@ -47,5 +48,5 @@ func (s *server) routes() http.Handler {
 
 	r.Use(s.noteRoute, s.recoverPanics, s.limitBodies, s.securityHeaders)
 	// The request log wraps the router so that it sees 404 and 405 too.
-	return s.requestLog(r)
+	return s.documents(s.requestLog(r))
 }
