@@ -243,8 +243,19 @@ func (n *nullTime) Scan(v any) error {
 	return fmt.Errorf("unsupported time value %T", v)
 }
 
+// timeLayouts are the forms dates and times take in studio databases, the
+// most common first; a date alone is tried as one first.
+var (
+	timeLayouts = []string{sqliteTime, time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly}
+	dateLayouts = []string{time.DateOnly, sqliteTime, time.RFC3339Nano, "2006-01-02T15:04:05"}
+)
+
 func (n *nullTime) parse(s string) error {
-	for _, layout := range []string{sqliteTime, "2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
+	layouts := timeLayouts
+	if len(s) == len(time.DateOnly) {
+		layouts = dateLayouts
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			n.Time, n.Valid = t.UTC(), true
 			return nil

@@ -64,33 +64,45 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 	}
 	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
 		now := ts.db.now().Unix()
-		// A client_credentials grant is born here, so nothing can have
-		// burned it yet; user grants come from a code or a refresh token.
-		if ti.GetUserID() != "" {
-			var burned int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_revoked_grants WHERE grant_id = ?`, grantID).Scan(&burned); err != nil {
+		burned := func() error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_revoked_grants WHERE grant_id = ?`, grantID).Scan(&n); err != nil {
 				return fmt.Errorf("store token: %w", err)
 			}
-			if burned > 0 {
+			if n > 0 {
 				return oerrors.ErrInvalidGrant
 			}
+			return nil
 		}
 		if lt, ok := ti.(*loadedToken); ok && lt.rowID != 0 {
-			// The access token it was issued with retires too: the library's
-			// RemoveByAccess cannot find it, as a refresh token load carries
-			// no access token value.
+			// A rotation. The access token it was issued with retires too:
+			// the library's RemoveByAccess cannot find it, as a refresh
+			// token load carries no access token value. The burned-grant
+			// check is part of the update, so a rotation that succeeds
+			// costs one statement before its insert.
 			res, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET refresh_rotated_at = ?1, access_revoked_at = COALESCE(access_revoked_at, ?1)
-				WHERE id = ?2 AND refresh_rotated_at IS NULL AND revoked_at IS NULL`, now, lt.rowID)
+				WHERE id = ?2 AND refresh_rotated_at IS NULL AND revoked_at IS NULL
+				AND NOT EXISTS (SELECT 1 FROM inkpass_revoked_grants WHERE grant_id = ?3)`, now, lt.rowID, grantID)
 			if err != nil {
 				return fmt.Errorf("rotate refresh token: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
+				if err := burned(); err != nil {
+					return err
+				}
 				// Lost a race with another refresh of the same token: that
 				// is reuse, and reuse burns the grant.
 				if err := revokeGrant(ctx, tx, grantID, now, reasonRefreshReused); err != nil {
 					return err
 				}
 				return errCommitThen(oerrors.ErrInvalidRefreshToken)
+			}
+		} else if ti.GetUserID() != "" {
+			// A code exchange: the code may have been replayed (and its
+			// grant burned) since it was loaded. A client_credentials grant
+			// is born here, so nothing can have burned it yet.
+			if err := burned(); err != nil {
+				return err
 			}
 		}
 		var refreshHash any

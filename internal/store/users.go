@@ -21,8 +21,12 @@ func userSelect(artistName bool) string {
 	if artistName {
 		name = "(SELECT a.name FROM artists a WHERE a.id = u.artist_id)"
 	}
+	// The unary + on the date columns hides their declared types from the
+	// driver, which would otherwise try its own list of layouts on every
+	// read (and allocate an error for each miss); nullTime and nullDate
+	// parse them, and + leaves any value unchanged.
 	return `SELECT u.id, u.username, u.password_hash, u.role, u.artist_id, u.is_active,
-	u.name, u.birthdate, u.email, u.phone, u.instagram, u.created_at, u.last_login, ` + name +
+	u.name, +u.birthdate, u.email, u.phone, u.instagram, +u.created_at, +u.last_login, ` + name +
 		` FROM users u`
 }
 
