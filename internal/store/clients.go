@@ -156,7 +156,7 @@ func jsonList(v []string) string {
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
 	defer cs.forget(c.ID)
 	now := cs.db.now().Unix()
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now)
@@ -180,7 +180,7 @@ func sourceOf(c *client.Client) string {
 // Update rewrites every field of c, the secret hash included.
 func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 	defer cs.forget(c.ID)
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
 			source = ?, updated_at = ? WHERE id = ?`,
@@ -198,7 +198,7 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 // really deleted; their tokens stay as revoked rows.
 func (cs *Clients) Remove(ctx context.Context, id string) error {
 	defer cs.forget(id)
-	return cs.db.inTx(ctx, func(tx *sql.Tx) error {
+	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM inkpass_clients WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("remove client %q: %w", id, err)

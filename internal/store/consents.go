@@ -30,7 +30,7 @@ func (db *DB) ConsentScopes(ctx context.Context, userID int64, clientID string) 
 // GrantConsent remembers that the user approved scopes for the client, added
 // to what they approved before.
 func (db *DB) GrantConsent(ctx context.Context, userID int64, clientID string, scopes []string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var prev string
 		err := tx.QueryRowContext(ctx, `SELECT scope FROM inkpass_consents WHERE user_id = ? AND client_id = ?`, userID, clientID).Scan(&prev)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -55,7 +55,7 @@ func (db *DB) GrantConsent(ctx context.Context, userID int64, clientID string, s
 // RevokeClientAccess withdraws a user's consent for a client and revokes every
 // token the client holds for them, in one transaction.
 func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now().Unix()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_consents WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 			return fmt.Errorf("revoke consent: %w", err)
@@ -152,7 +152,7 @@ func (db *DB) RevokeAccessToken(ctx context.Context, token string) error {
 
 // RevokeGrant revokes every token of a grant (a refresh token's family).
 func (db *DB) RevokeGrant(ctx context.Context, grantID, reason string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return revokeGrant(ctx, tx, grantID, db.now().Unix(), reason)
 	})
 }
@@ -163,7 +163,7 @@ func (db *DB) RevokeSessionTokens(ctx context.Context, sid string) error {
 	if sid == "" {
 		return nil
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now().Unix()
 		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE sid = ? AND revoked_at IS NULL`, now, sid); err != nil {
 			return fmt.Errorf("revoke session tokens: %w", err)

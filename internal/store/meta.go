@@ -21,7 +21,7 @@ func (db *DB) InstallSecret(ctx context.Context, name string) ([]byte, error) {
 		rand.Read(b)
 		// INSERT OR IGNORE then read back: two processes starting at once
 		// agree on whichever key was written first.
-		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_meta (key, value) VALUES (?, ?)`, key, hex.EncodeToString(b))
 			if err != nil {
 				return err

@@ -35,7 +35,7 @@ func (db *DB) Prune(ctx context.Context, refreshTTL, throttleWindow time.Duratio
 		{&r.Throttle, `DELETE FROM inkpass_login_throttle WHERE locked_until < ?1 AND last_failure_at < ?2`, []any{now, now - int64(throttleWindow/time.Second)}},
 	}
 	for _, s := range steps {
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, s.sql, s.args...)
 			if err != nil {
 				return err

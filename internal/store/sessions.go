@@ -12,7 +12,7 @@ import (
 
 // CreateSession stores a session under the hash of its cookie token.
 func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_sessions (token_hash, sid, user_id, auth_time, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, tokenHash, s.SID, s.UserID, s.AuthTime.Unix(), s.CreatedAt.Unix(), s.ExpiresAt.Unix())
 		if err != nil {
@@ -54,7 +54,7 @@ func (db *DB) RevokeSession(ctx context.Context, tokenHash []byte) error {
 
 // SaveAuthRequest keeps a pending authorization request until expires.
 func (db *DB) SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Forget abandoned requests as new ones arrive, so the table stays small.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_auth_requests WHERE expires_at <= ?`, db.now().Unix()); err != nil {
 			return fmt.Errorf("save auth request: %w", err)

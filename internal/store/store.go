@@ -22,7 +22,7 @@ import (
 type DB struct {
 	path  string
 	write *sql.DB
-	read  *sql.DB
+	read  readPool
 	now   func() time.Time
 
 	// adopted is true when inkpass found the studio's users table already there.
@@ -87,7 +87,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.write.Close()
 		return nil, fmt.Errorf("open database %s: journal_mode is %q, want wal", path, mode)
 	}
-	if db.read, err = openPool(path, opts.BusyTimeout, false); err != nil {
+	if db.read.DB, err = openPool(path, opts.BusyTimeout, false); err != nil {
 		db.write.Close()
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
 func (db *DB) Close() error {
 	db.stopWriter()
 	var errs []error
-	if db.read != nil {
+	if db.read.DB != nil {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
@@ -162,7 +162,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // by errCommitThen commits first (a revocation must stick even though the
 // request fails). Once Open has finished, transactions go through the group
 // committer (writer.go), which gives each one a savepoint of its own.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if db.jobs == nil {
 		return db.inTxDirect(ctx, fn)
 	}
@@ -177,12 +177,12 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return <-j.done
 }
 
-func (db *DB) inTxDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTxDirect(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(short(ctx), tx); err != nil {
 		var keep commitThen
 		if errors.As(err, &keep) {
 			if cerr := tx.Commit(); cerr != nil {
@@ -197,6 +197,24 @@ func (db *DB) inTxDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// short takes the cancellation out of ctx for statements that take
+// microseconds. Watching a cancellable context costs more than such a
+// statement: database/sql starts a goroutine per query to watch it, and
+// go-sqlite3 runs each exec on a goroutine of its own. Stopping one early
+// would save nothing, and waits are bounded by the busy timeout anyway.
+func short(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// readPool is the read connections; its queries are all short.
+type readPool struct{ *sql.DB }
+
+func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.DB.QueryRowContext(short(ctx), query, args...)
+}
+
+func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.DB.QueryContext(short(ctx), query, args...)
 }
 
 // isUnique reports a UNIQUE or PRIMARY KEY constraint failure.

@@ -30,7 +30,7 @@ func (db *DB) LockedUntil(ctx context.Context, scope, key string) (time.Time, er
 
 // RecordFailure counts one failure and sets the lock in one transaction.
 func (db *DB) RecordFailure(ctx context.Context, scope, key string, now time.Time, window time.Duration, lockFor func(int) time.Duration) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var failures int
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT failures, last_failure_at FROM inkpass_login_throttle WHERE scope = ? AND key = ?`, scope, key).Scan(&failures, &last)

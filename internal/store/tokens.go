@@ -62,7 +62,7 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 	if code := ti.GetCode(); code != "" && ti.GetAccess() == "" {
 		return ts.createCode(ctx, ti, ext, grantID)
 	}
-	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+	return ts.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := ts.db.now().Unix()
 		burned := func() error {
 			var n int
@@ -142,7 +142,7 @@ func expiry(created time.Time, ttl time.Duration) int64 {
 }
 
 func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.Values, grantID string) error {
-	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+	return ts.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The store's clock, not the library's time.Now, stamps what it
 		// stores: expiry is checked against the same clock.
 		created := ts.db.now()
@@ -207,7 +207,7 @@ func (ts *Tokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo,
 }
 
 func (ts *Tokens) burn(ctx context.Context, grantID, reason string) error {
-	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+	return ts.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return revokeGrant(ctx, tx, grantID, ts.db.now().Unix(), reason)
 	})
 }
@@ -216,7 +216,7 @@ func (ts *Tokens) burn(ctx context.Context, grantID, reason string) error {
 // that of two concurrent exchanges exactly one wins; the loser burns the grant.
 func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
 	h := session.Hash(code)
-	return ts.db.inTx(ctx, func(tx *sql.Tx) error {
+	return ts.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := ts.db.now().Unix()
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now, h)
 		if err != nil {

@@ -64,7 +64,7 @@ func scanUser(r rowScanner) (*user.User, error) {
 // transaction so that two concurrent creates cannot both pass them.
 func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
 	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := checkUnique(ctx, tx, u, 0); err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func (db *DB) ListUsers(ctx context.Context, f user.Filter) ([]*user.User, error
 // UpdateUser writes the profile and role fields of u (not the password, not
 // is_active, not the timestamps).
 func (db *DB) UpdateUser(ctx context.Context, u *user.User) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := checkUnique(ctx, tx, u, u.ID); err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *user.User) error {
 // holds (sessions, tokens), in the same transaction: a deactivated user is out
 // at once, not when their tokens expire.
 func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ? WHERE id = ?`, active, id)
 		if err != nil {
 			return fmt.Errorf("set active: %w", err)
@@ -245,7 +245,7 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
 // user out of every browser: whoever knew the old password is out with it.
 // (Tokens held by apps stay; the account page revokes those per app.)
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
@@ -263,7 +263,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 // RecordLogin sets last_login and, when newHash is set, the upgraded hash, in
 // one transaction.
 func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if newHash != "" {
@@ -305,7 +305,7 @@ func (db *DB) CreateArtist(ctx context.Context, name string) (int64, error) {
 		return 0, errors.New("create artist: the artists table has no name column; add artists in the studio's app")
 	}
 	var id int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO artists (name) VALUES (?)`, name)
 		if err != nil {
 			return fmt.Errorf("create artist: %w", err)

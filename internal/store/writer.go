@@ -22,7 +22,7 @@ const maxBatch = 64
 
 type writeJob struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
 
@@ -128,7 +128,7 @@ func runJob(tx *sql.Tx, j *writeJob) error {
 	if _, err := tx.Exec(`SAVEPOINT job`); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
-	err := j.fn(tx)
+	err := j.fn(short(j.ctx), tx)
 	var keep commitThen
 	switch {
 	case err == nil:
@@ -148,7 +148,7 @@ func runJob(tx *sql.Tx, j *writeJob) error {
 // exec runs one statement as a write transaction of its own.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err

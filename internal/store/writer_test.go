@@ -19,8 +19,8 @@ func TestWriter_JobsInOneBatchKeepTheirOwnOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	insert := func(key string) func(*sql.Tx) error {
-		return func(tx *sql.Tx) error {
+	insert := func(key string) func(context.Context, *sql.Tx) error {
+		return func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_meta (key, value) VALUES (?, 'v')`, key)
 			return err
 		}
@@ -28,8 +28,11 @@ func TestWriter_JobsInOneBatchKeepTheirOwnOutcome(t *testing.T) {
 	boom := errors.New("boom")
 	jobs := []*writeJob{
 		{ctx: ctx, fn: insert("kept"), done: make(chan error, 1)},
-		{ctx: ctx, fn: func(tx *sql.Tx) error { insert("rolled-back")(tx); return boom }, done: make(chan error, 1)},
-		{ctx: ctx, fn: func(tx *sql.Tx) error { insert("kept-despite-error")(tx); return errCommitThen(boom) }, done: make(chan error, 1)},
+		{ctx: ctx, fn: func(ctx context.Context, tx *sql.Tx) error { insert("rolled-back")(ctx, tx); return boom }, done: make(chan error, 1)},
+		{ctx: ctx, fn: func(ctx context.Context, tx *sql.Tx) error {
+			insert("kept-despite-error")(ctx, tx)
+			return errCommitThen(boom)
+		}, done: make(chan error, 1)},
 		{ctx: ctx, fn: insert("kept"), done: make(chan error, 1)}, // a UNIQUE violation of job 0's row
 	}
 	db.runBatch(jobs)
