@@ -352,7 +352,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 		return nil, ErrLoginRequired()
 	}
 	ext := url.Values{
-		extGrantID:  {session.NewToken()},
+		extGrantID:  {session.NewGrantID()},
 		extSID:      {s.SID},
 		extAuthTime: {strconv.FormatInt(s.AuthTime.Unix(), 10)},
 	}

@@ -237,16 +237,17 @@ func extractExtension(tgr *oauth2.TokenGenerateRequest, ti oauth2.ExtendableToke
 	ti.SetExtension(merged)
 }
 
-// randomGenerator makes codes and tokens: 256 random bits each (RFC 6749
-// §10.10), opaque to clients. A refresh token is made only for a client allowed
+// randomGenerator makes access and refresh tokens: 256 random bits each (RFC
+// 6749 §10.10) after the time they were made (session.NewSortableToken),
+// opaque to clients. A refresh token is made only for a client allowed
 // to refresh that asked for offline_access (OIDC Core §11).
 type randomGenerator struct{}
 
 func (randomGenerator) Token(ctx context.Context, data *oauth2.GenerateBasic, isGenRefresh bool) (string, string, error) {
-	access := session.NewToken()
+	access := session.NewSortableToken()
 	refresh := ""
 	if isGenRefresh && wantsRefresh(data) {
-		refresh = session.NewToken()
+		refresh = session.NewSortableToken()
 	}
 	return access, refresh, nil
 }
@@ -259,11 +260,11 @@ func wantsRefresh(data *oauth2.GenerateBasic) bool {
 	return slices.Contains(strings.Fields(data.TokenInfo.GetScope()), "offline_access")
 }
 
-// codeGenerator makes authorization codes: 256 random bits.
+// codeGenerator makes authorization codes: 256 random bits, sortable.
 type codeGenerator struct{}
 
 func (codeGenerator) Token(context.Context, *oauth2.GenerateBasic) (string, error) {
-	return session.NewToken(), nil
+	return session.NewSortableToken(), nil
 }
 
 var (

@@ -226,7 +226,7 @@ func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr 
 		return nil, errInvalidScope("scope includes a value this client may not request")
 	}
 	tgr.Scope = strings.Join(scopes, " ")
-	tgr.Request = withExtension(ctx, url.Values{extGrantID: {session.NewToken()}})
+	tgr.Request = withExtension(ctx, url.Values{extGrantID: {session.NewGrantID()}})
 	ti, err := p.srv.GetAccessToken(ctx, oauth2.ClientCredentials, tgr)
 	if err != nil {
 		return nil, mapLibraryError(err, "the client may not use this grant")

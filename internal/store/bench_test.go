@@ -2,11 +2,9 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,12 +16,24 @@ import (
 )
 
 // BenchmarkTokenCreate stores client_credentials access tokens, the write
-// behind every machine grant. Parallel runs many writers at once, as the token
-// endpoint under load does, so group commit shares transactions among them:
-// jobs/tx is how many.
+// behind every machine grant. With 16 writers at once, as the token endpoint
+// under load, group commit shares transactions among them: jobs/tx is how
+// many. "random" makes grant ids and tokens the way inkpass did before
+// sortable ones (session.NewGrantID, session.NewSortableToken), to show what
+// index entries at random places cost.
 func BenchmarkTokenCreate(b *testing.B) {
-	for _, writers := range []int{1, 16} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+	sortable := func() (string, string) { return session.NewGrantID(), session.NewSortableToken() }
+	random := func() (string, string) { return session.NewToken(), session.NewToken() }
+	for _, c := range []struct {
+		name    string
+		writers int
+		ids     func() (grant, access string)
+	}{
+		{"writers=1", 1, sortable},
+		{"writers=16", 16, sortable},
+		{"writers=16/random", 16, random},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), store.Options{BusyTimeout: 5 * time.Second})
 			if err != nil {
@@ -31,30 +41,29 @@ func BenchmarkTokenCreate(b *testing.B) {
 			}
 			defer db.Close()
 			tokens := db.Tokens()
-			var seq atomic.Int64
 			tx0, jobs0 := db.WriteStats()
 			cpu0 := processCPU(b)
 			b.ResetTimer()
 			run := func() {
-				n := seq.Add(1)
+				grant, access := c.ids()
 				t := models.NewToken()
 				t.ClientID = "machine"
 				t.Scope = "profile"
-				t.Access = fmt.Sprintf("access-token-%020d", n)
+				t.Access = access
 				t.AccessCreateAt = time.Now()
 				t.AccessExpiresIn = time.Hour
-				t.Extension = url.Values{session.ExtGrantID: {fmt.Sprintf("grant-%d", n)}}
+				t.Extension = url.Values{session.ExtGrantID: {grant}}
 				if err := tokens.Create(ctx, t); err != nil {
 					b.Error(err)
 				}
 			}
-			if writers == 1 {
+			if c.writers == 1 {
 				for b.Loop() {
 					run()
 				}
 			} else {
 				// RunParallel starts GOMAXPROCS×parallelism goroutines.
-				b.SetParallelism(max(1, writers/runtimeProcs()))
+				b.SetParallelism(max(1, c.writers/runtime.GOMAXPROCS(0)))
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						run()
@@ -80,5 +89,3 @@ func processCPU(b *testing.B) int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
-
-func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
