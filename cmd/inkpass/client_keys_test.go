@@ -137,17 +137,8 @@ func TestKeysCommands(t *testing.T) {
 // creates the admin and says so, the endpoints answer, and cancelling the
 // context shuts down cleanly with exit 0.
 func TestServe(t *testing.T) {
-	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
-		pw.Close()
-		done <- code
-	}()
-	lines := bufio.NewScanner(pr)
+	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
+	lines := srv.lines
 	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var base, admin string
 	for base == "" && lines.Scan() {
@@ -161,7 +152,7 @@ func TestServe(t *testing.T) {
 			base = m[1]
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	srv.drain()
 	if base == "" {
 		t.Fatal("serve never said where it listens")
 	}
@@ -207,39 +198,21 @@ func TestServe(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after shutdown, want 0", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	srv.stop(t)
 }
 
 // TestServe_ProfilingListener: profiling.listen serves pprof on its own
 // loopback address, and nothing of it on the main one.
 func TestServe_ProfilingListener(t *testing.T) {
-	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nprofiling:\n  listen: \"127.0.0.1:0\"\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
-		pw.Close()
-		done <- code
-	}()
+	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nprofiling:\n  listen: \"127.0.0.1:0\"\n")
 	listening := regexp.MustCompile(`^(inkpass|profiling) listening on (http://127\.0\.0\.1:\d+)`)
 	bases := map[string]string{}
-	lines := bufio.NewScanner(pr)
-	for len(bases) < 2 && lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+	for len(bases) < 2 && srv.lines.Scan() {
+		if m := listening.FindStringSubmatch(srv.lines.Text()); m != nil {
 			bases[m[1]] = m[2]
 		}
 	}
-	go io.Copy(io.Discard, pr)
+	srv.drain()
 	if len(bases) < 2 {
 		t.Fatalf("serve said where it listens for %v only", bases)
 	}
@@ -261,9 +234,43 @@ func TestServe_ProfilingListener(t *testing.T) {
 			t.Errorf("GET %s%s: %d, want %d", tc.base, tc.path, resp.StatusCode, tc.want)
 		}
 	}
-	cancel()
+	srv.stop(t)
+}
+
+// serving is the serve command running inside the test; lines is its
+// console.
+type serving struct {
+	lines  *bufio.Scanner
+	out    *io.PipeReader
+	cancel context.CancelFunc
+	done   chan int
+}
+
+// startServe runs serve with a config file holding body.
+func startServe(t *testing.T, body string) *serving {
+	t.Helper()
+	c := newCLI(t, "inkpass.db", body)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pr, pw := io.Pipe()
+	s := &serving{lines: bufio.NewScanner(pr), out: pr, cancel: cancel, done: make(chan int, 1)}
+	go func() {
+		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		s.done <- code
+	}()
+	return s
+}
+
+// drain discards the rest of the console, so that serve never blocks on it.
+func (s *serving) drain() { go io.Copy(io.Discard, s.out) }
+
+// stop cancels serve as SIGTERM would and wants exit 0 within 20 s.
+func (s *serving) stop(t *testing.T) {
+	t.Helper()
+	s.cancel()
 	select {
-	case code := <-done:
+	case code := <-s.done:
 		if code != 0 {
 			t.Errorf("serve exited %d after shutdown, want 0", code)
 		}
