@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -19,20 +20,29 @@ func TestUserClaims_ByScope(t *testing.T) {
 		want   map[string]any
 	}{
 		{"openid alone gives sub, role and the artist link", artist, []string{"openid"},
-			map[string]any{"sub": "2", "role": "artist", "artist_id": int64(1), "artist_name": "Luna Martinez"}},
+			map[string]any{"sub": "2", "role": "artist", "artist_id": float64(1), "artist_name": "Luna Martinez"}},
 		{"profile adds name, username, birthdate and instagram", artist, []string{"openid", "profile"},
-			map[string]any{"sub": "2", "role": "artist", "artist_id": int64(1), "artist_name": "Luna Martinez",
+			map[string]any{"sub": "2", "role": "artist", "artist_id": float64(1), "artist_name": "Luna Martinez",
 				"name": "Luna Martinez", "preferred_username": "luna_artist", "birthdate": "1992-07-30", "instagram": "lunatattoos"}},
 		{"email and phone add their claims", artist, []string{"openid", "email", "phone"},
-			map[string]any{"sub": "2", "role": "artist", "artist_id": int64(1), "artist_name": "Luna Martinez",
+			map[string]any{"sub": "2", "role": "artist", "artist_id": float64(1), "artist_name": "Luna Martinez",
 				"email": "luna@studio.example", "phone_number": "555-0199"}},
 		{"an assistant has no artist claims, and absent fields are left out", assistant, []string{"openid", "profile", "email", "phone"},
 			map[string]any{"sub": "4", "role": "assistant", "name": "Sam Rivera", "preferred_username": "front_desk", "phone_number": "+1 555 0142"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := userClaims(tc.u, tc.scopes); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("userClaims = %v\nwant %v", got, tc.want)
+			// What goes on the wire: the JSON, read back as a client would.
+			b, err := json.Marshal(userClaims(tc.u, tc.scopes))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("userClaims = %s\nwant %v", b, tc.want)
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/keys"
@@ -22,37 +21,31 @@ type idTokenInput struct {
 	accessToken string
 }
 
+// amrPassword is the amr claim (RFC 8176) of every ID token: inkpass signs
+// people in with a password and nothing else.
+var amrPassword = []string{"pwd"}
+
 // mintIDToken signs an ID token (OIDC Core §2) with the active key. at_hash
 // uses the hash of the algorithm of the key that actually signs (§3.1.3.6),
 // which is why the claims are built inside SignFunc.
 func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 	now := p.cfg.Now()
-	claims := userClaims(in.user, in.scopes)
-	maps.Copy(claims, map[string]any{
-		"iss": p.cfg.Issuer,
-		"aud": in.clientID,
-		"azp": in.clientID,
-		"iat": now.Unix(),
-		"exp": now.Add(p.cfg.IDTokenTTL).Unix(),
-		"amr": []string{"pwd"},
-	})
+	c := userClaims(in.user, in.scopes)
+	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
+	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
+	c.Amr = amrPassword
 	if !in.authTime.IsZero() {
-		claims["auth_time"] = in.authTime.Unix()
+		c.AuthTime = in.authTime.Unix()
 	}
-	if in.nonce != "" {
-		claims["nonce"] = in.nonce
-	}
-	if in.sid != "" {
-		claims["sid"] = in.sid
-	}
+	c.Nonce, c.Sid = in.nonce, in.sid
 	tok, err := p.signer.SignFunc(func(alg keys.Algorithm) ([]byte, error) {
 		if in.accessToken != "" {
 			h := keys.HashForAlgorithm(alg).New()
 			h.Write([]byte(in.accessToken))
 			sum := h.Sum(nil)
-			claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+			c.AtHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 		}
-		return json.Marshal(claims)
+		return json.Marshal(c)
 	})
 	if err != nil {
 		return "", fmt.Errorf("sign ID token: %w", err)

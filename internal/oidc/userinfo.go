@@ -24,7 +24,7 @@ func (p *Provider) UserInfoHandler() http.Handler {
 	})
 }
 
-func (p *Provider) userInfo(r *http.Request) (map[string]any, *Error) {
+func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
 	token, e := bearerToken(r)
 	if e != nil {
 		return nil, e
