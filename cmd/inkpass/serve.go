@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -31,7 +32,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if a.db.Adopted() {
 		how = "adopted the studio's existing"
 	}
-	tuneGC(e.getenv, a)
+	tuneGC(e.getenv, a.cfg.Password.HashingMemoryMiB, a.log)
 	a.log.Info("database ready", "path", a.db.Path(), "state", how, "password_target", string(passwordTarget(a.cfg, a.db.Adopted())))
 	if err := ensureAdmin(ctx, e, a); err != nil {
 		return err
@@ -99,18 +100,18 @@ const gcHeadroomMiB = 32
 // is password.hashing_memory_mib plus headroom: under a flood of logins the
 // collector then works harder rather than let the heap's slack grow past
 // what the operator budgeted.
-func tuneGC(getenv func(string) string, a *app) {
+func tuneGC(getenv func(string) string, hashingMiB int, log *slog.Logger) {
 	gogc, limit := "environment", "environment"
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 		gogc = strconv.Itoa(gcPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		mib := a.cfg.Password.HashingMemoryMiB + gcHeadroomMiB
+		mib := hashingMiB + gcHeadroomMiB
 		debug.SetMemoryLimit(int64(mib) << 20)
 		limit = strconv.Itoa(mib) + "MiB"
 	}
-	a.log.Info("garbage collector", "gogc", gogc, "memory_limit", limit)
+	log.Info("garbage collector", "gogc", gogc, "memory_limit", limit)
 }
 
 // listenAndServe serves h on addr until ctx ends, then stops accepting and

@@ -67,15 +67,22 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 }
 
+// accountForm checks a form posted from the account page (its CSRF token and
+// the signed-in session) and returns the session's user, or answers itself.
+func (s *server) accountForm(w http.ResponseWriter, r *http.Request) (*user.User, bool) {
+	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
+		return nil, false
+	}
+	_, u, ok := s.accountSession(w, r)
+	return u, ok
+}
+
 // accountPassword changes the password: the current one is required, the new
 // one must pass the policy (length, not the username).
 func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
-		return
-	}
-	_, u, ok := s.accountSession(w, r)
+	u, ok := s.accountForm(w, r)
 	if !ok {
 		return
 	}
@@ -115,11 +122,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 // accountRevoke withdraws an app's consent and revokes its tokens.
 func (s *server) accountRevoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "This form has expired", "Reload the page and try again.")
-		return
-	}
-	_, u, ok := s.accountSession(w, r)
+	u, ok := s.accountForm(w, r)
 	if !ok {
 		return
 	}
