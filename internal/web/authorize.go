@@ -53,6 +53,16 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrConsentRequired()))
 			return
 		}
+		// sess has satisfied the login step; the request remembers it
+		// server-side, and /consent answers for no other session.
+		if reqID == "" {
+			req.LoginSID = sess.SID
+		} else if !req.LoginDoneBy(sess) {
+			if err := s.Provider.RecordLogin(ctx, reqID, s.browserID(w, r), req, sess); err != nil {
+				s.pendingRequestFailed(w, r, err)
+				return
+			}
+		}
 		s.park(w, r, reqID, req, "/consent")
 		return
 	}
