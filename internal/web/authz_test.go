@@ -263,4 +263,3 @@ func TestAuthorizeErrorPageEchoesNoClientID(t *testing.T) {
 		}
 	}
 }
-
