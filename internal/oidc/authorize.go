@@ -124,7 +124,12 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 	}
 	c, err := p.clients.Get(r.Context(), clientID)
 	if errors.Is(err, client.ErrNotFound) || (err == nil && !c.Enabled) {
-		return nil, errInvalidRequest("this application (client_id %q) is not registered with this sign-in service", clientID).noRedirect()
+		// The page says so in our own words: a client_id of the attacker's
+		// choosing is never shown on the studio's sign-in page, where it
+		// could pose as a message from the studio. The log gets it quoted
+		// and cut short.
+		return nil, errInvalidRequest("this link names an unknown application: it is not registered with this sign-in service").
+			withCause(fmt.Errorf("unknown client_id %s", quoteShort(clientID, 64))).noRedirect()
 	}
 	if err != nil {
 		return nil, errServer(err).noRedirect()
@@ -245,6 +250,15 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 		req.LoginHint = ""
 	}
 	return req, nil
+}
+
+// quoteShort is s Go-quoted (so control characters and newlines cannot
+// forge log lines), cut to at most n bytes of s first.
+func quoteShort(s string, n int) string {
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:n]) + "..."
 }
 
 func uniqueFields(s string) []string {

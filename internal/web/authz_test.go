@@ -243,7 +243,8 @@ func TestLogoutDisabledClient(t *testing.T) {
 // studio's sign-in page display a phishing message.
 func TestAuthorizeErrorPageEchoesNoClientID(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	logs := &syncBuffer{}
+	e := newEnv(t, envOptions{logTo: logs})
 	b := e.newBrowser(t)
 	for _, id := range []string{
 		"Your account is locked. Call 0800 555 0199 to unlock it",
@@ -261,5 +262,9 @@ func TestAuthorizeErrorPageEchoesNoClientID(t *testing.T) {
 				t.Errorf("the error page does not say the application is unknown:\n%s", p.body)
 			}
 		}
+	}
+	// The log names the id for support, quoted and cut short.
+	if log := logs.String(); strings.Contains(log, strings.Repeat("x", 65)) || !strings.Contains(log, strings.Repeat("x", 64)) {
+		t.Errorf("the log should hold the 300-character client_id cut to 64 characters")
 	}
 }
