@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -60,8 +61,15 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 		if reqID == "" {
 			req.LoginSID = sess.SID
 		} else if !req.LoginDoneBy(sess) {
-			if err := s.Provider.RecordLogin(ctx, reqID, s.browserID(w, r), req, sess); err != nil {
-				s.pendingRequestFailed(w, r, err)
+			err := s.Provider.RecordLogin(ctx, reqID, s.browserID(w, r), req, sess)
+			if errors.Is(err, oidc.ErrUnknownAuthRequest) {
+				s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
+					"Go back to the app you came from and sign in again.")
+				return
+			}
+			if err != nil {
+				s.log.ErrorContext(ctx, "record auth request login", "err", err)
+				s.errorPage(w, r, http.StatusInternalServerError, "", "")
 				return
 			}
 		}

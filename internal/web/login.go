@@ -60,23 +60,17 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 // pendingRequest loads this browser's pending request, or shows why not.
 func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, bool) {
 	req, err := s.Provider.LoadAuthRequest(r.Context(), reqID, browser)
-	if err != nil {
-		s.pendingRequestFailed(w, r, err)
-		return nil, false
-	}
-	return req, true
-}
-
-// pendingRequestFailed shows why a pending request could not be read or
-// updated: gone (expired, answered, another browser's) or our own failure.
-func (s *server) pendingRequestFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, oidc.ErrUnknownAuthRequest) {
 		s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
 			"Go back to the app you came from and sign in again.")
-		return
+		return nil, false
 	}
-	s.log.ErrorContext(r.Context(), "pending auth request", "err", err)
-	s.errorPage(w, r, http.StatusInternalServerError, "", "")
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "load auth request", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		return nil, false
+	}
+	return req, true
 }
 
 // renderLogin shows the login page. The pending request's redirect URI joins
