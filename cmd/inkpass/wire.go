@@ -147,6 +147,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 		SecureCookies:  a.cfg.IssuerIsHTTPS(),
 		CSRFKey:        csrfKey,
 		TrustedProxies: proxies,
+		PendingLimit:   web.PendingLimit{PerMinute: float64(a.cfg.PendingLogins.PerMinute), Burst: a.cfg.PendingLogins.Burst},
 		Ready: func(ctx context.Context) error {
 			if err := a.db.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -169,8 +170,15 @@ func checkRedirectURI(raw string) error {
 	return nil
 }
 
+// isLoopbackHost accepts exactly "localhost" or a loopback IP literal in
+// canonical form (127.0.0.0/8, ::1, no zone). The host is parsed, not
+// prefix-matched: "127.attacker.example" is a DNS name anyone can register.
 func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasPrefix(h, "127.")
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Zone() == "" && a.IsLoopback()
 }
 
 // AllowsGrant reports whether the client may use grant type g.

@@ -103,3 +103,53 @@ func TestClient_Secret(t *testing.T) {
 		t.Error("NewSecret must give fresh 256-bit values")
 	}
 }
+
+// TestClient_Validate_LoopbackHTTP: plain http is allowed only for a loopback
+// IP literal or exactly localhost (RFC 8252 §7.3, §8.3), judged on the parsed
+// host, for login and post-logout redirect URIs alike.
+func TestClient_Validate_LoopbackHTTP(t *testing.T) {
+	tests := []struct {
+		uri   string
+		valid bool
+	}{
+		{"http://127.0.0.1:9090/callback", true},
+		{"http://127.0.0.1/callback", true},
+		{"http://127.10.20.30:8080/cb", true},
+		{"http://[::1]:8080/cb", true},
+		{"http://localhost/cb", true},
+		{"http://localhost:5173/cb", true},
+		{"http://127.attacker.example/cb", false},
+		{"http://127.0.0.1.attacker.example/cb", false},
+		{"http://127.0.0.1.nip.io/cb", false},
+		{"http://localhost.attacker.example/cb", false},
+		{"http://localhostattacker.example/cb", false},
+		{"http://localhost./cb", false},
+		{"http://127.1/cb", false},
+		{"http://0x7f.0.0.1/cb", false},
+		{"http://2130706433/cb", false},
+		{"http://[::1%25eth0]/cb", false},
+		{"http://10.0.0.1/cb", false},
+		{"http://[::2]/cb", false},
+		{"http:///cb", false},
+	}
+	for _, tc := range tests {
+		for _, field := range []string{"redirect_uris", "post_logout_redirect_uris"} {
+			t.Run(field+" "+tc.uri, func(t *testing.T) {
+				c := Client{ID: "native", RedirectURIs: []string{"https://booking.example/cb"}}
+				c.Normalize()
+				if field == "redirect_uris" {
+					c.RedirectURIs = []string{tc.uri}
+				} else {
+					c.PostLogoutRedirectURIs = []string{tc.uri}
+				}
+				err := c.Validate()
+				switch {
+				case tc.valid && err != nil:
+					t.Errorf("Validate() = %v, want %s accepted", err, tc.uri)
+				case !tc.valid && (err == nil || !strings.Contains(err.Error(), field+":")):
+					t.Errorf("Validate() = %v, want %s refused in %s", err, tc.uri, field)
+				}
+			})
+		}
+	}
+}

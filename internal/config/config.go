@@ -36,6 +36,8 @@ type Config struct {
 	// SIGINT or SIGTERM.
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
 	Clients       []Client `yaml:"clients"`
+	// PendingLogins bounds the sign-ins one client address may start.
+	PendingLogins Pending `yaml:"pending_logins"`
 
 	// dir is the folder of the config file; relative paths in it resolve there.
 	dir string
@@ -69,6 +71,13 @@ type Throttle struct {
 	Window                  Duration `yaml:"window"`
 	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Pending limits, per client address, the /authorize requests that need the
+// login page: each keeps a row until the user finishes.
+type Pending struct {
+	PerMinute int `yaml:"per_minute"`
+	Burst     int `yaml:"burst"`
 }
 
 // Metrics configures the Prometheus endpoint.
@@ -165,6 +174,7 @@ func Default() Config {
 		Signing:       Signing{Algorithm: "RS256"},
 		Metrics:       Metrics{Enabled: true},
 		ShutdownGrace: Duration(15 * time.Second),
+		PendingLogins: Pending{PerMinute: 60, Burst: 60},
 		Tokens: Tokens{
 			Code:         Duration(time.Minute),
 			AccessToken:  Duration(time.Hour),
@@ -434,6 +444,12 @@ func (c *Config) Validate() error {
 		if _, _, err := net.ParseCIDR(proxy); err != nil && net.ParseIP(proxy) == nil {
 			bad(fmt.Sprintf("throttle.trusted_proxies[%d]", i), "%q is not an IP address or CIDR", proxy)
 		}
+	}
+	if c.PendingLogins.PerMinute < 1 {
+		bad("pending_logins.per_minute", "must be at least 1")
+	}
+	if c.PendingLogins.Burst < 1 {
+		bad("pending_logins.burst", "must be at least 1")
 	}
 	switch c.Signing.Algorithm {
 	case "RS256", "ES256", "EdDSA":

@@ -72,6 +72,9 @@ func TestLoad_ShippedConfig(t *testing.T) {
 		if !reflect.DeepEqual(ct, dt) || len(c.Throttle.TrustedProxies) != 0 {
 			t.Errorf("throttle = %+v, default %+v", c.Throttle, d.Throttle)
 		}
+		if c.PendingLogins != d.PendingLogins {
+			t.Errorf("pending_logins = %+v, default %+v", c.PendingLogins, d.PendingLogins)
+		}
 		if c.Signing != d.Signing || c.Tokens != d.Tokens {
 			t.Errorf("signing, tokens = %+v %+v, defaults %+v %+v", c.Signing, c.Tokens, d.Signing, d.Tokens)
 		}

@@ -43,6 +43,17 @@ type AuthRequest struct {
 	// that user's.
 	HintSubject string    `json:"hint_subject,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
+
+	// LoginSID is the sid of the browser session that satisfied this
+	// request's login step (prompt, max_age, id_token_hint); "" until one
+	// has. It is kept in a column of its own, set only by inkpass.
+	LoginSID string `json:"-"`
+}
+
+// LoginDoneBy reports whether session s is the one that satisfied req's login
+// step: only then may s answer later steps (consent) of req.
+func (r *AuthRequest) LoginDoneBy(s *session.Session) bool {
+	return s != nil && r.LoginSID != "" && r.LoginSID == s.SID
 }
 
 // HasPrompt reports whether prompt included v.
@@ -67,7 +78,16 @@ const (
 	maxStateLen = 2048
 	maxNonceLen = 512
 	maxHintLen  = 4096
+	// maxStoredLoginHint: a longer login_hint cannot be a username (64
+	// characters of up to 4 bytes), so it is not kept.
+	maxStoredLoginHint = 256
 )
+
+// MaxPendingPerBrowser is how many pending authorization requests one browser
+// may hold; saving one more forgets the oldest. Twenty covers a person with
+// many tabs of many apps; a script replaying /authorize with one cookie
+// cannot grow the table beyond it.
+const MaxPendingPerBrowser = 20
 
 // single returns the one value of a parameter; OAuth 2.0 §3.1 forbids a
 // parameter given twice.
@@ -104,7 +124,12 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 	}
 	c, err := p.clients.Get(r.Context(), clientID)
 	if errors.Is(err, client.ErrNotFound) || (err == nil && !c.Enabled) {
-		return nil, errInvalidRequest("this application (client_id %q) is not registered with this sign-in service", clientID).noRedirect()
+		// The page says so in our own words: a client_id of the attacker's
+		// choosing is never shown on the studio's sign-in page, where it
+		// could pose as a message from the studio. The log gets it quoted
+		// and cut short.
+		return nil, errInvalidRequest("this link names an unknown application: it is not registered with this sign-in service").
+			withCause(fmt.Errorf("unknown client_id %s", quoteShort(clientID, 64))).noRedirect()
 	}
 	if err != nil {
 		return nil, errServer(err).noRedirect()
@@ -220,7 +245,20 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 		// Only who it names is kept; the token itself is not stored.
 		req.HintSubject, req.IDTokenHint = hint.Subject, ""
 	}
+	if len(req.LoginHint) > maxStoredLoginHint {
+		// Only a prefill for the username field: not worth storing.
+		req.LoginHint = ""
+	}
 	return req, nil
+}
+
+// quoteShort is s Go-quoted (so control characters and newlines cannot
+// forge log lines), cut to at most n bytes of s first.
+func quoteShort(s string, n int) string {
+	if len(s) <= n {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:n]) + "..."
 }
 
 func uniqueFields(s string) []string {
@@ -241,10 +279,29 @@ func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browse
 		return "", fmt.Errorf("save auth request: %w", err)
 	}
 	id := session.NewToken()
-	if err := p.sessions.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, p.cfg.Now().Add(p.cfg.AuthRequestTTL)); err != nil {
+	err = p.sessions.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, req.LoginSID,
+		p.cfg.Now().Add(p.cfg.AuthRequestTTL), MaxPendingPerBrowser)
+	if err != nil {
 		return "", err
 	}
 	return id, nil
+}
+
+// RecordLogin notes on this browser's pending request id that session s has
+// satisfied its login step.
+func (p *Provider) RecordLogin(ctx context.Context, id, browserID string, req *AuthRequest, s *session.Session) error {
+	if id == "" || browserID == "" {
+		return ErrUnknownAuthRequest
+	}
+	err := p.sessions.SetAuthRequestLogin(ctx, session.Hash(id), session.Hash(browserID), s.SID)
+	if errors.Is(err, session.ErrAuthRequestNotFound) {
+		return ErrUnknownAuthRequest
+	}
+	if err != nil {
+		return err
+	}
+	req.LoginSID = s.SID
+	return nil
 }
 
 // ErrUnknownAuthRequest means the pending request is gone, expired, or belongs
@@ -256,7 +313,7 @@ func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*
 	if id == "" || browserID == "" {
 		return nil, ErrUnknownAuthRequest
 	}
-	data, err := p.sessions.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
+	data, loginSID, err := p.sessions.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return nil, ErrUnknownAuthRequest
 	}
@@ -267,6 +324,7 @@ func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, fmt.Errorf("load auth request: %w", err)
 	}
+	req.LoginSID = loginSID
 	return &req, nil
 }
 

@@ -44,10 +44,13 @@ func (l *LogoutRequest) Params() url.Values {
 	return v
 }
 
-// ProvenFor reports whether the request carries an id_token_hint for the
-// session's user, which makes a confirmation step unnecessary.
+// ProvenFor reports whether the request carries an id_token_hint issued
+// under session s itself (its sid), which makes a confirmation step
+// unnecessary. A hint from an earlier, ended session of the same user proves
+// nothing about this one: whoever kept it could sign the user out at will.
 func (l *LogoutRequest) ProvenFor(s *session.Session) bool {
-	return s != nil && l.HintSubject != "" && l.HintSubject == strconv.FormatInt(s.UserID, 10)
+	return s != nil && l.HintSID != "" && l.HintSID == s.SID &&
+		l.HintSubject == strconv.FormatInt(s.UserID, 10)
 }
 
 // RedirectURL is where the browser goes after signing out, with state; empty
@@ -109,6 +112,12 @@ func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 		}
 		if err != nil {
 			return nil, errServer(err).noRedirect()
+		}
+		if !c.Enabled {
+			// A disabled client is dead: its URIs are unknown and its ID
+			// tokens prove nothing. The user is asked, then sees
+			// inkpass's own signed-out page.
+			return &LogoutRequest{}, nil
 		}
 		l.ClientName = c.Name
 	}

@@ -61,8 +61,9 @@ type Store interface {
 	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
 	RevokeSession(ctx context.Context, tokenHash []byte) error
-	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error
-	AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, error)
+	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, keep int) error
+	AuthRequest(ctx context.Context, idHash, browserHash []byte) (data []byte, loginSID string, err error)
+	SetAuthRequestLogin(ctx context.Context, idHash, browserHash []byte, sid string) error
 	DeleteAuthRequest(ctx context.Context, idHash []byte) error
 
 	ConsentScopes(ctx context.Context, userID int64, clientID string) ([]string, error)

@@ -52,35 +52,62 @@ func (db *DB) RevokeSession(ctx context.Context, tokenHash []byte) error {
 	return nil
 }
 
-// SaveAuthRequest keeps a pending authorization request until expires.
-func (db *DB) SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, expires time.Time) error {
+// SaveAuthRequest keeps a pending authorization request until expires, with
+// the sid of the session that satisfied its login step ("" when none has
+// yet). The browser keeps at most keep pending requests: older ones beyond
+// that are forgotten, so one browser cannot fill the table.
+func (db *DB) SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, keep int) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Forget abandoned requests as new ones arrive, so the table stays small.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_auth_requests WHERE expires_at <= ?`, db.now().Unix()); err != nil {
 			return fmt.Errorf("save auth request: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_auth_requests (id_hash, browser_hash, data, expires_at) VALUES (?, ?, ?, ?)`,
-			idHash, browserHash, string(data), expires.Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_auth_requests (id_hash, browser_hash, data, login_sid, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			idHash, browserHash, string(data), sql.NullString{String: loginSID, Valid: loginSID != ""}, expires.Unix())
 		if err != nil {
 			return fmt.Errorf("save auth request: %w", err)
+		}
+		// rowid grows with each insert, so it orders the browser's requests
+		// by age even within one second.
+		_, err = tx.ExecContext(ctx, `DELETE FROM inkpass_auth_requests WHERE browser_hash = ? AND rowid NOT IN
+			(SELECT rowid FROM inkpass_auth_requests WHERE browser_hash = ? ORDER BY rowid DESC LIMIT ?)`,
+			browserHash, browserHash, keep)
+		if err != nil {
+			return fmt.Errorf("save auth request: drop the browser's oldest: %w", err)
 		}
 		return nil
 	})
 }
 
-// AuthRequest returns a pending request's data if it is live and was made by
-// the same browser.
-func (db *DB) AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, error) {
+// AuthRequest returns a pending request's data, and the sid of the session
+// that satisfied its login step ("" when none has), if it is live and was
+// made by the same browser.
+func (db *DB) AuthRequest(ctx context.Context, idHash, browserHash []byte) ([]byte, string, error) {
 	var data string
-	err := db.read.QueryRowContext(ctx, `SELECT data FROM inkpass_auth_requests WHERE id_hash = ? AND browser_hash = ? AND expires_at > ?`,
-		idHash, browserHash, db.now().Unix()).Scan(&data)
+	var loginSID sql.NullString
+	err := db.read.QueryRowContext(ctx, `SELECT data, login_sid FROM inkpass_auth_requests WHERE id_hash = ? AND browser_hash = ? AND expires_at > ?`,
+		idHash, browserHash, db.now().Unix()).Scan(&data, &loginSID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, session.ErrAuthRequestNotFound
+		return nil, "", session.ErrAuthRequestNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get auth request: %w", err)
+		return nil, "", fmt.Errorf("get auth request: %w", err)
 	}
-	return []byte(data), nil
+	return []byte(data), loginSID.String, nil
+}
+
+// SetAuthRequestLogin records that the session sid satisfied the login step of
+// this browser's live pending request.
+func (db *DB) SetAuthRequestLogin(ctx context.Context, idHash, browserHash []byte, sid string) error {
+	n, err := db.exec(ctx, `UPDATE inkpass_auth_requests SET login_sid = ? WHERE id_hash = ? AND browser_hash = ? AND expires_at > ?`,
+		sid, idHash, browserHash, db.now().Unix())
+	if err != nil {
+		return fmt.Errorf("record auth request login: %w", err)
+	}
+	if n == 0 {
+		return session.ErrAuthRequestNotFound
+	}
+	return nil
 }
 
 // DeleteAuthRequest ends a pending request once answered; a request is

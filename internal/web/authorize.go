@@ -1,8 +1,11 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
@@ -53,6 +56,23 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrConsentRequired()))
 			return
 		}
+		// sess has satisfied the login step; the request remembers it
+		// server-side, and /consent answers for no other session.
+		if reqID == "" {
+			req.LoginSID = sess.SID
+		} else if !req.LoginDoneBy(sess) {
+			err := s.Provider.RecordLogin(ctx, reqID, s.browserID(w, r), req, sess)
+			if errors.Is(err, oidc.ErrUnknownAuthRequest) {
+				s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
+					"Go back to the app you came from and sign in again.")
+				return
+			}
+			if err != nil {
+				s.log.ErrorContext(ctx, "record auth request login", "err", err)
+				s.errorPage(w, r, http.StatusInternalServerError, "", "")
+				return
+			}
+		}
 		s.park(w, r, reqID, req, "/consent")
 		return
 	}
@@ -63,6 +83,16 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 // consent), which resumes it by id.
 func (s *server) park(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, page string) {
 	if reqID == "" {
+		// A new row: within the client address's budget only, so that a
+		// script cannot fill the database with abandoned sign-ins.
+		addr := s.clientAddr(r)
+		if ok, wait := s.pending.allow(addr); !ok {
+			s.log.WarnContext(r.Context(), "too many pending sign-ins from one address", "addr", addr, "client_id", req.ClientID)
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			s.errorPage(w, r, http.StatusTooManyRequests, "Too many sign-ins at once",
+				"This network has started too many sign-ins in a short time. Wait a minute, then go back to the app you came from and try again.")
+			return
+		}
 		var err error
 		reqID, err = s.Provider.SaveAuthRequest(r.Context(), req, s.browserID(w, r))
 		if err != nil {

@@ -35,7 +35,10 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // consentContext loads the pending request and the session that must answer
-// it; without a session the browser goes back to the login page.
+// it. Only the session that satisfied the request's login step may: without
+// it (no session, a login the request still needs, or a newer session since)
+// the browser goes back to the login page, which asks for whatever the
+// request requires. Editing /login?req= into /consent?req= skips nothing.
 func (s *server) consentContext(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, *session.Session, bool) {
 	req, ok := s.pendingRequest(w, r, reqID, browser)
 	if !ok {
@@ -47,7 +50,7 @@ func (s *server) consentContext(w http.ResponseWriter, r *http.Request, reqID, b
 		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return nil, nil, false
 	}
-	if sess == nil {
+	if !req.LoginDoneBy(sess) {
 		http.Redirect(w, r, loginAction(reqID), http.StatusSeeOther)
 		return nil, nil, false
 	}

@@ -109,6 +109,8 @@ type envOptions struct {
 	// test's output.
 	logTo    io.Writer
 	logLevel slog.Leveler
+	// pending is the per-address limit on new sign-ins (defaults when zero).
+	pending web.PendingLimit
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -196,7 +198,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger}, db, clients, users, keySet)
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

@@ -54,6 +54,9 @@ type Deps struct {
 	CSRFKey []byte
 	// TrustedProxies may set X-Forwarded-For for the client address.
 	TrustedProxies []netip.Prefix
+	// PendingLimit bounds the sign-ins one client address may start; zero
+	// fields take the defaults.
+	PendingLimit PendingLimit
 	// Ready reports whether the server can take traffic (database, keys).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -69,6 +72,7 @@ type server struct {
 	pages   *renderer
 	cookies cookieNames
 	log     *slog.Logger
+	pending *addrLimiter
 }
 
 // NewHandler builds the whole HTTP handler.
@@ -92,6 +96,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Deps: d, pages: pages, cookies: newCookieNames(d.SecureCookies), log: d.Logger}
+	s := &server{Deps: d, pages: pages, cookies: newCookieNames(d.SecureCookies), log: d.Logger,
+		pending: newAddrLimiter(d.PendingLimit, time.Now)}
 	return s.routes(), nil
 }
