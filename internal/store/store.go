@@ -64,6 +64,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	db := &DB{path: path, now: opts.Now}
 	var err error
 	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
@@ -94,13 +97,24 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
-	// The database file is the studio's user list: keep it private.
-	if err := os.Chmod(path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
 	db.startWriter()
 	return db, nil
+}
+
+// createPrivate creates the database file with mode 0600 when there is none:
+// it is the studio's user list. SQLite gives the -wal and -shm files it
+// creates later the database file's mode, so they are private too. An existing
+// file keeps its mode: the studio's Python app may run as another user and
+// need its group access to the file it adopted.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
