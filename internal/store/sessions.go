@@ -29,7 +29,7 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*sessio
 	var auth, created, expires int64
 	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at
 		FROM inkpass_sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active = 1`,
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND `+activeSQL("u"),
 		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, session.ErrNotFound

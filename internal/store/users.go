@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,48 +17,116 @@ var _ user.Repository = (*DB)(nil)
 // userSelect is the SELECT every user query shares; scanUser reads it.
 // artist_name comes from the linked artist record when the studio's artists
 // table has a name column (SCHEMA.md fixes only artists.id).
+//
+// The studio's app writes this table too, so no column is trusted to hold its
+// declared type. The date columns are read as text: the driver would convert
+// a number in a DATE column into Unix seconds (a birthdate of 1990 would
+// become 1970-01-01) and fail the whole row on text it cannot parse.
+// artist_id is read only when it is an integer. is_active is read once, in
+// SQL, as "= 1" (see activeSQL), and the same expression filters sessions,
+// listings and the admin count, so Go and SQL never disagree about a 2 or a
+// 'yes'.
 func userSelect(artistName bool) string {
 	name := "NULL"
 	if artistName {
 		name = "(SELECT a.name FROM artists a WHERE a.id = u.artist_id)"
 	}
-	// The unary + on the date columns hides their declared types from the
-	// driver, which would otherwise try its own list of layouts on every
-	// read (and allocate an error for each miss); nullTime and nullDate
-	// parse them, and + leaves any value unchanged.
-	return `SELECT u.id, u.username, u.password_hash, u.role, u.artist_id, u.is_active,
-	u.name, +u.birthdate, u.email, u.phone, u.instagram, +u.created_at, +u.last_login, ` + name +
+	return `SELECT u.id, u.username, u.password_hash, u.role,
+	CASE WHEN typeof(u.artist_id) = 'integer' THEN u.artist_id END, typeof(u.artist_id) NOT IN ('integer', 'null'),
+	` + activeSQL("u") + `, coalesce(u.is_active IN (0, 1), 0), CAST(u.is_active AS TEXT),
+	u.name, CAST(u.birthdate AS TEXT), u.email, u.phone, u.instagram, CAST(u.created_at AS TEXT), CAST(u.last_login AS TEXT), ` + name +
 		` FROM users u`
+}
+
+// activeSQL is the one reading of is_active: a user is active when the
+// column is 1 (SQLAlchemy's True, SQLite's TRUE, and '1' or 1.0, which the
+// column's numeric affinity stores as 1). Anything else (0, 2, 'yes', 'true',
+// NULL) is inactive: an identity provider lets no one in on a value it cannot
+// read. alias is the users table's alias in the query.
+func activeSQL(alias string) string {
+	return "coalesce(" + alias + ".is_active = 1, 0)"
 }
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// scanUser reads one userSelect row. It fails only when the row cannot be
+// read at all; a value that does not fit its column is left out of the user
+// and listed in u.Oddities.
 func scanUser(r rowScanner) (*user.User, error) {
 	var (
 		u                                  user.User
-		role                               string
+		username, hash, role               sql.NullString
 		artistID                           sql.NullInt64
+		artistOdd, booleanish              bool
+		activeText                         sql.NullString
 		name, email, phone, ig, artistName sql.NullString
-		birth                              nullDate
-		created, last                      nullTime
+		birth, created, last               sql.NullString
 	)
-	if err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &role, &artistID, &u.Active,
+	if err := r.Scan(&u.ID, &username, &hash, &role, &artistID, &artistOdd, &u.Active, &booleanish, &activeText,
 		&name, &birth, &email, &phone, &ig, &created, &last, &artistName); err != nil {
 		return nil, err
 	}
-	u.Role = user.Role(role)
+	odd := func(column, problem string) {
+		u.Oddities = append(u.Oddities, user.Oddity{Column: column, Problem: problem})
+	}
+	u.Username, u.PasswordHash, u.Role = username.String, hash.String, user.Role(role.String)
+	if !u.Role.Known() {
+		odd("role", fmt.Sprintf("%q is not one of admin, assistant, artist: sign-in refused", role.String))
+	}
 	if artistID.Valid {
 		id := artistID.Int64
 		u.ArtistID = &id
+	} else if artistOdd {
+		odd("artist_id", "is not an integer: read as empty")
+	}
+	if !booleanish {
+		odd("is_active", fmt.Sprintf("%s is not 0 or 1: read as inactive", quoteNull(activeText)))
 	}
 	u.Name, u.Email, u.Phone, u.Instagram, u.ArtistName = name.String, email.String, phone.String, ig.String, artistName.String
-	u.Birthdate = birth.s
-	u.CreatedAt = created.Time
+	if birth.Valid {
+		if d, ok := parseStoredDate(birth.String); ok {
+			u.Birthdate = d
+		} else {
+			odd("birthdate", fmt.Sprintf("%q is not a date written YYYY-MM-DD: read as empty", birth.String))
+		}
+	}
+	if t, ok := parseStoredTime(created.String); ok {
+		u.CreatedAt = t
+	} else {
+		odd("created_at", fmt.Sprintf("%s is not a date and time: read as empty", quoteNull(created)))
+	}
 	if last.Valid {
-		t := last.Time
-		u.LastLogin = &t
+		if t, ok := parseStoredTime(last.String); ok {
+			u.LastLogin = &t
+		} else {
+			odd("last_login", fmt.Sprintf("%q is not a date and time: read as empty", last.String))
+		}
 	}
 	return &u, nil
+}
+
+func quoteNull(s sql.NullString) string {
+	if !s.Valid {
+		return "NULL"
+	}
+	return strconv.Quote(s.String)
+}
+
+// noteOddities logs each odd column of u once per user and column for the
+// life of the process (warn, with user_id and column; the problem quotes only
+// dates, roles and is_active), so that a busy login page does not repeat it.
+func (db *DB) noteOddities(ctx context.Context, u *user.User) {
+	for _, o := range u.Oddities {
+		if _, seen := db.oddSeen.LoadOrStore(oddKey{u.ID, o.Column}, struct{}{}); seen {
+			continue
+		}
+		db.log.WarnContext(ctx, "odd value in the users table", "user_id", u.ID, "column", o.Column, "problem", o.Problem)
+	}
+}
+
+type oddKey struct {
+	id     int64
+	column string
 }
 
 // CreateUser inserts u after the checks that need the database, all in one
@@ -136,39 +205,56 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*user.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get user %d: %w", id, err)
 	}
+	db.noteOddities(ctx, u)
 	return u, nil
 }
 
-// UserByUsername prefers an exact match and falls back to one that differs only
-// by letter case, so "Kai" signs in as "kai". The studio's app may have left two
-// such rows behind; then only the exact one is found.
+// usernameSpace is what the studio's app may have left around a username.
+const usernameSpace = " \t\r\n"
+
+// UserByUsername prefers an exact match (by the index). Failing that, it
+// compares the stored usernames with their surrounding spaces trimmed (the
+// studio's app may have stored " kai"), first in the same letter case, then
+// in any case, so "Kai" signs in as "kai". When two rows fit equally (the
+// studio's app may have left "kai" and "Kai" behind), none is found: only the
+// exact one can sign in.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*user.User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect+` WHERE u.username = ?`, username))
-	if errors.Is(err, sql.ErrNoRows) {
-		rows, err := db.read.QueryContext(ctx, db.userSelect+` WHERE u.username = ? COLLATE NOCASE LIMIT 2`, username)
-		if err != nil {
-			return nil, fmt.Errorf("get user %q: %w", username, err)
-		}
-		defer rows.Close()
-		var found []*user.User
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return nil, fmt.Errorf("get user %q: %w", username, err)
-			}
-			found = append(found, u)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("get user %q: %w", username, err)
-		}
-		if len(found) != 1 {
-			return nil, user.ErrNotFound
-		}
-		return found[0], nil
+	if err == nil {
+		db.noteOddities(ctx, u)
+		return u, nil
 	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("get user by username: %w", err)
+	}
+	rows, err := db.read.QueryContext(ctx, db.userSelect+` WHERE trim(u.username, '`+usernameSpace+`') = ? COLLATE NOCASE LIMIT 16`, username)
 	if err != nil {
-		return nil, fmt.Errorf("get user %q: %w", username, err)
+		return nil, fmt.Errorf("get user by username: %w", err)
 	}
+	defer rows.Close()
+	var sameCase, anyCase []*user.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("get user by username: %w", err)
+		}
+		anyCase = append(anyCase, u)
+		if strings.Trim(u.Username, usernameSpace) == username {
+			sameCase = append(sameCase, u)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get user by username: %w", err)
+	}
+	switch {
+	case len(sameCase) == 1:
+		u = sameCase[0]
+	case len(sameCase) == 0 && len(anyCase) == 1:
+		u = anyCase[0]
+	default:
+		return nil, user.ErrNotFound
+	}
+	db.noteOddities(ctx, u)
 	return u, nil
 }
 
@@ -181,7 +267,7 @@ func (db *DB) ListUsers(ctx context.Context, f user.Filter) ([]*user.User, error
 		args = append(args, string(f.Role))
 	}
 	if f.Active != nil {
-		where = append(where, "u.is_active = ?")
+		where = append(where, activeSQL("u")+" = ?")
 		args = append(args, *f.Active)
 	}
 	q := db.userSelect
@@ -199,6 +285,7 @@ func (db *DB) ListUsers(ctx context.Context, f user.Filter) ([]*user.User, error
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
+		db.noteOddities(ctx, u)
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -281,7 +368,7 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 // CountActiveAdmins counts who can still administer inkpass.
 func (db *DB) CountActiveAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active = 1`).Scan(&n)
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users u WHERE u.role = 'admin' AND `+activeSQL("u")).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count admins: %w", err)
 	}
