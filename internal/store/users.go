@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -134,7 +136,7 @@ type oddKey struct {
 func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
 	var id int64
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := checkUnique(ctx, tx, u, 0); err != nil {
+		if err := checkUnique(ctx, tx, u, 0, nil); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO users
@@ -158,16 +160,21 @@ func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
 // checkUnique enforces, inside the caller's transaction, the rules the
 // documented schema cannot: usernames unique regardless of letter case, emails
 // unique among users that have one, artist_id pointing at an artist. self is
-// the id of the user being updated (0 on create).
-func checkUnique(ctx context.Context, tx *sql.Tx, u *user.User, self int64) error {
+// the id of the user being updated (0 on create). cols names the columns to
+// check (nil: all of them): an update checks only what it changes, so that a
+// clash the studio's app left behind in another column does not block it.
+func checkUnique(ctx context.Context, tx *sql.Tx, u *user.User, self int64, cols []string) error {
+	checks := func(col string) bool { return cols == nil || slices.Contains(cols, col) }
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ? COLLATE NOCASE AND id != ?`, u.Username, self).Scan(&n); err != nil {
-		return fmt.Errorf("check username: %w", err)
+	if checks("username") {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ? COLLATE NOCASE AND id != ?`, u.Username, self).Scan(&n); err != nil {
+			return fmt.Errorf("check username: %w", err)
+		}
+		if n > 0 {
+			return user.ErrUsernameTaken
+		}
 	}
-	if n > 0 {
-		return user.ErrUsernameTaken
-	}
-	if u.Email != "" {
+	if u.Email != "" && checks("email") {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email = ? COLLATE NOCASE AND id != ?`, u.Email, self).Scan(&n); err != nil {
 			return fmt.Errorf("check email: %w", err)
 		}
@@ -175,7 +182,7 @@ func checkUnique(ctx context.Context, tx *sql.Tx, u *user.User, self int64) erro
 			return user.ErrEmailTaken
 		}
 	}
-	if u.ArtistID != nil {
+	if u.ArtistID != nil && checks("artist_id") {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM artists WHERE id = ?`, *u.ArtistID).Scan(&n); err != nil {
 			return fmt.Errorf("check artist: %w", err)
 		}
@@ -291,29 +298,100 @@ func (db *DB) ListUsers(ctx context.Context, f user.Filter) ([]*user.User, error
 	return out, rows.Err()
 }
 
-// UpdateUser writes the profile and role fields of u (not the password, not
-// is_active, not the timestamps).
-func (db *DB) UpdateUser(ctx context.Context, u *user.User) error {
-	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := checkUnique(ctx, tx, u, u.ID); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET username = ?, role = ?, artist_id = ?, name = ?,
-			birthdate = ?, email = ?, phone = ?, instagram = ? WHERE id = ?`,
-			u.Username, string(u.Role), u.ArtistID, nullIfEmpty(u.Name), nullIfEmpty(u.Birthdate),
-			nullIfEmpty(u.Email), nullIfEmpty(u.Phone), nullIfEmpty(u.Instagram), u.ID)
-		if err != nil {
-			return translateUserErr(err)
-		}
-		return mustAffect(res, user.ErrNotFound)
-	})
+// profileColumns are the columns UpdateUser may write, with how each is
+// read from a user.
+var profileColumns = map[string]func(u *user.User) any{
+	"username":  func(u *user.User) any { return u.Username },
+	"role":      func(u *user.User) any { return string(u.Role) },
+	"artist_id": func(u *user.User) any { return u.ArtistID },
+	"name":      func(u *user.User) any { return nullIfEmpty(u.Name) },
+	"birthdate": func(u *user.User) any { return nullIfEmpty(u.Birthdate) },
+	"email":     func(u *user.User) any { return nullIfEmpty(u.Email) },
+	"phone":     func(u *user.User) any { return nullIfEmpty(u.Phone) },
+	"instagram": func(u *user.User) any { return nullIfEmpty(u.Instagram) },
 }
 
-// SetUserActive flips is_active. Deactivating also ends everything the user
-// holds (sessions, tokens), in the same transaction: a deactivated user is out
-// at once, not when their tokens expire.
-func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
+// UpdateUser changes a user in one write transaction: it reads the row as it
+// is now, hands it to change (with the number of active admins, for the
+// last-admin rule), which edits it, checks the result and names the columns
+// it set; then the database rules for those columns are checked and only
+// those columns are written. Concurrent updates of other columns, by inkpass
+// or by the studio's app, are never overwritten. An error from change aborts
+// the update and is returned as it is. Returns the row as stored, or
+// user.ErrNotFound.
+func (db *DB) UpdateUser(ctx context.Context, id int64, change user.ChangeFunc) (*user.User, error) {
+	var out *user.User
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		u, admins, err := db.userForChange(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		cols, err := change(u, admins)
+		if err != nil {
+			return err
+		}
+		if len(cols) > 0 {
+			if err := checkUnique(ctx, tx, u, id, cols); err != nil {
+				return err
+			}
+			sets := make([]string, len(cols))
+			args := make([]any, 0, len(cols)+1)
+			for i, c := range cols {
+				value, ok := profileColumns[c]
+				if !ok {
+					return fmt.Errorf("update user %d: %q is not a profile column", id, c)
+				}
+				sets[i] = c + " = ?"
+				args = append(args, value(u))
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
+				return translateUserErr(err)
+			}
+		}
+		out, err = scanUser(tx.QueryRowContext(ctx, db.userSelect+` WHERE u.id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.noteOddities(ctx, out)
+	return out, nil
+}
+
+// userForChange reads a user and the active admin count inside a write
+// transaction.
+func (db *DB) userForChange(ctx context.Context, tx *sql.Tx, id int64) (*user.User, int, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, db.userSelect+` WHERE u.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, user.ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get user %d: %w", id, err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, countAdminsSQL).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("count admins: %w", err)
+	}
+	return u, n, nil
+}
+
+// SetUserActive sets is_active to 1 or 0. check, when not nil, sees the row
+// and the number of active admins inside the same transaction and may refuse
+// (the last-admin rule), so that two concurrent deactivations cannot both
+// pass it. Deactivating also ends everything the user holds (sessions,
+// tokens), in the same transaction: a deactivated user is out at once, not
+// when their tokens expire.
+func (db *DB) SetUserActive(ctx context.Context, id int64, active bool, check func(u *user.User, activeAdmins int) error) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if check != nil {
+			u, admins, err := db.userForChange(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := check(u, admins); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ? WHERE id = ?`, active, id)
 		if err != nil {
 			return fmt.Errorf("set active: %w", err)
@@ -323,6 +401,53 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool) error {
 		}
 		if !active {
 			return revokeUserGrants(ctx, tx, id, db.now().Unix())
+		}
+		return nil
+	})
+}
+
+// RevokeInactiveUser ends every session, token and unredeemed code of a user
+// who is not active, as SetUserActive(false) does, and records it in the
+// audit trail. The studio's app deactivates users with a plain
+// "is_active = 0" that revokes nothing; whichever path of inkpass sees such a
+// user next (login, session lookup, refresh, userinfo, introspection) calls
+// this, so that re-activating the user later does not bring the old sessions
+// and refresh tokens back. The lookups themselves stay reads: the caller
+// decides. It does nothing when the user is active again by now, or holds
+// nothing live; the check for the latter is a read, so a deactivated user's
+// repeated attempts cost no write.
+func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
+	uid := strconv.FormatInt(id, 10)
+	const liveQuery = `SELECT EXISTS (SELECT 1 FROM inkpass_sessions WHERE user_id = ?1 AND revoked_at IS NULL)
+		OR EXISTS (SELECT 1 FROM inkpass_tokens WHERE user_id = ?2 AND revoked_at IS NULL)
+		OR EXISTS (SELECT 1 FROM inkpass_codes WHERE user_id = ?2 AND used_at IS NULL)`
+	var live bool
+	if err := db.read.QueryRowContext(ctx, liveQuery, id, uid).Scan(&live); err != nil {
+		return fmt.Errorf("revoke inactive user %d: %w", id, err)
+	}
+	if !live {
+		return nil
+	}
+	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var active bool
+		err := tx.QueryRowContext(ctx, `SELECT `+activeSQL("u")+` FROM users u WHERE u.id = ?`, id).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) {
+			active = false
+		} else if err != nil {
+			return fmt.Errorf("revoke inactive user %d: %w", id, err)
+		}
+		if active {
+			return nil
+		}
+		now := db.now().Unix()
+		if err := revokeUserGrants(ctx, tx, id, now); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail)
+			VALUES (?, ?, ?, '', '', '', ?)`, now, string(audit.TokenRevoked), id,
+			"user found inactive in the users table: sessions and tokens revoked")
+		if err != nil {
+			return fmt.Errorf("revoke inactive user %d: audit: %w", id, err)
 		}
 		return nil
 	})
@@ -365,10 +490,13 @@ func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash s
 	})
 }
 
+// countAdminsSQL counts who can still administer inkpass.
+var countAdminsSQL = `SELECT count(*) FROM users u WHERE u.role = 'admin' AND ` + activeSQL("u")
+
 // CountActiveAdmins counts who can still administer inkpass.
 func (db *DB) CountActiveAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM users u WHERE u.role = 'admin' AND `+activeSQL("u")).Scan(&n)
+	err := db.read.QueryRowContext(ctx, countAdminsSQL).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count admins: %w", err)
 	}
