@@ -453,9 +453,14 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 	})
 }
 
-// SetPasswordHash stores a new hash and, in the same transaction, signs the
-// user out of every browser: whoever knew the old password is out with it.
-// (Tokens held by apps stay; the account page revokes those per app.)
+// SetPasswordHash stores a new hash and, in the same transaction, ends
+// everything the old password opened: every browser session, and every app's
+// access and refresh tokens and unredeemed codes (RFC 9700 §4.14.2 names a
+// password change among the security events that may revoke refresh
+// tokens). Consents stay: the person agreed to share, and signs in again.
+// Whoever
+// knew the old password is out with it. The account page then signs the
+// browser that made the change back in.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
@@ -465,8 +470,8 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 		if err := mustAffect(res, user.ErrNotFound); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, db.now().Unix(), id); err != nil {
-			return fmt.Errorf("set password: end sessions: %w", err)
+		if err := revokeUserGrants(ctx, tx, id, db.now().Unix()); err != nil {
+			return fmt.Errorf("set password: %w", err)
 		}
 		return nil
 	})
