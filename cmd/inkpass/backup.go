@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/store"
@@ -71,6 +73,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(w, "database    %s ok (%s; users matches SCHEMA.md; %d migrations applied, pending: %s)\n",
 			cfg.Database, state, rep.Applied, orNone(rep.Pending))
+		printOddities(w, rep.Oddities)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.KeysDir, "keys.json")); os.IsNotExist(err) {
 		fmt.Fprintf(w, "keys        %s is empty: serve generates a %s key\n", cfg.KeysDir, cfg.Signing.Algorithm)
@@ -92,4 +95,22 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
+}
+
+// printOddities lists the users table's odd values (see user.Oddity): serve
+// starts with them, reads each as absent and logs it once, and a user with an
+// unknown role or an is_active other than 1 cannot sign in until the row is
+// fixed.
+func printOddities(w io.Writer, odd []store.UserOddity) {
+	if len(odd) == 0 {
+		fmt.Fprintln(w, "users       no odd values")
+		return
+	}
+	fmt.Fprintf(w, "users       %d odd values (serve reads them as absent; fix them in the studio's app or with inkpass user update):\n", len(odd))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USER_ID\tUSERNAME\tCOLUMN\tPROBLEM")
+	for _, o := range odd {
+		fmt.Fprintf(tw, "  %d\t%q\t%s\t%s\n", o.UserID, o.Username, o.Column, o.Problem)
+	}
+	tw.Flush()
 }

@@ -235,10 +235,13 @@ func printUser(w io.Writer, u *user.User) {
 		{"id", strconv.FormatInt(u.ID, 10)}, {"username", u.Username}, {"role", string(u.Role)},
 		{"artist_id", artist}, {"is_active", strconv.FormatBool(u.Active)}, {"name", dash(u.Name)},
 		{"birthdate", dash(u.Birthdate)}, {"email", dash(u.Email)}, {"phone", dash(u.Phone)},
-		{"instagram", dash(u.Instagram)}, {"created_at", u.CreatedAt.Format(time.DateTime)},
+		{"instagram", dash(u.Instagram)}, {"created_at", optTime(&u.CreatedAt)},
 		{"last_login", optTime(u.LastLogin)}, {"hash_format", password.Describe(u.PasswordHash)},
 	} {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	for _, o := range u.Oddities {
+		fmt.Fprintf(tw, "odd value\t%s: %s\n", o.Column, o.Problem)
 	}
 	tw.Flush()
 }
@@ -439,7 +442,7 @@ func optInt(p *int64) string {
 }
 
 func optTime(t *time.Time) string {
-	if t == nil {
+	if t == nil || t.IsZero() {
 		return "-"
 	}
 	return t.UTC().Format(time.DateTime)

@@ -406,7 +406,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if err != nil {
 		return nil, errServer(err)
 	}
-	if !u.Active {
+	if !u.Active || !u.Role.Known() {
 		return nil, ErrLoginRequired()
 	}
 	ext := url.Values{

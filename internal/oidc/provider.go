@@ -50,9 +50,12 @@ type ClientStore interface {
 	Get(ctx context.Context, id string) (*client.Client, error)
 }
 
-// UserFinder finds a user by id, active or not.
+// UserFinder finds a user by id, active or not. RevokeInactiveUser ends the
+// sessions and tokens of a user found inactive (the studio's app deactivates
+// users without revoking anything), and does nothing if the user is active.
 type UserFinder interface {
 	UserByID(ctx context.Context, id int64) (*user.User, error)
+	RevokeInactiveUser(ctx context.Context, id int64) error
 }
 
 // Store keeps browser sessions, pending authorization requests, consents and

@@ -33,6 +33,10 @@ func (p *Provider) Session(ctx context.Context, cookie string) (*session.Session
 		return nil, nil
 	}
 	s, err := p.sessions.SessionByTokenHash(ctx, session.Hash(cookie))
+	var inactive *session.InactiveUserError
+	if errors.As(err, &inactive) {
+		p.revokeInactive(ctx, inactive.UserID)
+	}
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil
 	}

@@ -294,9 +294,22 @@ func (p *Provider) activeUser(ctx context.Context, userID string) (*user.User, *
 		return nil, errServer(err)
 	}
 	if !u.Active {
+		p.revokeInactive(ctx, u.ID)
 		return nil, errInvalidGrant("the user is deactivated")
 	}
+	if !u.Role.Known() {
+		return nil, errInvalidGrant("the user's role is not one inkpass knows")
+	}
 	return u, nil
+}
+
+// revokeInactive ends what a user found inactive still holds, so that
+// re-activation starts clean; a failure is logged, and the request is
+// refused either way.
+func (p *Provider) revokeInactive(ctx context.Context, id int64) {
+	if err := p.users.RevokeInactiveUser(ctx, id); err != nil {
+		p.log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
+	}
 }
 
 // mapLibraryError turns go-oauth2's sentinels into RFC 6749 §5.2 errors, so

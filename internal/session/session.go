@@ -28,6 +28,18 @@ type Session struct {
 // ErrNotFound is returned for an unknown, expired or revoked session.
 var ErrNotFound = errors.New("session not found")
 
+// InactiveUserError is the answer for a live session whose user is no longer
+// active (the studio's app may set is_active = 0 behind inkpass's back). It
+// matches ErrNotFound, so callers that only ask "is there a session" need not
+// know it; the one that can act on it revokes what the user still holds, so
+// that re-activating the user does not bring this session back.
+type InactiveUserError struct{ UserID int64 }
+
+func (e *InactiveUserError) Error() string { return "session's user is inactive" }
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *InactiveUserError) Is(target error) bool { return target == ErrNotFound }
+
 // NewToken returns a random 256-bit value, URL-safe, for a cookie, a code or a
 // token (RFC 6749 §10.10 asks for at least 128 bits; RFC 9700 for
 // unguessable values).

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // Report is what Inspect found, without changing anything.
@@ -16,6 +18,16 @@ type Report struct {
 	Applied     int
 	Pending     []string
 	Differences []string // how users differs from SCHEMA.md; empty when it matches
+	// Oddities are the values in users that serve reads as absent (or, for
+	// is_active, as inactive; for role, as refusing sign-in), by user id.
+	Oddities []UserOddity
+}
+
+// UserOddity is one odd value of one user; see user.Oddity.
+type UserOddity struct {
+	UserID   int64
+	Username string
+	user.Oddity
 }
 
 // Inspect reads the database at path read-only: whether it exists, which
@@ -86,6 +98,32 @@ func Inspect(ctx context.Context, path string) (*Report, error) {
 			return nil, err
 		}
 		r.Differences = want.diff(got)
+		if len(r.Differences) == 0 {
+			if r.Oddities, err = userOddities(ctx, pool); err != nil {
+				return nil, fmt.Errorf("inspect %s: %w", path, err)
+			}
+		}
 	}
 	return r, nil
+}
+
+// userOddities reads every user the way serve does (scanUser) and lists what
+// it could not read, so that check reports exactly what serve would log.
+func userOddities(ctx context.Context, pool *sql.DB) ([]UserOddity, error) {
+	rows, err := pool.QueryContext(ctx, userSelect(false)+" ORDER BY u.id")
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	defer rows.Close()
+	var out []UserOddity
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+		for _, o := range u.Oddities {
+			out = append(out, UserOddity{UserID: u.ID, Username: u.Username, Oddity: o})
+		}
+	}
+	return out, rows.Err()
 }

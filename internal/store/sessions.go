@@ -23,19 +23,25 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s session.Ses
 }
 
 // SessionByTokenHash returns the live session (not expired, not revoked, user
-// still active) or session.ErrNotFound.
+// still active) or session.ErrNotFound. A live session of a user who is no
+// longer active is a *session.InactiveUserError (which matches ErrNotFound):
+// the caller may then RevokeInactiveUser; this read changes nothing.
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error) {
 	var s session.Session
 	var auth, created, expires int64
-	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at
+	var active bool
+	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, `+activeSQL("u")+`
 		FROM inkpass_sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.is_active = 1`,
-		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &created, &expires)
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &created, &expires, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, session.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get session: %w", err)
+	}
+	if !active {
+		return nil, &session.InactiveUserError{UserID: s.UserID}
 	}
 	s.AuthTime, s.CreatedAt, s.ExpiresAt = time.Unix(auth, 0), time.Unix(created, 0), time.Unix(expires, 0)
 	return &s, nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,6 +32,11 @@ type DB struct {
 	artistName bool
 	userSelect string
 
+	// log reports odd values in the users table, once per user and column
+	// (oddSeen), see noteOddities.
+	log     *slog.Logger
+	oddSeen sync.Map
+
 	// Group commit (writer.go); nil until Open has migrated.
 	jobs       chan *writeJob
 	quit       chan struct{}
@@ -46,6 +52,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Now is the clock; tests inject one.
 	Now func() time.Time
+	// Logger receives warnings about odd values in the users table; nil
+	// discards them.
+	Logger *slog.Logger
 }
 
 // Open opens (creating if needed) the SQLite file at path, applies the pending
@@ -64,7 +73,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 	}
-	db := &DB{path: path, now: opts.Now}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{path: path, now: opts.Now, log: opts.Logger}
 	var err error
 	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
 		return nil, err
@@ -94,13 +109,24 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
-	// The database file is the studio's user list: keep it private.
-	if err := os.Chmod(path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
 	db.startWriter()
 	return db, nil
+}
+
+// createPrivate creates the database file with mode 0600 when there is none:
+// it is the studio's user list. SQLite gives the -wal and -shm files it
+// creates later the database file's mode, so they are private too. An existing
+// file keeps its mode: the studio's Python app may run as another user and
+// need its group access to the file it adopted.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
@@ -235,67 +261,42 @@ const sqliteTime = "2006-01-02 15:04:05"
 
 func formatTime(t time.Time) string { return t.UTC().Format(sqliteTime) }
 
-// nullTime scans a DATETIME column whatever the driver hands back: mattn
-// converts text it recognises into time.Time, and leaves other text alone.
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
+// timeLayouts are the forms DATETIME values take in studio databases, the
+// most common first: SQLite's CURRENT_TIMESTAMP and SQLAlchemy write the
+// first (SQLAlchemy with microseconds, which time.Parse accepts after the
+// seconds), the Go driver the second when handed a time.Time. A date alone is
+// midnight UTC.
+var timeLayouts = []string{sqliteTime, "2006-01-02 15:04:05Z07:00", time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly}
 
-func (n *nullTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		n.Valid = false
-		return nil
-	case time.Time:
-		n.Time, n.Valid = x.UTC(), true
-		return nil
-	case string:
-		return n.parse(x)
-	case []byte:
-		return n.parse(string(x))
-	case int64:
-		n.Time, n.Valid = time.Unix(x, 0).UTC(), true
-		return nil
-	}
-	return fmt.Errorf("unsupported time value %T", v)
-}
-
-// timeLayouts are the forms dates and times take in studio databases, the
-// most common first; a date alone is tried as one first.
-var (
-	timeLayouts = []string{sqliteTime, time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly}
-	dateLayouts = []string{time.DateOnly, sqliteTime, time.RFC3339Nano, "2006-01-02T15:04:05"}
-)
-
-func (n *nullTime) parse(s string) error {
-	layouts := timeLayouts
-	if len(s) == len(time.DateOnly) {
-		layouts = dateLayouts
-	}
-	for _, layout := range layouts {
+// parseStoredTime reads a DATETIME column's text (selected with CAST(... AS
+// TEXT), so that the driver converts nothing). ok is false for text in none of
+// timeLayouts: the caller treats the value as absent and reports it.
+func parseStoredTime(s string) (t time.Time, ok bool) {
+	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			n.Time, n.Valid = t.UTC(), true
-			return nil
+			return t.UTC(), true
 		}
 	}
-	return fmt.Errorf("unrecognised time %q", s)
+	return time.Time{}, false
 }
 
-// nullDate scans a DATE column into YYYY-MM-DD text.
-type nullDate struct{ s string }
-
-func (n *nullDate) Scan(v any) error {
-	var t nullTime
-	if err := t.Scan(v); err != nil {
-		return err
+// parseStoredDate reads a DATE column's text as YYYY-MM-DD. Only a real
+// calendar date passes (1990-02-30 does not), written as a date or as a
+// date and time; a bare number (1990, 19900102) is no date, even though the
+// driver would have read it as Unix seconds.
+func parseStoredDate(s string) (string, bool) {
+	if len(s) < len(time.DateOnly) {
+		return "", false
 	}
-	if t.Valid {
-		n.s = t.Time.Format(time.DateOnly)
-	} else {
-		n.s = ""
+	if _, err := time.Parse(time.DateOnly, s[:len(time.DateOnly)]); err != nil {
+		return "", false
 	}
-	return nil
+	if len(s) > len(time.DateOnly) {
+		if _, ok := parseStoredTime(s); !ok {
+			return "", false
+		}
+	}
+	return s[:len(time.DateOnly)], true
 }
 
 // nullIfEmpty writes an empty optional field as NULL, the way the studio app does.

@@ -173,7 +173,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		mustCreate(t, db, user.User{Username: "suite_desk", Role: user.RoleAssistant, Active: true})
 		gone := mustCreate(t, db, user.User{Username: "suite_gone", Role: user.RoleAssistant, Active: true})
 		mustCreate(t, db, user.User{Username: "suite_artist", Role: user.RoleArtist, ArtistID: &artist, Active: true})
-		if err := db.SetUserActive(ctx, gone, false); err != nil {
+		if err := db.SetUserActive(ctx, gone, false, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids := func(us []*user.User) []string {
@@ -231,7 +231,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		u.Username, u.Role, u.ArtistID = "suite_upd2", user.RoleAdmin, nil
 		u.Name, u.Email, u.Phone, u.Instagram, u.Birthdate = "New Name", "", "", "", ""
 		u.PasswordHash, u.Active = "must-not-be-written", false
-		if err := db.UpdateUser(ctx, u); err != nil {
+		if err := updateAll(ctx, db, u); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
 		r := rawRow(t, raw, id, "username", "role", "artist_id", "name", "email", "phone", "instagram", "birthdate")
@@ -246,7 +246,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 
 		u.ID = 987654
 		u.Username = "suite_nobody"
-		if err := db.UpdateUser(ctx, u); !errors.Is(err, user.ErrNotFound) {
+		if err := updateAll(ctx, db, u); !errors.Is(err, user.ErrNotFound) {
 			t.Errorf("UpdateUser of a missing id: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -263,12 +263,12 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		other := mustCreate(t, db, user.User{Username: "suite_other", Role: user.RoleAssistant, Active: true})
 		u := mustGet(t, db, other)
 		u.Username = "SUITE_MIRA"
-		if err := db.UpdateUser(ctx, u); !errors.Is(err, user.ErrUsernameTaken) {
+		if err := updateAll(ctx, db, u); !errors.Is(err, user.ErrUsernameTaken) {
 			t.Errorf("rename to SUITE_MIRA: err = %v, want ErrUsernameTaken", err)
 		}
 		m := mustGet(t, db, mira)
 		m.Username = "suite_mira"
-		if err := db.UpdateUser(ctx, m); err != nil {
+		if err := updateAll(ctx, db, m); err != nil {
 			t.Errorf("a user changing the case of their own name: err = %v, want nil", err)
 		}
 	})
@@ -283,7 +283,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		}
 		u := mustGet(t, db, e3)
 		u.Email = "DESK@SUITE.EXAMPLE"
-		if err := db.UpdateUser(ctx, u); !errors.Is(err, user.ErrEmailTaken) {
+		if err := updateAll(ctx, db, u); !errors.Is(err, user.ErrEmailTaken) {
 			t.Errorf("update to a used email: err = %v, want ErrEmailTaken", err)
 		}
 	})
@@ -297,7 +297,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		id := mustCreate(t, db, user.User{Username: "suite_art", Role: user.RoleArtist, ArtistID: &artist, Active: true})
 		u := mustGet(t, db, id)
 		u.ArtistID = &missing
-		if err := db.UpdateUser(ctx, u); !errors.Is(err, user.ErrArtistNotFound) {
+		if err := updateAll(ctx, db, u); !errors.Is(err, user.ErrArtistNotFound) {
 			t.Errorf("update: err = %v, want ErrArtistNotFound", err)
 		}
 	})
@@ -305,7 +305,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SetUserActive deactivates and reactivates without deleting the row", func(t *testing.T) {
 		db, raw, _ := setup(t)
 		id := mustCreate(t, db, user.User{Username: "suite_soft", Role: user.RoleAssistant, Active: true})
-		if err := db.SetUserActive(ctx, id, false); err != nil {
+		if err := db.SetUserActive(ctx, id, false, nil); err != nil {
 			t.Fatal(err)
 		}
 		if r := rawRow(t, raw, id, "is_active"); r["is_active"] != "0" {
@@ -314,13 +314,13 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		if u := mustGet(t, db, id); u.Active {
 			t.Error("UserByID says active after deactivation")
 		}
-		if err := db.SetUserActive(ctx, id, true); err != nil {
+		if err := db.SetUserActive(ctx, id, true, nil); err != nil {
 			t.Fatal(err)
 		}
 		if r := rawRow(t, raw, id, "is_active"); r["is_active"] != "1" {
 			t.Errorf("raw is_active after reactivation = %s, want 1", r["is_active"])
 		}
-		if err := db.SetUserActive(ctx, 987654, false); !errors.Is(err, user.ErrNotFound) {
+		if err := db.SetUserActive(ctx, 987654, false, nil); !errors.Is(err, user.ErrNotFound) {
 			t.Errorf("SetUserActive of a missing id: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -379,7 +379,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		db, raw, _ := setup(t)
 		mustCreate(t, db, user.User{Username: "suite_a1", Role: user.RoleAdmin, Active: true})
 		a2 := mustCreate(t, db, user.User{Username: "suite_a2", Role: user.RoleAdmin, Active: true})
-		if err := db.SetUserActive(ctx, a2, false); err != nil {
+		if err := db.SetUserActive(ctx, a2, false, nil); err != nil {
 			t.Fatal(err)
 		}
 		n, err := db.CountActiveAdmins(ctx)
@@ -542,4 +542,14 @@ func slicesContainsID(us []*user.User, id int64) bool {
 		}
 	}
 	return false
+}
+
+// updateAll writes every profile column of u through UpdateUser, as an
+// update that changes them all would.
+func updateAll(ctx context.Context, db *store.DB, u *user.User) error {
+	_, err := db.UpdateUser(ctx, u.ID, func(cur *user.User, _ int) ([]string, error) {
+		*cur = *u
+		return []string{"username", "role", "artist_id", "name", "birthdate", "email", "phone", "instagram"}, nil
+	})
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/inkpass/inkpass/internal/audit"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,20 +15,32 @@ import (
 //
 // Contracts: CreateUser and UpdateUser run in one write transaction that also
 // enforces the rules that need the database, returning ErrUsernameTaken (same
-// username in any letter case), ErrEmailTaken, or ErrArtistNotFound. Lookups
-// return ErrNotFound. RecordLogin sets last_login and, when newHash is not empty,
-// replaces password_hash in the same transaction.
+// username in any letter case), ErrEmailTaken, or ErrArtistNotFound. UpdateUser
+// reads the row inside that transaction, lets a ChangeFunc edit and check it,
+// and writes only the columns it names. SetUserActive calls check (when not
+// nil) inside its transaction, and deactivating revokes the user's sessions
+// and tokens in it. Lookups return ErrNotFound. RecordLogin sets last_login
+// and, when newHash is not empty, replaces password_hash in the same
+// transaction. SetPasswordHash revokes every session and token of the user in
+// its transaction. RevokeInactiveUser revokes the sessions and tokens of a user
+// who is not active, and does nothing for an active one.
 type Repository interface {
 	CreateUser(ctx context.Context, u *User) (int64, error)
 	UserByID(ctx context.Context, id int64) (*User, error)
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	ListUsers(ctx context.Context, f Filter) ([]*User, error)
-	UpdateUser(ctx context.Context, u *User) error
-	SetUserActive(ctx context.Context, id int64, active bool) error
+	UpdateUser(ctx context.Context, id int64, change ChangeFunc) (*User, error)
+	SetUserActive(ctx context.Context, id int64, active bool, check func(u *User, activeAdmins int) error) error
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
 	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
-	CountActiveAdmins(ctx context.Context) (int, error)
+	RevokeInactiveUser(ctx context.Context, id int64) error
 }
+
+// ChangeFunc edits u, the row as it is inside the update's transaction, given
+// the number of active admins then; it returns the columns it set (profile
+// columns by name: username, role, artist_id, name, birthdate, email, phone,
+// instagram), or an error that aborts the update.
+type ChangeFunc func(u *User, activeAdmins int) (columns []string, err error)
 
 // Hasher hashes and verifies passwords; internal/password implements it.
 type Hasher interface {
@@ -160,44 +173,87 @@ type Patch struct {
 	Instagram *string
 }
 
-// Update applies p to the user with that id after checking the result as a whole
-// (changing the role to admin, say, must also clear artist_id).
-func (s *Service) Update(ctx context.Context, id int64, p Patch) (*User, error) {
-	u, err := s.repo.UserByID(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("update user %d: %w", id, err)
-	}
-	wasAdmin := u.Role == RoleAdmin && u.Active
-	set := func(dst *string, src *string) {
+// apply sets the fields p names on u and returns their columns.
+func (p Patch) apply(u *User) []string {
+	var cols []string
+	set := func(col string, dst, src *string) {
 		if src != nil {
 			*dst = *src
+			cols = append(cols, col)
 		}
 	}
-	set(&u.Username, p.Username)
-	set(&u.Name, p.Name)
-	set(&u.Birthdate, p.Birthdate)
-	set(&u.Email, p.Email)
-	set(&u.Phone, p.Phone)
-	set(&u.Instagram, p.Instagram)
+	set("username", &u.Username, p.Username)
 	if p.Role != nil {
 		u.Role = *p.Role
+		cols = append(cols, "role")
 	}
 	if p.ArtistID != nil {
 		u.ArtistID = *p.ArtistID
+		cols = append(cols, "artist_id")
 	}
+	set("name", &u.Name, p.Name)
+	set("birthdate", &u.Birthdate, p.Birthdate)
+	set("email", &u.Email, p.Email)
+	set("phone", &u.Phone, p.Phone)
+	set("instagram", &u.Instagram, p.Instagram)
 	u.normalize()
-	if err := s.validate(u, nil); err != nil {
-		return nil, err
-	}
-	if wasAdmin && u.Role != RoleAdmin {
-		if err := s.keepAnAdmin(ctx); err != nil {
-			return nil, err
+	return cols
+}
+
+// Update applies p to the user with that id after checking the result as a whole
+// (changing the role to admin, say, must also clear artist_id). The row is read,
+// checked and written in one transaction, and only the fields p names are
+// written, so an update never undoes a concurrent one (inkpass's or the
+// studio app's) of another field. Only the rules that touch a changed field
+// are checked: a value the studio's app stored in another column does not
+// block the change. Demoting the last active admin returns ErrLastAdmin.
+func (s *Service) Update(ctx context.Context, id int64, p Patch) (*User, error) {
+	var ruleErr error
+	u, err := s.repo.UpdateUser(ctx, id, func(u *User, activeAdmins int) ([]string, error) {
+		wasAdmin := u.Role == RoleAdmin && u.Active
+		cols := p.apply(u)
+		if ruleErr = s.validateChanged(u, cols); ruleErr != nil {
+			return nil, ruleErr
 		}
+		if wasAdmin && u.Role != RoleAdmin && activeAdmins <= 1 {
+			ruleErr = ErrLastAdmin
+			return nil, ruleErr
+		}
+		return cols, nil
+	})
+	if ruleErr != nil && errors.Is(err, ruleErr) {
+		return nil, ruleErr
 	}
-	if err := s.repo.UpdateUser(ctx, u); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
-	return s.repo.UserByID(ctx, id)
+	return u, nil
+}
+
+// validateChanged runs the field rules on u and keeps the violations of the
+// fields in cols; role and artist_id are one rule and go together.
+func (s *Service) validateChanged(u *User, cols []string) error {
+	err := s.validate(u, nil)
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	changed := func(f string) bool {
+		if f == "role" || f == "artist_id" {
+			return slices.Contains(cols, "role") || slices.Contains(cols, "artist_id")
+		}
+		return slices.Contains(cols, f)
+	}
+	var kept []*FieldError
+	for _, fe := range ve.Fields {
+		if changed(fe.Field) {
+			kept = append(kept, fe)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: kept}
 }
 
 // record appends an audit event; losing one is logged, never fatal to the
@@ -211,46 +267,42 @@ func (s *Service) record(ctx context.Context, e audit.Event) {
 // ErrLastAdmin keeps the studio from locking itself out of inkpass.
 var ErrLastAdmin = errors.New("this is the last active admin: make another admin first")
 
-func (s *Service) keepAnAdmin(ctx context.Context) error {
-	n, err := s.repo.CountActiveAdmins(ctx)
-	if err != nil {
-		return err
-	}
-	if n <= 1 {
+// Deactivate is the soft delete: the row stays for the audit trail, the user can
+// no longer sign in, and the store revokes their sessions and tokens. The
+// last-admin rule is checked inside the same transaction, so two concurrent
+// deactivations of the last two admins cannot both succeed.
+func (s *Service) Deactivate(ctx context.Context, id int64) error {
+	var username string
+	err := s.repo.SetUserActive(ctx, id, false, func(u *User, activeAdmins int) error {
+		username = u.Username
+		if u.Role == RoleAdmin && u.Active && activeAdmins <= 1 {
+			return ErrLastAdmin
+		}
+		return nil
+	})
+	if errors.Is(err, ErrLastAdmin) {
 		return ErrLastAdmin
 	}
-	return nil
-}
-
-// Deactivate is the soft delete: the row stays for the audit trail, the user can
-// no longer sign in, and the store revokes their sessions and tokens.
-func (s *Service) Deactivate(ctx context.Context, id int64) error {
-	u, err := s.repo.UserByID(ctx, id)
 	if err != nil {
 		return fmt.Errorf("deactivate user %d: %w", id, err)
 	}
-	if u.Role == RoleAdmin && u.Active {
-		if err := s.keepAnAdmin(ctx); err != nil {
-			return err
-		}
-	}
-	if err := s.repo.SetUserActive(ctx, id, false); err != nil {
-		return fmt.Errorf("deactivate user %d: %w", id, err)
-	}
-	s.record(ctx, audit.Event{Kind: audit.UserDeactivated, UserID: id, Username: u.Username})
+	s.record(ctx, audit.Event{Kind: audit.UserDeactivated, UserID: id, Username: username})
 	return nil
 }
 
 // Reactivate lets a deactivated user sign in again.
 func (s *Service) Reactivate(ctx context.Context, id int64) error {
-	if err := s.repo.SetUserActive(ctx, id, true); err != nil {
+	if err := s.repo.SetUserActive(ctx, id, true, nil); err != nil {
 		return fmt.Errorf("activate user %d: %w", id, err)
 	}
 	s.record(ctx, audit.Event{Kind: audit.UserActivated, UserID: id})
 	return nil
 }
 
-// SetPassword checks the policy, hashes and stores a new password.
+// SetPassword checks the policy, hashes and stores a new password. The store
+// ends every session and revokes every app's tokens of the user in the same
+// transaction: whoever knew the old password is out with it. (The account
+// page then signs the browser that made the change back in.)
 func (s *Service) SetPassword(ctx context.Context, id int64, plain string) error {
 	u, err := s.repo.UserByID(ctx, id)
 	if err != nil {
@@ -310,6 +362,13 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 		}
 		s.log.InfoContext(ctx, "login failed", "reason", reason, "user_id", ev.UserID, "addr", addr)
 		s.record(ctx, ev)
+		if u != nil && !u.Active {
+			// Deactivated behind inkpass's back (the studio's app): end what
+			// the user still holds, so re-activation starts clean.
+			if err := s.repo.RevokeInactiveUser(ctx, u.ID); err != nil {
+				s.log.ErrorContext(ctx, "revoke inactive user", "user_id", u.ID, "err", err)
+			}
+		}
 		if s.throttle != nil {
 			if err := s.throttle.fail(ctx, username, addr); err != nil {
 				return nil, err
@@ -371,6 +430,8 @@ func (s *Service) verify(ctx context.Context, username, plain string) (*User, st
 		return u, "wrong password", nil
 	case !u.Active:
 		return u, "account deactivated", nil
+	case !u.Role.Known():
+		return u, "role not recognised", nil
 	}
 	return u, "", nil
 }

@@ -32,6 +32,27 @@ func ParseRole(s string) (Role, error) {
 	return "", &FieldError{Field: "role", Problem: "must be one of admin, assistant, artist"}
 }
 
+// Known reports whether r is one of the three roles of SCHEMA.md. A row that
+// the studio's app wrote with any other role (an empty one included) is read
+// as it is, so that an admin can see and fix it, but its user cannot sign in.
+func (r Role) Known() bool {
+	switch r {
+	case RoleAdmin, RoleAssistant, RoleArtist:
+		return true
+	}
+	return false
+}
+
+// Oddity is a stored value that does not fit its column: a date that is no
+// date, an is_active other than 0 or 1, a role outside the three. The studio's
+// app writes the users table too, and one such row must never break a login
+// or a listing, so the user is read as if the column were empty (is_active:
+// as inactive; role: as it is, refusing sign-in) and the oddity is reported.
+type Oddity struct {
+	Column  string
+	Problem string // safe to log: it may quote a date, a role or is_active, never a secret
+}
+
 // User is one row of the studio's users table. Optional text fields are empty
 // when the column is NULL; they are written back as NULL, never as "".
 type User struct {
@@ -52,6 +73,10 @@ type User struct {
 	// ArtistName is the linked artist record's name, when the artists table has
 	// one; it is read, never written.
 	ArtistName string
+
+	// Oddities are the columns of this row that could not be read as their
+	// type (see Oddity); read, never written.
+	Oddities []Oddity
 }
 
 // MarshalJSON writes every column, with null for an empty optional field, so
@@ -62,6 +87,11 @@ func (u *User) MarshalJSON() ([]byte, error) {
 			return nil
 		}
 		return &s
+	}
+	// created_at is null only when the stored value was no date (an Oddity).
+	var created *time.Time
+	if !u.CreatedAt.IsZero() {
+		created = &u.CreatedAt
 	}
 	return json.Marshal(struct {
 		ID         int64      `json:"id"`
@@ -75,10 +105,10 @@ func (u *User) MarshalJSON() ([]byte, error) {
 		Email      *string    `json:"email"`
 		Phone      *string    `json:"phone"`
 		Instagram  *string    `json:"instagram"`
-		CreatedAt  time.Time  `json:"created_at"`
+		CreatedAt  *time.Time `json:"created_at"`
 		LastLogin  *time.Time `json:"last_login"`
 	}{u.ID, u.Username, u.Role, u.ArtistID, opt(u.ArtistName), u.Active, opt(u.Name), opt(u.Birthdate),
-		opt(u.Email), opt(u.Phone), opt(u.Instagram), u.CreatedAt, u.LastLogin})
+		opt(u.Email), opt(u.Phone), opt(u.Instagram), created, u.LastLogin})
 }
 
 // Artist is the part of the studio's artists table that inkpass reads.
