@@ -72,7 +72,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
-			Enabled: true, Source: "config",
+			Introspect: cc.Introspect, Enabled: true, Source: "config",
 		}
 		c.Normalize()
 		if err := c.Validate(); err != nil {

@@ -112,6 +112,7 @@ type Client struct {
 	GrantTypes             []string `yaml:"grant_types"`
 	Scopes                 []string `yaml:"scopes"`
 	AuthMethod             string   `yaml:"auth_method"`
+	Introspect             bool     `yaml:"introspect"`
 	SecretFile             string   `yaml:"secret_file"`
 	SecretEnv              string   `yaml:"secret_env"`
 
