@@ -22,3 +22,15 @@ CREATE TRIGGER inkpass_clients_generation_update AFTER UPDATE ON inkpass_clients
 BEGIN UPDATE inkpass_client_generation SET generation = generation + 1 WHERE id = 1; END;
 CREATE TRIGGER inkpass_clients_generation_delete AFTER DELETE ON inkpass_clients
 BEGIN UPDATE inkpass_client_generation SET generation = generation + 1 WHERE id = 1; END;
+
+-- Failed client authentications at /token, /revoke and /introspect, per
+-- client_id and per client address: the login throttle's bookkeeping, for
+-- client secrets.
+CREATE TABLE inkpass_client_throttle (
+    scope TEXT NOT NULL CHECK (scope IN ('client', 'address')),
+    key TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_failure_at INTEGER NOT NULL,   -- unix seconds
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;

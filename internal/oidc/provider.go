@@ -38,6 +38,9 @@ type Config struct {
 	Audit audit.Recorder
 	// Metrics counts issued tokens; nil counts nothing.
 	Metrics interface{ TokenIssued(grantType string) }
+	// ClientThrottle limits failed client authentications; zero fields
+	// take DefaultClientThrottle's values.
+	ClientThrottle ClientThrottle
 }
 
 type noMetrics struct{}
@@ -55,9 +58,12 @@ type UserFinder interface {
 	UserByID(ctx context.Context, id int64) (*user.User, error)
 }
 
-// Store keeps browser sessions, pending authorization requests, consents and
-// the token records behind revocation and introspection.
+// Store keeps browser sessions, pending authorization requests, consents,
+// the token records behind revocation and introspection, and the counts of
+// failed client authentications.
 type Store interface {
+	ThrottleStore
+
 	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
 	RevokeSession(ctx context.Context, tokenHash []byte) error
@@ -96,6 +102,7 @@ type Provider struct {
 	sessions Store
 	audit    audit.Recorder
 	signer   Signer
+	throttle ThrottleStore
 
 	discovery atomic.Pointer[discoveryDoc]
 }
@@ -120,7 +127,8 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Discard{}
 	}
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit}
+	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit, throttle: sessions}
 
 	m := manage.NewManager()
 	m.MapClientStorage(memoClients{clients})
@@ -275,7 +283,18 @@ var (
 // refreshMemoKey carries the refresh token the endpoint already loaded.
 type refreshMemoKey struct{}
 
+// codeMemoKey carries the authorization code the endpoint already loaded
+// (and checked the PKCE verifier against).
+type codeMemoKey struct{}
+
 type memoTokens struct{ oauth2.TokenStore }
+
+func (m memoTokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo, error) {
+	if ti, ok := ctx.Value(codeMemoKey{}).(oauth2.TokenInfo); ok && ti.GetCode() == code {
+		return ti, nil
+	}
+	return m.TokenStore.GetByCode(ctx, code)
+}
 
 func (m memoTokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
 	if ti, ok := ctx.Value(refreshMemoKey{}).(oauth2.TokenInfo); ok && ti.GetRefresh() == refresh {
