@@ -295,6 +295,9 @@ func TestRemovedClientIsDead(t *testing.T) {
 					}
 					err = ptDecode(resp, &body)
 					if resp.StatusCode != http.StatusOK {
+						if !startedAfter && !removed.Load() {
+							t.Errorf("POST /token before the removal: status %d", resp.StatusCode)
+						}
 						return // the removal has taken effect
 					}
 					if err != nil {
@@ -311,14 +314,26 @@ func TestRemovedClientIsDead(t *testing.T) {
 				}
 			})
 		}
-		for issued.Load() < 20 && !t.Failed() {
-			time.Sleep(time.Millisecond)
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		// Remove once issuance is in full swing (or the workers gave up).
+	wait:
+		for issued.Load() < 20 {
+			select {
+			case <-done:
+				break wait
+			case <-time.After(time.Millisecond):
+			}
 		}
-		if err := cli.Remove(t.Context(), id); err != nil {
+		err := cli.Remove(t.Context(), id)
+		removed.Store(true)
+		<-done
+		if err != nil {
 			t.Fatalf("remove: %v", err)
 		}
-		removed.Store(true)
-		wg.Wait()
+		if issued.Load() < 20 {
+			t.Fatalf("only %d tokens were issued before the removal", issued.Load())
+		}
 		if afterRem > 0 {
 			t.Errorf("%d tokens were issued to requests that started after the removal returned", afterRem)
 		}
