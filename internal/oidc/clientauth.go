@@ -73,13 +73,11 @@ func (t ClientThrottle) lockFor(free int) func(int) time.Duration {
 	}
 }
 
-// ThrottleStore persists failed client authentications (store.DB implements
-// it). ClientLockedUntil is the later of the two keys' locks;
-// RecordClientFailure counts against the address, and the client unless
-// clientID is empty, and sets their locks, in one transaction, forgetting
-// failures older than window.
+// ThrottleStore counts failed client authentications (store.DB implements
+// it): against the address, and the client unless clientID is empty,
+// setting their locks, in one transaction, forgetting failures older than
+// window. The locks are read back by ClientStore.GetWithLock.
 type ThrottleStore interface {
-	ClientLockedUntil(ctx context.Context, clientID, addr string) (time.Time, error)
 	RecordClientFailure(ctx context.Context, clientID, addr string, now time.Time, window time.Duration, lockClient, lockAddr func(failures int) time.Duration) error
 }
 
@@ -104,14 +102,10 @@ func clientAddr(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// clientLocked refuses a request whose client or address is locked, before
-// any secret is verified.
-func (p *Provider) clientLocked(ctx context.Context, id, addr string) *Error {
+// clientLocked refuses a request whose client or address is locked until
+// until, before any secret is verified.
+func (p *Provider) clientLocked(until time.Time) *Error {
 	now := p.cfg.Now()
-	until, err := p.throttle.ClientLockedUntil(ctx, id, addr)
-	if err != nil {
-		return errServer(err)
-	}
 	if !until.After(now) {
 		return nil
 	}

@@ -48,9 +48,13 @@ type noMetrics struct{}
 func (noMetrics) TokenIssued(string) {}
 
 // ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
+// GetWithLock also returns when the failed-authentication lock on the
+// client or on addr ends (the zero time when neither is locked), and that
+// lock even when the client is unknown.
 type ClientStore interface {
 	oauth2.ClientStore
 	Get(ctx context.Context, id string) (*client.Client, error)
+	GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error)
 }
 
 // UserFinder finds a user by id, active or not.

@@ -135,18 +135,26 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	// client and per address, and the lock is checked before the secret.
 	guess := method != client.AuthNone
 	addr := clientAddr(r)
-	if guess {
-		if e := p.clientLocked(ctx, id, addr); e != nil {
-			return nil, "", wrap(e)
-		}
-	}
 	failed := func(known bool, reason string) *Error {
 		if guess {
 			p.clientFailed(ctx, id, addr, known, reason)
 		}
 		return wrap(errInvalidClient("client authentication failed").withCause(errors.New(reason)))
 	}
-	c, err := p.clients.Get(ctx, id)
+	var c *client.Client
+	var err error
+	if guess {
+		var until time.Time
+		c, until, err = p.clients.GetWithLock(ctx, id, addr)
+		if err != nil && !errors.Is(err, client.ErrNotFound) {
+			return nil, "", errServer(err)
+		}
+		if e := p.clientLocked(until); e != nil {
+			return nil, "", wrap(e)
+		}
+	} else {
+		c, err = p.clients.Get(ctx, id)
+	}
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, "", failed(false, "unknown client")
 	}

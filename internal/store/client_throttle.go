@@ -8,22 +8,6 @@ import (
 	"time"
 )
 
-// ClientLockedUntil returns when the lock on clientID or on addr ends,
-// whichever is later; the zero time when neither is locked. One read, on
-// every request that presents a client secret.
-func (db *DB) ClientLockedUntil(ctx context.Context, clientID, addr string) (time.Time, error) {
-	var until sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT max(locked_until) FROM inkpass_client_throttle
-		WHERE (scope = 'client' AND key = ?) OR (scope = 'address' AND key = ?)`, clientID, addr).Scan(&until)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read client throttle: %w", err)
-	}
-	if !until.Valid || until.Int64 == 0 {
-		return time.Time{}, nil
-	}
-	return time.Unix(until.Int64, 0), nil
-}
-
 // RecordClientFailure counts one failed client authentication against addr
 // and, unless clientID is empty (an unknown client), against clientID, and
 // sets each key's lock, in one transaction. Failures older than window are
