@@ -20,7 +20,7 @@ func cmdClient(ctx context.Context, e *env, args []string) error {
 		"list":          {"list registered clients", clientList},
 		"show":          {"show one client", clientShow},
 		"update":        {"change a client's registration", clientUpdate},
-		"remove":        {"delete a client and revoke its tokens", clientRemove},
+		"remove":        {"delete a client and revoke its tokens and codes", clientRemove},
 		"rotate-secret": {"give a confidential client a new secret (shown once)", clientRotate},
 	})
 }
@@ -41,6 +41,7 @@ type clientFlags struct {
 	scopes                       multiFlag
 	public, firstParty, disabled *bool
 	authMethod                   *string
+	introspect                   *bool
 }
 
 func addClientFlags(fs *flag.FlagSet) *clientFlags {
@@ -48,8 +49,9 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 		name:       fs.String("name", "", "display name shown on the login and consent pages"),
 		public:     fs.Bool("public", false, "a public client (native or browser app): no secret, PKCE required"),
 		firstParty: fs.Bool("first-party", false, "one of the studio's own apps: no consent screen"),
-		disabled:   fs.Bool("disabled", false, "(update) disable the client without removing it"),
+		disabled:   fs.Bool("disabled", false, "(update) disable the client without removing it: its tokens are revoked and it can get no more"),
 		authMethod: fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, or none (public)"),
+		introspect: fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
 	}
 	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
 	fs.Var(&cf.logouts, "post-logout-redirect-uri", "an exact post-logout redirect URI (repeatable)")
@@ -79,7 +81,7 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 }
 
 func clientAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--json]")
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--json]")
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
@@ -93,6 +95,7 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty,
 		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
 		Scopes: cf.scopes, AuthMethod: *cf.authMethod, Enabled: !*cf.disabled, Source: "cli",
+		Introspect: *cf.introspect,
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
@@ -147,9 +150,9 @@ func clientList(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, list)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tFIRST_PARTY\tENABLED\tSOURCE\tREDIRECT_URIS")
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tFIRST_PARTY\tENABLED\tINTROSPECT\tSOURCE\tREDIRECT_URIS")
 	for _, c := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%s\t%s\n", c.ID, c.Name, clientType(c), c.FirstParty, c.Enabled, c.Source, strings.Join(c.RedirectURIs, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%v\t%s\t%s\n", c.ID, c.Name, clientType(c), c.FirstParty, c.Enabled, c.Introspect, c.Source, strings.Join(c.RedirectURIs, " "))
 	}
 	return tw.Flush()
 }
@@ -166,6 +169,7 @@ func printClient(w io.Writer, c *client.Client) {
 	for _, row := range [][2]string{
 		{"client_id", c.ID}, {"name", c.Name}, {"type", clientType(c)},
 		{"first_party", strconv.FormatBool(c.FirstParty)}, {"enabled", strconv.FormatBool(c.Enabled)},
+		{"introspect", strconv.FormatBool(c.Introspect)},
 		{"auth_method", c.AuthMethod}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
 		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
 		{"grant_types", strings.Join(c.GrantTypes, " ")}, {"scopes", strings.Join(c.Scopes, " ")},
@@ -217,7 +221,7 @@ func clientShow(ctx context.Context, e *env, args []string) error {
 }
 
 func clientUpdate(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client as JSON")
 	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
@@ -244,6 +248,8 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 			c.Enabled = !*cf.disabled
 		case "auth-method":
 			c.AuthMethod = *cf.authMethod
+		case "introspect":
+			c.Introspect = *cf.introspect
 		case "public":
 			problem = usageError("a client cannot change between public and confidential: remove it and add it again")
 		}

@@ -107,6 +107,31 @@ func TestClientCommands(t *testing.T) {
 	}
 }
 
+// TestClientCommands_Introspect: --introspect registers a resource server,
+// shown by show and list, changed by update, refused for a public client.
+func TestClientCommands_Introspect(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "")
+	add := jsonObject(t, c.ok(t, "", "client", "add", "--id", "gateway", "--grant", "client_credentials", "--scope", "profile", "--introspect", "--json"))
+	if add["introspect"] != true {
+		t.Errorf("client add --introspect --json = %v, want introspect true", add)
+	}
+	shown := c.ok(t, "", "client", "show", "gateway")
+	if !regexp.MustCompile(`(?m)^introspect\s+true$`).MatchString(shown) {
+		t.Errorf("client show:\n%s\nwant a line introspect true", shown)
+	}
+	list := c.ok(t, "", "client", "list")
+	if !strings.Contains(list, "INTROSPECT") || !regexp.MustCompile(`(?m)^gateway\s.*\strue\s+cli\s*$`).MatchString(list) {
+		t.Errorf("client list:\n%s\nwant an INTROSPECT column, true for gateway", list)
+	}
+	c.ok(t, "", "client", "update", "gateway", "--introspect=false")
+	if got := jsonObject(t, c.ok(t, "", "client", "show", "gateway", "--json")); got["introspect"] != false {
+		t.Errorf("after update --introspect=false: %v", got)
+	}
+	if code, _, errOut := c.run(t, nil, "client", "add", "--id", "spa", "--public", "--redirect-uri", "http://localhost:1/cb", "--introspect"); code == 0 || !strings.Contains(errOut, "introspect") {
+		t.Errorf("a public client with --introspect: exit %d, stderr %q; want refused naming introspect", code, errOut)
+	}
+}
+
 func TestKeysCommands(t *testing.T) {
 	c := newCLI(t, "inkpass.db", "")
 	first := jsonArray(t, c.ok(t, "", "keys", "list", "--json"))

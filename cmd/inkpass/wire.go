@@ -72,7 +72,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
-			Enabled: true, Source: "config",
+			Introspect: cc.Introspect, Enabled: true, Source: "config",
 		}
 		c.Normalize()
 		if err := c.Validate(); err != nil {
@@ -122,6 +122,13 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 		Logger:     a.log,
 		Audit:      a.db,
 		Metrics:    tokenMetrics(m),
+		ClientThrottle: oidc.ClientThrottle{
+			FreeFailuresPerClient:  a.cfg.Throttle.FreeFailuresPerUsername,
+			FreeFailuresPerAddress: a.cfg.Throttle.FreeFailuresPerAddress,
+			BaseLock:               a.cfg.Throttle.BaseLock.D(),
+			MaxLock:                a.cfg.Throttle.MaxLock.D(),
+			Window:                 a.cfg.Throttle.Window.D(),
+		},
 	}, clients, a.db.Tokens(), a.db, a.db, keySet)
 	if err != nil {
 		return nil, err

@@ -25,11 +25,14 @@ const (
 	KeyRotated      Kind = "key_rotated"
 	CodeReplayed    Kind = "code_replayed"
 	RefreshReused   Kind = "refresh_token_reused"
+	// ClientAuthFailed is a failed client authentication at /token,
+	// /revoke or /introspect.
+	ClientAuthFailed Kind = "client_auth_failed"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused}
+	PasswordChanged, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
 
 // Event is one audit record.
 type Event struct {

@@ -49,6 +49,10 @@ type Client struct {
 	Source                 string    `json:"source"` // "config" or "cli"
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
+	// Introspect registers a resource server: it may introspect other
+	// clients' access tokens (RFC 7662 §4). Every confidential client may
+	// introspect its own tokens.
+	Introspect bool `json:"introspect"`
 
 	// SecretHash is HMAC-SHA256(install key, secret); never the secret.
 	SecretHash []byte `json:"-"`
@@ -127,6 +131,9 @@ func (c *Client) Validate() error {
 		if !slices.Contains(SupportedScopes, s) {
 			bad("scopes", fmt.Sprintf("%q is not one of %s", s, strings.Join(SupportedScopes, ", ")))
 		}
+	}
+	if c.Public && c.Introspect {
+		bad("introspect", "a public client cannot authenticate at the introspection endpoint")
 	}
 	if !slices.Contains(c.Scopes, "openid") && slices.Contains(c.GrantTypes, GrantAuthorizationCode) {
 		bad("scopes", "must include openid")

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -121,6 +122,7 @@ type Client struct {
 	GrantTypes             []string `yaml:"grant_types"`
 	Scopes                 []string `yaml:"scopes"`
 	AuthMethod             string   `yaml:"auth_method"`
+	Introspect             bool     `yaml:"introspect"`
 	SecretFile             string   `yaml:"secret_file"`
 	SecretEnv              string   `yaml:"secret_env"`
 
@@ -484,8 +486,21 @@ func (c *Config) Validate() error {
 		if len(cl.RedirectURIs) == 0 && !onlyClientCredentials(cl.GrantTypes) {
 			bad(name+".redirect_uris", "needs at least one redirect URI")
 		}
-		if !cl.Public && cl.Secret == "" {
+		secretOption := name + ".secret_file"
+		if cl.SecretFile == "" && cl.SecretEnv != "" {
+			secretOption = name + ".secret_env"
+		}
+		switch n := utf8.RuneCountInString(cl.Secret); {
+		case cl.Public:
+		case n == 0:
 			bad(name+".secret_file", "a confidential client needs its secret in secret_file or secret_env")
+		case n < MinClientSecretLength:
+			// RFC 9700 §2.5 wants client credentials nobody can guess; the
+			// token endpoint's throttle is a second line, not the first.
+			bad(secretOption, "the secret is %d characters; at least %d are needed (128 bits), e.g. from `openssl rand -base64 32`", n, MinClientSecretLength)
+		}
+		if cl.Public && cl.Introspect {
+			bad(name+".introspect", "a public client cannot authenticate at the introspection endpoint")
 		}
 	}
 	if len(p) > 0 {
@@ -493,6 +508,10 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// MinClientSecretLength is the shortest client secret config.yaml may give:
+// 32 characters carry at least 128 bits even as hex.
+const MinClientSecretLength = 32
 
 func onlyClientCredentials(grants []string) bool {
 	return len(grants) == 1 && grants[0] == "client_credentials"

@@ -367,7 +367,7 @@ func TestLoad_RelativePathsResolveBesideTheFile(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "app.secret"), []byte("s3cret-from-file\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "app.secret"), []byte("s3cret-from-file-0123456789abcdefghij\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "config.yaml")
@@ -391,15 +391,15 @@ clients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := config.Load(rel, true, envMap(map[string]string{"OTHER_SECRET": " env-secret \n"}))
+	c, err := config.Load(rel, true, envMap(map[string]string{"OTHER_SECRET": " env-secret-0123456789abcdefghijklmnop \n"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, got, want string }{
 		{"database", c.Database, filepath.Join(dir, "data", "studio.db")},
 		{"keys_dir", c.KeysDir, filepath.Join(root, "etc", "keys")},
-		{"secret_file contents, trimmed", c.Clients[0].Secret, "s3cret-from-file"},
-		{"secret_env contents, trimmed", c.Clients[1].Secret, "env-secret"},
+		{"secret_file contents, trimmed", c.Clients[0].Secret, "s3cret-from-file-0123456789abcdefghij"},
+		{"secret_env contents, trimmed", c.Clients[1].Secret, "env-secret-0123456789abcdefghijklmnop"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %q, want %q", tc.name, tc.got, tc.want)
@@ -414,6 +414,55 @@ clients:
 	if c.Database != abs {
 		t.Errorf("an absolute database path became %q, want %q unchanged", c.Database, abs)
 	}
+}
+
+// TestLoad_RefusesShortClientSecrets: a client secret from secret_file or
+// secret_env must carry at least 128 bits (32 characters): a guessable
+// secret would make throttling the only defence.
+func TestLoad_RefusesShortClientSecrets(t *testing.T) {
+	dir := t.TempDir()
+	for name, secret := range map[string]string{"one.secret": "x", "short.secret": strings.Repeat("k", 31), "ok.secret": strings.Repeat("k", 32)} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := func(id, source string) string {
+		return "  - id: " + id + "\n    grant_types: [client_credentials]\n    " + source + "\n"
+	}
+	for _, tc := range []struct {
+		name, clients, option string
+		env                   map[string]string
+	}{
+		{"a one-character secret_file", client("a", "secret_file: one.secret"), "clients[0].secret_file", nil},
+		{"a 31-character secret_file", client("a", "secret_file: short.secret"), "clients[0].secret_file", nil},
+		{"a one-character secret_env", client("a", "secret_file: ok.secret") + client("b", "secret_env: B_SECRET"), "clients[1].secret_env", map[string]string{"B_SECRET": "y"}},
+	} {
+		t.Run(tc.name+" is refused naming "+tc.option, func(t *testing.T) {
+			path := filepath.Join(dir, "config.yaml")
+			if err := os.WriteFile(path, []byte("clients:\n"+tc.clients), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.Load(path, true, envMap(tc.env))
+			if err == nil {
+				t.Fatal("Load accepted the secret")
+			}
+			if got := problemsOf(t, err); !reflect.DeepEqual(got, []string{tc.option}) {
+				t.Errorf("problems name %q, want exactly [%s]; error: %v", got, tc.option, err)
+			}
+			if !strings.Contains(err.Error(), "32") {
+				t.Errorf("error %q does not say how long a secret must be", err)
+			}
+		})
+	}
+	t.Run("32 characters are enough", func(t *testing.T) {
+		path := filepath.Join(dir, "config.yaml")
+		if err := os.WriteFile(path, []byte("clients:\n"+client("a", "secret_file: ok.secret")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := config.Load(path, true, noEnv); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+	})
 }
 
 func mustGetwd(t *testing.T) string {

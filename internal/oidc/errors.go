@@ -19,7 +19,9 @@ type Error struct {
 	NoRedirect bool
 	// BasicChallenge adds WWW-Authenticate: Basic to a 401 (RFC 6749 §5.2).
 	BasicChallenge bool
-	cause          error
+	// RetryAfter, in seconds, is sent as Retry-After when positive.
+	RetryAfter int
+	cause      error
 }
 
 func (e *Error) Error() string {

@@ -38,6 +38,9 @@ type Config struct {
 	Audit audit.Recorder
 	// Metrics counts issued tokens; nil counts nothing.
 	Metrics interface{ TokenIssued(grantType string) }
+	// ClientThrottle limits failed client authentications; zero fields
+	// take DefaultClientThrottle's values.
+	ClientThrottle ClientThrottle
 }
 
 type noMetrics struct{}
@@ -45,9 +48,13 @@ type noMetrics struct{}
 func (noMetrics) TokenIssued(string) {}
 
 // ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
+// GetWithLock also returns when the failed-authentication lock on the
+// client or on addr ends (the zero time when neither is locked), and that
+// lock even when the client is unknown.
 type ClientStore interface {
 	oauth2.ClientStore
 	Get(ctx context.Context, id string) (*client.Client, error)
+	GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error)
 }
 
 // UserFinder finds a user by id, active or not. RevokeInactiveUser ends the
@@ -58,9 +65,12 @@ type UserFinder interface {
 	RevokeInactiveUser(ctx context.Context, id int64) error
 }
 
-// Store keeps browser sessions, pending authorization requests, consents and
-// the token records behind revocation and introspection.
+// Store keeps browser sessions, pending authorization requests, consents,
+// the token records behind revocation and introspection, and the counts of
+// failed client authentications.
 type Store interface {
+	ThrottleStore
+
 	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
 	RevokeSession(ctx context.Context, tokenHash []byte) error
@@ -100,6 +110,7 @@ type Provider struct {
 	sessions Store
 	audit    audit.Recorder
 	signer   Signer
+	throttle ThrottleStore
 
 	discovery atomic.Pointer[discoveryDoc]
 }
@@ -124,7 +135,8 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	if cfg.Audit == nil {
 		cfg.Audit = audit.Discard{}
 	}
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit}
+	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit, throttle: sessions}
 
 	m := manage.NewManager()
 	m.MapClientStorage(memoClients{clients})
@@ -279,7 +291,18 @@ var (
 // refreshMemoKey carries the refresh token the endpoint already loaded.
 type refreshMemoKey struct{}
 
+// codeMemoKey carries the authorization code the endpoint already loaded
+// (and checked the PKCE verifier against).
+type codeMemoKey struct{}
+
 type memoTokens struct{ oauth2.TokenStore }
+
+func (m memoTokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo, error) {
+	if ti, ok := ctx.Value(codeMemoKey{}).(oauth2.TokenInfo); ok && ti.GetCode() == code {
+		return ti, nil
+	}
+	return m.TokenStore.GetByCode(ctx, code)
+}
 
 func (m memoTokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
 	if ti, ok := ctx.Value(refreshMemoKey{}).(oauth2.TokenInfo); ok && ti.GetRefresh() == refresh {

@@ -4,7 +4,9 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
@@ -98,8 +100,20 @@ type introspection struct {
 }
 
 // IntrospectHandler serves POST /introspect for authenticated confidential
-// clients (resource servers). Expired, revoked, rotated and unknown tokens,
-// and tokens of deactivated users, are all just {"active": false}.
+// clients. RFC 7662 §2.1 leaves it to the server which tokens a caller may
+// learn about, and §4 warns against an endpoint that answers everyone about
+// everything. inkpass answers:
+//   - any confidential client, about its own access and refresh tokens;
+//   - a client registered as a resource server (client.Client.Introspect),
+//     also about other clients' access tokens, the tokens it is presented;
+//   - nobody else: another client's token, and another client's refresh
+//     token even to a resource server, is {"active": false}, exactly as an
+//     unknown one.
+//
+// Expired, revoked, rotated and unknown tokens, tokens of deactivated users
+// and of removed or disabled clients, are all just {"active": false}. The
+// answer states only what the token's scope releases: username with
+// profile, role with openid (see ScopeClaims).
 func (p *Provider) IntrospectHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, token, hint, e := p.parseTokenForm(r)
@@ -110,7 +124,7 @@ func (p *Provider) IntrospectHandler() http.Handler {
 			p.writeTokenError(w, r, c, e)
 			return
 		}
-		ans, err := p.introspect(r, token, hint)
+		ans, err := p.introspect(r, c, token, hint)
 		if err != nil {
 			p.writeTokenError(w, r, c, errServer(err))
 			return
@@ -119,10 +133,13 @@ func (p *Provider) IntrospectHandler() http.Handler {
 	})
 }
 
-func (p *Provider) introspect(r *http.Request, token, hint string) (introspection, error) {
+func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint string) (introspection, error) {
 	rec, err := p.sessions.TokenRecord(r.Context(), token, hint)
 	if err != nil || rec == nil || !rec.Active || !p.cfg.Now().Before(rec.ExpiresAt) {
 		return introspection{}, err
+	}
+	if rec.ClientID != c.ID && (!c.Introspect || rec.Kind == "refresh_token") {
+		return introspection{}, nil
 	}
 	ans := introspection{
 		Active: true, Scope: rec.Scope, ClientID: rec.ClientID, Subject: rec.UserID,
@@ -137,7 +154,12 @@ func (p *Provider) introspect(r *http.Request, token, hint string) (introspectio
 			}
 			return introspection{}, nil
 		}
-		ans.Username, ans.Role = u.Username, string(u.Role)
+		scopes := strings.Fields(rec.Scope)
+		cl := userClaims(u, scopes)
+		ans.Username = cl.PreferredUsername // profile only
+		if slices.Contains(scopes, "openid") {
+			ans.Role = cl.Role
+		}
 	}
 	return ans, nil
 }

@@ -131,19 +131,44 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 		}
 		return e
 	}
-	c, err := p.clients.Get(ctx, id)
-	if errors.Is(err, client.ErrNotFound) || (err == nil && !c.Enabled) {
-		return nil, "", wrap(errInvalidClient("client authentication failed"))
+	// A request that presents a secret may be a guess: it is throttled per
+	// client and per address, and the lock is checked before the secret.
+	guess := method != client.AuthNone
+	addr := clientAddr(r)
+	failed := func(known bool, reason string) *Error {
+		if guess {
+			p.clientFailed(ctx, id, addr, known, reason)
+		}
+		return wrap(errInvalidClient("client authentication failed").withCause(errors.New(reason)))
+	}
+	var c *client.Client
+	var err error
+	if guess {
+		var until time.Time
+		c, until, err = p.clients.GetWithLock(ctx, id, addr)
+		if err != nil && !errors.Is(err, client.ErrNotFound) {
+			return nil, "", errServer(err)
+		}
+		if e := p.clientLocked(until); e != nil {
+			return nil, "", wrap(e)
+		}
+	} else {
+		c, err = p.clients.Get(ctx, id)
+	}
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, "", failed(false, "unknown client")
 	}
 	if err != nil {
 		return nil, "", errServer(err)
 	}
+	if !c.Enabled {
+		return nil, "", failed(true, "client disabled")
+	}
 	if c.AuthMethod != method {
-		return nil, "", wrap(errInvalidClient("client authentication failed").withCause(
-			errors.New("client used " + method + ", registered for " + c.AuthMethod)))
+		return nil, "", failed(true, "client used "+method+", registered for "+c.AuthMethod)
 	}
 	if method != client.AuthNone && !c.VerifySecret(secret) {
-		return nil, "", wrap(errInvalidClient("client authentication failed").withCause(errors.New("wrong client secret")))
+		return nil, "", failed(true, "wrong client secret")
 	}
 	return c, secret, nil
 }
@@ -169,11 +194,47 @@ func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, tgr *oaut
 	if c.Public && tgr.CodeVerifier == "" {
 		return nil, errInvalidGrant("PKCE code_verifier is required for public clients")
 	}
+	const badCode = "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri"
+	// go-oauth2 marks the code used before it checks the PKCE verifier
+	// (manage.Manager.GenerateAccessToken), so a wrong verifier would burn
+	// the code for its legitimate holder. The verifier is checked here,
+	// against the code as loaded; the library then finds the same record in
+	// the request's memo. A used code found here is a replay, and the store
+	// has already revoked its grant.
+	code, err := p.tokens.GetByCode(ctx, tgr.Code)
+	if err != nil {
+		return nil, errServer(err)
+	}
+	if code == nil {
+		return nil, errInvalidGrant(badCode)
+	}
+	if code.GetClientID() == c.ID {
+		if e := checkPKCE(code, tgr.CodeVerifier); e != nil {
+			return nil, e
+		}
+	}
+	ctx = context.WithValue(ctx, codeMemoKey{}, code)
 	ti, err := p.srv.GetAccessToken(ctx, oauth2.AuthorizationCode, tgr)
 	if err != nil {
-		return nil, mapLibraryError(err, "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri")
+		return nil, mapLibraryError(err, badCode)
 	}
 	return p.respond(ctx, c, ti, true, nil)
+}
+
+// checkPKCE is RFC 7636 §4.6 with S256 only: a code issued with a challenge
+// needs its verifier, and a code issued without one takes none (a verifier
+// added at the token endpoint is a downgrade attempt, RFC 9700 §2.1.1).
+func checkPKCE(code oauth2.TokenInfo, verifier string) *Error {
+	challenge := code.GetCodeChallenge()
+	switch {
+	case challenge == "" && verifier == "":
+		return nil
+	case challenge == "" || verifier == "",
+		code.GetCodeChallengeMethod() != oauth2.CodeChallengeS256,
+		!oauth2.CodeChallengeS256.Validate(challenge, verifier):
+		return errInvalidGrant("PKCE verification failed")
+	}
+	return nil
 }
 
 func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
@@ -280,25 +341,27 @@ func extensionOf(ti oauth2.TokenInfo) url.Values {
 }
 
 // activeUser loads the token's user; a deactivated or vanished user makes the
-// grant invalid (DESIGN: a deactivated user is out at once).
+// grant invalid (DESIGN: a deactivated user is out at once). The client hears
+// only that the grant is invalid: what became of the account is not its
+// business, and the reason goes to the log.
 func (p *Provider) activeUser(ctx context.Context, userID string) (*user.User, *Error) {
 	id, err := strconv.ParseInt(userID, 10, 64)
 	if err != nil {
-		return nil, errInvalidGrant("the grant has no user")
+		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the grant has no user"))
 	}
 	u, err := p.users.UserByID(ctx, id)
 	if errors.Is(err, user.ErrNotFound) {
-		return nil, errInvalidGrant("the user no longer exists")
+		return nil, errInvalidGrant(deadGrant).withCause(err)
 	}
 	if err != nil {
 		return nil, errServer(err)
 	}
 	if !u.Active {
 		p.revokeInactive(ctx, u.ID)
-		return nil, errInvalidGrant("the user is deactivated")
+		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the user is deactivated"))
 	}
 	if !u.Role.Known() {
-		return nil, errInvalidGrant("the user's role is not one inkpass knows")
+		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the user's role is not one inkpass knows"))
 	}
 	return u, nil
 }
@@ -311,6 +374,9 @@ func (p *Provider) revokeInactive(ctx context.Context, id int64) {
 		p.log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
 	}
 }
+
+// deadGrant is what a client hears about a grant that is no longer good.
+const deadGrant = "the grant is invalid, expired or revoked"
 
 // mapLibraryError turns go-oauth2's sentinels into RFC 6749 §5.2 errors, so
 // that none of them becomes a 500 by accident (ErrMissingCodeVerifier would).
@@ -351,6 +417,9 @@ func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *cl
 	}
 	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, errorBody(e), true)
 }

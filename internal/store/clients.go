@@ -22,21 +22,17 @@ type Clients struct {
 	db  *DB
 	key []byte
 
-	// cache keeps each client read for a second: the token endpoint looks
-	// clients up on every request, and a registration changes rarely. This
-	// process's own writes drop the entry at once; a change made by the CLI in
-	// another process is seen within clientCacheTTL.
+	// cache keeps the clients read at generation gen: the token endpoint
+	// looks clients up on every request, and a registration changes rarely.
+	// Every change to inkpass_clients, from this process or the CLI in
+	// another, bumps inkpass_client_generation in its own transaction (the
+	// triggers of migration 0006), and Get reads that counter first: one
+	// primary-key read instead of the row and its four JSON lists, and a
+	// removal or a disabling is seen by the very next request.
 	mu    sync.Mutex
-	cache map[string]cachedClient
+	gen   int64
+	cache map[string]*client.Client
 }
-
-type cachedClient struct {
-	c  *client.Client
-	at time.Time
-}
-
-// clientCacheTTL bounds how stale a cached registration may be.
-const clientCacheTTL = time.Second
 
 // Clients returns the client registry.
 func (db *DB) Clients(ctx context.Context) (*Clients, error) {
@@ -44,21 +40,21 @@ func (db *DB) Clients(ctx context.Context) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{db: db, key: key, cache: map[string]cachedClient{}}, nil
+	return &Clients{db: db, key: key, cache: map[string]*client.Client{}}, nil
 }
 
 // HashKey is the key client secrets are hashed with.
 func (cs *Clients) HashKey() []byte { return cs.key }
 
 const clientColumns = `id, name, secret_hash, public, first_party, redirect_uris, post_logout_redirect_uris,
-	grant_types, scopes, auth_method, enabled, source, created_at, updated_at`
+	grant_types, scopes, auth_method, enabled, source, created_at, updated_at, introspect`
 
 func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	var c client.Client
 	var redirects, logouts, grants, scopes string
 	var created, updated int64
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.FirstParty, &redirects, &logouts,
-		&grants, &scopes, &c.AuthMethod, &c.Enabled, &c.Source, &created, &updated); err != nil {
+		&grants, &scopes, &c.AuthMethod, &c.Enabled, &c.Source, &created, &updated, &c.Introspect); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -87,14 +83,55 @@ func (cs *Clients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, e
 	return c, nil
 }
 
-// Get returns the client, enabled or not: a copy the caller may change.
+// Get returns the client, enabled or not: a copy the caller may change. It
+// reflects every change committed before it was called, by any process.
 func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
-	now := time.Now()
+	// The counter is read before the row: a change committed in between
+	// bumps it again, so a row newer than its generation is only reloaded
+	// once more, never trusted past a change.
+	var gen int64
+	if err := cs.db.read.QueryRowContext(ctx, `SELECT generation FROM inkpass_client_generation WHERE id = 1`).Scan(&gen); err != nil {
+		return nil, fmt.Errorf("get client %q: read generation: %w", id, err)
+	}
+	return cs.get(ctx, id, gen)
+}
+
+// GetWithLock is Get for a request that presents a client secret: it also
+// returns when the failed-authentication lock on id or on addr ends (the
+// zero time when neither is locked; see RecordClientFailure), read in the
+// same statement as the generation, so that throttling costs the token
+// endpoint no read of its own. An unknown client is client.ErrNotFound, with
+// the address's lock all the same.
+func (cs *Clients) GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error) {
+	var gen int64
+	var until sql.NullInt64
+	err := cs.db.read.QueryRowContext(ctx, `SELECT generation, (SELECT max(locked_until) FROM inkpass_client_throttle
+			WHERE (scope = 'client' AND key = ?1) OR (scope = 'address' AND key = ?2))
+		FROM inkpass_client_generation WHERE id = 1`, id, addr).Scan(&gen, &until)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("get client %q: read generation: %w", id, err)
+	}
+	var lock time.Time
+	if until.Valid && until.Int64 > 0 {
+		lock = time.Unix(until.Int64, 0)
+	}
+	c, err := cs.get(ctx, id, gen)
+	return c, lock, err
+}
+
+// get answers from the cache when it holds id at generation gen or later.
+func (cs *Clients) get(ctx context.Context, id string, gen int64) (*client.Client, error) {
 	cs.mu.Lock()
-	e, ok := cs.cache[id]
+	if gen > cs.gen {
+		// An entry of a newer generation than this request read is fine
+		// to use; an older one is not.
+		clear(cs.cache)
+		cs.gen = gen
+	}
+	c, ok := cs.cache[id]
 	cs.mu.Unlock()
-	if ok && now.Sub(e.at) < clientCacheTTL {
-		cp := *e.c
+	if ok {
+		cp := *c
 		return &cp, nil
 	}
 	c, err := cs.load(ctx, id)
@@ -102,17 +139,12 @@ func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
 		return nil, err
 	}
 	cs.mu.Lock()
-	cs.cache[id] = cachedClient{c: c, at: now}
+	if gen == cs.gen {
+		cs.cache[id] = c
+	}
 	cs.mu.Unlock()
 	cp := *c
 	return &cp, nil
-}
-
-// forget drops a cached client after this process changed it.
-func (cs *Clients) forget(id string) {
-	cs.mu.Lock()
-	delete(cs.cache, id)
-	cs.mu.Unlock()
 }
 
 func (cs *Clients) load(ctx context.Context, id string) (*client.Client, error) {
@@ -154,12 +186,11 @@ func jsonList(v []string) string {
 
 // Create registers c; client.ErrExists when the id is taken.
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
-	defer cs.forget(c.ID)
 	now := cs.db.now().Unix()
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
-			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now)
+			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now, c.Introspect)
 		if isUnique(err) {
 			return client.ErrExists
 		}
@@ -177,19 +208,26 @@ func sourceOf(c *client.Client) string {
 	return "cli"
 }
 
-// Update rewrites every field of c, the secret hash included.
+// Update rewrites every field of c, the secret hash included. Disabling a
+// client revokes its tokens and codes in the same transaction: a disabled
+// client is dead, and enabling it again does not bring them back.
 func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
-	defer cs.forget(c.ID)
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
-			source = ?, updated_at = ? WHERE id = ?`,
+			source = ?, updated_at = ?, introspect = ? WHERE id = ?`,
 			c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
-			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), cs.db.now().Unix(), c.ID)
+			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), cs.db.now().Unix(), c.Introspect, c.ID)
 		if err != nil {
 			return fmt.Errorf("update client %q: %w", c.ID, err)
 		}
-		return mustAffect(res, client.ErrNotFound)
+		if err := mustAffect(res, client.ErrNotFound); err != nil {
+			return err
+		}
+		if !c.Enabled {
+			return revokeClientTokens(ctx, tx, c.ID, cs.db.now().Unix())
+		}
+		return nil
 	})
 }
 
@@ -197,7 +235,6 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 // transaction. Clients are configuration, not audit records, so they are
 // really deleted; their tokens stay as revoked rows.
 func (cs *Clients) Remove(ctx context.Context, id string) error {
-	defer cs.forget(id)
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM inkpass_clients WHERE id = ?`, id)
 		if err != nil {
@@ -206,13 +243,20 @@ func (cs *Clients) Remove(ctx context.Context, id string) error {
 		if err := mustAffect(res, client.ErrNotFound); err != nil {
 			return err
 		}
-		now := cs.db.now().Unix()
-		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL`, now, id); err != nil {
-			return fmt.Errorf("remove client %q: %w", id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE client_id = ? AND used_at IS NULL`, now, id); err != nil {
-			return fmt.Errorf("remove client %q: %w", id, err)
-		}
-		return nil
+		return revokeClientTokens(ctx, tx, id, cs.db.now().Unix())
 	})
+}
+
+// revokeClientTokens revokes every token and unredeemed code of a client,
+// inside the caller's transaction. Token issuance checks the client in the
+// transaction that stores a token (Tokens.Create), so nothing issued
+// concurrently can outlive this.
+func revokeClientTokens(ctx context.Context, tx *sql.Tx, id string, now int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL`, now, id); err != nil {
+		return fmt.Errorf("revoke tokens of client %q: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE client_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, id); err != nil {
+		return fmt.Errorf("revoke codes of client %q: %w", id, err)
+	}
+	return nil
 }

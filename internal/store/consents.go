@@ -65,7 +65,7 @@ func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID str
 			return fmt.Errorf("revoke client tokens: %w", err)
 		}
 		// A code issued just before must not turn into tokens afterwards.
-		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE user_id = ? AND client_id = ? AND used_at IS NULL`,
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND used_at IS NULL AND revoked_at IS NULL`,
 			now, strconv.FormatInt(userID, 10), clientID); err != nil {
 			return fmt.Errorf("revoke client codes: %w", err)
 		}
@@ -113,7 +113,8 @@ func (db *DB) ConnectedApps(ctx context.Context, userID int64) ([]session.App, e
 
 // TokenRecord finds an access or refresh token by its value. hint
 // ("access_token" or "refresh_token") only decides which is tried first
-// (RFC 7009 §2.1). It returns nil when the token is unknown.
+// (RFC 7009 §2.1). It returns nil when the token is unknown; a token whose
+// client was removed or disabled is not Active.
 func (db *DB) TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error) {
 	h := session.Hash(token)
 	order := []string{"access_token", "refresh_token"}
@@ -123,10 +124,10 @@ func (db *DB) TokenRecord(ctx context.Context, token, hint string) (*session.Tok
 	now := db.now().Unix()
 	for _, kind := range order {
 		q := `SELECT grant_id, client_id, user_id, sid, scope, access_created_at, access_expires_at,
-			access_revoked_at IS NULL AND revoked_at IS NULL FROM inkpass_tokens WHERE access_hash = ?`
+			access_revoked_at IS NULL AND revoked_at IS NULL AND ` + tokenClientLive + ` FROM inkpass_tokens WHERE access_hash = ?`
 		if kind == "refresh_token" {
 			q = `SELECT grant_id, client_id, user_id, sid, scope, refresh_created_at, refresh_expires_at,
-				refresh_rotated_at IS NULL AND revoked_at IS NULL FROM inkpass_tokens WHERE refresh_hash = ?`
+				refresh_rotated_at IS NULL AND revoked_at IS NULL AND ` + tokenClientLive + ` FROM inkpass_tokens WHERE refresh_hash = ?`
 		}
 		var r session.TokenRecord
 		var iat, exp int64
@@ -169,7 +170,7 @@ func (db *DB) RevokeSessionTokens(ctx context.Context, sid string) error {
 			return fmt.Errorf("revoke session tokens: %w", err)
 		}
 		// Codes issued under the session but not yet redeemed die with it.
-		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE sid = ? AND used_at IS NULL`, now, sid); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE sid = ? AND used_at IS NULL AND revoked_at IS NULL`, now, sid); err != nil {
 			return fmt.Errorf("revoke session codes: %w", err)
 		}
 		return nil

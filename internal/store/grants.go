@@ -18,7 +18,9 @@ func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) 
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
 		return fmt.Errorf("revoke tokens of user %d: %w", userID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
+	// Revoked, not used: redeeming one later is refused without being taken
+	// for a replay.
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
 		return fmt.Errorf("revoke codes of user %d: %w", userID, err)
 	}
 	return nil
@@ -42,10 +44,12 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 	case reasonRefreshReused:
 		kind = audit.RefreshReused
 	}
+	// Numbered parameters throughout: a bare ? after ?1 would not be the
+	// fourth argument.
 	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, client_id, detail)
-		SELECT ?, ?, CAST(NULLIF(user_id, '') AS INTEGER), client_id, ? FROM (
-			SELECT user_id, client_id FROM inkpass_codes WHERE grant_id = ?1
-			UNION ALL SELECT user_id, client_id FROM inkpass_tokens WHERE grant_id = ?1
+		SELECT ?1, ?2, CAST(NULLIF(user_id, '') AS INTEGER), client_id, ?3 FROM (
+			SELECT user_id, client_id FROM inkpass_codes WHERE grant_id = ?4
+			UNION ALL SELECT user_id, client_id FROM inkpass_tokens WHERE grant_id = ?4
 			LIMIT 1)`, now, string(kind), reason, grantID)
 	if err != nil {
 		return fmt.Errorf("audit grant revocation: %w", err)

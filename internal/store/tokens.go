@@ -17,6 +17,9 @@ import (
 
 // Tokens implements go-oauth2's TokenStore over inkpass_codes and
 // inkpass_tokens, with the atomicity the library does not ask for:
+//   - Create stores a code or token only if its client still exists and is
+//     enabled, checked in the same transaction: a client removed or disabled
+//     while a request was in flight never gets a live token;
 //   - RemoveByCode fails when the code was already used, and a used code found
 //     again by GetByCode revokes everything its first exchange issued;
 //   - Create, given a token that GetByRefresh loaded, retires that refresh
@@ -123,18 +126,25 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 			refreshCreated = start.Unix()
 			refreshExpires = expiry(start, ti.GetRefreshExpiresIn())
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_tokens (grant_id, client_id, user_id, sid, scope, redirect_uri, extension,
+		res, err := tx.ExecContext(ctx, `INSERT INTO inkpass_tokens (grant_id, client_id, user_id, sid, scope, redirect_uri, extension,
 			access_hash, access_created_at, access_expires_at, refresh_hash, refresh_created_at, refresh_expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE `+clientLive+``,
 			grantID, ti.GetClientID(), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetScope(), ti.GetRedirectURI(), ext.Encode(),
 			session.Hash(ti.GetAccess()), now, expiry(time.Unix(now, 0), ti.GetAccessExpiresIn()),
 			refreshHash, refreshCreated, refreshExpires)
 		if err != nil {
 			return fmt.Errorf("store token: %w", err)
 		}
-		return nil
+		// Rolls the rotation above back too: the old refresh token stays
+		// as it was, dead with its client.
+		return mustAffect(res, oerrors.ErrInvalidClient)
 	})
 }
+
+// clientLive is true when the client ?2 exists and is enabled. The client
+// cache has already said so; this is the check that cannot race with a
+// removal, because it runs in the transaction that stores the token.
+const clientLive = `EXISTS (SELECT 1 FROM inkpass_clients WHERE id = ?2 AND enabled = 1)`
 
 // expiry is a unix time; 0 would mean "never", which inkpass never issues.
 func expiry(created time.Time, ttl time.Duration) int64 {
@@ -146,16 +156,16 @@ func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.V
 		// The store's clock, not the library's time.Now, stamps what it
 		// stores: expiry is checked against the same clock.
 		created := ts.db.now()
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_codes (code_hash, grant_id, client_id, user_id, sid, redirect_uri, scope,
+		res, err := tx.ExecContext(ctx, `INSERT INTO inkpass_codes (grant_id, client_id, code_hash, user_id, sid, redirect_uri, scope,
 			code_challenge, code_challenge_method, extension, access_ttl, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			session.Hash(ti.GetCode()), grantID, ti.GetClientID(), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetRedirectURI(), ti.GetScope(),
+			SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE `+clientLive+``,
+			grantID, ti.GetClientID(), session.Hash(ti.GetCode()), ti.GetUserID(), ext.Get(session.ExtSID), ti.GetRedirectURI(), ti.GetScope(),
 			ti.GetCodeChallenge(), string(ti.GetCodeChallengeMethod()), ext.Encode(), int64(ti.GetAccessExpiresIn()/time.Second),
 			created.Unix(), expiry(created, ti.GetCodeExpiresIn()))
 		if err != nil {
 			return fmt.Errorf("store code: %w", err)
 		}
-		return nil
+		return mustAffect(res, oerrors.ErrInvalidClient)
 	})
 }
 
@@ -168,20 +178,22 @@ func (c commitThen) Unwrap() error { return c.err }
 
 func errCommitThen(err error) error { return commitThen{err} }
 
-// GetByCode returns a live code, or nil when it is unknown or expired. A code
-// that was already used is a replay (RFC 6749 §4.1.2): its grant is revoked
-// and nil returned, which the library reports as invalid_grant.
+// GetByCode returns a live code, or nil when it is unknown, expired or
+// revoked. A code that was already used is a replay (RFC 6749 §4.1.2): its
+// grant is revoked and nil returned, which the library reports as
+// invalid_grant. A revoked code (logout, app revoked, deactivation, client
+// removed) is just dead: presenting it is no attack.
 func (ts *Tokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo, error) {
 	var (
 		t                           = models.NewToken()
 		grantID, method, ext        string
 		accessTTL, created, expires int64
-		used                        sql.NullInt64
+		used, revoked               sql.NullInt64
 	)
 	h := session.Hash(code)
 	err := ts.db.read.QueryRowContext(ctx, `SELECT grant_id, client_id, user_id, redirect_uri, scope, code_challenge,
-		code_challenge_method, extension, access_ttl, created_at, expires_at, used_at FROM inkpass_codes WHERE code_hash = ?`, h).
-		Scan(&grantID, &t.ClientID, &t.UserID, &t.RedirectURI, &t.Scope, &t.CodeChallenge, &method, &ext, &accessTTL, &created, &expires, &used)
+		code_challenge_method, extension, access_ttl, created_at, expires_at, used_at, revoked_at FROM inkpass_codes WHERE code_hash = ?`, h).
+		Scan(&grantID, &t.ClientID, &t.UserID, &t.RedirectURI, &t.Scope, &t.CodeChallenge, &method, &ext, &accessTTL, &created, &expires, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -194,7 +206,7 @@ func (ts *Tokens) GetByCode(ctx context.Context, code string) (oauth2.TokenInfo,
 		}
 		return nil, nil
 	}
-	if ts.db.now().Unix() >= expires {
+	if revoked.Valid || ts.db.now().Unix() >= expires {
 		return nil, nil
 	}
 	t.Code = code
@@ -213,12 +225,13 @@ func (ts *Tokens) burn(ctx context.Context, grantID, reason string) error {
 }
 
 // RemoveByCode marks a code used. It fails when the code was used already, so
-// that of two concurrent exchanges exactly one wins; the loser burns the grant.
+// that of two concurrent exchanges exactly one wins; the loser burns the
+// grant. A code revoked since it was loaded fails without burning anything.
 func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
 	h := session.Hash(code)
 	return ts.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := ts.db.now().Unix()
-		res, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL`, now, h)
+		res, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND revoked_at IS NULL`, now, h)
 		if err != nil {
 			return fmt.Errorf("use code: %w", err)
 		}
@@ -226,7 +239,7 @@ func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
 			return nil
 		}
 		var grantID string
-		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM inkpass_codes WHERE code_hash = ?`, h).Scan(&grantID); err == nil {
+		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM inkpass_codes WHERE code_hash = ? AND used_at IS NOT NULL`, h).Scan(&grantID); err == nil {
 			if err := revokeGrant(ctx, tx, grantID, now, reasonCodeReplayed); err != nil {
 				return err
 			}
@@ -235,8 +248,13 @@ func (ts *Tokens) RemoveByCode(ctx context.Context, code string) error {
 	})
 }
 
+// tokenClientLive, selected from inkpass_tokens, is whether the token's
+// client still exists and is enabled: a token of a removed or disabled
+// client is dead whatever its row says.
+const tokenClientLive = `EXISTS (SELECT 1 FROM inkpass_clients c WHERE c.id = inkpass_tokens.client_id AND c.enabled = 1)`
+
 const tokenColumns = `id, grant_id, client_id, user_id, scope, redirect_uri, extension, access_created_at, access_expires_at,
-	refresh_created_at, refresh_expires_at, access_revoked_at, refresh_rotated_at, revoked_at`
+	refresh_created_at, refresh_expires_at, access_revoked_at, refresh_rotated_at, revoked_at, ` + tokenClientLive
 
 type tokenRow struct {
 	t                                      *loadedToken
@@ -244,6 +262,7 @@ type tokenRow struct {
 	accessRevoked, refreshRotated, revoked sql.NullInt64
 	accessExpires                          int64
 	refreshExpires                         sql.NullInt64
+	clientLive                             bool
 }
 
 func scanToken(r rowScanner) (*tokenRow, error) {
@@ -253,7 +272,7 @@ func scanToken(r rowScanner) (*tokenRow, error) {
 	var refreshCreated sql.NullInt64
 	t := row.t
 	if err := r.Scan(&t.rowID, &row.grantID, &t.ClientID, &t.UserID, &t.Scope, &t.RedirectURI, &ext, &accessCreated, &row.accessExpires,
-		&refreshCreated, &row.refreshExpires, &row.accessRevoked, &row.refreshRotated, &row.revoked); err != nil {
+		&refreshCreated, &row.refreshExpires, &row.accessRevoked, &row.refreshRotated, &row.revoked, &row.clientLive); err != nil {
 		return nil, err
 	}
 	t.Extension, _ = url.ParseQuery(ext)
@@ -276,7 +295,7 @@ func (ts *Tokens) GetByAccess(ctx context.Context, access string) (oauth2.TokenI
 	if err != nil {
 		return nil, fmt.Errorf("get access token: %w", err)
 	}
-	if row.revoked.Valid || row.accessRevoked.Valid || ts.db.now().Unix() >= row.accessExpires {
+	if !row.clientLive || row.revoked.Valid || row.accessRevoked.Valid || ts.db.now().Unix() >= row.accessExpires {
 		return nil, nil
 	}
 	row.t.Access = access
@@ -292,6 +311,9 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get refresh token: %w", err)
+	}
+	if !row.clientLive {
+		return nil, nil
 	}
 	if row.refreshRotated.Valid && !row.revoked.Valid {
 		if err := ts.burn(ctx, row.grantID, reasonRefreshReused); err != nil {

@@ -15,7 +15,7 @@ func (s *server) routes() http.Handler {
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
 
 	// mux tries routes in this order: the endpoints machines call most come first.
-	r.Handle(oidc.PathToken, cors(s.Provider.TokenHandler())).Methods(http.MethodPost, http.MethodOptions)
+	r.Handle(oidc.PathToken, cors(s.withClientAddr(s.Provider.TokenHandler()))).Methods(http.MethodPost, http.MethodOptions)
 	r.Handle(oidc.PathUserInfo, cors(s.Provider.UserInfoHandler())).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 	r.Handle("/healthz", http.HandlerFunc(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.readyz)).Methods(http.MethodGet, http.MethodHead)
@@ -29,8 +29,8 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
-	r.Handle(oidc.PathRevoke, cors(s.Provider.RevokeHandler())).Methods(http.MethodPost, http.MethodOptions)
-	r.Handle(oidc.PathIntrospect, s.Provider.IntrospectHandler()).Methods(http.MethodPost)
+	r.Handle(oidc.PathRevoke, cors(s.withClientAddr(s.Provider.RevokeHandler()))).Methods(http.MethodPost, http.MethodOptions)
+	r.Handle(oidc.PathIntrospect, s.withClientAddr(s.Provider.IntrospectHandler())).Methods(http.MethodPost)
 	r.Handle(oidc.PathEndSession, http.HandlerFunc(s.logout)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/consent", http.HandlerFunc(s.consentForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/consent", http.HandlerFunc(s.consentSubmit)).Methods(http.MethodPost)

@@ -923,11 +923,18 @@ func TestIntrospect(t *testing.T) {
 		}
 	})
 
-	t.Run("a client_secret_post client may introspect", func(t *testing.T) {
-		r := e.slPost(t, "/introspect", url.Values{"token": {s.token.AccessToken}, "client_id": {toolID}, "client_secret": {toolSecret}})
+	t.Run("a client_secret_post client may introspect its own tokens", func(t *testing.T) {
+		tool := e.slRP(t, toolID, toolSecret, toolRedirect, "openid")
+		tf := tool.start(false)
+		ts := tf.redeem(t, bw.slAs(t).ssoWithConsent(tf).Get("code"))
+		r := e.slPost(t, "/introspect", url.Values{"token": {ts.token.AccessToken}, "client_id": {toolID}, "client_secret": {toolSecret}})
 		if r.status != http.StatusOK || r.body["active"] != true {
 			t.Errorf("status %d %s, want 200 active", r.status, r.raw)
 		}
+		// Not a resource server: another client's token is none of its
+		// business (TestIntrospectionIsForResourceServers).
+		r = e.slPost(t, "/introspect", url.Values{"token": {s.token.AccessToken}, "client_id": {toolID}, "client_secret": {toolSecret}})
+		slWantInactive(t, r)
 	})
 
 	t.Run("unknown tokens are inactive", func(t *testing.T) {
@@ -1004,12 +1011,18 @@ func TestIntrospect(t *testing.T) {
 		if err != nil {
 			t.Fatalf("client_credentials: %v", err)
 		}
-		r := e.slIntrospect(t, tok.AccessToken, "")
-		checkClaims(t, "introspection", r.body, map[string]any{"active": true, "client_id": reporterID, "scope": "profile"},
+		// The reporter introspects and revokes its own token.
+		introspect := func() *slResp {
+			r := e.slPost(t, "/introspect", slTokenForm(tok.AccessToken, ""), reporterID, reporterSecret)
+			if r.status != http.StatusOK {
+				t.Fatalf("POST /introspect: status %d %s, want 200", r.status, r.raw)
+			}
+			return r
+		}
+		checkClaims(t, "introspection", introspect().body, map[string]any{"active": true, "client_id": reporterID, "scope": "profile"},
 			[]string{"sub", "username", "role"})
-		// The reporter revokes it itself.
 		slWantRevoke200(t, e.slPost(t, "/revoke", url.Values{"token": {tok.AccessToken}}, reporterID, reporterSecret))
-		slWantInactive(t, e.slIntrospect(t, tok.AccessToken, ""))
+		slWantInactive(t, introspect())
 	})
 
 	t.Run("a public client or no client at all is 401 invalid_client", func(t *testing.T) {

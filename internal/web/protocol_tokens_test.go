@@ -1,0 +1,554 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/client"
+	op "github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/store"
+)
+
+// ptGatewayID is a resource server: client_credentials only, registered to
+// introspect other clients' access tokens.
+const (
+	ptGatewayID     = "pt-gateway"
+	ptGatewaySecret = "pt-gateway-secret-0123456789abcdefghijklmnop"
+)
+
+// ptRegister registers c, enabled, with secret when it is confidential.
+func ptRegister(t *testing.T, cs *store.Clients, c *client.Client, secret string) {
+	t.Helper()
+	c.Enabled = true
+	c.Normalize()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("client %s: %v", c.ID, err)
+	}
+	if !c.Public {
+		c.SetSecret(cs.HashKey(), secret)
+	}
+	if err := cs.Create(t.Context(), c); err != nil {
+		t.Fatalf("register client %s: %v", c.ID, err)
+	}
+}
+
+func (e *env) ptRegisterGateway(t *testing.T) {
+	t.Helper()
+	ptRegister(t, e.clients, &client.Client{
+		ID: ptGatewayID, Name: "API gateway", GrantTypes: []string{client.GrantClientCredentials},
+		Scopes: []string{"profile"}, Introspect: true,
+	}, ptGatewaySecret)
+}
+
+// ptIntrospect calls /introspect as client id (HTTP Basic) and wants 200.
+func (e *env) ptIntrospect(t *testing.T, id, secret, token string) *slResp {
+	t.Helper()
+	r := e.slPost(t, "/introspect", slTokenForm(token, ""), id, secret)
+	if r.status != http.StatusOK {
+		t.Fatalf("POST /introspect as %s: status %d %s, want 200", id, r.status, r.raw)
+	}
+	wantNoStore(t, r.header)
+	return r
+}
+
+// ptOtherProcess opens a second handle on the env's database file, as
+// `inkpass client ...` does from another process: its writes reach the
+// server only through the file.
+func (e *env) ptOtherProcess(t *testing.T) *store.Clients {
+	t.Helper()
+	db, err := store.Open(t.Context(), e.db.Path(), store.Options{})
+	if err != nil {
+		t.Fatalf("open a second handle: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cs, err := db.Clients(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// ptClientCredentials asks for a client_credentials token by hand.
+func (e *env) ptClientCredentials(t *testing.T, id, secret string) *tokenResponse {
+	t.Helper()
+	return e.postToken(t, url.Values{"grant_type": {"client_credentials"}}, id, secret)
+}
+
+// TestIntrospectionIsForResourceServers: /introspect answers a client about
+// its own tokens, and a registered resource server about other clients'
+// access tokens; everyone else hears {"active": false}. Refresh tokens are
+// described only to their own client, and only the claims the token's scope
+// releases are stated.
+func TestIntrospectionIsForResourceServers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.ptRegisterGateway(t)
+	finn := e.slNewUser(t, "finn.rs", "finn-rs-pass-1", nil)
+	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "profile", "offline_access")
+	bw := e.newBrowser(t)
+	f := app.start(false)
+	s := f.redeem(t, bw.signIn(f, finn.username, finn.password).Get("code"))
+	// The same user and client, without the profile scope.
+	bare := e.slRP(t, appID, appSecret, appRedirect, "openid")
+	g := bare.start(false)
+	narrow := g.redeem(t, bw.sso(g).Get("code"))
+	cc, err := (&clientcredentials.Config{ClientID: reporterID, ClientSecret: reporterSecret, TokenURL: e.issuer + "/token",
+		Scopes: []string{"profile"}, AuthStyle: oauth2.AuthStyleInHeader}).Token(t.Context())
+	if err != nil {
+		t.Fatalf("client_credentials: %v", err)
+	}
+
+	t.Run("a client without the flag learns nothing about another client's tokens", func(t *testing.T) {
+		for _, tok := range []string{s.token.AccessToken, s.token.RefreshToken} {
+			slWantInactive(t, e.ptIntrospect(t, reporterID, reporterSecret, tok))
+			r := e.slPost(t, "/introspect", url.Values{"token": {tok}, "client_id": {toolID}, "client_secret": {toolSecret}})
+			if r.status != http.StatusOK {
+				t.Fatalf("tool: status %d %s", r.status, r.raw)
+			}
+			slWantInactive(t, r)
+		}
+		slWantInactive(t, e.ptIntrospect(t, appID, appSecret, cc.AccessToken))
+	})
+
+	t.Run("a client without the flag introspects its own tokens", func(t *testing.T) {
+		r := e.ptIntrospect(t, appID, appSecret, s.token.AccessToken)
+		checkClaims(t, "own access token", r.body, map[string]any{
+			"active": true, "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
+		}, nil)
+		r = e.ptIntrospect(t, appID, appSecret, s.token.RefreshToken)
+		checkClaims(t, "own refresh token", r.body, map[string]any{
+			"active": true, "token_type": "refresh_token", "client_id": appID, "sub": finn.sub,
+		}, nil)
+		r = e.ptIntrospect(t, reporterID, reporterSecret, cc.AccessToken)
+		checkClaims(t, "own client_credentials token", r.body, map[string]any{"active": true, "client_id": reporterID},
+			[]string{"sub", "username", "role"})
+	})
+
+	t.Run("no username without the profile scope", func(t *testing.T) {
+		for _, tc := range []struct{ id, secret string }{{appID, appSecret}, {ptGatewayID, ptGatewaySecret}} {
+			r := e.ptIntrospect(t, tc.id, tc.secret, narrow.token.AccessToken)
+			checkClaims(t, "introspection by "+tc.id, r.body, map[string]any{
+				"active": true, "sub": finn.sub, "role": "assistant", "scope": "openid",
+			}, []string{"username"})
+		}
+	})
+
+	t.Run("a resource server introspects other clients' access tokens", func(t *testing.T) {
+		r := e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken)
+		checkClaims(t, "app's access token", r.body, map[string]any{
+			"active": true, "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
+		}, nil)
+		r = e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, cc.AccessToken)
+		checkClaims(t, "reporter's access token", r.body, map[string]any{"active": true, "client_id": reporterID}, nil)
+	})
+
+	t.Run("a resource server gets active false for another client's refresh token", func(t *testing.T) {
+		slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.RefreshToken))
+	})
+}
+
+// TestDisabledClientIsDead: disabling a client from another process (the
+// CLI) ends it at the server's next request: no token, no refresh, and its
+// tokens fail at /userinfo and /introspect, re-enabled or not.
+func TestDisabledClientIsDead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.ptRegisterGateway(t)
+	const (
+		id       = "pt-disabled"
+		secret   = "pt-disabled-secret-0123456789abcdefghijklmn"
+		redirect = "http://127.0.0.1:7300/cb"
+	)
+	ptRegister(t, e.clients, &client.Client{
+		ID: id, FirstParty: true, RedirectURIs: []string{redirect},
+		GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials},
+		Scopes:     []string{"openid", "profile", "offline_access"},
+	}, secret)
+	ivy := e.slNewUser(t, "ivy.dis", "ivy-dis-pass-1", nil)
+	p := e.slRP(t, id, secret, redirect, "openid", "profile", "offline_access")
+	f := p.start(false)
+	s := f.redeem(t, e.newBrowser(t).signIn(f, ivy.username, ivy.password).Get("code"))
+	e.wantUserinfoOK(t, s.token.AccessToken)
+	// The server has just read the client: any cache of it is warm.
+	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+		t.Fatalf("client_credentials before: %d %v", r.status, r.body)
+	}
+
+	cli := e.ptOtherProcess(t)
+	c, err := cli.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enabled = false
+	if err := cli.Update(t.Context(), c); err != nil {
+		t.Fatalf("disable: %v", err)
+	}
+
+	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+		t.Errorf("client_credentials right after disabling: %d %v, want 401 invalid_client", r.status, r.body)
+	}
+	_, err = p.refresh(t, s.token.RefreshToken)
+	wantRetrieveError(t, err, "invalid_client", http.StatusUnauthorized)
+	e.wantInvalidToken(t, s.token.AccessToken)
+	slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
+
+	// Enabled again, it may get new tokens; the old ones stay dead.
+	c.Enabled = true
+	if err := cli.Update(t.Context(), c); err != nil {
+		t.Fatalf("enable: %v", err)
+	}
+	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+		t.Errorf("client_credentials after enabling again: %d %v, want 200", r.status, r.body)
+	}
+	e.wantInvalidToken(t, s.token.AccessToken)
+	slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
+	slWantInactive(t, e.ptIntrospect(t, id, secret, s.token.RefreshToken))
+	_, err = p.refresh(t, s.token.RefreshToken)
+	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+}
+
+// TestRemovedClientIsDead: `inkpass client remove` in another process
+// stops issuance at once, and no token of the removed client is valid.
+func TestRemovedClientIsDead(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.ptRegisterGateway(t)
+
+	t.Run("the next request after the removal fails", func(t *testing.T) {
+		const (
+			id       = "pt-removed"
+			secret   = "pt-removed-secret-0123456789abcdefghijklmno"
+			redirect = "http://127.0.0.1:7301/cb"
+		)
+		ptRegister(t, e.clients, &client.Client{
+			ID: id, FirstParty: true, RedirectURIs: []string{redirect},
+			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials},
+			Scopes:     []string{"openid", "profile", "offline_access"},
+		}, secret)
+		jo := e.slNewUser(t, "jo.rm", "jo-rm-pass-1", nil)
+		p := e.slRP(t, id, secret, redirect, "openid", "profile", "offline_access")
+		f := p.start(false)
+		s := f.redeem(t, e.newBrowser(t).signIn(f, jo.username, jo.password).Get("code"))
+		before := e.ptClientCredentials(t, id, secret)
+		if before.status != http.StatusOK {
+			t.Fatalf("client_credentials before: %d %v", before.status, before.body)
+		}
+
+		if err := e.ptOtherProcess(t).Remove(t.Context(), id); err != nil {
+			t.Fatalf("remove: %v", err)
+		}
+
+		if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+			t.Errorf("client_credentials right after removal: %d %v, want 401 invalid_client", r.status, r.body)
+		}
+		_, err := p.refresh(t, s.token.RefreshToken)
+		wantRetrieveError(t, err, "invalid_client", http.StatusUnauthorized)
+		e.wantInvalidToken(t, s.token.AccessToken)
+		for _, tok := range []string{s.token.AccessToken, before.str("access_token")} {
+			slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, tok))
+		}
+	})
+
+	t.Run("a removal racing with issuance leaves no live token", func(t *testing.T) {
+		const (
+			id     = "pt-raced"
+			secret = "pt-raced-secret-0123456789abcdefghijklmnopq"
+		)
+		ptRegister(t, e.clients, &client.Client{ID: id, GrantTypes: []string{client.GrantClientCredentials}, Scopes: []string{"profile"}}, secret)
+		cli := e.ptOtherProcess(t)
+		const workers, maxPerWorker = 4, 150
+		var (
+			removed  atomic.Bool
+			issued   atomic.Int64
+			mu       sync.Mutex
+			tokens   []string
+			afterRem int
+			wg       sync.WaitGroup
+		)
+		hc := e.srv.Client()
+		for range workers {
+			wg.Go(func() {
+				for range maxPerWorker {
+					startedAfter := removed.Load()
+					req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.issuer+"/token",
+						strings.NewReader("grant_type=client_credentials"))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.SetBasicAuth(id, secret)
+					resp, err := hc.Do(req)
+					if err != nil {
+						t.Errorf("POST /token: %v", err)
+						return
+					}
+					var body struct {
+						AccessToken string `json:"access_token"`
+					}
+					err = ptDecode(resp, &body)
+					if resp.StatusCode != http.StatusOK {
+						if !startedAfter && !removed.Load() {
+							t.Errorf("POST /token before the removal: status %d", resp.StatusCode)
+						}
+						return // the removal has taken effect
+					}
+					if err != nil {
+						t.Errorf("token response: %v", err)
+						return
+					}
+					issued.Add(1)
+					mu.Lock()
+					tokens = append(tokens, body.AccessToken)
+					if startedAfter {
+						afterRem++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		// Remove once issuance is in full swing (or the workers gave up).
+	wait:
+		for issued.Load() < 20 {
+			select {
+			case <-done:
+				break wait
+			case <-time.After(time.Millisecond):
+			}
+		}
+		err := cli.Remove(t.Context(), id)
+		removed.Store(true)
+		<-done
+		if err != nil {
+			t.Fatalf("remove: %v", err)
+		}
+		if issued.Load() < 20 {
+			t.Fatalf("only %d tokens were issued before the removal", issued.Load())
+		}
+		if afterRem > 0 {
+			t.Errorf("%d tokens were issued to requests that started after the removal returned", afterRem)
+		}
+		live := 0
+		for _, tok := range tokens {
+			if r := e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, tok); r.body["active"] != false {
+				live++
+			}
+		}
+		if live > 0 {
+			t.Errorf("%d of %d tokens of the removed client are still active", live, len(tokens))
+		}
+	})
+}
+
+// TestPKCEFailureKeepsTheCode: a wrong code_verifier is refused before the
+// code is consumed, so the legitimate holder can still redeem it, and the
+// failure is not audited as a replay.
+func TestPKCEFailureKeepsTheCode(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	kim := e.slNewUser(t, "kim.pkce", "kim-pkce-pass-1", nil)
+	spa := e.spaRP(t, "openid")
+	f := spa.start(true)
+	code := e.newBrowser(t).signIn(f, kim.username, kim.password).Get("code")
+
+	_, err := spa.conf.Exchange(t.Context(), code, oauth2.VerifierOption(oauth2.GenerateVerifier()))
+	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+	_, err = spa.conf.Exchange(t.Context(), code)
+	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+	s := f.redeem(t, code)
+	e.wantUserinfoOK(t, s.token.AccessToken)
+	events, _ := e.slAuditJSON(t)
+	for _, ev := range events {
+		if ev.Kind == audit.CodeReplayed {
+			t.Errorf("audit trail has %s (%s) after a wrong verifier", ev.Kind, ev.Detail)
+		}
+	}
+}
+
+// TestRevokedCodesAreNotReplays: a code voided by a revocation is refused
+// with invalid_grant, and is not recorded as a replayed code; a used code
+// presented again still is.
+func TestRevokedCodesAreNotReplays(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	app := e.appRP(t, "openid", "profile")
+	replays := func(t *testing.T, userID int64) int {
+		t.Helper()
+		events, _ := e.slAuditJSON(t)
+		n := 0
+		for _, ev := range events {
+			if ev.Kind == audit.CodeReplayed && ev.UserID == userID {
+				n++
+			}
+		}
+		return n
+	}
+
+	for i, tc := range []struct {
+		name   string
+		revoke func(t *testing.T, u slAccount, first *signedIn)
+	}{
+		{"the user signed out", func(t *testing.T, _ slAccount, first *signedIn) {
+			sid, _ := first.claims["sid"].(string)
+			if err := e.db.RevokeSessionTokens(t.Context(), sid); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"the user revoked the app", func(t *testing.T, u slAccount, _ *signedIn) {
+			if err := e.db.RevokeClientAccess(t.Context(), u.id, appID); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"the user was deactivated", func(t *testing.T, u slAccount, _ *signedIn) {
+			if err := e.users.Deactivate(t.Context(), u.id); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := strconv.Itoa(i)
+			u := e.slNewUser(t, "lee.rv"+n, "lee-rv-pass-"+n, nil)
+			b := e.newBrowser(t)
+			f := app.start(false)
+			first := f.redeem(t, b.signIn(f, u.username, u.password).Get("code"))
+			g := app.start(false)
+			code := b.sso(g).Get("code")
+			tc.revoke(t, u, first)
+			_, err := g.exchange(t, code)
+			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			if got := replays(t, u.id); got != 0 {
+				t.Errorf("a revoked code was audited as %d replays", got)
+			}
+		})
+	}
+
+	t.Run("a used code presented again is a replay", func(t *testing.T) {
+		u := e.slNewUser(t, "lee.replay", "lee-replay-pass-1", nil)
+		f := app.start(false)
+		code := e.newBrowser(t).signIn(f, u.username, u.password).Get("code")
+		s := f.redeem(t, code)
+		_, err := f.exchange(t, code)
+		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		if got := replays(t, u.id); got != 1 {
+			t.Errorf("replays audited = %d, want 1", got)
+		}
+		e.wantInvalidToken(t, s.token.AccessToken)
+	})
+}
+
+// TestTokenErrorsDoNotDescribeTheUser: the token endpoint says invalid_grant
+// and nothing about the account behind the grant.
+func TestTokenErrorsDoNotDescribeTheUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	app := e.appRP(t, "openid", "offline_access")
+	mo := e.slNewUser(t, "mo.err", "mo-err-pass-1", nil)
+	f := app.start(false)
+	s := f.redeem(t, e.newBrowser(t).signIn(f, mo.username, mo.password).Get("code"))
+	e.slDeactivateBehindOurBack(t, mo.id)
+	r := e.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.token.RefreshToken}}, appID, appSecret)
+	if r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+		t.Fatalf("refresh for a deactivated user: %d %v, want 400 invalid_grant", r.status, r.body)
+	}
+	desc := strings.ToLower(r.str("error_description"))
+	for _, leak := range []string{"deactivat", "no longer exist", "user"} {
+		if strings.Contains(desc, leak) {
+			t.Errorf("error_description %q mentions %q", r.str("error_description"), leak)
+		}
+	}
+}
+
+// ptDecode reads a JSON body and closes it.
+func ptDecode(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// ptFailures counts the client_auth_failed events of the audit trail for a
+// client ("" for any) from addr.
+func (e *env) ptFailures(t *testing.T, clientID, addr string) int {
+	t.Helper()
+	events, _ := e.slAuditJSON(t)
+	n := 0
+	for _, ev := range events {
+		if ev.Kind == audit.ClientAuthFailed && (clientID == "" || ev.ClientID == clientID) && ev.Addr == addr {
+			n++
+		}
+	}
+	return n
+}
+
+// ptWantLocked asserts a 401 invalid_client that carries Retry-After.
+func ptWantLocked(t *testing.T, what string, r *tokenResponse) {
+	t.Helper()
+	if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+		t.Errorf("%s: %d %v, want 401 invalid_client", what, r.status, r.body)
+	}
+	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 {
+		t.Errorf("%s: Retry-After = %q, want a number of seconds", what, r.header.Get("Retry-After"))
+	}
+}
+
+// TestClientAuthenticationIsThrottled: failed client authentications are
+// counted per client and per address, audited, and after a few of them the
+// token endpoint refuses before it looks at the secret, with Retry-After.
+func TestClientAuthenticationIsThrottled(t *testing.T) {
+	t.Parallel()
+	policy := op.DefaultClientThrottle()
+
+	t.Run("per client", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, envOptions{})
+		const (
+			id     = "pt-guessed"
+			secret = "pt-guessed-secret-0123456789abcdefghijklmno"
+		)
+		ptRegister(t, e.clients, &client.Client{ID: id, GrantTypes: []string{client.GrantClientCredentials}, Scopes: []string{"profile"}}, secret)
+		for i := range policy.FreeFailuresPerClient + 1 {
+			r := e.ptClientCredentials(t, id, "wrong-secret-"+strconv.Itoa(i))
+			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+				t.Fatalf("wrong secret %d: %d %v, want 401 invalid_client", i, r.status, r.body)
+			}
+		}
+		ptWantLocked(t, "the right secret while locked", e.ptClientCredentials(t, id, secret))
+		if got, want := e.ptFailures(t, id, "127.0.0.1"), policy.FreeFailuresPerClient+1; got != want {
+			t.Errorf("audited client_auth_failed for %s = %d, want %d", id, got, want)
+		}
+		// Other clients from the same address are not locked out yet.
+		if r := e.ptClientCredentials(t, reporterID, reporterSecret); r.status != http.StatusOK {
+			t.Errorf("another client: %d %v, want 200", r.status, r.body)
+		}
+		e.clock.Advance(policy.MaxLock + time.Second)
+		if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+			t.Errorf("the right secret after the lock: %d %v, want 200", r.status, r.body)
+		}
+	})
+
+	t.Run("per address", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, envOptions{})
+		for i := range policy.FreeFailuresPerAddress + 1 {
+			r := e.ptClientCredentials(t, "no-such-client-"+strconv.Itoa(i), "some-secret-0123456789")
+			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+				t.Fatalf("unknown client %d: %d %v, want 401 invalid_client", i, r.status, r.body)
+			}
+		}
+		ptWantLocked(t, "a good client from the locked address", e.ptClientCredentials(t, reporterID, reporterSecret))
+		if got, want := e.ptFailures(t, "", "127.0.0.1"), policy.FreeFailuresPerAddress+1; got != want {
+			t.Errorf("audited client_auth_failed from 127.0.0.1 = %d, want %d", got, want)
+		}
+		e.clock.Advance(policy.MaxLock + time.Second)
+		if r := e.ptClientCredentials(t, reporterID, reporterSecret); r.status != http.StatusOK {
+			t.Errorf("after the lock: %d %v, want 200", r.status, r.body)
+		}
+	})
+}
