@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,15 +38,34 @@ type DB struct {
 	writerDone chan struct{}
 	stopOnce   sync.Once
 	writeStats writeStats
+	// writeBudget is how long a batch retries a database another process
+	// keeps locked (writer.go).
+	writeBudget time.Duration
+	health      writeHealth
+	log         *slog.Logger
 }
+
+// Default waits for a database another process holds.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultWriteBudget = 10 * time.Second
+)
 
 // Options configure Open.
 type Options struct {
-	// BusyTimeout is how long a connection waits for another process (the
-	// studio's Python app, a backup) to release the database.
+	// BusyTimeout is how long one attempt waits inside SQLite for another
+	// process (the studio's Python app, a backup) to release the database;
+	// DefaultBusyTimeout when zero.
 	BusyTimeout time.Duration
+	// WriteBudget is how long a write keeps retrying a database that stays
+	// locked, counting every attempt, before it fails with ErrBusy;
+	// DefaultWriteBudget when zero.
+	WriteBudget time.Duration
 	// Now is the clock; tests inject one.
 	Now func() time.Time
+	// Logger receives what the store does on its own (a WAL checkpoint on a
+	// full disk); nothing when nil.
+	Logger *slog.Logger
 }
 
 // Open opens (creating if needed) the SQLite file at path, applies the pending
@@ -54,17 +74,23 @@ type Options struct {
 // *SchemaMismatchError and changes nothing.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = 5 * time.Second
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.WriteBudget <= 0 {
+		opts.WriteBudget = DefaultWriteBudget
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 	}
-	db := &DB{path: path, now: opts.Now}
+	db := &DB{path: path, now: opts.Now, writeBudget: opts.WriteBudget, log: opts.Logger}
 	var err error
 	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
 		return nil, err
