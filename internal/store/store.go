@@ -41,6 +41,10 @@ type DB struct {
 	// writeBudget is how long a batch retries a database another process
 	// keeps locked (writer.go).
 	writeBudget time.Duration
+	pruneBatch  int
+	// afterPruneBatch, when set (by tests), runs between two of Prune's
+	// transactions.
+	afterPruneBatch func()
 	health      writeHealth
 	log         *slog.Logger
 }
@@ -61,6 +65,9 @@ type Options struct {
 	// locked, counting every attempt, before it fails with ErrBusy;
 	// DefaultWriteBudget when zero.
 	WriteBudget time.Duration
+	// PruneBatch is how many rows one of Prune's transactions deletes at
+	// most; DefaultPruneBatch when zero.
+	PruneBatch int
 	// Now is the clock; tests inject one.
 	Now func() time.Time
 	// Logger receives what the store does on its own (a WAL checkpoint on a
@@ -79,6 +86,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.WriteBudget <= 0 {
 		opts.WriteBudget = DefaultWriteBudget
 	}
+	if opts.PruneBatch <= 0 {
+		opts.PruneBatch = DefaultPruneBatch
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -90,7 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 	}
-	db := &DB{path: path, now: opts.Now, writeBudget: opts.WriteBudget, log: opts.Logger}
+	db := &DB{path: path, now: opts.Now, writeBudget: opts.WriteBudget, pruneBatch: opts.PruneBatch, log: opts.Logger}
 	var err error
 	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
 		return nil, err
