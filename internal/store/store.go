@@ -45,8 +45,8 @@ type DB struct {
 	// afterPruneBatch, when set (by tests), runs between two of Prune's
 	// transactions.
 	afterPruneBatch func()
-	health      writeHealth
-	log         *slog.Logger
+	health          writeHealth
+	log             *slog.Logger
 }
 
 // Default waits for a database another process holds.
