@@ -95,6 +95,10 @@ func (db *DB) WriteStats() (transactions, jobs int64) {
 	return db.writeStats.transactions.Load(), db.writeStats.jobs.Load()
 }
 
+// BusyRetries counts the attempts the writer repeated because another process
+// held the database's write lock.
+func (db *DB) BusyRetries() int64 { return db.writeStats.busyRetries.Load() }
+
 // startWriter begins group commit; until then inTx runs directly (migrations).
 func (db *DB) startWriter() {
 	db.jobs = make(chan *writeJob) // unbuffered: a job is either taken or its caller still holds it

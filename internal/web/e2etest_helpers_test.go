@@ -109,6 +109,9 @@ type envOptions struct {
 	// test's output.
 	logTo    io.Writer
 	logLevel slog.Leveler
+	// store sets the store's options (the busy timeout and write budget);
+	// Now is always the env's clock.
+	store store.Options
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -122,7 +125,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	loadFixture(t, dbPath)
 
 	clk := &clock{}
-	db, err := store.Open(ctx, dbPath, store.Options{Now: clk.Now})
+	storeOpts := opts.store
+	storeOpts.Now = clk.Now
+	db, err := store.Open(ctx, dbPath, storeOpts)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
@@ -196,7 +201,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger}, db, clients, users, keySet)
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, Ready: db.WriteReady}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

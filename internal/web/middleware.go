@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -246,7 +247,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Ready(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready\n"))
+		// The reason is for the operator reading the probe's output; it
+		// names a condition (disk full, lock held), never data.
+		fmt.Fprintf(w, "not ready: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return
 	}
 	w.Write([]byte("ready\n"))
