@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,8 +24,8 @@ const (
 	// probeEvery rate-limits the heartbeat probe: readiness is polled by
 	// every load balancer and orchestrator in front of inkpass.
 	probeEvery = time.Second
-	// stalled is how long a batch may wait for another process's write lock
-	// before WriteReady reports it.
+	// stalled is how long a batch may take (they take milliseconds) before
+	// WriteReady reports that writes are stuck.
 	stalled = 2 * time.Second
 	// checkpointEvery rate-limits the WAL checkpoint tried on a full disk.
 	checkpointEvery = 10 * time.Second
@@ -33,11 +34,15 @@ const (
 // writeHealth is the writer's record of its last outcomes. Times are the
 // wall clock (time.Now), not DB.now: tests move DB.now by days.
 type writeHealth struct {
+	// batchSince is when the batch in progress started (UnixNano), 0 when
+	// none is: a batch still running seconds later is waiting for a lock
+	// another process holds, inside SQLite or between retries.
+	batchSince atomic.Int64
+
 	mu             sync.Mutex
 	lastOK         time.Time
 	lastFail       time.Time
 	failErr        error
-	waitingSince   time.Time // zero unless a batch is retrying a locked database
 	lastProbe      time.Time
 	probing        bool
 	lastCheckpoint time.Time
@@ -56,11 +61,8 @@ func (h *writeHealth) failed(err error) {
 	h.mu.Unlock()
 }
 
-func (h *writeHealth) waiting(since time.Time) {
-	h.mu.Lock()
-	h.waitingSince = since
-	h.mu.Unlock()
-}
+func (h *writeHealth) batchStarted(at time.Time) { h.batchSince.Store(at.UnixNano()) }
+func (h *writeHealth) batchEnded()               { h.batchSince.Store(0) }
 
 // writeFailed records a write that failed for a reason other than a held
 // lock. On a full disk it tries to give space back by truncating the WAL,
@@ -106,20 +108,20 @@ func (db *DB) writeFailed(err error) {
 // waiting for another process's lock.
 func (db *DB) WriteReady(ctx context.Context) error {
 	h := &db.health
-	h.mu.Lock()
 	now := time.Now()
-	if !h.waitingSince.IsZero() && now.Sub(h.waitingSince) > stalled {
-		d := now.Sub(h.waitingSince)
-		h.mu.Unlock()
-		return fmt.Errorf("database write waiting for %s: another process holds the write lock", d.Round(time.Second))
+	if since := h.batchSince.Load(); since != 0 && now.Sub(time.Unix(0, since)) > stalled {
+		return fmt.Errorf("database writes waiting for %s: another process holds the write lock (or the disk is stalled)",
+			now.Sub(time.Unix(0, since)).Round(time.Second))
 	}
+	h.mu.Lock()
 	healthy := h.failErr == nil && now.Sub(h.lastOK) < freshWrite
 	if healthy {
 		h.mu.Unlock()
 		return nil
 	}
-	if h.probing || now.Sub(h.lastProbe) < probeEvery {
-		// Another probe is running or has just run: report what is known.
+	if h.probing || now.Sub(h.lastProbe) < probeEvery || (h.failErr != nil && now.Sub(h.lastFail) < probeEvery) {
+		// Another probe is running or has just run, or a write has just
+		// failed, which tells as much: report what is known.
 		err := h.reportLocked()
 		h.mu.Unlock()
 		return err

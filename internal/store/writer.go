@@ -164,7 +164,8 @@ func (db *DB) runBatch(batch []*writeJob) {
 	start := time.Now()
 	deadline := start.Add(db.writeBudget)
 	backoff := firstBackoff
-	defer db.health.waiting(time.Time{})
+	db.health.batchStarted(start)
+	defer db.health.batchEnded()
 	for {
 		batch = answerAbandoned(batch)
 		if len(batch) == 0 {
@@ -182,7 +183,6 @@ func (db *DB) runBatch(batch []*writeJob) {
 			}
 			return
 		}
-		db.health.waiting(start)
 		db.writeStats.busyRetries.Add(1)
 		select {
 		case <-time.After(backoff):
@@ -231,12 +231,19 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 	}
 	results := make([]error, len(batch))
 	busy := 0
-	var busyErr error
+	var busyErr, fullErr error
 	for i, j := range batch {
 		results[i] = runJob(tx, j)
-		if isBusy(results[i]) {
+		switch {
+		case isBusy(results[i]):
 			busy++
 			busyErr = results[i]
+		case isFull(results[i]):
+			// Just SQLite's error: the savepoint SQLite rolled back with
+			// the transaction adds only noise to it.
+			var se sqlite3.Error
+			errors.As(results[i], &se)
+			fullErr = se
 		}
 	}
 	if busy == len(batch) {
@@ -245,8 +252,17 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		// go-sqlite3 rolls back a COMMIT that failed: nothing was written.
-		if isBusy(err) {
+		// SQLite may also have rolled the whole transaction back by itself
+		// when a statement met SQLITE_BUSY or SQLITE_FULL; COMMIT then
+		// fails with "no transaction is active", and the statement's error
+		// is the real cause.
+		switch {
+		case isBusy(err):
 			return batch, err
+		case busyErr != nil:
+			return batch, busyErr
+		case fullErr != nil:
+			err = fullErr
 		}
 		db.writeFailed(err)
 		for _, j := range batch {
@@ -256,10 +272,10 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 	}
 	db.health.succeeded()
 	var retry []*writeJob
+	if fullErr != nil {
+		db.writeFailed(fullErr)
+	}
 	for i, j := range batch {
-		if isFull(results[i]) {
-			db.writeFailed(results[i])
-		}
 		if isBusy(results[i]) {
 			retry = append(retry, j)
 			continue
