@@ -197,7 +197,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // back otherwise, so no half-written row is ever left behind. An error wrapped
 // by errCommitThen commits first (a revocation must stick even though the
 // request fails). Once Open has finished, transactions go through the group
-// committer (writer.go), which gives each one a savepoint of its own.
+// committer (writer.go), which gives each one a savepoint of its own. fn may
+// run more than once when another process holds the database's lock, so it
+// must only write through tx and assign its results; after the write budget
+// inTx returns an error wrapping ErrBusy, and nothing of fn's was kept.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if db.jobs == nil {
 		return db.inTxDirect(ctx, fn)

@@ -69,7 +69,6 @@ func (e *BusyError) Error() string {
 func (e *BusyError) Unwrap() error             { return e.cause }
 func (e *BusyError) Is(target error) bool      { return target == ErrBusy }
 func (e *BusyError) RetryAfter() time.Duration { return BusyRetryAfter }
-func (e *BusyError) Temporary() bool           { return true }
 
 // isBusy reports SQLite's "database is locked" (SQLITE_BUSY) and "database
 // table is locked" (SQLITE_LOCKED): another connection holds the lock, so the
