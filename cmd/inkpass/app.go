@@ -45,7 +45,11 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		return nil, err
 	}
 	log := newLogger(cfg.Log, logOut)
-	db, err := store.Open(ctx, cfg.Database, store.Options{Logger: log})
+	db, err := store.Open(ctx, cfg.Database, store.Options{
+		BusyTimeout: cfg.DatabaseBusyTimeout.D(),
+		WriteBudget: cfg.DatabaseWriteBudget.D(),
+		Logger:      log,
+	})
 	if err != nil {
 		return nil, err
 	}

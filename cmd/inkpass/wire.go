@@ -159,6 +159,11 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 			if err := a.db.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
 			}
+			// Answering SELECT 1 is not enough: a full disk or a lock
+			// another process keeps would fail every sign-in.
+			if err := a.db.WriteReady(ctx); err != nil {
+				return err
+			}
 			if keySet.Active().KID == "" {
 				return errors.New("no signing key")
 			}

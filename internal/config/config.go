@@ -40,6 +40,13 @@ type Config struct {
 	// PendingLogins bounds the sign-ins one client address may start.
 	PendingLogins Pending `yaml:"pending_logins"`
 
+	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
+	// for another process (the studio's app, a backup) to release the lock.
+	DatabaseBusyTimeout Duration `yaml:"database_busy_timeout"`
+	// DatabaseWriteBudget is how long a write keeps retrying a database that
+	// stays locked before the request gets a 503 with Retry-After.
+	DatabaseWriteBudget Duration `yaml:"database_write_budget"`
+
 	// dir is the folder of the config file; relative paths in it resolve there.
 	dir string
 }
@@ -184,6 +191,11 @@ func Default() Config {
 			RefreshToken: Duration(30 * 24 * time.Hour),
 			Session:      Duration(12 * time.Hour),
 		},
+
+		// The store's own defaults (store.DefaultBusyTimeout and
+		// DefaultWriteBudget); config imports no other package of ours.
+		DatabaseBusyTimeout: Duration(5 * time.Second),
+		DatabaseWriteBudget: Duration(10 * time.Second),
 	}
 }
 
@@ -196,6 +208,9 @@ const (
 	EnvLogFmt   = "INKPASS_LOG_FORMAT"
 	EnvLogLevel = "INKPASS_LOG_LEVEL"
 	EnvTarget   = "INKPASS_PASSWORD_TARGET"
+
+	EnvDatabaseBusyTimeout = "INKPASS_DATABASE_BUSY_TIMEOUT"
+	EnvDatabaseWriteBudget = "INKPASS_DATABASE_WRITE_BUDGET"
 )
 
 // Load reads defaults, then the file at path (missing is fine only when
@@ -237,6 +252,24 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 	override(&c.Log.Format, EnvLogFmt)
 	override(&c.Log.Level, EnvLogLevel)
 	override(&c.Password.Target, EnvTarget)
+	var envProblems []string
+	overrideDuration := func(dst *Duration, name, option string) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envProblems = append(envProblems, fmt.Sprintf("%s (%s): %q is not a duration like 500ms, 5s or 1m", option, name, v))
+			return
+		}
+		*dst = Duration(d)
+	}
+	overrideDuration(&c.DatabaseBusyTimeout, EnvDatabaseBusyTimeout, "database_busy_timeout")
+	overrideDuration(&c.DatabaseWriteBudget, EnvDatabaseWriteBudget, "database_write_budget")
+	if envProblems != nil {
+		return nil, &ValidationError{Problems: envProblems}
+	}
 
 	for i := range c.Clients {
 		cl := &c.Clients[i]
@@ -375,6 +408,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "must not be empty")
+	}
+	if d := c.DatabaseBusyTimeout.D(); d < time.Millisecond || d > time.Minute {
+		bad("database_busy_timeout", "must be between 1ms and 1m")
+	}
+	// A write that waits longer would outlive the server's 60 s write timeout
+	// and the login page's 45 s wait: the browser would get nothing at all.
+	if d := c.DatabaseWriteBudget.D(); d < time.Millisecond || d > 30*time.Second {
+		bad("database_write_budget", "must be between 1ms and 30s")
 	}
 	if c.Metrics.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {

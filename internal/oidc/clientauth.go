@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -110,7 +109,7 @@ func (p *Provider) clientLocked(until time.Time) *Error {
 		return nil
 	}
 	e := errInvalidClient("too many failed client authentications; try again later")
-	e.RetryAfter = int(math.Ceil(until.Sub(now).Seconds()))
+	e.RetryAfter = until.Sub(now)
 	return e
 }
 

@@ -1,9 +1,12 @@
 package oidc
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Error is an OAuth 2.0 / OpenID Connect error response. Build one with a
@@ -19,8 +22,10 @@ type Error struct {
 	NoRedirect bool
 	// BasicChallenge adds WWW-Authenticate: Basic to a 401 (RFC 6749 §5.2).
 	BasicChallenge bool
-	// RetryAfter, in seconds, is sent as Retry-After when positive.
-	RetryAfter int
+	// RetryAfter, when above zero, is sent as Retry-After (RFC 9110 §10.2.3),
+	// rounded up to whole seconds: with a 503 temporarily_unavailable, or a
+	// throttled 401 invalid_client.
+	RetryAfter time.Duration
 	cause      error
 }
 
@@ -87,9 +92,31 @@ func ErrAccessDenied() *Error {
 	return newErr("access_denied", http.StatusForbidden, "the user denied the request")
 }
 
+// retryable is a failure that passes by itself: the store's ErrBusy, a write
+// that gave up on a database another process kept locked.
+type retryable interface{ RetryAfter() time.Duration }
+
 // errServer hides our own failure from the client; the cause goes to the log.
+// A cause that passes by itself (a database another process kept locked)
+// becomes temporarily_unavailable with a 503 and Retry-After, so that clients
+// retry rather than report an error: RFC 6749 §4.1.2.1 defines the code for
+// the authorization endpoint, and the token endpoint uses it the same way
+// (as RFC 8628 and OpenID's CIBA do).
 func errServer(cause error) *Error {
+	var busy retryable
+	if errors.As(cause, &busy) {
+		e := newErr("temporarily_unavailable", http.StatusServiceUnavailable, "the server is busy; try again in a moment").withCause(cause)
+		e.RetryAfter = max(busy.RetryAfter(), time.Second)
+		return e
+	}
 	return (&Error{Code: "server_error", Status: http.StatusInternalServerError, Description: "internal error"}).withCause(cause)
+}
+
+// SetRetryAfter adds the Retry-After header e asks for, if any.
+func (e *Error) SetRetryAfter(h http.Header) {
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 }
 
 // noRedirect turns e into an error for inkpass's own page.

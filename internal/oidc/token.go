@@ -418,9 +418,7 @@ func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *cl
 	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	e.SetRetryAfter(w.Header())
 	writeJSON(w, e.Status, errorBody(e), true)
 }
 

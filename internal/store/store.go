@@ -33,7 +33,8 @@ type DB struct {
 	userSelect string
 
 	// log reports odd values in the users table, once per user and column
-	// (oddSeen), see noteOddities.
+	// (oddSeen), see noteOddities, and what the store does on its own (a WAL
+	// checkpoint on a full disk).
 	log     *slog.Logger
 	oddSeen sync.Map
 
@@ -43,16 +44,39 @@ type DB struct {
 	writerDone chan struct{}
 	stopOnce   sync.Once
 	writeStats writeStats
+	// writeBudget is how long a batch retries a database another process
+	// keeps locked (writer.go).
+	writeBudget time.Duration
+	pruneBatch  int
+	// afterPruneBatch, when set (by tests), runs between two of Prune's
+	// transactions.
+	afterPruneBatch func()
+	health          writeHealth
 }
+
+// Default waits for a database another process holds.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultWriteBudget = 10 * time.Second
+)
 
 // Options configure Open.
 type Options struct {
-	// BusyTimeout is how long a connection waits for another process (the
-	// studio's Python app, a backup) to release the database.
+	// BusyTimeout is how long one attempt waits inside SQLite for another
+	// process (the studio's Python app, a backup) to release the database;
+	// DefaultBusyTimeout when zero.
 	BusyTimeout time.Duration
+	// WriteBudget is how long a write keeps retrying a database that stays
+	// locked, counting every attempt, before it fails with ErrBusy;
+	// DefaultWriteBudget when zero.
+	WriteBudget time.Duration
+	// PruneBatch is how many rows one of Prune's transactions deletes at
+	// most; DefaultPruneBatch when zero.
+	PruneBatch int
 	// Now is the clock; tests inject one.
 	Now func() time.Time
-	// Logger receives warnings about odd values in the users table; nil
+	// Logger receives warnings about odd values in the users table and what
+	// the store does on its own (a WAL checkpoint on a full disk); nil
 	// discards them.
 	Logger *slog.Logger
 }
@@ -63,10 +87,19 @@ type Options struct {
 // *SchemaMismatchError and changes nothing.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = 5 * time.Second
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.WriteBudget <= 0 {
+		opts.WriteBudget = DefaultWriteBudget
+	}
+	if opts.PruneBatch <= 0 {
+		opts.PruneBatch = DefaultPruneBatch
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -79,7 +112,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	db := &DB{path: path, now: opts.Now, log: opts.Logger}
+	db := &DB{path: path, now: opts.Now, writeBudget: opts.WriteBudget, pruneBatch: opts.PruneBatch, log: opts.Logger}
 	var err error
 	if db.write, err = openPool(path, opts.BusyTimeout, true); err != nil {
 		return nil, err
@@ -187,7 +220,10 @@ func (db *DB) Ping(ctx context.Context) error {
 // back otherwise, so no half-written row is ever left behind. An error wrapped
 // by errCommitThen commits first (a revocation must stick even though the
 // request fails). Once Open has finished, transactions go through the group
-// committer (writer.go), which gives each one a savepoint of its own.
+// committer (writer.go), which gives each one a savepoint of its own. fn may
+// run more than once when another process holds the database's lock, so it
+// must only write through tx and assign its results; after the write budget
+// inTx returns an error wrapping ErrBusy, and nothing of fn's was kept.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if db.jobs == nil {
 		return db.inTxDirect(ctx, fn)

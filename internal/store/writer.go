@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // The writer is group commit for SQLite. Every write transaction is a job;
@@ -15,10 +18,25 @@ import (
 // failure rolls back only its savepoint, so each caller sees exactly the
 // outcome it would have had alone, while concurrent requests share one
 // COMMIT (which is most of the cost of a small write; docs/performance.md).
+//
+// Another process (the studio's Python app, a backup) may hold the write lock.
+// SQLite then answers SQLITE_BUSY once the busy timeout has passed; the writer
+// retries the batch with backoff until the write budget is spent, and only
+// then answers the jobs still waiting with a *BusyError (errors.Is ErrBusy).
+// A job's fn may therefore run more than once: it must do nothing outside tx
+// but assign its results.
 
 // maxBatch bounds how many jobs share one transaction, and so how long a
 // job can wait behind the others.
 const maxBatch = 64
+
+// Backoff between attempts on a busy database: SQLite's own busy handler has
+// already waited the busy timeout inside each attempt, so these only space
+// out the attempts and let jobs whose callers gave up leave the batch.
+const (
+	firstBackoff = 10 * time.Millisecond
+	maxBackoff   = 500 * time.Millisecond
+)
 
 type writeJob struct {
 	ctx  context.Context
@@ -28,15 +46,57 @@ type writeJob struct {
 
 var errClosed = errors.New("database is closed")
 
+// ErrBusy is wrapped by the error a write returns when another process held
+// the database's write lock for longer than the write budget. Nothing was
+// written; the request may be retried in a moment.
+var ErrBusy = errors.New("database is busy")
+
+// BusyRetryAfter is how long BusyError suggests waiting before a retry.
+const BusyRetryAfter = 5 * time.Second
+
+// BusyError is a write that gave up on a locked database. It matches ErrBusy
+// under errors.Is, and its RetryAfter lets the HTTP layers answer 503 with a
+// Retry-After header without importing this package.
+type BusyError struct {
+	// Waited is how long the writer retried.
+	Waited time.Duration
+	cause  error
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("database is busy: another process held the write lock for over %s: %v", e.Waited.Round(time.Millisecond), e.cause)
+}
+func (e *BusyError) Unwrap() error             { return e.cause }
+func (e *BusyError) Is(target error) bool      { return target == ErrBusy }
+func (e *BusyError) RetryAfter() time.Duration { return BusyRetryAfter }
+
+// isBusy reports SQLite's "database is locked" (SQLITE_BUSY) and "database
+// table is locked" (SQLITE_LOCKED): another connection holds the lock, so the
+// same write may succeed a moment later.
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
+// isFull reports SQLITE_FULL: the disk (or the file system quota) is full.
+func isFull(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+}
+
 // writeStats counts the writer's work; jobs ÷ transactions is how well group
 // commit is batching.
-type writeStats struct{ transactions, jobs atomic.Int64 }
+type writeStats struct{ transactions, jobs, busyRetries atomic.Int64 }
 
 // WriteStats returns how many write transactions the writer has committed
 // (or tried to) and how many jobs they carried.
 func (db *DB) WriteStats() (transactions, jobs int64) {
 	return db.writeStats.transactions.Load(), db.writeStats.jobs.Load()
 }
+
+// BusyRetries counts the attempts the writer repeated because another process
+// held the database's write lock.
+func (db *DB) BusyRetries() int64 { return db.writeStats.busyRetries.Load() }
 
 // startWriter begins group commit; until then inTx runs directly (migrations).
 func (db *DB) startWriter() {
@@ -79,8 +139,6 @@ func (db *DB) writeLoop() {
 			}
 		}
 		db.runBatch(batch)
-		db.writeStats.transactions.Add(1)
-		db.writeStats.jobs.Add(int64(len(batch)))
 	}
 }
 
@@ -97,26 +155,133 @@ func (db *DB) gather(batch []*writeJob) []*writeJob {
 	return batch
 }
 
+// runBatch runs batch until every job has its answer. An attempt that finds
+// the database locked by another process is retried, with the jobs that
+// arrived meanwhile, until the write budget is spent; jobs whose callers gave
+// up leave the batch between attempts.
 func (db *DB) runBatch(batch []*writeJob) {
-	results := make([]error, len(batch))
+	start := time.Now()
+	deadline := start.Add(db.writeBudget)
+	backoff := firstBackoff
+	db.health.batchStarted(start)
+	defer db.health.batchEnded()
+	for {
+		batch = answerAbandoned(batch)
+		if len(batch) == 0 {
+			return
+		}
+		retry, err := db.attempt(batch)
+		if len(retry) == 0 {
+			return
+		}
+		now := time.Now()
+		if now.Add(backoff).After(deadline) {
+			db.health.failed(&BusyError{Waited: now.Sub(start), cause: err})
+			for _, j := range retry {
+				j.done <- &BusyError{Waited: now.Sub(start), cause: err}
+			}
+			return
+		}
+		db.writeStats.busyRetries.Add(1)
+		select {
+		case <-time.After(backoff):
+		case <-db.quit:
+			for _, j := range retry {
+				j.done <- errClosed
+			}
+			return
+		}
+		backoff = min(2*backoff, maxBackoff)
+		batch = db.gather(retry)
+	}
+}
+
+// answerAbandoned answers the jobs whose callers have gone (their request was
+// cancelled or timed out) and returns the others.
+func answerAbandoned(batch []*writeJob) []*writeJob {
+	keep := batch[:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- err
+			continue
+		}
+		keep = append(keep, j)
+	}
+	return keep
+}
+
+// attempt runs batch in one transaction and answers its jobs, except those
+// that met a locked database: it returns them, with the lock error, to be
+// run again. When BEGIN or COMMIT is the one that found the lock, nothing was
+// written and the whole batch comes back.
+func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
+	db.writeStats.transactions.Add(1)
+	db.writeStats.jobs.Add(int64(len(batch)))
 	tx, err := db.write.BeginTx(context.Background(), nil)
 	if err != nil {
+		if isBusy(err) {
+			return batch, err
+		}
+		db.writeFailed(err)
 		for _, j := range batch {
 			j.done <- fmt.Errorf("begin: %w", err)
 		}
-		return
+		return nil, nil
 	}
+	results := make([]error, len(batch))
+	busy := 0
+	var busyErr, fullErr error
 	for i, j := range batch {
 		results[i] = runJob(tx, j)
-	}
-	if err := tx.Commit(); err != nil {
-		for i := range results {
-			results[i] = fmt.Errorf("commit: %w", err)
+		switch {
+		case isBusy(results[i]):
+			busy++
+			busyErr = results[i]
+		case isFull(results[i]):
+			// Just SQLite's error: the savepoint SQLite rolled back with
+			// the transaction adds only noise to it.
+			var se sqlite3.Error
+			errors.As(results[i], &se)
+			fullErr = se
 		}
 	}
+	if busy == len(batch) {
+		tx.Rollback()
+		return batch, busyErr
+	}
+	if err := tx.Commit(); err != nil {
+		// go-sqlite3 rolls back a COMMIT that failed: nothing was written.
+		// SQLite may also have rolled the whole transaction back by itself
+		// when a statement met SQLITE_BUSY or SQLITE_FULL; COMMIT then
+		// fails with "no transaction is active", and the statement's error
+		// is the real cause.
+		switch {
+		case isBusy(err):
+			return batch, err
+		case busyErr != nil:
+			return batch, busyErr
+		case fullErr != nil:
+			err = fullErr
+		}
+		db.writeFailed(err)
+		for _, j := range batch {
+			j.done <- fmt.Errorf("commit: %w", err)
+		}
+		return nil, nil
+	}
+	db.health.succeeded()
+	var retry []*writeJob
+	if fullErr != nil {
+		db.writeFailed(fullErr)
+	}
 	for i, j := range batch {
+		if isBusy(results[i]) {
+			retry = append(retry, j)
+			continue
+		}
 		j.done <- results[i]
 	}
+	return retry, busyErr
 }
 
 // runJob runs one job under a savepoint. An error wrapped by errCommitThen

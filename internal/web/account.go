@@ -102,8 +102,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "The new password "+fe.Problem+".")
 		return
 	case err != nil:
-		s.log.ErrorContext(ctx, "set password", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "set password", err)
 		return
 	}
 	s.log.InfoContext(ctx, "password changed", "user_id", u.ID)
@@ -111,8 +110,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	// person who just proved both passwords gets a fresh one.
 	token, sess, err := s.Provider.StartSession(ctx, u.ID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "start session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "start session", err)
 		return
 	}
 	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
@@ -132,8 +130,7 @@ func (s *server) accountRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Accounts.RevokeClientAccess(ctx, u.ID, clientID); err != nil {
-		s.log.ErrorContext(ctx, "revoke client access", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "revoke client access", err)
 		return
 	}
 	s.record(r, audit.Event{Kind: audit.ConsentRevoked, UserID: u.ID, Username: u.Username, ClientID: clientID})

@@ -96,8 +96,7 @@ func (s *server) park(w http.ResponseWriter, r *http.Request, reqID string, req 
 		var err error
 		reqID, err = s.Provider.SaveAuthRequest(r.Context(), req, s.browserID(w, r))
 		if err != nil {
-			s.log.ErrorContext(r.Context(), "save auth request", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			s.serverError(w, r, "save auth request", err)
 			return
 		}
 	}
@@ -113,6 +112,10 @@ func (s *server) authorizeError(w http.ResponseWriter, r *http.Request, req *oid
 		s.log.InfoContext(r.Context(), "authorization request refused", "err", e)
 	}
 	if e.NoRedirect || req == nil {
+		if e.RetryAfter > 0 {
+			s.busyPage(w, r, e.RetryAfter)
+			return
+		}
 		status := http.StatusBadRequest
 		if e.Status >= 500 {
 			status = e.Status

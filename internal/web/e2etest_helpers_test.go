@@ -111,6 +111,9 @@ type envOptions struct {
 	logLevel slog.Leveler
 	// pending is the per-address limit on new sign-ins (defaults when zero).
 	pending web.PendingLimit
+	// store sets the store's options (the busy timeout and write budget);
+	// Now is always the env's clock.
+	store store.Options
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -124,7 +127,9 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	loadFixture(t, dbPath)
 
 	clk := &clock{}
-	db, err := store.Open(ctx, dbPath, store.Options{Now: clk.Now})
+	storeOpts := opts.store
+	storeOpts.Now = clk.Now
+	db, err := store.Open(ctx, dbPath, storeOpts)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
@@ -198,7 +203,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending}, db, clients, users, keySet)
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

@@ -66,8 +66,7 @@ func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, b
 		return nil, false
 	}
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "load auth request", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "load auth request", err)
 		return nil, false
 	}
 	return req, true
@@ -141,8 +140,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.Metrics.Login("error")
-		s.log.ErrorContext(ctx, "authenticate", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "authenticate", err)
 		return
 	}
 
@@ -156,8 +154,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	token, sess, err := s.Provider.StartSession(ctx, u.ID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "start session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "start session", err)
 		return
 	}
 	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
@@ -194,8 +191,7 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request, reqID string, re
 				"Go back to the app you came from and sign in again.")
 			return
 		}
-		s.log.ErrorContext(r.Context(), "finish auth request", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "finish auth request", err)
 		return
 	}
 	s.grant(w, r, req, sess)

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/reqlog"
 )
 
@@ -165,11 +169,52 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
+// limitBodies answers 413 to a body over maxBody, before any handler reads
+// it: a handler that met the limit half-way through a form would only see a
+// form it cannot parse, and answer 400. A declared length is checked at once;
+// a body of unknown length (chunked) is read here, up to the limit, which for
+// forms of a few kilobytes costs one small buffer.
 func (s *server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		switch {
+		case r.ContentLength > maxBody:
+			s.tooLarge(w, r)
+			return
+		case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+			if err != nil {
+				s.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "")
+				return
+			}
+			if len(body) > maxBody {
+				s.tooLarge(w, r)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		default:
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tooLarge answers 413: in OAuth's JSON at the endpoints machines call, with
+// inkpass's error page elsewhere. The connection is closed rather than the
+// rest of the body read.
+func (s *server) tooLarge(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	switch r.URL.Path {
+	case oidc.PathToken, oidc.PathRevoke, oidc.PathIntrospect, oidc.PathUserInfo:
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		fmt.Fprintf(w, `{"error":"invalid_request","error_description":"the request body is larger than %d KiB"}`, maxBody>>10)
+	default:
+		s.errorPage(w, r, http.StatusRequestEntityTooLarge, "This request is too large",
+			fmt.Sprintf("inkpass accepts at most %d KiB. Go back and try again.", maxBody>>10))
+	}
 }
 
 // securityHeaders applies to every answer; pages add their own CSP.
@@ -246,7 +291,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.Ready(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("not ready\n"))
+		// The reason is for the operator reading the probe's output; it
+		// names a condition (disk full, lock held), never data.
+		fmt.Fprintf(w, "not ready: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return
 	}
 	w.Write([]byte("ready\n"))
