@@ -100,7 +100,9 @@ func TestKill9(t *testing.T) {
 			})
 		}
 		wg.Go(func() {
-			for ctx.Err() == nil {
+			// A rotation is only sent while no kill is on its way, so that a
+			// lost answer means the kill found it in flight.
+			for ctx.Err() == nil && !killed.Load() {
 				a, tk, err := in.refresh(ch.last.refresh)
 				if err != nil {
 					// No answer: the rotation may or may not have committed.
