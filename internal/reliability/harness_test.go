@@ -673,3 +673,13 @@ func (s *statusCounts) String() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+func (s *statusCounts) total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.transport
+	for _, c := range s.by {
+		n += c
+	}
+	return n
+}
