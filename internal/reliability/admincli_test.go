@@ -76,7 +76,9 @@ func TestAdminCLIWhileServing(t *testing.T) {
 		for r := range rounds {
 			for _, name := range []string{"boss", "boss2"} {
 				if u := showUser(t, in, name); u["is_active"] != true {
-					in.mustCLI("", "user", "activate", name)
+					if r := runCLI(in, "", "user", "activate", name); r.code != 0 {
+						t.Fatalf("user activate %s: %v", name, r)
+					}
 				}
 			}
 			if n := activeAdmins(t, in); n != 2 {
@@ -132,7 +134,11 @@ func runCLI(in *install, stdin string, args ...string) result {
 
 func showUser(t *testing.T, in *install, ref string) map[string]any {
 	t.Helper()
-	out := in.mustCLI("", "user", "show", ref, "--json")
+	r := runCLI(in, "", "user", "show", ref, "--json")
+	if r.code != 0 {
+		t.Fatalf("user show %s: %v", ref, r)
+	}
+	out := r.stdout
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("user show --json: %v\n%s", err, out)
@@ -142,7 +148,11 @@ func showUser(t *testing.T, in *install, ref string) map[string]any {
 
 func activeAdmins(t *testing.T, in *install) int {
 	t.Helper()
-	out := in.mustCLI("", "user", "list", "--role", "admin", "--active", "--json")
+	r := runCLI(in, "", "user", "list", "--role", "admin", "--active", "--json")
+	if r.code != 0 {
+		t.Fatalf("user list: %v", r)
+	}
+	out := r.stdout
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("user list --json: %v\n%s", err, out)

@@ -104,7 +104,7 @@ func TestAdoptedOddities(t *testing.T) {
 	checkOK, listOK, serveOK := false, false, false
 
 	t.Run("check reports every odd row", func(t *testing.T) {
-		r := in.cli("", "check")
+		r := runCLI(in, "", "check")
 		out := r.stdout + r.stderr
 		if r.code != 0 && r.code != 1 {
 			t.Errorf("check: %v; want exit 0 (or 1 with one line)", r)
@@ -126,7 +126,7 @@ func TestAdoptedOddities(t *testing.T) {
 	})
 
 	t.Run("user list works", func(t *testing.T) {
-		r := in.cli("", "user", "list", "--json")
+		r := runCLI(in, "", "user", "list", "--json")
 		if r.code != 0 {
 			t.Fatalf("user list --json: %v", r)
 		}
@@ -144,7 +144,7 @@ func TestAdoptedOddities(t *testing.T) {
 				t.Errorf("user list lacks %q", l.username)
 			}
 		}
-		if r := in.cli("", "user", "list"); r.code != 0 {
+		if r := runCLI(in, "", "user", "list"); r.code != 0 {
 			t.Errorf("user list (table): %v", r)
 		}
 		listOK = !t.Failed()
@@ -152,7 +152,7 @@ func TestAdoptedOddities(t *testing.T) {
 
 	t.Run("user show of each odd row answers cleanly", func(t *testing.T) {
 		for _, row := range oddRows {
-			r := in.cli("", "user", "show", fmt.Sprint(row.id), "--json")
+			r := runCLI(in, "", "user", "show", fmt.Sprint(row.id), "--json")
 			switch {
 			case r.code == 0:
 				showOK++
