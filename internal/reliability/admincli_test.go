@@ -35,7 +35,7 @@ func TestAdminCLIWhileServing(t *testing.T) {
 	defer func() { cancel(); load.Wait() }()
 
 	t.Run("updates of different fields at once all land", func(t *testing.T) {
-		const rounds = 6
+		const rounds = 15
 		lostUpdates, failedCmds := 0, 0
 		for r := range rounds {
 			want := map[string]string{
