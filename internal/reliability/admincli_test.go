@@ -71,7 +71,7 @@ func TestAdminCLIWhileServing(t *testing.T) {
 	})
 
 	t.Run("concurrent deactivations of the last two admins leave exactly one", func(t *testing.T) {
-		const rounds = 20
+		const rounds = 40
 		kept, none, both := 0, 0, 0
 		for r := range rounds {
 			for _, name := range []string{"boss", "boss2"} {
