@@ -1,13 +1,15 @@
 # inkpass: `make run` starts a server on a local SQLite file; `make test` runs
-# every test with the race detector.
+# every test with the race detector; `make reliability` runs the reliability
+# suite (scripts/reliability.sh).
 GO        ?= go
 BIN       := bin/inkpass
 CONFIG    ?= config.yaml
 BENCHTIME ?= 1s
 COUNT     ?= 1
+FUZZTIME  ?= 10s
 export CGO_ENABLED := 1
 
-.PHONY: run build test bench load demo lint clean
+.PHONY: run build test reliability bench load demo lint clean
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -17,6 +19,12 @@ build:
 
 test:
 	$(GO) test -race -count=1 -timeout 8m ./...
+
+# kill -9 under load, concurrent admin CLI writes, a second process holding
+# the write lock, an adopted database with odd rows, a full disk, and each
+# untrusted-input parser's fuzz target for FUZZTIME; a few minutes.
+reliability:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/reliability.sh
 
 # Benchmarks in benchstat's input format: make bench COUNT=6 > new.txt
 bench:
