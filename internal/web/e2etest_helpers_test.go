@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -109,6 +110,9 @@ type envOptions struct {
 	// test's output.
 	logTo    io.Writer
 	logLevel slog.Leveler
+	// trustedProxies may set X-Forwarded-For, so a test can speak from
+	// several client addresses.
+	trustedProxies []netip.Prefix
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -196,7 +200,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger}, db, clients, users, keySet)
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

@@ -18,7 +18,7 @@ import (
 type authenticator interface {
 	Authenticate(ctx context.Context, username, password, addr string) (*user.User, error)
 	Get(ctx context.Context, id int64) (*user.User, error)
-	CheckCurrentPassword(ctx context.Context, id int64, plain string) error
+	CheckCurrentPassword(ctx context.Context, id int64, plain, addr string) error
 	SetPassword(ctx context.Context, id int64, plain string) error
 }
 
