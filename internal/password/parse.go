@@ -16,6 +16,11 @@ type decoded interface {
 	// through, which is a bug here rather than a wrong password.
 	matches(plain string) (bool, error)
 	describe() string
+	// work is the hash's work, comparable within its family only.
+	work() uint64
+	// lookalike returns a new hash with the same family and parameters and
+	// a random salt and digest, for VerifyDummy.
+	lookalike() (string, error)
 }
 
 // limits are the largest parameters parse accepts. They exist so that a

@@ -76,7 +76,7 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 	}
 	// Metrics are on by default (config.yaml), so they are counted here too.
 	m := metrics.New()
-	hasher.SetObserver(func(f password.Format, ok bool, took time.Duration) { m.PasswordVerified(string(f), ok, took) })
+	hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
 	users := user.NewService(db, hasher, db, user.Options{Logger: log})
 	if _, err := users.Create(ctx, user.User{Username: benchUser, Role: user.RoleAdmin, Name: "Bench Mark", Email: "bench@example.com"}, benchPassword); err != nil {
 		tb.Fatalf("create user: %v", err)
