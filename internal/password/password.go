@@ -186,6 +186,9 @@ func checkArgon2Params(a, floor Argon2Params, lim limits) []error {
 	check("threads", uint64(a.Threads), max(uint64(floor.Threads), 1), lim.argon2MaxThreads, "")
 	check("salt length", uint64(a.SaltLen), max(uint64(floor.SaltLen), argon2MinSalt), argon2MaxSalt, " bytes")
 	check("key length", uint64(a.KeyLen), max(uint64(floor.KeyLen), argon2MinKey), argon2MaxKey, " bytes")
+	if lim.argon2MaxWork > 0 && uint64(a.Memory)*uint64(a.Time) > lim.argon2MaxWork {
+		errs = append(errs, fmt.Errorf("argon2 memory × time %d KiB-passes is above the maximum %d", uint64(a.Memory)*uint64(a.Time), lim.argon2MaxWork))
+	}
 	// RFC 9106 §3.1: m must be at least 8·p; x/crypto would silently raise it.
 	if a.Threads > 0 && uint64(a.Memory) < 8*uint64(a.Threads) {
 		errs = append(errs, fmt.Errorf("argon2 memory %d KiB is below 8 KiB per thread", a.Memory))
