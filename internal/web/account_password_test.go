@@ -40,7 +40,7 @@ func changePassword(t *testing.T, b *browser, current, next string) *page {
 // cookie. Every failure is audited, the session ends after the free
 // failures (and the page says so), and a locked username is answered 429.
 func TestAccountPassword_GuessingTheCurrentPassword(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{throttle: lockForAnHour})
 	kai, err := e.users.GetByUsername(t.Context(), "kai")
 	if err != nil {
 		t.Fatal(err)

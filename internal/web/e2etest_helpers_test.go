@@ -113,6 +113,8 @@ type envOptions struct {
 	// trustedProxies may set X-Forwarded-For, so a test can speak from
 	// several client addresses.
 	trustedProxies []netip.Prefix
+	// throttle is the login throttle policy; zero fields take the defaults.
+	throttle user.ThrottlePolicy
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -166,7 +168,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		}
 		logger = slog.New(slog.NewJSONHandler(opts.logTo, &slog.HandlerOptions{Level: level}))
 	}
-	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
+	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db, Throttle: opts.throttle})
 
 	clients, err := db.Clients(ctx)
 	if err != nil {

@@ -75,6 +75,11 @@ func (b *addrBrowser) login(t *testing.T, username, password string) (*page, err
 	return b.do(t, http.MethodPost, b.form.action, url.Values{"username": {username}, "password": {password}, "csrf_token": {b.form.csrf}})
 }
 
+// lockForAnHour is the default policy with locks long enough never to
+// expire while a test runs, however slowly (the race detector makes each
+// verification take seconds).
+var lockForAnHour = user.ThrottlePolicy{BaseLock: time.Hour, MaxLock: time.Hour}
+
 // passwordChecks counts the password verifications inkpass made for a user,
 // from the audit trail: every evaluated attempt leaves exactly one event,
 // and refused ones (throttled, or concurrent with another) leave none.
@@ -97,7 +102,10 @@ func (e *env) passwordChecks(t *testing.T, userID int64, kinds ...audit.Kind) in
 // free failures and the one that earns the first lock), and other people must
 // keep signing in while it runs.
 func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
-	e := newEnv(t, envOptions{trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}})
+	e := newEnv(t, envOptions{
+		trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+		throttle:       lockForAnHour,
+	})
 	kai, err := e.users.GetByUsername(t.Context(), "kai")
 	if err != nil {
 		t.Fatal(err)
