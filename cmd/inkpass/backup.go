@@ -51,11 +51,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "issuer      %s\n", cfg.Issuer)
 	fmt.Fprintf(w, "listen      %s\n", cfg.Listen)
 	if cfg.Metrics.Enabled {
-		where := cfg.Listen
-		if cfg.Metrics.Listen != "" {
-			where = cfg.Metrics.Listen
-		}
-		fmt.Fprintf(w, "metrics     http://%s/metrics\n", where)
+		fmt.Fprintf(w, "metrics     http://%s/metrics\n", cfg.Metrics.Listen)
 	}
 	rep, err := store.Inspect(ctx, cfg.Database)
 	if err != nil {

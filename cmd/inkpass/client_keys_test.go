@@ -162,29 +162,31 @@ func TestKeysCommands(t *testing.T) {
 // creates the admin and says so, the endpoints answer, and cancelling the
 // context shuts down cleanly with exit 0.
 func TestServe(t *testing.T) {
-	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
+	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nmetrics:\n  listen: \"127.0.0.1:0\"\n")
 	lines := srv.lines
-	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
-	var base, admin string
-	for base == "" && lines.Scan() {
+	listening := regexp.MustCompile(`^(inkpass|metrics) listening on (http://127\.0\.0\.1:\d+)`)
+	var base, metricsBase, admin string
+	for (base == "" || metricsBase == "") && lines.Scan() {
 		line := lines.Text()
 		if strings.Contains(line, "one-time password") {
 			lines.Scan()
 			lines.Scan()
 			admin = strings.TrimSpace(lines.Text())
 		}
-		if m := listening.FindStringSubmatch(line); m != nil {
-			base = m[1]
+		if m := listening.FindStringSubmatch(line); m != nil && m[1] == "inkpass" {
+			base = m[2]
+		} else if m != nil {
+			metricsBase = m[2]
 		}
 	}
 	srv.drain()
-	if base == "" {
-		t.Fatal("serve never said where it listens")
+	if base == "" || metricsBase == "" {
+		t.Fatalf("serve never said where it listens (main %q, metrics %q)", base, metricsBase)
 	}
 	if len(admin) < 20 {
 		t.Errorf("first start printed admin password %q, want a long random one", admin)
 	}
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/.well-known/openid-configuration": 200, "/jwks": 200, "/metrics": 200, "/nope": 404} {
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/.well-known/openid-configuration": 200, "/jwks": 200, "/metrics": 404, "/nope": 404} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
@@ -201,7 +203,9 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
-	resp, err := http.Get(base + "/metrics")
+	// /metrics is served on its own listener only, never next to the login
+	// page (issue 10: its counters told which usernames exist).
+	resp, err := http.Get(metricsBase + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +213,8 @@ func TestServe(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{
 		`inkpass_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
-		`inkpass_http_requests_total{method="GET",route="(unmatched)",status="404"} 1`,
+		// /nope and /metrics on the main listener.
+		`inkpass_http_requests_total{method="GET",route="(unmatched)",status="404"} 2`,
 		"inkpass_signing_key_age_seconds ",
 		"inkpass_password_hashing_in_flight 0",
 		// Answered ahead of the router, and still counted.
@@ -229,7 +234,7 @@ func TestServe(t *testing.T) {
 // TestServe_ProfilingListener: profiling.listen serves pprof on its own
 // loopback address, and nothing of it on the main one.
 func TestServe_ProfilingListener(t *testing.T) {
-	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nprofiling:\n  listen: \"127.0.0.1:0\"\n")
+	srv := startServe(t, "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nmetrics:\n  listen: \"127.0.0.1:0\"\nprofiling:\n  listen: \"127.0.0.1:0\"\n")
 	listening := regexp.MustCompile(`^(inkpass|profiling) listening on (http://127\.0\.0\.1:\d+)`)
 	bases := map[string]string{}
 	for len(bases) < 2 && srv.lines.Scan() {

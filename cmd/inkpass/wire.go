@@ -173,9 +173,6 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	}
 	if m != nil {
 		deps.Metrics = m
-		if a.cfg.Metrics.Listen == "" {
-			deps.MetricsHandler = m.Handler()
-		}
 	}
 	return web.NewHandler(deps)
 }
@@ -191,7 +188,7 @@ func tokenMetrics(m *metrics.Metrics) interface{ TokenIssued(string) } {
 // newMetrics builds the collectors and the gauges read at scrape time.
 func newMetrics(a *app, keySet *keys.Set) *metrics.Metrics {
 	m := metrics.New()
-	a.hasher.SetObserver(func(f password.Format, ok bool, took time.Duration) { m.PasswordVerified(string(f), ok, took) })
+	a.hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
 	m.Gauge("inkpass_signing_key_age_seconds", "Age of the active ID-token signing key.", func() float64 {
 		return time.Since(keySet.Active().CreatedAt).Seconds()
 	})

@@ -20,11 +20,14 @@ const (
 	ConsentRevoked  Kind = "consent_revoked"
 	TokenRevoked    Kind = "token_revoked"
 	PasswordChanged Kind = "password_changed"
-	UserActivated   Kind = "user_activated"
-	UserDeactivated Kind = "user_deactivated"
-	KeyRotated      Kind = "key_rotated"
-	CodeReplayed    Kind = "code_replayed"
-	RefreshReused   Kind = "refresh_token_reused"
+	// PasswordCheckFailed: a signed-in user gave a wrong current password
+	// (on the account page, before a password change).
+	PasswordCheckFailed Kind = "password_check_failed"
+	UserActivated       Kind = "user_activated"
+	UserDeactivated     Kind = "user_deactivated"
+	KeyRotated          Kind = "key_rotated"
+	CodeReplayed        Kind = "code_replayed"
+	RefreshReused       Kind = "refresh_token_reused"
 	// ClientAuthFailed is a failed client authentication at /token,
 	// /revoke or /introspect.
 	ClientAuthFailed Kind = "client_auth_failed"
@@ -32,7 +35,7 @@ const (
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
+	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
 
 // Event is one audit record.
 type Event struct {

@@ -91,10 +91,16 @@ type Pending struct {
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
 	Enabled bool `yaml:"enabled"`
-	// Listen, when set, serves /metrics on its own address instead of the
-	// main one, so it need not be exposed with the login pages.
+	// Listen is the address /metrics is served on. It is never served on
+	// the main listener: the counters describe sign-ins as they happen, so
+	// next to the login page they help whoever is guessing. Empty means
+	// DefaultMetricsListen.
 	Listen string `yaml:"listen"`
 }
+
+// DefaultMetricsListen is where /metrics is served unless metrics.listen
+// says otherwise: loopback, so that only an agent on the same host scrapes it.
+const DefaultMetricsListen = "127.0.0.1:9464"
 
 // Profiling serves Go's pprof endpoints for performance work. Off unless
 // Listen is set, and only on a loopback address: profiles show request paths
@@ -181,7 +187,7 @@ func Default() Config {
 			Window:                  Duration(15 * time.Minute),
 		},
 		Signing:       Signing{Algorithm: "RS256"},
-		Metrics:       Metrics{Enabled: true},
+		Metrics:       Metrics{Enabled: true, Listen: DefaultMetricsListen},
 		ShutdownGrace: Duration(15 * time.Second),
 		PendingLogins: Pending{PerMinute: 60, Burst: 60},
 		Tokens: Tokens{
@@ -269,6 +275,11 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 	overrideDuration(&c.DatabaseWriteBudget, EnvDatabaseWriteBudget, "database_write_budget")
 	if envProblems != nil {
 		return nil, &ValidationError{Problems: envProblems}
+	}
+	if strings.TrimSpace(c.Metrics.Listen) == "" {
+		// Older config files said "" for "on the main listener", which is
+		// no longer offered: they get the loopback default instead.
+		c.Metrics.Listen = DefaultMetricsListen
 	}
 
 	for i := range c.Clients {
@@ -417,11 +428,11 @@ func (c *Config) Validate() error {
 	if d := c.DatabaseWriteBudget.D(); d < time.Millisecond || d > 30*time.Second {
 		bad("database_write_budget", "must be between 1ms and 30s")
 	}
-	if c.Metrics.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+	if c.Metrics.Enabled {
+		if _, port, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			bad("metrics.listen", "%q is not host:port", c.Metrics.Listen)
-		} else if c.Metrics.Listen == c.Listen {
-			bad("metrics.listen", "must differ from listen (leave it empty to serve /metrics there)")
+		} else if port != "0" && c.Metrics.Listen == c.Listen {
+			bad("metrics.listen", "must differ from listen: /metrics is never served next to the login page")
 		}
 	}
 	if c.Profiling.Listen != "" {

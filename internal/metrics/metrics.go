@@ -1,10 +1,12 @@
 // Package metrics exposes inkpass's Prometheus metrics: HTTP requests by route
 // and status, logins by outcome, tokens by grant type, password verifications
-// by hash format, throttled attempts, and the age of the signing key.
+// (count and latency, never by format or result), throttled attempts, and the
+// age of the signing key.
 //
 // Other packages do not import it: each declares the one or two methods it
 // reports through, and cmd/inkpass hands them a *Metrics. Labels never carry
-// user data (no usernames, no client-supplied strings beyond route patterns).
+// user data (no usernames, no client-supplied strings beyond route patterns),
+// nor anything that differs between one account and another.
 package metrics
 
 import (
@@ -25,8 +27,8 @@ type Metrics struct {
 	logins     *prometheus.CounterVec
 	throttled  prometheus.Counter
 	tokens     *prometheus.CounterVec
-	verifies   *prometheus.CounterVec
-	verifyTime *prometheus.HistogramVec
+	verifies   prometheus.Counter
+	verifyTime prometheus.Histogram
 }
 
 // New registers every collector, plus the Go runtime and process collectors.
@@ -49,13 +51,18 @@ func New() *Metrics {
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "inkpass_tokens_issued_total", Help: "Tokens issued by grant type.",
 		}, []string{"grant_type"}),
-		verifies: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "inkpass_password_verifications_total", Help: "Password verifications by stored hash format and result.",
-		}, []string{"format", "result"}),
-		verifyTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "inkpass_password_verification_seconds", Help: "Password verification latency by stored hash format, queueing included.",
+		// No format or result labels: one failed login moved the counter of
+		// its user's stored format, telling whether the username exists,
+		// and result="match" told that a guess was right even where the
+		// account was deactivated. `inkpass user list --weak-hashes` shows
+		// the formats.
+		verifies: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "inkpass_password_verifications_total", Help: "Password verifications, unknown usernames' included.",
+		}),
+		verifyTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "inkpass_password_verification_seconds", Help: "Password verification latency, queueing included.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .2, .4, .8, 1.6, 3.2, 6.4},
-		}, []string{"format"}),
+		}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.logins, m.throttled, m.tokens, m.verifies, m.verifyTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -96,12 +103,9 @@ func (m *Metrics) Login(outcome string) {
 // TokenIssued records a token response.
 func (m *Metrics) TokenIssued(grantType string) { m.tokens.WithLabelValues(grantType).Inc() }
 
-// PasswordVerified records one verification.
-func (m *Metrics) PasswordVerified(format string, ok bool, d time.Duration) {
-	result := "mismatch"
-	if ok {
-		result = "match"
-	}
-	m.verifies.WithLabelValues(format, result).Inc()
-	m.verifyTime.WithLabelValues(format).Observe(d.Seconds())
+// PasswordVerified records one verification. It takes neither the format nor
+// the outcome, so that no label can tell one account from another.
+func (m *Metrics) PasswordVerified(d time.Duration) {
+	m.verifies.Inc()
+	m.verifyTime.Observe(d.Seconds())
 }

@@ -91,6 +91,8 @@ func parseArgon2id(encoded string, lim *limits) (*argon2idHash, error) {
 	case m < 8*p || m > lim.argon2MaxMemory:
 		// RFC 9106 §3.1: m >= 8·p KiB.
 		return nil, malformed("argon2id m %d KiB is outside [8·p, %d]", m, lim.argon2MaxMemory)
+	case lim.argon2MaxWork > 0 && m*t > lim.argon2MaxWork:
+		return nil, malformed("argon2id m·t %d KiB-passes is above the limit %d", m*t, lim.argon2MaxWork)
 	}
 
 	salt, err := b64.DecodeString(parts[4])

@@ -18,17 +18,20 @@
 // Hash strings come from a database row and are treated as untrusted input. A
 // malformed or hostile string gives an error wrapping ErrMalformedHash or
 // ErrUnknownFormat, never a panic and never a huge allocation. Parameters are
-// refused above these bounds (chosen to sit well above anything werkzeug,
-// passlib, argon2-cffi or Python bcrypt write by default, and well below what
-// would let one row stall the server):
+// refused above these bounds (about twice anything werkzeug, passlib,
+// argon2-cffi or Python bcrypt have written by default, and well below what
+// would let one row make every attempt at it, failures included, cost
+// seconds; see defaultLimits):
 //
 //   - whole encoded string: at most 1024 bytes
-//   - werkzeug scrypt: N a power of two in [2, 2^20], r in [1, 32], p in [1, 16],
-//     and 128·N·r (the memory scrypt allocates) at most 256 MiB
-//   - werkzeug pbkdf2: iterations in [1, 10,000,000]
-//   - bcrypt: cost in [4, 16]
+//   - werkzeug scrypt: N a power of two in [2, 2^17], r in [1, 16], p in [1, 16],
+//     128·N·r (the memory scrypt allocates) at most 128 MiB, and N·r·p at
+//     most 2^21
+//   - werkzeug pbkdf2: iterations in [1, 2,000,000]
+//   - bcrypt: cost in [4, 14]
 //   - argon2id: m in [8·p, 262144] KiB (256 MiB), t in [1, 16], p in [1, 16],
-//     salt 8 to 64 bytes, digest 4 to 128 bytes (libargon2's own minimums)
+//     m·t at most 409600 KiB-passes, salt 8 to 64 bytes, digest 4 to 128
+//     bytes (libargon2's own minimums)
 //
 // It must not:
 //

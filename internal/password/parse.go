@@ -16,6 +16,11 @@ type decoded interface {
 	// through, which is a bug here rather than a wrong password.
 	matches(plain string) (bool, error)
 	describe() string
+	// work is the hash's work, comparable within its family only.
+	work() uint64
+	// lookalike returns a new hash with the same family and parameters and
+	// a random salt and digest, for VerifyDummy.
+	lookalike() (string, error)
 }
 
 // limits are the largest parameters parse accepts. They exist so that a
@@ -27,7 +32,8 @@ type limits struct {
 	scryptMaxN      uint64
 	scryptMaxR      uint64
 	scryptMaxP      uint64
-	scryptMaxMemory int64 // bytes, 128·N·r
+	scryptMaxMemory int64  // bytes, 128·N·r
+	scryptMaxWork   uint64 // N·r·p, which the time grows with; 0 means no bound
 
 	pbkdf2MaxIter uint64
 
@@ -36,23 +42,36 @@ type limits struct {
 	argon2MaxMemory  uint64 // KiB
 	argon2MaxTime    uint64
 	argon2MaxThreads uint64
+	argon2MaxWork    uint64 // m·t in KiB-passes, which the time grows with; 0 means no bound
 }
 
+// defaultLimits sit at about twice the costliest default any of werkzeug,
+// Python's bcrypt, passlib and argon2-cffi has written, so every stored hash
+// those made verifies, and one row cannot make a sign-in (failed or not) cost
+// seconds: pbkdf2 at 10 million iterations took 2.2 s a try.
+//
+//   - pbkdf2: werkzeug 3.1 writes 1,000,000 iterations (2.3: 600,000);
+//   - scrypt: werkzeug writes N=2^15, r=8, p=1 (N·r·p = 2^18), passlib N=2^16;
+//   - bcrypt: Python's bcrypt and passlib default to cost 12;
+//   - argon2id: argon2-cffi 18 to 21.1 wrote m=102400 KiB, t=2 (m·t =
+//     204800), 21.2 on m=65536, t=3 (196608).
 var defaultLimits = limits{
 	maxEncodedLen: 1024,
 
-	scryptMaxN:      1 << 20,
-	scryptMaxR:      32,
+	scryptMaxN:      1 << 17,
+	scryptMaxR:      16,
 	scryptMaxP:      16,
-	scryptMaxMemory: 256 << 20,
+	scryptMaxMemory: 128 << 20,
+	scryptMaxWork:   1 << 21,
 
-	pbkdf2MaxIter: 10_000_000,
+	pbkdf2MaxIter: 2_000_000,
 
-	bcryptMaxCost: 16,
+	bcryptMaxCost: 14,
 
 	argon2MaxMemory:  256 << 10,
 	argon2MaxTime:    16,
 	argon2MaxThreads: 16,
+	argon2MaxWork:    409_600,
 }
 
 // Fixed cost charged to the Limiter for the KDFs whose memory does not grow

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,12 +96,23 @@ type Hasher struct {
 	argon2 Argon2Params
 	limits limits
 	lim    *Limiter
-	// dummy is a hash in the target format with random salt and digest. It
-	// matches no password; VerifyDummy verifies against it so that an unknown
-	// username does the same parse, wait and KDF work as a known one.
-	dummy string
+	// dummy is a hash with random salt and digest, in the target format
+	// until SetDummyLike names the format most users hold. It matches no
+	// password; VerifyDummy verifies against it so that an unknown username
+	// does the same parse, wait and KDF work as a known one.
+	dummy atomic.Pointer[string]
 	// observe reports verifications (SetObserver); nil when unset.
-	observe func(format Format, ok bool, took time.Duration)
+	observe func(Verification)
+}
+
+// Verification is what an observer hears of one verification: the family and
+// parameters computed and how long it took, queueing included. It never says
+// whether the password matched: counted by result, verifications tell who
+// guessed right.
+type Verification struct {
+	Format Format
+	Params string // as Describe writes them, e.g. "scrypt:32768:8:1"
+	Took   time.Duration
 }
 
 // NewHasher validates p and returns a Hasher for it. Every problem is reported
@@ -143,17 +155,19 @@ func newHasher(p Policy, floor Argon2Params, lim limits) (*Hasher, error) {
 		limits: lim,
 		lim:    newLimiter(p.MemoryBudget),
 	}
+	var dummy string
 	if p.Target == TargetWerkzeug {
 		digest := make([]byte, werkzeugScryptKeyLen)
 		rand.Read(digest)
-		h.dummy = encodeWerkzeugScrypt(werkzeugSalt(), digest)
+		dummy = encodeWerkzeugScrypt(werkzeugSalt(), digest)
 	} else {
 		salt := make([]byte, p.Argon2.SaltLen)
 		digest := make([]byte, p.Argon2.KeyLen)
 		rand.Read(salt)
 		rand.Read(digest)
-		h.dummy = encodeArgon2id(p.Argon2, salt, digest)
+		dummy = encodeArgon2id(p.Argon2, salt, digest)
 	}
+	h.dummy.Store(&dummy)
 	return h, nil
 }
 
@@ -172,6 +186,9 @@ func checkArgon2Params(a, floor Argon2Params, lim limits) []error {
 	check("threads", uint64(a.Threads), max(uint64(floor.Threads), 1), lim.argon2MaxThreads, "")
 	check("salt length", uint64(a.SaltLen), max(uint64(floor.SaltLen), argon2MinSalt), argon2MaxSalt, " bytes")
 	check("key length", uint64(a.KeyLen), max(uint64(floor.KeyLen), argon2MinKey), argon2MaxKey, " bytes")
+	if lim.argon2MaxWork > 0 && uint64(a.Memory)*uint64(a.Time) > lim.argon2MaxWork {
+		errs = append(errs, fmt.Errorf("argon2 memory × time %d KiB-passes is above the maximum %d", uint64(a.Memory)*uint64(a.Time), lim.argon2MaxWork))
+	}
 	// RFC 9106 §3.1: m must be at least 8·p; x/crypto would silently raise it.
 	if a.Threads > 0 && uint64(a.Memory) < 8*uint64(a.Threads) {
 		errs = append(errs, fmt.Errorf("argon2 memory %d KiB is below 8 KiB per thread", a.Memory))
@@ -230,7 +247,7 @@ func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, er
 	}
 	if h.observe != nil {
 		start := time.Now()
-		defer func() { h.observe(d.format(), ok, time.Since(start)) }()
+		defer func() { h.observe(Verification{Format: d.format(), Params: d.describe(), Took: time.Since(start)}) }()
 	}
 	release, err := h.lim.acquire(ctx, d.memoryCost())
 	if err != nil {
@@ -244,20 +261,21 @@ func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, er
 	return ok, nil
 }
 
-// VerifyDummy spends the work of verifying plain against a hash in the target
-// format (parse, Limiter wait, KDF, compare) and throws the answer away. Call it
-// when the username is unknown so response time does not reveal which
-// usernames exist. It only matches the timing of users whose hash is already in
-// the target format; rows still on a legacy format cost what that format costs
-// until they are upgraded (never, with TargetOff).
+// VerifyDummy spends the work of verifying plain against the dummy hash
+// (parse, Limiter wait, KDF, compare) and throws the answer away. Call it when
+// the username is unknown so response time does not reveal which usernames
+// exist. The dummy is in the target format until SetDummyLike gives it the
+// family and parameters most stored hashes have (see Census); users whose
+// hash differs from that still cost what their own format costs.
 func (h *Hasher) VerifyDummy(ctx context.Context, plain string) {
-	_, _ = h.Verify(ctx, plain, h.dummy)
+	_, _ = h.Verify(ctx, plain, h.dummyHash())
 }
 
-// SetObserver makes fn hear of every verification: the stored format, whether
-// it matched, and how long it took, queueing included (for metrics). Call it
-// before the Hasher is shared.
-func (h *Hasher) SetObserver(fn func(format Format, ok bool, took time.Duration)) {
+func (h *Hasher) dummyHash() string { return *h.dummy.Load() }
+
+// SetObserver makes fn hear of every verification, VerifyDummy's included
+// (for metrics and tests). Call it before the Hasher is shared.
+func (h *Hasher) SetObserver(fn func(Verification)) {
 	h.observe = fn
 }
 

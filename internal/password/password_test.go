@@ -542,7 +542,7 @@ func TestHasher_VerifyDummy(t *testing.T) {
 		t.Run(string(target)+" should verify against a target-format hash", func(t *testing.T) {
 			t.Parallel()
 			h := mustHasher(t, target)
-			if d := Describe(h.dummy); d != describe {
+			if d := Describe(h.dummyHash()); d != describe {
 				t.Errorf("dummy hash is %q, want %q", d, describe)
 			}
 			h.VerifyDummy(context.Background(), "any password")

@@ -146,6 +146,8 @@ func parseWerkzeugScrypt(encoded string, lim *limits) (*scryptHash, error) {
 		return nil, malformed("scrypt p %d is outside [1, %d]", p, lim.scryptMaxP)
 	case scryptMemoryCost(int(n), int(r)) > lim.scryptMaxMemory:
 		return nil, malformed("scrypt N·r needs %d bytes, above the limit %d", scryptMemoryCost(int(n), int(r)), lim.scryptMaxMemory)
+	case lim.scryptMaxWork > 0 && n*r*p > lim.scryptMaxWork:
+		return nil, malformed("scrypt N·r·p %d is above the limit %d", n*r*p, lim.scryptMaxWork)
 	}
 	digest, err := decodeHexDigest(digestHex, werkzeugScryptKeyLen, "scrypt")
 	if err != nil {

@@ -322,38 +322,81 @@ func (s *Service) SetPassword(ctx context.Context, id int64, plain string) error
 	return nil
 }
 
+// ErrSignedOut means a signed-in user failed the current-password check so
+// often that the caller must end their session: whoever holds a stolen
+// session cookie gets no more than the free guesses at the password.
+var ErrSignedOut = errors.New("too many wrong current passwords: the session must end")
+
 // CheckCurrentPassword verifies a signed-in user's password again (before a
-// password change, say) without touching last_login or the throttle.
-func (s *Service) CheckCurrentPassword(ctx context.Context, id int64, plain string) error {
+// password change, say) without touching last_login. It is throttled like a
+// login (the same counters, one check at a time per username, charged before
+// hashing) and every failure is audited. It returns ErrInvalidCredentials for
+// a wrong password, a *ThrottledError while the username or address is
+// locked or busy, and ErrSignedOut once the username's counter reaches the
+// free failures, for the caller to end the session.
+func (s *Service) CheckCurrentPassword(ctx context.Context, id int64, plain, addr string) error {
 	u, err := s.repo.UserByID(ctx, id)
 	if err != nil {
 		return err
 	}
-	ok, err := s.hasher.Verify(ctx, plain, u.PasswordHash)
-	if err != nil || !ok || !u.Active {
-		return ErrInvalidCredentials
+	var at *attempt
+	if s.throttle != nil {
+		if at, err = s.throttle.begin(ctx, u.Username, addr); err != nil {
+			return err
+		}
 	}
-	return nil
+	reason, err := s.verifyUser(ctx, u, plain)
+	if err != nil {
+		s.abandon(ctx, at)
+		return err
+	}
+	if reason == "" {
+		if err := at.succeeded(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	at.failed()
+	s.log.InfoContext(ctx, "current password check failed", "reason", reason, "user_id", u.ID, "addr", addr)
+	s.record(ctx, audit.Event{Kind: audit.PasswordCheckFailed, UserID: u.ID, Username: u.Username, Addr: addr, Detail: reason})
+	if at != nil && at.usernameFailures() >= s.throttle.policy.FreeFailuresPerUsername {
+		return ErrSignedOut
+	}
+	return ErrInvalidCredentials
+}
+
+// abandon takes back the charges of an attempt that was never answered.
+func (s *Service) abandon(ctx context.Context, at *attempt) {
+	if err := at.abandoned(ctx); err != nil {
+		s.log.ErrorContext(ctx, "refund login attempt", "err", err)
+	}
 }
 
 // Authenticate signs a user in: it succeeds only for an active user whose
 // password matches, then records last_login (and upgrades a weak hash in the
 // same transaction). Unknown username, wrong password and deactivated account
 // all return ErrInvalidCredentials and cost the same hashing time; the log says
-// which. Repeated failures per username and per address return a
-// *ThrottledError before any hashing is done.
+// which. A *ThrottledError comes back, before any hashing, while the username
+// or the address is locked, while another attempt for the username is
+// running, or while the address has too many running. Every attempt is
+// charged to both counters before hashing, in the write that checks their
+// locks, so concurrent attempts cannot outrun the count.
 func (s *Service) Authenticate(ctx context.Context, username, plain, addr string) (*User, error) {
 	username = strings.TrimSpace(username)
+	var at *attempt
 	if s.throttle != nil {
-		if err := s.throttle.check(ctx, username, addr); err != nil {
+		var err error
+		if at, err = s.throttle.begin(ctx, username, addr); err != nil {
 			return nil, err
 		}
 	}
 	u, reason, err := s.verify(ctx, username, plain)
 	if err != nil {
+		s.abandon(ctx, at)
 		return nil, err
 	}
 	if reason != "" {
+		at.failed()
 		// What was typed as a username is logged only when it names a user:
 		// people type passwords into the username field.
 		ev := audit.Event{Kind: audit.LoginFailed, Addr: addr, Detail: reason}
@@ -367,11 +410,6 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 			// the user still holds, so re-activation starts clean.
 			if err := s.repo.RevokeInactiveUser(ctx, u.ID); err != nil {
 				s.log.ErrorContext(ctx, "revoke inactive user", "user_id", u.ID, "err", err)
-			}
-		}
-		if s.throttle != nil {
-			if err := s.throttle.fail(ctx, username, addr); err != nil {
-				return nil, err
 			}
 		}
 		return nil, ErrInvalidCredentials
@@ -388,12 +426,11 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 	}
 	now := s.now().UTC()
 	if err := s.repo.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+		s.abandon(ctx, at)
 		return nil, fmt.Errorf("record login of user %d: %w", u.ID, err)
 	}
-	if s.throttle != nil {
-		if err := s.throttle.succeed(ctx, username); err != nil {
-			return nil, err
-		}
+	if err := at.succeeded(ctx); err != nil {
+		return nil, err
 	}
 	if newHash != "" {
 		u.PasswordHash = newHash
@@ -419,19 +456,38 @@ func (s *Service) verify(ctx context.Context, username, plain string) (*User, st
 	if err != nil {
 		return nil, "", fmt.Errorf("authenticate: %w", err)
 	}
+	reason, err := s.verifyUser(ctx, u, plain)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, reason, nil
+}
+
+// verifyUser checks plain against u's stored hash: an empty reason when it
+// matches and u is active. A stored hash the hasher refuses (malformed, or
+// parameters so costly that one row could stall every sign-in) is not
+// computed: it gets the dummy verification instead, so it answers like a
+// wrong password in the same time, and the reason names the refusal for the
+// log and the audit (the hasher's errors never quote the hash).
+func (s *Service) verifyUser(ctx context.Context, u *User, plain string) (string, error) {
+	if len(plain) > MaxPasswordBytes {
+		s.hasher.VerifyDummy(ctx, plain)
+		return "malformed credentials", ctx.Err()
+	}
 	ok, err := s.hasher.Verify(ctx, plain, u.PasswordHash)
 	switch {
 	case ctx.Err() != nil:
-		return nil, "", ctx.Err()
+		return "", ctx.Err()
 	case err != nil:
 		s.log.ErrorContext(ctx, "stored password hash unusable", "user_id", u.ID, "err", err)
-		return u, "unusable stored hash", nil
+		s.hasher.VerifyDummy(ctx, plain)
+		return "unusable stored hash: " + err.Error(), ctx.Err()
 	case !ok:
-		return u, "wrong password", nil
+		return "wrong password", nil
 	case !u.Active:
-		return u, "account deactivated", nil
+		return "account deactivated", nil
 	case !u.Role.Known():
-		return u, "role not recognised", nil
+		return "role not recognised", nil
 	}
-	return u, "", nil
+	return "", nil
 }

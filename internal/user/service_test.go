@@ -667,10 +667,10 @@ func TestService_SetPassword(t *testing.T) {
 	if _, err := e.svc.Authenticate(ctx, "mira", "battery-staple-99", ""); err != nil {
 		t.Errorf("the new password: %v", err)
 	}
-	if err := e.svc.CheckCurrentPassword(ctx, u.ID, "battery-staple-99"); err != nil {
+	if err := e.svc.CheckCurrentPassword(ctx, u.ID, "battery-staple-99", "192.0.2.7"); err != nil {
 		t.Errorf("CheckCurrentPassword with the right password: %v", err)
 	}
-	if err := e.svc.CheckCurrentPassword(ctx, u.ID, miraPassword); err != user.ErrInvalidCredentials {
+	if err := e.svc.CheckCurrentPassword(ctx, u.ID, miraPassword, "192.0.2.7"); err != user.ErrInvalidCredentials {
 		t.Errorf("CheckCurrentPassword with the old password: err = %v, want ErrInvalidCredentials", err)
 	}
 	if err := e.svc.SetPassword(ctx, 987654, "battery-staple-99"); !errors.Is(err, user.ErrNotFound) {

@@ -3,7 +3,9 @@ package user
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,13 +15,24 @@ const (
 	ScopeAddress  = "address"
 )
 
-// ThrottleStore persists failure counts so that a restart resets nothing.
-// RecordFailure must count and lock in one transaction: failures older than
-// window are forgotten first, then the count is incremented and locked_until
-// set to now+lockFor(count) when that is positive.
+// ThrottleKey is one counter a login attempt is charged to, with the lock
+// its n-th charge earns.
+type ThrottleKey struct {
+	Scope, Key string
+	LockFor    func(attempts int) time.Duration
+}
+
+// ThrottleStore persists attempt counts so that a restart resets nothing.
+//
+// Reserve must check and count in one write transaction: when any key is
+// locked at now it charges nothing and returns the longest remaining lock as
+// wait; otherwise it forgets attempts older than window, adds one to every
+// key, sets each key's lock to now+LockFor(count) when that is positive, and
+// returns the counts. Refund takes one charge back (lifting the lock it set
+// when nothing was charged since); ClearFailures forgets a key.
 type ThrottleStore interface {
-	LockedUntil(ctx context.Context, scope, key string) (time.Time, error)
-	RecordFailure(ctx context.Context, scope, key string, now time.Time, window time.Duration, lockFor func(failures int) time.Duration) error
+	Reserve(ctx context.Context, now time.Time, window time.Duration, keys []ThrottleKey) (counts []int, wait time.Duration, err error)
+	Refund(ctx context.Context, scope, key string, count int) error
 	ClearFailures(ctx context.Context, scope, key string) error
 }
 
@@ -31,6 +44,10 @@ type ThrottlePolicy struct {
 	BaseLock                time.Duration
 	MaxLock                 time.Duration
 	Window                  time.Duration
+	// MaxConcurrentPerAddress bounds the attempts one client address may
+	// have running or waiting for a hashing slot at once, so that one
+	// address cannot fill the queue that every sign-in waits in.
+	MaxConcurrentPerAddress int
 }
 
 // DefaultThrottlePolicy is OWASP's advice in numbers: a handful of free tries,
@@ -43,6 +60,7 @@ func DefaultThrottlePolicy() ThrottlePolicy {
 		BaseLock:                2 * time.Second,
 		MaxLock:                 15 * time.Minute,
 		Window:                  15 * time.Minute,
+		MaxConcurrentPerAddress: 8,
 	}
 }
 
@@ -63,6 +81,9 @@ func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 	if p.Window <= 0 {
 		p.Window = d.Window
 	}
+	if p.MaxConcurrentPerAddress <= 0 {
+		p.MaxConcurrentPerAddress = d.MaxConcurrentPerAddress
+	}
 	return p
 }
 
@@ -79,60 +100,176 @@ func (p ThrottlePolicy) LockFor(failures, free int) time.Duration {
 	return min(lock, p.MaxLock)
 }
 
+// concurrentRetry is the Retry-After of an attempt refused because another
+// one for the same username, or too many from the same address, is running:
+// one verification takes well under a second.
+const concurrentRetry = time.Second
+
 type throttle struct {
 	store  ThrottleStore
 	policy ThrottlePolicy
 	now    func() time.Time
+
+	// The in-process half of the throttle: which usernames have a
+	// verification running, and how many attempts each address has
+	// running or waiting for a hashing slot. The database half (Reserve)
+	// counts; this half keeps one username to one guess at a time and one
+	// address from filling the hashing queue, which a count alone cannot.
+	// It is per process, which is what one server needs.
+	mu      sync.Mutex
+	running map[string]bool
+	perAddr map[string]int
 }
 
 // usernameKey folds case so that "Kai" and "kai" share one counter, as they
 // share one account.
 func usernameKey(username string) string { return strings.ToLower(username) }
 
-func (t *throttle) keys(username, addr string) [][2]string {
-	k := [][2]string{{ScopeUsername, usernameKey(username)}}
+// addressKey is the address an attempt is counted against. An IPv6 client
+// usually holds a whole /64 (RFC 6177), and picking a fresh address inside it
+// costs nothing, so IPv6 addresses are counted by their /64.
+func addressKey(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Unmap().Is6() {
+		return addr
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}
+
+func (t *throttle) keys(username, addr string) []ThrottleKey {
+	lock := func(free int) func(int) time.Duration {
+		return func(n int) time.Duration { return t.policy.LockFor(n, free) }
+	}
+	k := []ThrottleKey{{Scope: ScopeUsername, Key: usernameKey(username), LockFor: lock(t.policy.FreeFailuresPerUsername)}}
 	if addr != "" {
-		k = append(k, [2]string{ScopeAddress, addr})
+		k = append(k, ThrottleKey{Scope: ScopeAddress, Key: addressKey(addr), LockFor: lock(t.policy.FreeFailuresPerAddress)})
 	}
 	return k
 }
 
-func (t *throttle) check(ctx context.Context, username, addr string) error {
-	now := t.now()
-	var wait time.Duration
-	for _, k := range t.keys(username, addr) {
-		until, err := t.store.LockedUntil(ctx, k[0], k[1])
+// attempt is one password check that the throttle let through: it holds its
+// username's running slot and one of its address's, and one charge on each
+// of their counters.
+type attempt struct {
+	t      *throttle
+	keys   []ThrottleKey
+	counts []int
+	done   bool
+}
+
+// begin lets one password check start, or says why not: a *ThrottledError
+// when another check for the username is running, when the address has
+// MaxConcurrentPerAddress running, or when a counter is locked. The attempt
+// is charged as a failure before any hashing is done, in the same write that
+// checks the lock; the caller then reports it with failed, succeeded or
+// abandoned.
+func (t *throttle) begin(ctx context.Context, username, addr string) (*attempt, error) {
+	a := &attempt{t: t, keys: t.keys(username, addr)}
+	if !t.enter(a.keys) {
+		return nil, &ThrottledError{RetryAfter: concurrentRetry, Concurrent: true}
+	}
+	counts, wait, err := t.store.Reserve(ctx, t.now(), t.policy.Window, a.keys)
+	if err != nil || wait > 0 {
+		t.leave(a.keys)
 		if err != nil {
-			return fmt.Errorf("check login throttle: %w", err)
+			return nil, fmt.Errorf("check login throttle: %w", err)
 		}
-		wait = max(wait, until.Sub(now))
+		return nil, &ThrottledError{RetryAfter: wait}
 	}
-	if wait > 0 {
-		return &ThrottledError{RetryAfter: wait}
-	}
-	return nil
+	a.counts = counts
+	return a, nil
 }
 
-func (t *throttle) fail(ctx context.Context, username, addr string) error {
-	for _, k := range t.keys(username, addr) {
-		free := t.policy.FreeFailuresPerUsername
-		if k[0] == ScopeAddress {
-			free = t.policy.FreeFailuresPerAddress
-		}
-		lockFor := func(n int) time.Duration { return t.policy.LockFor(n, free) }
-		if err := t.store.RecordFailure(ctx, k[0], k[1], t.now(), t.policy.Window, lockFor); err != nil {
-			return fmt.Errorf("record login failure: %w", err)
-		}
+func (t *throttle) enter(keys []ThrottleKey) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.running == nil {
+		t.running, t.perAddr = map[string]bool{}, map[string]int{}
 	}
-	return nil
+	user := keys[0].Key
+	if t.running[user] {
+		return false
+	}
+	if len(keys) > 1 {
+		if t.perAddr[keys[1].Key] >= t.policy.MaxConcurrentPerAddress {
+			return false
+		}
+		t.perAddr[keys[1].Key]++
+	}
+	t.running[user] = true
+	return true
 }
 
-// succeed clears the username's counter. The address counter is left to expire
-// with its window: otherwise one valid account would let an attacker reset the
-// address limit between guesses at other accounts.
-func (t *throttle) succeed(ctx context.Context, username string) error {
-	if err := t.store.ClearFailures(ctx, ScopeUsername, usernameKey(username)); err != nil {
+func (t *throttle) leave(keys []ThrottleKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.running, keys[0].Key)
+	if len(keys) > 1 {
+		if t.perAddr[keys[1].Key]--; t.perAddr[keys[1].Key] <= 0 {
+			delete(t.perAddr, keys[1].Key)
+		}
+	}
+}
+
+// The methods below accept a nil attempt (no throttle) and do nothing.
+
+// failed ends an attempt whose password was wrong: its charges stay.
+func (a *attempt) failed() {
+	if a != nil {
+		a.end()
+	}
+}
+
+// succeeded ends an attempt whose password was right: the username's counter
+// is cleared, and the address's charge is taken back. The rest of the
+// address's counter is left to expire with its window: otherwise one valid
+// account would let an attacker reset the address limit between guesses at
+// other accounts.
+func (a *attempt) succeeded(ctx context.Context) error {
+	if a == nil {
+		return nil
+	}
+	defer a.end()
+	ctx = context.WithoutCancel(ctx)
+	if err := a.t.store.ClearFailures(ctx, a.keys[0].Scope, a.keys[0].Key); err != nil {
 		return fmt.Errorf("clear login throttle: %w", err)
 	}
+	for i := 1; i < len(a.keys); i++ {
+		if err := a.t.store.Refund(ctx, a.keys[i].Scope, a.keys[i].Key, a.counts[i]); err != nil {
+			return fmt.Errorf("refund login attempt: %w", err)
+		}
+	}
 	return nil
 }
+
+// abandoned ends an attempt that was never answered (its context ended while
+// it waited for a hashing slot): every charge is taken back, so a busy server
+// locks nobody out. Its context is over, so the refund runs without it.
+func (a *attempt) abandoned(ctx context.Context) error {
+	if a == nil {
+		return nil
+	}
+	defer a.end()
+	ctx = context.WithoutCancel(ctx)
+	for i, k := range a.keys {
+		if err := a.t.store.Refund(ctx, k.Scope, k.Key, a.counts[i]); err != nil {
+			return fmt.Errorf("refund login attempt: %w", err)
+		}
+	}
+	return nil
+}
+
+func (a *attempt) end() {
+	if !a.done {
+		a.done = true
+		a.t.leave(a.keys)
+	}
+}
+
+// usernameFailures is how many attempts the username's counter holds,
+// this one included.
+func (a *attempt) usernameFailures() int { return a.counts[0] }

@@ -162,6 +162,9 @@ func (e *ValidationError) Unwrap() []error {
 // ThrottledError says how long the caller must wait; it matches ErrThrottled.
 type ThrottledError struct {
 	RetryAfter time.Duration
+	// Concurrent: refused because another attempt for the same username, or
+	// too many from the same address, was running; no counter is locked.
+	Concurrent bool
 }
 
 func (e *ThrottledError) Error() string {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/session"
@@ -15,6 +17,10 @@ var accountNotices = map[string]string{
 	"password": "Your password has been changed.",
 	"revoked":  "The app's access has been revoked.",
 }
+
+// msgSignedOutAfterFailures tells a user why the account page sent them to
+// sign in again.
+const msgSignedOutAfterFailures = "You have been signed out because the current password was entered wrongly too many times. Sign in again."
 
 // accountSession returns the signed-in user, or sends the browser to sign in.
 // A deactivated user has no session (the store joins on is_active).
@@ -87,15 +93,43 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cur, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
-	if err := s.Users.CheckCurrentPassword(ctx, u.ID, cur); err != nil {
+	err := s.Users.CheckCurrentPassword(ctx, u.ID, cur, s.clientAddr(r))
+	var throttled *user.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.renderAccount(w, r, http.StatusTooManyRequests, u, "",
+			"Too many password attempts. Wait "+strconv.Itoa(secs)+" seconds before trying again.")
+		return
+	case errors.Is(err, user.ErrSignedOut):
+		// Whoever holds this session has guessed at the password too often:
+		// the session ends, and a new one needs the password at /login,
+		// which the login throttle guards.
+		if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
+			s.log.ErrorContext(ctx, "end session", "err", err)
+			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			return
+		}
+		s.cookies.set(w, s.cookies.session, "", -1)
+		s.log.InfoContext(ctx, "signed out after wrong current passwords", "user_id", u.ID)
+		page := LoginPage{Studio: s.Studio, Action: loginAction(""), CSRF: s.csrfToken(s.browserID(w, r)),
+			Error: msgSignedOutAfterFailures}
+		s.renderLogin(w, r, http.StatusUnauthorized, page, nil)
+		return
+	case errors.Is(err, user.ErrInvalidCredentials):
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your current password is not correct.")
+		return
+	case err != nil:
+		s.log.ErrorContext(ctx, "check current password", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
 	if next != confirm {
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "The new password and its confirmation differ.")
 		return
 	}
-	err := s.Users.SetPassword(ctx, u.ID, next)
+	err = s.Users.SetPassword(ctx, u.ID, next)
 	var fe *user.FieldError
 	switch {
 	case errors.As(err, &fe):

@@ -39,6 +39,7 @@ type benchEnv struct {
 	db     *store.DB
 	keys   *keys.Set
 	hasher *password.Hasher
+	users  *user.Service
 }
 
 const (
@@ -76,7 +77,7 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 	}
 	// Metrics are on by default (config.yaml), so they are counted here too.
 	m := metrics.New()
-	hasher.SetObserver(func(f password.Format, ok bool, took time.Duration) { m.PasswordVerified(string(f), ok, took) })
+	hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
 	users := user.NewService(db, hasher, db, user.Options{Logger: log})
 	if _, err := users.Create(ctx, user.User{Username: benchUser, Role: user.RoleAdmin, Name: "Bench Mark", Email: "bench@example.com"}, benchPassword); err != nil {
 		tb.Fatalf("create user: %v", err)
@@ -123,7 +124,7 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 		Logger:  log,
 		Metrics: m,
 	}, db, clients, users, keySet)
-	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher}
+	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher, users: users}
 }
 
 // serve runs one request through the handler.
@@ -222,6 +223,24 @@ func (e *benchEnv) login(tb testing.TB, scope string) benchTokens {
 
 // tryLogin is login for goroutines that may not call Fatal (RunParallel).
 func (e *benchEnv) tryLogin(scope string) (benchTokens, error) {
+	return e.tryLoginAs(scope, benchUser, "")
+}
+
+// addBenchUsers creates users bench0 … bench(n-1) with benchPassword, so that
+// parallel logins are not refused as concurrent attempts for one username.
+func (e *benchEnv) addBenchUsers(tb testing.TB, n int) {
+	tb.Helper()
+	for i := range n {
+		if _, err := e.users.Create(context.Background(), user.User{Username: fmt.Sprintf("bench%d", i), Role: user.RoleAssistant}, benchPassword); err != nil {
+			tb.Fatalf("create user: %v", err)
+		}
+	}
+}
+
+// tryLoginAs signs username in; addr, when set, is the client's address (a
+// sign-in per address at a time would otherwise be all that one address gets
+// past the per-address limit).
+func (e *benchEnv) tryLoginAs(scope, username, addr string) (benchTokens, error) {
 	jar := benchJar{}
 	verifier := session.NewToken() // 43 characters of RFC 7636 §4.1's alphabet
 	sum := sha256.Sum256([]byte(verifier))
@@ -249,8 +268,11 @@ func (e *benchEnv) tryLogin(scope string) (benchTokens, error) {
 	}
 
 	req := benchForm(html.UnescapeString(action[1]), url.Values{
-		"csrf_token": {html.UnescapeString(csrf[1])}, "username": {benchUser}, "password": {benchPassword},
+		"csrf_token": {html.UnescapeString(csrf[1])}, "username": {username}, "password": {benchPassword},
 	})
+	if addr != "" {
+		req.RemoteAddr = addr + ":1234"
+	}
 	rec = e.serve(jar.add(req))
 	back, err := benchLocation(rec, http.StatusSeeOther)
 	if err != nil {

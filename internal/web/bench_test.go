@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/keys"
@@ -117,12 +120,19 @@ func BenchmarkLoginFlow(b *testing.B) {
 // rate of the same machine.
 func BenchmarkLoginFlowParallel(b *testing.B) {
 	e := newBenchEnv(b, keys.ES256)
+	// One user and one client address per goroutine: concurrent attempts
+	// for one username, or too many from one address, are refused (429).
+	const parallelism = 8
+	e.addBenchUsers(b, parallelism*runtime.GOMAXPROCS(0))
+	var next atomic.Int32
 	b.ReportAllocs()
-	b.SetParallelism(8)
+	b.SetParallelism(parallelism)
 	cpu := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
+		i := next.Add(1) - 1
+		username, addr := fmt.Sprintf("bench%d", i), fmt.Sprintf("192.0.2.%d", i+1)
 		for pb.Next() {
-			if _, err := e.tryLogin("openid profile"); err != nil {
+			if _, err := e.tryLoginAs("openid profile", username, addr); err != nil {
 				b.Error(err)
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,6 +115,11 @@ type envOptions struct {
 	// store sets the store's options (the busy timeout and write budget);
 	// Now is always the env's clock.
 	store store.Options
+	// trustedProxies may set X-Forwarded-For, so a test can speak from
+	// several client addresses.
+	trustedProxies []netip.Prefix
+	// throttle is the login throttle policy; zero fields take the defaults.
+	throttle user.ThrottlePolicy
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -169,7 +175,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		}
 		logger = slog.New(slog.NewJSONHandler(opts.logTo, &slog.HandlerOptions{Level: level}))
 	}
-	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
+	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db, Throttle: opts.throttle})
 
 	clients, err := db.Clients(ctx)
 	if err != nil {
@@ -203,7 +209,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady}, db, clients, users, keySet)
+	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

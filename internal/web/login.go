@@ -129,6 +129,9 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &throttled):
 		s.Metrics.Login("throttled")
 		page.Error = "Too many failed attempts."
+		if throttled.Concurrent {
+			page.Error = "Another sign-in for this account, or too many from your network, is in progress."
+		}
 		page.RetryAfterSeconds = int(math.Ceil(throttled.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(page.RetryAfterSeconds))
 		s.renderLogin(w, r, http.StatusTooManyRequests, page, req)

@@ -19,9 +19,6 @@ func (s *server) routes() http.Handler {
 	r.Handle(oidc.PathUserInfo, cors(s.Provider.UserInfoHandler())).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 	r.Handle("/healthz", http.HandlerFunc(s.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(s.readyz)).Methods(http.MethodGet, http.MethodHead)
-	if s.MetricsHandler != nil {
-		r.Handle("/metrics", s.MetricsHandler).Methods(http.MethodGet)
-	}
 
 	r.Handle(oidc.PathDiscovery, s.Provider.DiscoveryHandler()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(oidc.PathJWKS, s.Provider.JWKSHandler()).Methods(http.MethodGet, http.MethodHead)

@@ -18,7 +18,7 @@ import (
 type authenticator interface {
 	Authenticate(ctx context.Context, username, password, addr string) (*user.User, error)
 	Get(ctx context.Context, id int64) (*user.User, error)
-	CheckCurrentPassword(ctx context.Context, id int64, plain string) error
+	CheckCurrentPassword(ctx context.Context, id int64, plain, addr string) error
 	SetPassword(ctx context.Context, id int64, plain string) error
 }
 
@@ -60,10 +60,10 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database, keys).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
-	// Metrics counts requests and sign-ins; MetricsHandler, when set, is
-	// served at /metrics on this handler.
-	Metrics        metricsSink
-	MetricsHandler http.Handler
+	// Metrics counts requests and sign-ins. /metrics itself is never served
+	// here, next to the login page: cmd/inkpass serves it on its own
+	// listener.
+	Metrics metricsSink
 }
 
 // server holds the handlers' shared state.
