@@ -27,8 +27,7 @@ const msgSignedOutAfterFailures = "You have been signed out because the current 
 func (s *server) accountSession(w http.ResponseWriter, r *http.Request) (*session.Session, *user.User, bool) {
 	sess, err := s.Provider.Session(r.Context(), cookieValue(r, s.cookies.session))
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "read session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "read session", err)
 		return nil, nil, false
 	}
 	if sess == nil {
@@ -56,8 +55,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string) {
 	apps, err := s.Accounts.ConnectedApps(r.Context(), u.ID)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "list connected apps", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "list connected apps", err)
 		return
 	}
 	page := AccountPage{
@@ -107,8 +105,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		// the session ends, and a new one needs the password at /login,
 		// which the login throttle guards.
 		if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
-			s.log.ErrorContext(ctx, "end session", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			s.serverError(w, r, "end session", err)
 			return
 		}
 		s.cookies.set(w, s.cookies.session, "", -1)
@@ -121,8 +118,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your current password is not correct.")
 		return
 	case err != nil:
-		s.log.ErrorContext(ctx, "check current password", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "check current password", err)
 		return
 	}
 	if next != confirm {

@@ -23,8 +23,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
 	if err != nil {
-		s.log.ErrorContext(ctx, "read session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "read session", err)
 		return
 	}
 	s.proceed(w, r, "", req, sess, false)
@@ -47,8 +46,7 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 	}
 	consent, err := s.Provider.NeedsConsent(ctx, req, sess.UserID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "check consent", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "check consent", err)
 		return
 	}
 	if consent {
@@ -68,8 +66,7 @@ func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, r
 				return
 			}
 			if err != nil {
-				s.log.ErrorContext(ctx, "record auth request login", "err", err)
-				s.errorPage(w, r, http.StatusInternalServerError, "", "")
+				s.serverError(w, r, "record auth request login", err)
 				return
 			}
 		}

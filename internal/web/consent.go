@@ -21,8 +21,7 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.Users.Get(r.Context(), sess.UserID)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "load user", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "load user", err)
 		return
 	}
 	page := ConsentPage{Studio: s.Studio, Action: "/consent?" + url.Values{"req": {reqID}}.Encode(), CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
@@ -46,8 +45,7 @@ func (s *server) consentContext(w http.ResponseWriter, r *http.Request, reqID, b
 	}
 	sess, err := s.Provider.Session(r.Context(), cookieValue(r, s.cookies.session))
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "read session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "read session", err)
 		return nil, nil, false
 	}
 	if !req.LoginDoneBy(sess) {
@@ -73,8 +71,7 @@ func (s *server) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	switch r.PostFormValue("decision") {
 	case "approve":
 		if err := s.Provider.RecordConsent(ctx, req, sess.UserID); err != nil {
-			s.log.ErrorContext(ctx, "record consent", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			s.serverError(w, r, "record consent", err)
 			return
 		}
 		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: strings.Join(req.Scopes, " ")})

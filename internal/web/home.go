@@ -9,8 +9,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
 	if err != nil {
-		s.log.ErrorContext(ctx, "read session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "read session", err)
 		return
 	}
 	if sess == nil {
@@ -19,8 +18,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.Users.Get(ctx, sess.UserID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "load user", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "load user", err)
 		return
 	}
 	page := SignedInPage{Studio: s.Studio, Username: u.Username, Name: u.Name, LogoutAction: "/logout", CSRF: s.csrfToken(s.browserID(w, r))}

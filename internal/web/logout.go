@@ -23,16 +23,14 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	cookie := cookieValue(r, s.cookies.session)
 	sess, err := s.Provider.Session(ctx, cookie)
 	if err != nil {
-		s.log.ErrorContext(ctx, "read session", "err", err)
-		s.errorPage(w, r, http.StatusInternalServerError, "", "")
+		s.serverError(w, r, "read session", err)
 		return
 	}
 	confirmed := r.Method == http.MethodPost && s.checkCSRF(r)
 	if sess != nil && !confirmed && !lr.ProvenFor(sess) {
 		u, err := s.Users.Get(ctx, sess.UserID)
 		if err != nil {
-			s.log.ErrorContext(ctx, "load user", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			s.serverError(w, r, "load user", err)
 			return
 		}
 		action := "/logout"
@@ -47,8 +45,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if sess != nil {
 		if err := s.Provider.Logout(ctx, cookie, sess); err != nil {
-			s.log.ErrorContext(ctx, "end session", "err", err)
-			s.errorPage(w, r, http.StatusInternalServerError, "", "")
+			s.serverError(w, r, "end session", err)
 			return
 		}
 		s.record(r, audit.Event{Kind: audit.Logout, UserID: sess.UserID, ClientID: lr.ClientID})
