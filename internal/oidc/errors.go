@@ -93,7 +93,8 @@ func ErrAccessDenied() *Error {
 }
 
 // retryable is a failure that passes by itself: the store's ErrBusy, a write
-// that gave up on a database another process kept locked.
+// that gave up on a database another process kept locked, or its ErrFull, a
+// write refused for lack of disk space.
 type retryable interface{ RetryAfter() time.Duration }
 
 // errServer hides our own failure from the client; the cause goes to the log.

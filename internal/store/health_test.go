@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -64,6 +65,11 @@ func TestDB_WriteReady(t *testing.T) {
 		_, err = db.exec(ctx, `INSERT INTO inkpass_meta (key, value) VALUES ('big', hex(randomblob(65536)))`)
 		if !isFull(err) {
 			t.Fatalf("write on a full database = %v, want SQLITE_FULL", err)
+		}
+		// The HTTP layers answer 503 + Retry-After for what passes by itself.
+		var passes interface{ RetryAfter() time.Duration }
+		if !errors.Is(err, ErrFull) || !errors.As(err, &passes) || passes.RetryAfter() <= 0 {
+			t.Fatalf("write on a full database = %v, want ErrFull with a RetryAfter", err)
 		}
 		err = db.WriteReady(ctx)
 		if err == nil || !strings.Contains(err.Error(), "database or disk is full") || !strings.Contains(err.Error(), "checkpoint") {

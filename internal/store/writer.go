@@ -70,6 +70,31 @@ func (e *BusyError) Unwrap() error             { return e.cause }
 func (e *BusyError) Is(target error) bool      { return target == ErrBusy }
 func (e *BusyError) RetryAfter() time.Duration { return BusyRetryAfter }
 
+// ErrFull is wrapped by the error a write returns when the disk (or the file
+// system quota) was full. Nothing was written; once space returns the same
+// request succeeds, so the HTTP layers answer it as temporarily unavailable.
+var ErrFull = errors.New("database or disk is full")
+
+// FullRetryAfter is how long FullError suggests waiting before a retry.
+const FullRetryAfter = 30 * time.Second
+
+// FullError is a write refused for lack of space. Like BusyError it passes by
+// itself, and its RetryAfter lets the HTTP layers answer 503 with Retry-After.
+type FullError struct{ cause error }
+
+func (e *FullError) Error() string             { return "write: " + e.cause.Error() }
+func (e *FullError) Unwrap() error             { return e.cause }
+func (e *FullError) Is(target error) bool      { return target == ErrFull }
+func (e *FullError) RetryAfter() time.Duration { return FullRetryAfter }
+
+// asFull turns SQLITE_FULL into a *FullError and leaves other errors alone.
+func asFull(err error) error {
+	if isFull(err) {
+		return &FullError{cause: err}
+	}
+	return err
+}
+
 // isBusy reports SQLite's "database is locked" (SQLITE_BUSY) and "database
 // table is locked" (SQLITE_LOCKED): another connection holds the lock, so the
 // same write may succeed a moment later.
@@ -224,7 +249,7 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		}
 		db.writeFailed(err)
 		for _, j := range batch {
-			j.done <- fmt.Errorf("begin: %w", err)
+			j.done <- fmt.Errorf("begin: %w", asFull(err))
 		}
 		return nil, nil
 	}
@@ -265,7 +290,7 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		}
 		db.writeFailed(err)
 		for _, j := range batch {
-			j.done <- fmt.Errorf("commit: %w", err)
+			j.done <- fmt.Errorf("commit: %w", asFull(err))
 		}
 		return nil, nil
 	}
@@ -279,7 +304,7 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 			retry = append(retry, j)
 			continue
 		}
-		j.done <- results[i]
+		j.done <- asFull(results[i])
 	}
 	return retry, busyErr
 }

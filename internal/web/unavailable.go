@@ -9,7 +9,8 @@ import (
 
 // retryable is a failure that passes by itself: the store's ErrBusy, a write
 // that gave up on a database another process (the studio's app, a backup)
-// kept locked for longer than the write budget.
+// kept locked for longer than the write budget, or its ErrFull, a write
+// refused for lack of disk space (the store logs that one as an error).
 type retryable interface{ RetryAfter() time.Duration }
 
 // serverError answers a failure of inkpass's own, logging it once. A failure
@@ -19,7 +20,7 @@ type retryable interface{ RetryAfter() time.Duration }
 func (s *server) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	var busy retryable
 	if errors.As(err, &busy) {
-		s.log.WarnContext(r.Context(), what+": database busy", "err", err)
+		s.log.WarnContext(r.Context(), what+": temporarily unavailable", "err", err)
 		s.busyPage(w, r, busy.RetryAfter())
 		return
 	}
