@@ -194,6 +194,19 @@ func (c *Client) AllowsScope(scopes []string) bool {
 	return true
 }
 
+// KnownScopes returns the scopes of scopes that inkpass can grant, in order:
+// OIDC Core §3.1.2.1 says to ignore the values a server does not understand
+// (relying parties ask for "groups" by habit), rather than refuse the request.
+func KnownScopes(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		if slices.Contains(SupportedScopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // HasRedirectURI is the exact string comparison RFC 9700 §4.1.3 asks for: no
 // prefix, case folding or port leniency.
 func (c *Client) HasRedirectURI(uri string) bool { return slices.Contains(c.RedirectURIs, uri) }

@@ -196,13 +196,16 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	ctx = context.WithValue(ctx, refreshMemoKey{}, rti)
 	if s := form.Get("scope"); s != "" {
 		// RFC 6749 §6: a refresh may narrow the scope, never widen it.
+		// Unknown values are dropped, as at /authorize, so a client that
+		// sends its original scope again is not refused for them.
 		granted := strings.Fields(rti.GetScope())
-		for _, want := range strings.Fields(s) {
-			if !slices.Contains(granted, want) {
-				return nil, errInvalidScope("scope %q was not granted originally", want)
+		want := client.KnownScopes(uniqueFields(s))
+		for _, w := range want {
+			if !slices.Contains(granted, w) {
+				return nil, errInvalidScope("scope %q was not granted originally", w)
 			}
 		}
-		tgr.Scope = strings.Join(uniqueFields(s), " ")
+		tgr.Scope = strings.Join(want, " ")
 	}
 	ti, err := p.srv.GetAccessToken(ctx, oauth2.Refreshing, tgr)
 	if err != nil {
@@ -215,7 +218,7 @@ func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr 
 	if c.Public {
 		return nil, errUnauthorizedClient("public clients cannot use client_credentials")
 	}
-	scopes := uniqueFields(form.Get("scope"))
+	scopes := client.KnownScopes(uniqueFields(form.Get("scope")))
 	for _, s := range scopes {
 		// There is no user: identity scopes mean nothing here.
 		if s == "openid" || s == "offline_access" {

@@ -645,7 +645,7 @@ func TestE2E_AuthorizeErrorsGoBackToTheClient(t *testing.T) {
 		}, "invalid_request", false},
 		{"scope without openid is invalid_scope", appID, appRedirect, func(q url.Values) { q.Set("scope", "profile email") }, "invalid_scope", false},
 		{"a scope the client may not request is invalid_scope", toolID, toolRedirect, func(q url.Values) { q.Set("scope", "openid phone") }, "invalid_scope", false},
-		{"an unknown scope is invalid_scope", appID, appRedirect, func(q url.Values) { q.Set("scope", "openid admin") }, "invalid_scope", false},
+		{"unknown scopes alone (ignored) lack openid: invalid_scope", appID, appRedirect, func(q url.Values) { q.Set("scope", "admin groups") }, "invalid_scope", false},
 		{"response_type token is unsupported_response_type", appID, appRedirect, func(q url.Values) { q.Set("response_type", "token") }, "unsupported_response_type", false},
 		{"missing response_type is invalid_request", appID, appRedirect, func(q url.Values) { q.Del("response_type") }, "invalid_request", false},
 		{"scope given twice is invalid_request", appID, appRedirect, func(q url.Values) { q.Add("scope", "openid profile") }, "invalid_request", false},
