@@ -67,6 +67,9 @@ func reloadKeys(ctx context.Context, a *app, set *keys.Set) {
 
 // syncConfigClients registers (or updates) the clients listed in config.yaml.
 func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) error {
+	if err := a.cfg.RequireClientSecrets(); err != nil {
+		return err
+	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
