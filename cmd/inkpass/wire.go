@@ -77,6 +77,8 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
 			Enabled: true, Source: "config",
 		}
+		// An auth_method written in the file is the admin's choice: pinned.
+		c.AuthMethodPinned = cc.AuthMethod != "" && !cc.Public
 		c.Normalize()
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("config clients[%d] (%s): %s", i, cc.ID, strings.ReplaceAll(err.Error(), "\n", "; "))

@@ -36,19 +36,23 @@ var SupportedScopes = []string{"openid", "profile", "email", "phone", "offline_a
 
 // Client is a registered relying party.
 type Client struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	FirstParty             bool      `json:"first_party"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	AuthMethod             string    `json:"auth_method"`
-	Enabled                bool      `json:"enabled"`
-	Source                 string    `json:"source"` // "config" or "cli"
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public"`
+	FirstParty             bool     `json:"first_party"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	AuthMethod             string   `json:"auth_method"`
+	// AuthMethodPinned: an admin chose AuthMethod explicitly, and the token
+	// endpoint accepts only it. Otherwise a confidential client may send its
+	// secret either way discovery advertises (AcceptsAuthMethod).
+	AuthMethodPinned bool      `json:"auth_method_pinned"`
+	Enabled          bool      `json:"enabled"`
+	Source           string    `json:"source"` // "config" or "cli"
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 
 	// SecretHash is HMAC-SHA256(install key, secret); never the secret.
 	SecretHash []byte `json:"-"`
@@ -179,6 +183,21 @@ func isLoopbackHost(h string) bool {
 	}
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.Zone() == "" && a.IsLoopback()
+}
+
+// AcceptsAuthMethod reports whether the client may authenticate at the token
+// endpoint with method: a public client only with none; a confidential one
+// with its pinned method, or with either secret method when none was pinned
+// (discovery advertises both, and libraries pick one without asking: one
+// secret, sent in a header or in the body over TLS, is the same credential).
+func (c *Client) AcceptsAuthMethod(method string) bool {
+	switch {
+	case c.Public:
+		return method == AuthNone
+	case c.AuthMethodPinned:
+		return method == c.AuthMethod
+	}
+	return method == AuthSecretBasic || method == AuthSecretPost
 }
 
 // AllowsGrant reports whether the client may use grant type g.

@@ -98,7 +98,9 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 }
 
 // authenticateClient applies the client's registered method (RFC 6749 §2.3,
-// OIDC Core §9): exactly one of Basic, body secret, or none for public clients.
+// OIDC Core §9): exactly one of Basic, body secret, or none for public
+// clients; either secret method unless the client's is pinned
+// (client.AcceptsAuthMethod).
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*client.Client, string, *Error) {
 	var id, secret, method string
 	basicID, basicSecret, hasBasic := r.BasicAuth()
@@ -138,7 +140,7 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	if err != nil {
 		return nil, "", errServer(err)
 	}
-	if c.AuthMethod != method {
+	if !c.AcceptsAuthMethod(method) {
 		return nil, "", wrap(errInvalidClient("client authentication failed").withCause(
 			errors.New("client used " + method + ", registered for " + c.AuthMethod)))
 	}

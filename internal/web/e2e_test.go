@@ -718,7 +718,7 @@ func TestE2E_TokenEndpointErrors(t *testing.T) {
 		{"a wrong secret by basic auth is 401 invalid_client with a Basic challenge", code(), []string{appID, "wrong"}, 401, "invalid_client", true},
 		{"an unknown client by basic auth is 401 invalid_client with a Basic challenge", code(), []string{"no-such-app", "x"}, 401, "invalid_client", true},
 		{"a wrong secret in the body is 401 invalid_client", form("grant_type", "authorization_code", "code", "c", "client_id", toolID, "client_secret", "wrong"), nil, 401, "invalid_client", false},
-		{"a basic-auth client sending its secret in the body is invalid_client", code("client_id", appID, "client_secret", appSecret), nil, 401, "invalid_client", false},
+		{"a client pinned to basic auth sending its secret in the body is invalid_client", code("client_id", appID, "client_secret", appSecret), nil, 401, "invalid_client", false},
 		{"a confidential client without a secret is invalid_client", code("client_id", appID), nil, 401, "invalid_client", false},
 		{"no client at all is invalid_client", code(), nil, 401, "invalid_client", false},
 		{"an unknown code is invalid_grant", code(), []string{appID, appSecret}, 400, "invalid_grant", false},
