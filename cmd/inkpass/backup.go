@@ -83,7 +83,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(w, "clients     %d in config.yaml\n", len(cfg.Clients))
 	fmt.Fprintf(w, "endpoints   %s/.well-known/openid-configuration\n", cfg.Issuer)
-	return nil
+	// serve would stop here: it needs every config client's secret.
+	return cfg.RequireClientSecrets()
 }
 
 func orNone(list []string) string {

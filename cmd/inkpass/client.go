@@ -50,7 +50,7 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 		public:     fs.Bool("public", false, "a public client (native or browser app): no secret, PKCE required"),
 		firstParty: fs.Bool("first-party", false, "one of the studio's own apps: no consent screen"),
 		disabled:   fs.Bool("disabled", false, "(update) disable the client without removing it: its tokens are revoked and it can get no more"),
-		authMethod: fs.String("auth-method", "", "client_secret_basic (default), client_secret_post, or none (public)"),
+		authMethod: fs.String("auth-method", "", "pin a confidential client to client_secret_basic or client_secret_post (by default it may use either), none (public), or either (undo a pin)"),
 		introspect: fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
 	}
 	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
@@ -94,8 +94,11 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	c := &client.Client{
 		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty,
 		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
-		Scopes: cf.scopes, AuthMethod: *cf.authMethod, Enabled: !*cf.disabled, Source: "cli",
+		Scopes: cf.scopes, Enabled: !*cf.disabled, Source: "cli",
 		Introspect: *cf.introspect,
+	}
+	if err := setAuthMethod(c, *cf.authMethod); err != nil {
+		return err
 	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
@@ -124,6 +127,28 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	printClient(e.stdout, stored)
 	if secret != "" {
 		fmt.Fprintf(e.stdout, "\nclient_secret: %s\n(shown once: store it in the app's configuration now)\n", secret)
+	}
+	return nil
+}
+
+// authEither is the --auth-method value that leaves a confidential client
+// free to send its secret either way (the default).
+const authEither = "either"
+
+// setAuthMethod applies --auth-method: a method named explicitly is pinned,
+// so the token endpoint accepts only it; "either" or nothing is not.
+func setAuthMethod(c *client.Client, method string) error {
+	switch method {
+	case "", authEither:
+		if method == authEither && c.Public {
+			return usageError("--auth-method either is for confidential clients; a public client uses none")
+		}
+		c.AuthMethod, c.AuthMethodPinned = "", false
+		if !c.Public {
+			c.AuthMethod = client.AuthSecretBasic
+		}
+	default:
+		c.AuthMethod, c.AuthMethodPinned = method, !c.Public
 	}
 	return nil
 }
@@ -170,7 +195,7 @@ func printClient(w io.Writer, c *client.Client) {
 		{"client_id", c.ID}, {"name", c.Name}, {"type", clientType(c)},
 		{"first_party", strconv.FormatBool(c.FirstParty)}, {"enabled", strconv.FormatBool(c.Enabled)},
 		{"introspect", strconv.FormatBool(c.Introspect)},
-		{"auth_method", c.AuthMethod}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
+		{"auth_method", authMethodText(c)}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
 		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
 		{"grant_types", strings.Join(c.GrantTypes, " ")}, {"scopes", strings.Join(c.Scopes, " ")},
 		{"source", c.Source},
@@ -178,6 +203,14 @@ func printClient(w io.Writer, c *client.Client) {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	tw.Flush()
+}
+
+// authMethodText says which methods the token endpoint accepts from c.
+func authMethodText(c *client.Client) string {
+	if c.Public || c.AuthMethodPinned {
+		return c.AuthMethod
+	}
+	return client.AuthSecretBasic + " or " + client.AuthSecretPost
 }
 
 // oneClient parses flags around exactly one CLIENT_ID argument.
@@ -247,7 +280,9 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 		case "disabled":
 			c.Enabled = !*cf.disabled
 		case "auth-method":
-			c.AuthMethod = *cf.authMethod
+			if err := setAuthMethod(c, *cf.authMethod); err != nil {
+				problem = err
+			}
 		case "introspect":
 			c.Introspect = *cf.introspect
 		case "public":

@@ -29,6 +29,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// Before anything is set up: the config clients are registered with
+	// their secrets below (syncConfigClients).
+	if err := a.cfg.RequireClientSecrets(); err != nil {
+		return err
+	}
 	how := "created"
 	if a.db.Adopted() {
 		how = "adopted the studio's existing"

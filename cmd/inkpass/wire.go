@@ -67,6 +67,9 @@ func reloadKeys(ctx context.Context, a *app, set *keys.Set) {
 
 // syncConfigClients registers (or updates) the clients listed in config.yaml.
 func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) error {
+	if err := a.cfg.RequireClientSecrets(); err != nil {
+		return err
+	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
@@ -74,6 +77,8 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
 			Introspect: cc.Introspect, Enabled: true, Source: "config",
 		}
+		// An auth_method written in the file is the admin's choice: pinned.
+		c.AuthMethodPinned = cc.AuthMethod != "" && !cc.Public
 		c.Normalize()
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("config clients[%d] (%s): %s", i, cc.ID, strings.ReplaceAll(err.Error(), "\n", "; "))

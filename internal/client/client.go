@@ -36,19 +36,23 @@ var SupportedScopes = []string{"openid", "profile", "email", "phone", "offline_a
 
 // Client is a registered relying party.
 type Client struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	Public                 bool      `json:"public"`
-	FirstParty             bool      `json:"first_party"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	AuthMethod             string    `json:"auth_method"`
-	Enabled                bool      `json:"enabled"`
-	Source                 string    `json:"source"` // "config" or "cli"
-	CreatedAt              time.Time `json:"created_at"`
-	UpdatedAt              time.Time `json:"updated_at"`
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public"`
+	FirstParty             bool     `json:"first_party"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	AuthMethod             string   `json:"auth_method"`
+	// AuthMethodPinned: an admin chose AuthMethod explicitly, and the token
+	// endpoint accepts only it. Otherwise a confidential client may send its
+	// secret either way discovery advertises (AcceptsAuthMethod).
+	AuthMethodPinned bool      `json:"auth_method_pinned"`
+	Enabled          bool      `json:"enabled"`
+	Source           string    `json:"source"` // "config" or "cli"
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 	// Introspect registers a resource server: it may introspect other
 	// clients' access tokens (RFC 7662 §4). Every confidential client may
 	// introspect its own tokens.
@@ -188,6 +192,21 @@ func isLoopbackHost(h string) bool {
 	return err == nil && a.Zone() == "" && a.IsLoopback()
 }
 
+// AcceptsAuthMethod reports whether the client may authenticate at the token
+// endpoint with method: a public client only with none; a confidential one
+// with its pinned method, or with either secret method when none was pinned
+// (discovery advertises both, and libraries pick one without asking: one
+// secret, sent in a header or in the body over TLS, is the same credential).
+func (c *Client) AcceptsAuthMethod(method string) bool {
+	switch {
+	case c.Public:
+		return method == AuthNone
+	case c.AuthMethodPinned:
+		return method == c.AuthMethod
+	}
+	return method == AuthSecretBasic || method == AuthSecretPost
+}
+
 // AllowsGrant reports whether the client may use grant type g.
 func (c *Client) AllowsGrant(g string) bool { return slices.Contains(c.GrantTypes, g) }
 
@@ -199,6 +218,19 @@ func (c *Client) AllowsScope(scopes []string) bool {
 		}
 	}
 	return true
+}
+
+// KnownScopes returns the scopes of scopes that inkpass can grant, in order:
+// OIDC Core §3.1.2.1 says to ignore the values a server does not understand
+// (relying parties ask for "groups" by habit), rather than refuse the request.
+func KnownScopes(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		if slices.Contains(SupportedScopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // HasRedirectURI is the exact string comparison RFC 9700 §4.1.3 asks for: no

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -151,5 +152,35 @@ func TestClient_Validate_LoopbackHTTP(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestClient_AcceptsAuthMethod(t *testing.T) {
+	cases := []struct {
+		name   string
+		c      Client
+		method string
+		want   bool
+	}{
+		{"default confidential, basic", Client{AuthMethod: AuthSecretBasic}, AuthSecretBasic, true},
+		{"default confidential, post", Client{AuthMethod: AuthSecretBasic}, AuthSecretPost, true},
+		{"default confidential, none", Client{AuthMethod: AuthSecretBasic}, AuthNone, false},
+		{"pinned basic, post", Client{AuthMethod: AuthSecretBasic, AuthMethodPinned: true}, AuthSecretPost, false},
+		{"pinned post, post", Client{AuthMethod: AuthSecretPost, AuthMethodPinned: true}, AuthSecretPost, true},
+		{"pinned post, basic", Client{AuthMethod: AuthSecretPost, AuthMethodPinned: true}, AuthSecretBasic, false},
+		{"public, none", Client{Public: true, AuthMethod: AuthNone}, AuthNone, true},
+		{"public, post", Client{Public: true, AuthMethod: AuthNone}, AuthSecretPost, false},
+	}
+	for _, tc := range cases {
+		if got := tc.c.AcceptsAuthMethod(tc.method); got != tc.want {
+			t.Errorf("%s: AcceptsAuthMethod(%s) = %v, want %v", tc.name, tc.method, got, tc.want)
+		}
+	}
+}
+
+func TestKnownScopes(t *testing.T) {
+	got := KnownScopes([]string{"openid", "groups", "email", "admin", "offline_access"})
+	if want := []string{"openid", "email", "offline_access"}; !slices.Equal(got, want) {
+		t.Errorf("KnownScopes = %q, want %q", got, want)
 	}
 }

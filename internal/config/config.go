@@ -141,6 +141,9 @@ type Client struct {
 
 	// Secret is read from SecretFile or SecretEnv by Load.
 	Secret string `yaml:"-"`
+	// secretProblem says why Secret could not be read ("" when it was):
+	// only commands that register the client need it (RequireClientSecrets).
+	secretProblem string
 }
 
 // Duration is a time.Duration written as "15m", "1h", "30s" in YAML.
@@ -282,17 +285,28 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		c.Metrics.Listen = DefaultMetricsListen
 	}
 
+	// A secret that cannot be read is not an error here: the admin commands
+	// run in shells that do not hold the service's secrets, and only serve
+	// needs them (RequireClientSecrets).
 	for i := range c.Clients {
 		cl := &c.Clients[i]
+		name := fmt.Sprintf("clients[%d]", i)
 		switch {
 		case cl.SecretFile != "":
 			b, err := os.ReadFile(c.resolve(cl.SecretFile))
 			if err != nil {
-				return nil, fmt.Errorf("config: clients[%d].secret_file: %w", i, err)
+				cl.secretProblem = fmt.Sprintf("%s.secret_file: cannot read the client secret: %v", name, err)
+				break
 			}
 			cl.Secret = strings.TrimSpace(string(b))
+			if cl.Secret == "" && !cl.Public {
+				cl.secretProblem = fmt.Sprintf("%s.secret_file: %s is empty", name, c.resolve(cl.SecretFile))
+			}
 		case cl.SecretEnv != "":
 			cl.Secret = strings.TrimSpace(getenv(cl.SecretEnv))
+			if cl.Secret == "" && !cl.Public {
+				cl.secretProblem = fmt.Sprintf("%s.secret_env: the environment variable %s is not set (or empty)", name, cl.SecretEnv)
+			}
 		}
 	}
 	if err := c.Validate(); err != nil {
@@ -544,8 +558,11 @@ func (c *Config) Validate() error {
 		}
 		switch n := utf8.RuneCountInString(cl.Secret); {
 		case cl.Public:
-		case n == 0:
+		case cl.SecretFile == "" && cl.SecretEnv == "":
 			bad(name+".secret_file", "a confidential client needs its secret in secret_file or secret_env")
+		case cl.secretProblem != "":
+			// Unreadable here; RequireClientSecrets reports it to the
+			// commands that need the secret.
 		case n < MinClientSecretLength:
 			// RFC 9700 §2.5 wants client credentials nobody can guess; the
 			// token endpoint's throttle is a second line, not the first.
@@ -564,6 +581,23 @@ func (c *Config) Validate() error {
 // MinClientSecretLength is the shortest client secret config.yaml may give:
 // 32 characters carry at least 128 bits even as hex.
 const MinClientSecretLength = 32
+
+// RequireClientSecrets reports every confidential client whose secret Load
+// could not read, naming the option (secret_env or secret_file) and the
+// variable or file. serve calls it before registering the clients; other
+// commands never need the secrets.
+func (c *Config) RequireClientSecrets() error {
+	var p []string
+	for _, cl := range c.Clients {
+		if cl.secretProblem != "" && !cl.Public {
+			p = append(p, cl.secretProblem)
+		}
+	}
+	if len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
 
 func onlyClientCredentials(grants []string) bool {
 	return len(grants) == 1 && grants[0] == "client_credentials"

@@ -486,3 +486,47 @@ func TestDuration_ParsesGoSyntax(t *testing.T) {
 		t.Errorf("max_lock = %v, want 1h30m", got)
 	}
 }
+
+// TestLoad_ClientSecretsAreNeededOnlyByWhatUsesThem: a secret missing from
+// the environment (or an unreadable secret_file) does not stop Load, so that
+// admin commands run in a shell without it; RequireClientSecrets, which serve
+// calls, names the option that holds the secret and the variable or file.
+func TestLoad_ClientSecretsAreNeededOnlyByWhatUsesThem(t *testing.T) {
+	body := `clients:
+  - id: from-env
+    redirect_uris: ["https://app.studio.example/cb"]
+    secret_env: APP_CLIENT_SECRET
+  - id: from-file
+    redirect_uris: ["https://other.studio.example/cb"]
+    secret_file: missing.secret
+  - id: spa
+    public: true
+    redirect_uris: ["https://spa.studio.example/cb"]
+`
+	path := writeConfig(t, body)
+	c, err := config.Load(path, true, noEnv)
+	if err != nil {
+		t.Fatalf("Load without the client secrets: %v", err)
+	}
+	err = c.RequireClientSecrets()
+	if got, want := problemsOf(t, err), []string{"clients[0].secret_env", "clients[1].secret_file"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("problems name %q, want %q; error: %v", got, want, err)
+	}
+	if !strings.Contains(err.Error(), "APP_CLIENT_SECRET") || !strings.Contains(err.Error(), "missing.secret") {
+		t.Errorf("the error does not name the variable and the file: %v", err)
+	}
+
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "missing.secret"), []byte("file-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = config.Load(path, true, envMap(map[string]string{"APP_CLIENT_SECRET": "env-secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequireClientSecrets(); err != nil {
+		t.Errorf("RequireClientSecrets with both secrets present: %v", err)
+	}
+	if c.Clients[0].Secret != "env-secret" || c.Clients[1].Secret != "file-secret" {
+		t.Errorf("secrets = %q, %q; want env-secret, file-secret", c.Clients[0].Secret, c.Clients[1].Secret)
+	}
+}

@@ -6,15 +6,16 @@ import (
 )
 
 // NeedsConsent reports whether the user must approve req's scopes first.
-// First-party clients (the studio's own apps) never ask; third-party ones ask
-// until the user has approved every requested scope, and always with
-// prompt=consent (OIDC Core §3.1.2.1).
+// prompt=consent always asks, first-party client or not (OIDC Core §3.1.2.1:
+// the client asked for the page, so skipping it would be a silent
+// deviation). Otherwise first-party clients (the studio's own apps) never
+// ask; third-party ones ask until the user has approved every requested scope.
 func (p *Provider) NeedsConsent(ctx context.Context, req *AuthRequest, userID int64) (bool, error) {
-	if req.FirstParty {
-		return false, nil
-	}
 	if req.HasPrompt("consent") {
 		return true, nil
+	}
+	if req.FirstParty {
+		return false, nil
 	}
 	have, err := p.sessions.ConsentScopes(ctx, userID, req.ClientID)
 	if err != nil {

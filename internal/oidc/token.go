@@ -98,7 +98,9 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 }
 
 // authenticateClient applies the client's registered method (RFC 6749 §2.3,
-// OIDC Core §9): exactly one of Basic, body secret, or none for public clients.
+// OIDC Core §9): exactly one of Basic, body secret, or none for public
+// clients; either secret method unless the client's is pinned
+// (client.AcceptsAuthMethod).
 func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*client.Client, string, *Error) {
 	var id, secret, method string
 	basicID, basicSecret, hasBasic := r.BasicAuth()
@@ -164,7 +166,7 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	if !c.Enabled {
 		return nil, "", failed(true, "client disabled")
 	}
-	if c.AuthMethod != method {
+	if !c.AcceptsAuthMethod(method) {
 		return nil, "", failed(true, "client used "+method+", registered for "+c.AuthMethod)
 	}
 	if method != client.AuthNone && !c.VerifySecret(secret) {
@@ -257,13 +259,16 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	ctx = context.WithValue(ctx, refreshMemoKey{}, rti)
 	if s := form.Get("scope"); s != "" {
 		// RFC 6749 §6: a refresh may narrow the scope, never widen it.
+		// Unknown values are dropped, as at /authorize, so a client that
+		// sends its original scope again is not refused for them.
 		granted := strings.Fields(rti.GetScope())
-		for _, want := range strings.Fields(s) {
-			if !slices.Contains(granted, want) {
-				return nil, errInvalidScope("scope %q was not granted originally", want)
+		want := client.KnownScopes(uniqueFields(s))
+		for _, w := range want {
+			if !slices.Contains(granted, w) {
+				return nil, errInvalidScope("scope %q was not granted originally", w)
 			}
 		}
-		tgr.Scope = strings.Join(uniqueFields(s), " ")
+		tgr.Scope = strings.Join(want, " ")
 	}
 	ti, err := p.srv.GetAccessToken(ctx, oauth2.Refreshing, tgr)
 	if err != nil {
@@ -276,7 +281,7 @@ func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr 
 	if c.Public {
 		return nil, errUnauthorizedClient("public clients cannot use client_credentials")
 	}
-	scopes := uniqueFields(form.Get("scope"))
+	scopes := client.KnownScopes(uniqueFields(form.Get("scope")))
 	for _, s := range scopes {
 		// There is no user: identity scopes mean nothing here.
 		if s == "openid" || s == "offline_access" {

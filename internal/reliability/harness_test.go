@@ -147,7 +147,7 @@ clients:
 	}
 	in := &install{
 		t: t, dir: dir, config: path, db: db, base: base,
-		ccSecret: rand.Text(),
+		ccSecret: rand.Text() + rand.Text(), // config secrets need 32 characters or more
 		logPath:  filepath.Join(dir, "server.log"),
 	}
 	// The process environment, minus any inkpass settings of the machine.

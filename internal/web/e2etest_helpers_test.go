@@ -52,8 +52,8 @@ const (
 // served: the browser stops at the redirect and the test reads the code from
 // the Location header.
 const (
-	// appID is the studio's own app: confidential, first-party, basic auth,
-	// two redirect URIs (so redirect_uri can never be omitted).
+	// appID is the studio's own app: confidential, first-party, pinned to
+	// basic auth, two redirect URIs (so redirect_uri can never be omitted).
 	appID        = "studio-app"
 	appSecret    = "studio-app-secret-0123456789abcdefghijklmnop"
 	appRedirect  = "http://localhost:8123/callback"
@@ -221,7 +221,7 @@ func testClients() []*client.Client {
 			ID: appID, Name: "Studio App", FirstParty: true,
 			RedirectURIs: []string{appRedirect, appRedirect2},
 			GrantTypes:   []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
-			AuthMethod:   client.AuthSecretBasic, Enabled: true, SecretHash: []byte(appSecret),
+			AuthMethod:   client.AuthSecretBasic, AuthMethodPinned: true, Enabled: true, SecretHash: []byte(appSecret),
 		},
 		{
 			ID: toolID, Name: "Booking Tool",
