@@ -516,17 +516,17 @@ func TestLoad_ClientSecretsAreNeededOnlyByWhatUsesThem(t *testing.T) {
 		t.Errorf("the error does not name the variable and the file: %v", err)
 	}
 
-	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "missing.secret"), []byte("file-secret\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "missing.secret"), []byte("file-secret-of-at-least-32-characters\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err = config.Load(path, true, envMap(map[string]string{"APP_CLIENT_SECRET": "env-secret"}))
+	c, err = config.Load(path, true, envMap(map[string]string{"APP_CLIENT_SECRET": "env-secret-of-at-least-32-characters"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.RequireClientSecrets(); err != nil {
 		t.Errorf("RequireClientSecrets with both secrets present: %v", err)
 	}
-	if c.Clients[0].Secret != "env-secret" || c.Clients[1].Secret != "file-secret" {
-		t.Errorf("secrets = %q, %q; want env-secret, file-secret", c.Clients[0].Secret, c.Clients[1].Secret)
+	if c.Clients[0].Secret != "env-secret-of-at-least-32-characters" || c.Clients[1].Secret != "file-secret-of-at-least-32-characters" {
+		t.Errorf("secrets = %q, %q; want the env's and the file's", c.Clients[0].Secret, c.Clients[1].Secret)
 	}
 }
