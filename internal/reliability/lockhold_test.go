@@ -95,9 +95,9 @@ func (l *lockLoad) burst(counts *statusCounts) {
 			}
 		})
 	}
-	for range 2 {
+	for _, name := range []string{"kim", "lou"} {
 		wg.Go(func() {
-			a, tk, failed, err := in.login("kim", userPass)
+			a, tk, failed, err := in.login(name, userPass)
 			counts.add(a, err)
 			if err == nil && !failed {
 				l.mu.Lock()
@@ -131,7 +131,10 @@ func (l *lockLoad) burst(counts *statusCounts) {
 // then longer, while requests that write arrive.
 func TestSecondProcessHoldsTheLock(t *testing.T) {
 	in := newInstall(t, installOptions{passwordTarget: "argon2id", env: []string{busyBudgetEnv + "=" + busyBudget.String(), busyTimeoutEnv + "=" + busyTimeout.String()}})
+	// One user per simultaneous sign-in: inkpass checks one password at a
+	// time per username and answers a second one 429 at once.
 	in.addUser("kim", "assistant", userPass)
+	in.addUser("lou", "assistant", userPass)
 	in.serve()
 	l := &lockLoad{in: in}
 	for range 2 {

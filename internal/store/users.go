@@ -72,6 +72,11 @@ func scanUser(r rowScanner) (*user.User, error) {
 		u.Oddities = append(u.Oddities, user.Oddity{Column: column, Problem: problem})
 	}
 	u.Username, u.PasswordHash, u.Role = username.String, hash.String, user.Role(role.String)
+	if trimmed := strings.TrimSpace(u.Username); trimmed != u.Username {
+		// Signs in all the same (UserByUsername), but the studio's app may
+		// not expect it: worth a line in check.
+		odd("username", fmt.Sprintf("%q has spaces before or after it: signs in as %q", u.Username, trimmed))
+	}
 	if !u.Role.Known() {
 		odd("role", fmt.Sprintf("%q is not one of admin, assistant, artist: sign-in refused", role.String))
 	}
