@@ -6,7 +6,7 @@
 #   DURATION=30s CONCURRENCY=32 scripts/load.sh
 #
 # It builds bin/inkpass and bin/inkpass-load, makes a throwaway install in a
-# temporary folder (config, database, keys, a user, two clients), and for
+# temporary folder (config, database, keys, USERS users, two clients), and for
 # each scenario starts a fresh `inkpass serve` on a free 127.0.0.1 port, runs
 # bin/inkpass-load against it with the server's pid, and stops it. Nothing
 # but the Go toolchain is needed. See docs/performance.md for what the
@@ -18,6 +18,10 @@
 #   DURATION           per scenario [10s]; CONCURRENCY workers [16]
 #   BURST              simultaneous logins of login-burst [1000]
 #   MIXED_CONCURRENCY  [200]; MIXED_DURATION [60s]
+#   USERS              users the logins take turns with [64]; the server checks
+#                      one password per username at a time, so a login waits
+#                      for a free user rather than draw a 429. Each costs one
+#                      argon2id hash to create.
 #   HASHING_MEMORY_MIB password.hashing_memory_mib [256]
 #   LOG_LEVEL          the server's log.level [info]
 #   KEEP_TMP           set to 1 to keep the temporary folder (server logs)
@@ -38,6 +42,7 @@ SCENARIOS=${SCENARIOS:-discovery jwks client_credentials refresh userinfo login 
 BURST=${BURST:-1000}
 MIXED_CONCURRENCY=${MIXED_CONCURRENCY:-200}
 MIXED_DURATION=${MIXED_DURATION:-60s}
+USERS=${USERS:-64}
 HASHING_MEMORY_MIB=${HASHING_MEMORY_MIB:-256}
 LOG_LEVEL=${LOG_LEVEL:-info}
 
@@ -76,6 +81,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port=$("$load" -free-port)
+metrics_listen="127.0.0.1:$("$load" -free-port)"
 profiling_listen=""
 if [[ -n ${PROFILE:-} ]]; then
 	profiling_listen="127.0.0.1:$("$load" -free-port)"
@@ -95,10 +101,19 @@ password:
   hashing_memory_mib: $HASHING_MEMORY_MIB
 signing:
   algorithm: $ALG
-# One machine plays every browser: lift the per-address limit on sign-ins.
+# One machine plays every browser. inkpass-load gives each of them its own
+# address in X-Forwarded-For (-client-addrs), which the server believes from
+# loopback, so that the per-address sign-in limits see many clients.
+throttle:
+  trusted_proxies: ["127.0.0.1/32", "::1/128"]
+# And a browser starts sign-ins faster than a person: lift that limit.
 pending_logins:
   per_minute: 1000000
   burst: 100000
+# /metrics is served only here; inkpass-load reads the group-commit counters.
+metrics:
+  enabled: true
+  listen: "$metrics_listen"
 EOF
 if [[ -n $profiling_listen ]]; then
 	printf 'profiling:\n  listen: "%s"\n' "$profiling_listen" >>"$cfg"
@@ -107,7 +122,18 @@ fi
 umask 077
 printf '%s\n' "load-test-password-$RANDOM$RANDOM" >"$tmp/password"
 "$inkpass" migrate --config "$cfg" >/dev/null
-"$inkpass" user add --config "$cfg" --username loadtest --role admin --name "Load Test" --password-stdin <"$tmp/password" >/dev/null
+# loadtest1…loadtestN, all with one password (inkpass-load -users names them
+# so); a single user keeps the plain name.
+if [[ $USERS -le 1 ]]; then
+	usernames=(loadtest)
+else
+	usernames=()
+	for ((i = 1; i <= USERS; i++)); do usernames+=("loadtest$i"); done
+fi
+echo "creating ${#usernames[@]} users"
+for u in "${usernames[@]}"; do
+	"$inkpass" user add --config "$cfg" --username "$u" --role admin --name "Load Test" --password-stdin <"$tmp/password" >/dev/null
+done
 "$inkpass" client add --config "$cfg" --id load-cc --name "Load test machine client" \
 	--grant client_credentials --scope profile --json |
 	"$load" -extract-json-field client_secret >"$tmp/cc-secret"
@@ -147,7 +173,8 @@ for scenario in $SCENARIOS; do
 	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
 		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
 		-public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
-		-username loadtest -password-file "$tmp/password" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
+		-username loadtest -users "${#usernames[@]}" -password-file "$tmp/password" \
+		-client-addrs 10.0.0.0/16 -metrics "http://$metrics_listen/metrics" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
 		failed=1
 		echo "-- $scenario failed; the server log ends with:" >&2
 		tail -n 10 "$log" >&2

@@ -61,6 +61,7 @@ type loader struct {
 	tr     *http.Transport
 	client *http.Client // no cookie jar, no redirects
 	stats  *collector
+	users  *userPool
 }
 
 func newLoader(cfg *config, st *collector) *loader {
@@ -74,6 +75,7 @@ func newLoader(cfg *config, st *collector) *loader {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		stats: st,
+		users: newUserPool(cfg.username, cfg.users),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -20,6 +21,7 @@ const (
 	maxRequests    = 10_000_000
 	maxConcurrency = 2000
 	maxTimeout     = 120 * time.Second
+	maxUsers       = 100_000
 )
 
 // Scenarios the load command knows.
@@ -48,6 +50,13 @@ type config struct {
 	clientID, clientSecret      string
 	publicClientID, redirectURI string
 	username, password          string
+	// users is how many users the logins take turns with (see userPool).
+	users int
+	// clientAddrs, when valid, gives each simulated browser its own
+	// address in X-Forwarded-For (see browserAddr).
+	clientAddrs netip.Prefix
+	// metrics is the server's /metrics URL; nil: the counters are not read.
+	metrics *url.URL
 
 	pid       int
 	serverLog string
@@ -80,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	var (
 		cfg                              config
 		rawURL, secretFile, passwordFile string
+		rawMetrics, rawClientAddrs       string
 		extract                          string
 		freePort                         bool
 		wait                             time.Duration
@@ -98,6 +108,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	fs.StringVar(&cfg.username, "username", "loadtest", "user that signs in")
 	fs.StringVar(&cfg.password, "password", "", "that user's password (prefer -password-file)")
 	fs.StringVar(&passwordFile, "password-file", "", "file holding the user's password")
+	fs.IntVar(&cfg.users, "users", 1, "sign in as this many users in turn, named -username followed by 1…N (1: -username itself), all with -password; no user has two logins at once, since the server checks one password per username at a time")
+	fs.StringVar(&rawClientAddrs, "client-addrs", "", "an IPv4 prefix such as 10.0.0.0/16: each simulated browser sends its own address from it in X-Forwarded-For, so that the server's per-address limits see many clients (it must trust loopback: throttle.trusted_proxies); traffic still goes only to -url")
+	fs.StringVar(&rawMetrics, "metrics", "", "the server's metrics URL (its metrics.listen), e.g. http://127.0.0.1:9464/metrics: group-commit counters are read before and after the run; loopback only; empty: not read")
 	fs.IntVar(&cfg.pid, "pid", 0, "server pid: report its CPU time per operation and peak RSS from /proc")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "server log file: count \"database is locked\" lines written during the run")
 	fs.BoolVar(&cfg.ref, "ref", true, "measure reference costs in the same run: the signing algorithm (refresh) and the raw argon2id rate (login)")
@@ -105,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	fs.UintVar(&cfg.argon2Time, "argon2-time", 2, "argon2id passes of the login reference")
 	fs.UintVar(&cfg.argon2Threads, "argon2-threads", 1, "argon2id lanes of the login reference")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the result as one JSON object")
-	fs.BoolVar(&cfg.failOnError, "fail-on-error", false, "exit 1 when any operation failed or the server answered 5xx")
+	fs.BoolVar(&cfg.failOnError, "fail-on-error", false, "exit 1 when any operation failed or the server answered 5xx or 429")
 	fs.StringVar(&extract, "extract-json-field", "", "helper: print this string field of the JSON object on stdin, then exit")
 	fs.BoolVar(&freePort, "free-port", false, "helper: print a free TCP port on 127.0.0.1, then exit")
 	fs.DurationVar(&wait, "wait-ready", 0, "helper: poll -url's /readyz until it answers 200 or this time passes, then exit")
@@ -122,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 		return &cfg, mode{kind: modeFreePort}, nil
 	}
 
-	base, err := checkTarget(rawURL)
+	base, err := checkTarget("-url", rawURL)
 	if err != nil {
 		return nil, mode{}, err
 	}
@@ -153,6 +166,19 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	}
 	if cfg.pid < 0 {
 		bad("-pid %d is not a process id", cfg.pid)
+	}
+	if cfg.users < 1 || cfg.users > maxUsers {
+		bad("-users %d must be between 1 and %d", cfg.users, maxUsers)
+	}
+	if rawClientAddrs != "" {
+		if cfg.clientAddrs, err = parseClientAddrs(rawClientAddrs, cfg.c); err != nil {
+			bad("-client-addrs: %v", err)
+		}
+	}
+	if rawMetrics != "" {
+		if cfg.metrics, err = checkTarget("-metrics", rawMetrics); err != nil {
+			bad("%v", err)
+		}
 	}
 	if secretFile != "" {
 		if cfg.clientSecret, err = readSecretFile(secretFile); err != nil {
@@ -197,23 +223,49 @@ func scenarioNeeds(s string) needs {
 
 // checkTarget accepts only http(s) URLs whose host is loopback: 127.0.0.0/8,
 // ::1 or localhost. The dialer checks the resolved address again (see
-// loopbackDialer), so a hosts-file trick cannot send traffic elsewhere.
-func checkTarget(raw string) (*url.URL, error) {
+// loopbackDialer), so a hosts-file trick cannot send traffic elsewhere. flag
+// names the flag in errors.
+func checkTarget(flag, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("-url: %w", err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("-url %q: want an http or https URL", raw)
+		return nil, fmt.Errorf("%s %q: want an http or https URL", flag, raw)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("-url %q: want scheme://host:port[/path] and nothing else", raw)
+		return nil, fmt.Errorf("%s %q: want scheme://host:port[/path] and nothing else", flag, raw)
 	}
 	if !isLoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("-url %q: refusing a host that is not loopback (127.0.0.0/8, ::1, localhost)", raw)
+		return nil, fmt.Errorf("%s %q: refusing a host that is not loopback (127.0.0.0/8, ::1, localhost)", flag, raw)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	return u, nil
+}
+
+var loopbackV4 = netip.MustParsePrefix("127.0.0.0/8")
+
+// parseClientAddrs reads -client-addrs: an IPv4 prefix with room for one
+// address per browser after the first. IPv6 is refused because the server
+// counts an IPv6 client by its /64, so addresses from one /64 would all be one
+// client; loopback is refused because the server, trusting loopback as a
+// proxy, skips trusted addresses in X-Forwarded-For.
+func parseClientAddrs(raw string, browsers int) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(raw)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	p = p.Masked()
+	if !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%s is not an IPv4 prefix (the server counts IPv6 clients by /64)", p)
+	}
+	if p.Overlaps(loopbackV4) {
+		return netip.Prefix{}, fmt.Errorf("%s is loopback, which the server trusts as a proxy and skips", p)
+	}
+	if size := uint64(1) << (32 - p.Bits()); size <= uint64(browsers) {
+		return netip.Prefix{}, fmt.Errorf("%s has %d addresses, fewer than one per browser after the first (-c %d)", p, size, browsers)
+	}
+	return p, nil
 }
 
 func isLoopbackHost(h string) bool {

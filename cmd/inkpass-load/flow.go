@@ -44,20 +44,26 @@ func s256(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-func (l *loader) newBrowser() *http.Client {
+// newBrowser is a browser with its own cookie jar; addr, when set, is the
+// client address it claims in X-Forwarded-For.
+func (l *loader) newBrowser(addr string) *http.Client {
 	jar, _ := cookiejar.New(nil) // never fails without options
+	var tr http.RoundTripper = l.tr
+	if addr != "" {
+		tr = forwardedFor{base: l.tr, addr: addr}
+	}
 	return &http.Client{
-		Transport:     l.tr,
+		Transport:     tr,
 		Jar:           jar,
 		Timeout:       l.cfg.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 
-// startLogin sends a new browser to /authorize and follows it to the login
-// form.
-func (l *loader) startLogin(ctx context.Context, scope string) (*pendingLogin, error) {
-	p := &pendingLogin{browser: l.newBrowser(), verifier: randomToken(), state: randomToken()[:16]}
+// startLogin sends a new browser from addr to /authorize and follows it to
+// the login form.
+func (l *loader) startLogin(ctx context.Context, scope, addr string) (*pendingLogin, error) {
+	p := &pendingLogin{browser: l.newBrowser(addr), verifier: randomToken(), state: randomToken()[:16]}
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {l.cfg.publicClientID},
@@ -74,11 +80,18 @@ func (l *loader) startLogin(ctx context.Context, scope string) (*pendingLogin, e
 	return p, nil
 }
 
-// finishLogin posts the credentials, follows to the code, and exchanges it.
+// finishLogin posts the credentials of a user no other login holds, follows
+// to the code, and exchanges it.
 func (l *loader) finishLogin(ctx context.Context, p *pendingLogin) (*tokenResponse, error) {
 	if p.code == "" {
-		form := url.Values{"csrf_token": {p.csrf}, "username": {l.cfg.username}, "password": {l.cfg.password}}
-		if err := l.follow(ctx, p, http.MethodPost, p.action, form, true); err != nil {
+		username, err := l.users.take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		form := url.Values{"csrf_token": {p.csrf}, "username": {username}, "password": {l.cfg.password}}
+		err = l.follow(ctx, p, http.MethodPost, p.action, form, true)
+		l.users.put(username)
+		if err != nil {
 			return nil, err
 		}
 		if p.code == "" {
@@ -95,8 +108,8 @@ func (l *loader) finishLogin(ctx context.Context, p *pendingLogin) (*tokenRespon
 }
 
 // login is the whole flow.
-func (l *loader) login(ctx context.Context, scope string) (*tokenResponse, error) {
-	p, err := l.startLogin(ctx, scope)
+func (l *loader) login(ctx context.Context, scope, addr string) (*tokenResponse, error) {
+	p, err := l.startLogin(ctx, scope, addr)
 	if err != nil {
 		return nil, err
 	}

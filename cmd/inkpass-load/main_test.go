@@ -36,7 +36,7 @@ func TestCheckTarget(t *testing.T) {
 		{"http://127.0.0.1/?x=1", false},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
-			_, err := checkTarget(tc.url)
+			_, err := checkTarget("-url", tc.url)
 			if (err == nil) != tc.ok {
 				t.Errorf("checkTarget(%q) = %v, want ok %v", tc.url, err, tc.ok)
 			}

@@ -37,6 +37,7 @@ type Result struct {
 	Kinds       []KindResult     `json:"kinds,omitempty"`
 	Statuses    map[string]int64 `json:"statuses"`
 	Status5xx   int64            `json:"status_5xx"`
+	Status429   int64            `json:"status_429"` // refused by the server's throttle
 	FirstErrors []errorCount     `json:"first_errors,omitempty"`
 
 	Server    *ServerResult `json:"server,omitempty"`
@@ -44,7 +45,7 @@ type Result struct {
 	// DBLocked counts "database is locked" lines the server logged during
 	// the run; -1 when no -server-log was given.
 	DBLocked int `json:"db_locked_lines"`
-	// DBWrites is read from the server's /metrics when it serves them.
+	// DBWrites is read from the server's metrics listener (-metrics).
 	DBWrites *DBWrites `json:"db_writes,omitempty"`
 
 	SignRef *SignRef      `json:"sign_ref,omitempty"`
@@ -123,7 +124,9 @@ func (r reference) average(o reference) (*SignRef, *kdfReference) {
 	return nil, nil
 }
 
-func (r *Result) passed() bool { return r.Errors == 0 && r.Status5xx == 0 && r.DBLocked <= 0 }
+func (r *Result) passed() bool {
+	return r.Errors == 0 && r.Status5xx == 0 && r.Status429 == 0 && r.DBLocked <= 0
+}
 
 // runLoad sets the workers up, measures the references, then runs the
 // scenario until -d passes or -n operations are done.
@@ -347,6 +350,9 @@ func (r *Result) fill(st *collector, elapsed time.Duration) {
 			if code >= 500 {
 				r.Status5xx += n
 			}
+			if code == http.StatusTooManyRequests {
+				r.Status429 += n
+			}
 		}
 	}
 	r.FirstErrors = st.errs.snapshot()
@@ -374,7 +380,7 @@ func (r *Result) writeText(w io.Writer) {
 		codes = append(codes, fmt.Sprintf("%s×%d", c, n))
 	}
 	slices.Sort(codes)
-	p("statuses", "%s  (5xx: %d)", strings.Join(codes, " "), r.Status5xx)
+	p("statuses", "%s  (5xx: %d, 429 throttled: %d)", strings.Join(codes, " "), r.Status5xx, r.Status429)
 	for _, e := range r.FirstErrors {
 		p("error", "%d× %s", e.Count, e.Message)
 	}
@@ -418,8 +424,8 @@ func (r *Result) writeText(w io.Writer) {
 // summary is one grep-able line for scripts.
 func (r *Result) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "RESULT scenario=%s c=%d seconds=%.2f ops=%d errors=%d s5xx=%d op_per_s=%.1f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f",
-		r.Scenario, r.Concurrency, r.Seconds, r.Ops, r.Errors, r.Status5xx, r.OpsPerSec, r.Latency.P50, r.Latency.P95, r.Latency.P99)
+	fmt.Fprintf(&b, "RESULT scenario=%s c=%d seconds=%.2f ops=%d errors=%d s5xx=%d s429=%d op_per_s=%.1f p50_ms=%.3f p95_ms=%.3f p99_ms=%.3f",
+		r.Scenario, r.Concurrency, r.Seconds, r.Ops, r.Errors, r.Status5xx, r.Status429, r.OpsPerSec, r.Latency.P50, r.Latency.P95, r.Latency.P99)
 	if s := r.Server; s != nil {
 		fmt.Fprintf(&b, " cpu_ms_per_op=%.4f peak_rss_mib=%.1f", s.CPUmsPerOp, s.PeakRSSMiB)
 	}

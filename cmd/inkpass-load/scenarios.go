@@ -36,13 +36,13 @@ func newWorker(l *loader, scenario string, i int) worker {
 	case scClientCredentials:
 		return &ccWorker{l: l}
 	case scRefresh:
-		return &refreshWorker{l: l}
+		return &refreshWorker{l: l, addr: browserAddr(l.cfg.clientAddrs, i)}
 	case scUserInfo:
-		return &userInfoWorker{l: l}
+		return &userInfoWorker{l: l, addr: browserAddr(l.cfg.clientAddrs, i)}
 	case scLogin:
-		return &loginWorker{l: l}
+		return &loginWorker{l: l, addr: browserAddr(l.cfg.clientAddrs, i)}
 	case scLoginBurst:
-		return &burstWorker{l: l}
+		return &burstWorker{l: l, addr: browserAddr(l.cfg.clientAddrs, i)}
 	case scMixed:
 		return newWorker(l, mixedKinds[i%len(mixedKinds)], i)
 	}
@@ -84,13 +84,14 @@ func (w *ccWorker) op(ctx context.Context) error {
 // (RFC 9700 §4.14.2): each answer's refresh_token is the next request's.
 type refreshWorker struct {
 	l       *loader
+	addr    string // its browser's X-Forwarded-For
 	refresh string
 }
 
 func (w *refreshWorker) kind() string { return scRefresh }
 
 func (w *refreshWorker) setup(ctx context.Context) error {
-	t, err := w.l.login(ctx, scopeRefresh)
+	t, err := w.l.login(ctx, scopeRefresh, w.addr)
 	if err != nil {
 		return err
 	}
@@ -132,13 +133,14 @@ func (w *refreshWorker) op(ctx context.Context) error {
 // token (OIDC Core §5.3).
 type userInfoWorker struct {
 	l      *loader
+	addr   string // its browser's X-Forwarded-For
 	header http.Header
 }
 
 func (w *userInfoWorker) kind() string { return scUserInfo }
 
 func (w *userInfoWorker) setup(ctx context.Context) error {
-	t, err := w.l.login(ctx, scopeUserInfo)
+	t, err := w.l.login(ctx, scopeUserInfo, w.addr)
 	if err != nil {
 		return err
 	}
@@ -159,27 +161,32 @@ func (w *userInfoWorker) op(ctx context.Context) error {
 
 // loginWorker runs the whole browserless code flow per operation, each time
 // as a new browser (no session cookie, so the password is checked).
-type loginWorker struct{ l *loader }
+type loginWorker struct {
+	l    *loader
+	addr string // its browsers' X-Forwarded-For
+}
 
 func (w *loginWorker) kind() string                { return scLogin }
 func (w *loginWorker) setup(context.Context) error { return nil }
 func (w *loginWorker) op(ctx context.Context) error {
-	_, err := w.l.login(ctx, scopeLogin)
+	_, err := w.l.login(ctx, scopeLogin, w.addr)
 	return err
 }
 
 // burstWorker reaches the login form during setup, so that every worker
 // posts its password at the same moment: the operation is the POST, the
-// redirect with the code, and the code exchange. It runs once.
+// redirect with the code, and the code exchange. It runs once. With fewer
+// users than workers, the posts go out as users come free (see userPool).
 type burstWorker struct {
-	l *loader
-	p *pendingLogin
+	l    *loader
+	addr string // its browser's X-Forwarded-For
+	p    *pendingLogin
 }
 
 func (w *burstWorker) kind() string { return scLoginBurst }
 
 func (w *burstWorker) setup(ctx context.Context) error {
-	p, err := w.l.startLogin(ctx, scopeLogin)
+	p, err := w.l.startLogin(ctx, scopeLogin, w.addr)
 	w.p = p
 	return err
 }

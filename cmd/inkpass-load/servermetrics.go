@@ -10,18 +10,22 @@ import (
 	"time"
 )
 
-// writeCounters are the server's group-commit counters from its /metrics.
-// They are read outside the measured traffic and are optional: a server
-// with metrics off, or on their own listener, simply has none.
+// writeCounters are the server's group-commit counters from its metrics
+// listener (-metrics; inkpass serves /metrics only on metrics.listen, never
+// on the main one). They are read outside the measured traffic and are
+// optional: without -metrics, or with metrics off, there are none.
 type writeCounters struct {
 	transactions, jobs float64
 	ok                 bool
 }
 
 func (l *loader) readWriteCounters(ctx context.Context) writeCounters {
+	if l.cfg.metrics == nil {
+		return writeCounters{}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.endpoint("/metrics"), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.cfg.metrics.String(), nil)
 	if err != nil {
 		return writeCounters{}
 	}
