@@ -77,10 +77,16 @@ func FuzzLoad(f *testing.F) {
 		if c.Password.MinLength < 8 || c.Password.Argon2MemoryKiB < 19456 || c.Password.Argon2Time < 2 {
 			t.Fatalf("accepted weak password settings: %+v", c.Password)
 		}
+		// A secret that could not be read is left to the commands that
+		// need it: RequireClientSecrets must then refuse, naming no secret.
+		missing := false
 		for _, cl := range c.Clients {
 			if !cl.Public && cl.Secret == "" {
-				t.Fatalf("accepted confidential client %q without a secret", cl.ID)
+				missing = true
 			}
+		}
+		if err := c.RequireClientSecrets(); (err != nil) != missing {
+			t.Fatalf("a confidential client lacks its secret: %v, but RequireClientSecrets says %v", missing, err)
 		}
 	})
 }
