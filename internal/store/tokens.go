@@ -380,8 +380,8 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 }
 
 // GetByRefreshFor is GetByRefresh for a refresh request by clientID with a
-// reuse interval. A retired refresh token of that client, retired less than
-// reuse ago, is returned instead of revoking its grant; Create, given it,
+// reuse interval. A refresh token of that client retired within the interval
+// (reuseWindow) is returned instead of revoking its grant; Create, given it,
 // decides in its transaction whether it is still answered (reuseAllowed) or
 // its grant revoked after all. A retired token presented by another client
 // is reuse. Reads never grant: nothing is issued until Create.
