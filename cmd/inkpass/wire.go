@@ -134,6 +134,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 			MaxLock:                a.cfg.Throttle.MaxLock.D(),
 			Window:                 a.cfg.Throttle.Window.D(),
 		},
+		RefreshReuseInterval: t.RefreshReuse.D(),
 	}, clients, a.db.Tokens(), a.db, a.db, keySet)
 	if err != nil {
 		return nil, err

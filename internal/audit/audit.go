@@ -28,6 +28,11 @@ const (
 	KeyRotated          Kind = "key_rotated"
 	CodeReplayed        Kind = "code_replayed"
 	RefreshReused       Kind = "refresh_token_reused"
+	// RefreshReuseAllowed: a just-rotated refresh token was presented again
+	// by its own client within tokens.refresh_reuse_interval and answered
+	// with a new pair of the same family (parallel refreshes), not revoked.
+	// Detail names the grant, never the token.
+	RefreshReuseAllowed Kind = "refresh_token_reuse_allowed"
 	// ClientAuthFailed is a failed client authentication at /token,
 	// /revoke or /introspect.
 	ClientAuthFailed Kind = "client_auth_failed"
@@ -35,7 +40,7 @@ const (
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
+	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed}
 
 // Event is one audit record.
 type Event struct {

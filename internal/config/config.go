@@ -120,6 +120,10 @@ type Tokens struct {
 	AccessToken  Duration `yaml:"access_token"`
 	IDToken      Duration `yaml:"id_token"`
 	RefreshToken Duration `yaml:"refresh_token"`
+	// RefreshReuse is how long a just-rotated refresh token, presented again
+	// by its own client, is answered in its family instead of revoking it
+	// (parallel refreshes); 0 disables it.
+	RefreshReuse Duration `yaml:"refresh_reuse_interval"`
 	Session      Duration `yaml:"session"`
 }
 
@@ -198,6 +202,10 @@ func Default() Config {
 			AccessToken:  Duration(time.Hour),
 			IDToken:      Duration(time.Hour),
 			RefreshToken: Duration(30 * 24 * time.Hour),
+			// Long enough for the parallel requests of one page load on a
+			// slow network, short enough that a thief's use of a token must
+			// land within seconds of the client's own to go unnoticed.
+			RefreshReuse: Duration(10 * time.Second),
 			Session:      Duration(12 * time.Hour),
 		},
 
@@ -536,6 +544,11 @@ func (c *Config) Validate() error {
 	}
 	if tk.RefreshToken.D() <= 0 {
 		bad("tokens.refresh_token", "must be positive")
+	}
+	// A leeway for concurrent requests, not a second lifetime: Okta and
+	// Cognito cap theirs at 60 s too. Whole seconds, as the store counts.
+	if r := tk.RefreshReuse.D(); r < 0 || r > time.Minute || r%time.Second != 0 {
+		bad("tokens.refresh_reuse_interval", "must be whole seconds from 0 (off) to 1m")
 	}
 	if tk.Session.D() <= 0 {
 		bad("tokens.session", "must be positive")

@@ -29,7 +29,11 @@ type Config struct {
 	AccessTTL  time.Duration
 	IDTokenTTL time.Duration
 	RefreshTTL time.Duration
-	SessionTTL time.Duration
+	// RefreshReuseInterval is how long a just-rotated refresh token may be
+	// presented again by its own client and still be answered (see
+	// Provider.refresh); 0 means never.
+	RefreshReuseInterval time.Duration
+	SessionTTL           time.Duration
 	// AuthRequestTTL is how long a user may take to sign in.
 	AuthRequestTTL time.Duration
 	Now            func() time.Time
@@ -111,6 +115,9 @@ type Provider struct {
 	audit    audit.Recorder
 	signer   Signer
 	throttle ThrottleStore
+	// refreshes is the token store's client-aware refresh lookup, set only
+	// when a reuse interval is configured.
+	refreshes refreshLoader
 
 	discovery atomic.Pointer[discoveryDoc]
 }
@@ -137,6 +144,16 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 	}
 	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
 	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit, throttle: sessions}
+	if cfg.RefreshReuseInterval < 0 {
+		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
+	}
+	if cfg.RefreshReuseInterval > 0 {
+		rl, ok := tokens.(refreshLoader)
+		if !ok {
+			return nil, fmt.Errorf("oidc: a refresh reuse interval needs a token store with GetByRefreshFor, not %T", tokens)
+		}
+		p.refreshes = rl
+	}
 
 	m := manage.NewManager()
 	m.MapClientStorage(memoClients{clients})
@@ -290,6 +307,13 @@ var (
 
 // refreshMemoKey carries the refresh token the endpoint already loaded.
 type refreshMemoKey struct{}
+
+// refreshLoader finds a refresh token for the client presenting it, sparing
+// a just-retired one within the reuse interval (store.Tokens). What it
+// returns goes to the token store's Create, which decides.
+type refreshLoader interface {
+	GetByRefreshFor(ctx context.Context, refresh, clientID string, reuse time.Duration) (oauth2.TokenInfo, error)
+}
 
 // codeMemoKey carries the authorization code the endpoint already loaded
 // (and checked the PKCE verifier against).

@@ -244,9 +244,27 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	if tgr.Refresh == "" {
 		return nil, errInvalidRequest("refresh_token is missing")
 	}
+	const badRefresh = "the refresh token is invalid, expired or revoked"
+	if p.refreshes != nil {
+		// Relying parties such as oauth2-proxy refresh in parallel with one
+		// token; rotation (RFC 9700 §4.14.2) would take the second request
+		// for a stolen token's reuse and sign the user out. Within the
+		// reuse interval the store answers a just-retired token of this
+		// client with a new pair of the same family, and audits it; the
+		// client check below still applies. The library then finds the
+		// token in the memo.
+		ti, err := p.refreshes.GetByRefreshFor(ctx, tgr.Refresh, c.ID, p.cfg.RefreshReuseInterval)
+		if err != nil {
+			return nil, errServer(err)
+		}
+		if ti == nil {
+			return nil, errInvalidGrant(badRefresh)
+		}
+		ctx = context.WithValue(ctx, refreshMemoKey{}, ti)
+	}
 	rti, err := p.mgr.LoadRefreshToken(ctx, tgr.Refresh)
 	if err != nil {
-		return nil, mapLibraryError(err, "the refresh token is invalid, expired or revoked")
+		return nil, mapLibraryError(err, badRefresh)
 	}
 	// The library would let any client use any refresh token.
 	if rti.GetClientID() != c.ID {
@@ -272,7 +290,7 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.To
 	}
 	ti, err := p.srv.GetAccessToken(ctx, oauth2.Refreshing, tgr)
 	if err != nil {
-		return nil, mapLibraryError(err, "the refresh token is invalid, expired or revoked")
+		return nil, mapLibraryError(err, badRefresh)
 	}
 	return p.respond(ctx, c, ti, false, u)
 }

@@ -12,6 +12,7 @@ import (
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 	"github.com/go-oauth2/oauth2/v4/models"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/session"
 )
 
@@ -25,7 +26,10 @@ import (
 //   - Create, given a token that GetByRefresh loaded, retires that refresh
 //     token in the same transaction and fails if it was already retired, so two
 //     concurrent refreshes cannot both succeed; GetByRefresh of a retired
-//     refresh token revokes the whole grant (RFC 9700 §4.14.2).
+//     refresh token revokes the whole grant (RFC 9700 §4.14.2);
+//   - GetByRefreshFor relaxes that for a reuse interval: the family's latest
+//     retired refresh token, presented again by its own client within the
+//     interval, gets a new token of the same family (see reuseAllowed).
 type Tokens struct{ db *DB }
 
 var _ oauth2.TokenStore = (*Tokens)(nil)
@@ -43,6 +47,11 @@ type loadedToken struct {
 	// offline_access), the library leaves this value in place and it must not
 	// be stored again.
 	loadedRefresh string
+	// reuse and presenter are GetByRefreshFor's interval and client: with
+	// them, Create may answer a refresh token that was retired meanwhile
+	// instead of revoking its grant.
+	reuse     time.Duration
+	presenter string
 }
 
 // New implements oauth2.TokenInfo.
@@ -93,12 +102,23 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 				if err := burned(); err != nil {
 					return err
 				}
-				// Lost a race with another refresh of the same token: that
-				// is reuse, and reuse burns the grant.
-				if err := revokeGrant(ctx, tx, grantID, now, reasonRefreshReused); err != nil {
+				// Retired already: by a concurrent refresh of the same token
+				// (we lost the race) or before it was loaded. Within the
+				// reuse interval that is a relying party's parallel refresh,
+				// answered in the same family; otherwise it is reuse, and
+				// reuse burns the grant. This transaction is the one place
+				// that decides, so two refreshes cannot both see the token
+				// live, and a grace is never given after the interval.
+				allowed, err := reuseAllowed(ctx, tx, lt, grantID, now)
+				if err != nil {
 					return err
 				}
-				return errCommitThen(oerrors.ErrInvalidRefreshToken)
+				if !allowed {
+					if err := revokeGrant(ctx, tx, grantID, now, reasonRefreshReused); err != nil {
+						return err
+					}
+					return errCommitThen(oerrors.ErrInvalidRefreshToken)
+				}
 			}
 		} else if ti.GetUserID() != "" {
 			// A code exchange: the code may have been replayed (and its
@@ -139,6 +159,57 @@ func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 		// as it was, dead with its client.
 		return mustAffect(res, oerrors.ErrInvalidClient)
 	})
+}
+
+// reuseAllowed decides, in the rotating transaction, whether the retired
+// refresh token lt may still be answered, and records it when so. It may when
+// lt was loaded by GetByRefreshFor with a reuse interval and, on its row as it
+// is now:
+//   - it was retired (rotated) at most the interval ago, counted from its
+//     first rotation: a reuse it allowed does not extend the window, so the
+//     old token is dead once the interval has passed;
+//   - the client presenting it is the client it was issued to;
+//   - it is not revoked and its family has not expired;
+//   - no later refresh token of the grant has been retired: once a successor
+//     was used, whoever still holds the old token is not a request that
+//     raced the first (Auth0 allows only the previous token, too).
+//
+// The new pair joins the family; the successor issued first stays valid,
+// and each successor rotates on its own, so using one never retires the
+// other. Reuse of any retired token outside these rules revokes them all.
+// The audit record names the client, the user and the grant, never a token.
+func reuseAllowed(ctx context.Context, tx *sql.Tx, lt *loadedToken, grantID string, now int64) (bool, error) {
+	if lt.reuse <= 0 || lt.presenter == "" {
+		return false, nil
+	}
+	var rotated int64
+	err := tx.QueryRowContext(ctx, `SELECT t.refresh_rotated_at FROM inkpass_tokens t
+		WHERE t.id = ?1 AND t.client_id = ?2 AND t.revoked_at IS NULL
+		AND t.refresh_rotated_at IS NOT NULL AND t.refresh_rotated_at >= ?3 - ?4
+		AND t.refresh_expires_at > ?3
+		AND NOT EXISTS (SELECT 1 FROM inkpass_tokens n WHERE n.grant_id = t.grant_id AND n.id > t.id AND n.refresh_rotated_at IS NOT NULL)`,
+		lt.rowID, lt.presenter, now, reuseWindow(lt.reuse)).Scan(&rotated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check refresh token reuse: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, client_id, detail)
+		VALUES (?1, ?2, CAST(NULLIF(?3, '') AS INTEGER), ?4, ?5)`,
+		now, string(audit.RefreshReuseAllowed), lt.GetUserID(), lt.presenter,
+		fmt.Sprintf("grant %s: refresh token presented again %d s after its rotation, within the reuse interval", grantID, now-rotated))
+	if err != nil {
+		return false, fmt.Errorf("audit refresh token reuse: %w", err)
+	}
+	return true, nil
+}
+
+// reuseWindow is the reuse interval in the store's whole seconds, rounded
+// up: a retired token is answered while now - retired <= reuseWindow, and so
+// for at least the interval after its rotation and less than a second more.
+func reuseWindow(reuse time.Duration) int64 {
+	return int64((reuse + time.Second - 1) / time.Second)
 }
 
 // clientLive is true when the client ?2 exists and is enabled. The client
@@ -305,6 +376,16 @@ func (ts *Tokens) GetByAccess(ctx context.Context, access string) (oauth2.TokenI
 // GetByRefresh returns a live refresh token or nil. A retired (already
 // rotated) one is reuse: the grant is revoked first.
 func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
+	return ts.GetByRefreshFor(ctx, refresh, "", 0)
+}
+
+// GetByRefreshFor is GetByRefresh for a refresh request by clientID with a
+// reuse interval. A refresh token of that client retired within the interval
+// (reuseWindow) is returned instead of revoking its grant; Create, given it,
+// decides in its transaction whether it is still answered (reuseAllowed) or
+// its grant revoked after all. A retired token presented by another client
+// is reuse. Reads never grant: nothing is issued until Create.
+func (ts *Tokens) GetByRefreshFor(ctx context.Context, refresh, clientID string, reuse time.Duration) (oauth2.TokenInfo, error) {
 	row, err := scanToken(ts.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM inkpass_tokens WHERE refresh_hash = ?`, session.Hash(refresh)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -315,17 +396,26 @@ func (ts *Tokens) GetByRefresh(ctx context.Context, refresh string) (oauth2.Toke
 	if !row.clientLive {
 		return nil, nil
 	}
+	now := ts.db.now()
 	if row.refreshRotated.Valid && !row.revoked.Valid {
-		if err := ts.burn(ctx, row.grantID, reasonRefreshReused); err != nil {
-			return nil, err
+		// The window check here only spares a token that may still be
+		// answered from being burned by the read; reuseAllowed has the
+		// last word.
+		if reuse <= 0 || clientID == "" || clientID != row.t.ClientID || now.Unix()-row.refreshRotated.Int64 > reuseWindow(reuse) {
+			if err := ts.burn(ctx, row.grantID, reasonRefreshReused); err != nil {
+				return nil, err
+			}
+			return nil, nil
 		}
+	} else if row.revoked.Valid || row.refreshRotated.Valid {
 		return nil, nil
 	}
-	if row.revoked.Valid || row.refreshRotated.Valid || ts.db.now().Unix() >= row.refreshExpires.Int64 {
+	if now.Unix() >= row.refreshExpires.Int64 {
 		return nil, nil
 	}
 	row.t.Refresh = refresh
 	row.t.loadedRefresh = refresh
+	row.t.reuse, row.t.presenter = reuse, clientID
 	return row.t, nil
 }
 

@@ -120,6 +120,9 @@ type envOptions struct {
 	trustedProxies []netip.Prefix
 	// throttle is the login throttle policy; zero fields take the defaults.
 	throttle user.ThrottlePolicy
+	// refreshReuse is the provider's refresh token reuse interval (0, none,
+	// when unset).
+	refreshReuse time.Duration
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -209,6 +212,8 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		SessionTTL: sessionTTL,
 		Now:        clk.Now,
 		Logger:     logger,
+
+		RefreshReuseInterval: opts.refreshReuse,
 	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
