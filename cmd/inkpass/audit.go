@@ -15,7 +15,7 @@ import (
 func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "audit", "[--user ID|USERNAME] [--kind KIND] [--since DURATION|YYYY-MM-DD] [--limit N] [--json]")
 	userRef := fs.String("user", "", "only events of this user (id or username)")
-	kind := fs.String("kind", "", "only this kind: login_succeeded, login_failed, logout, consent_granted, consent_revoked, token_revoked, password_changed, user_activated, user_deactivated, key_rotated, code_replayed, refresh_token_reused, refresh_token_reuse_allowed")
+	kind := fs.String("kind", "", "only this kind: "+kindList())
 	since := fs.String("since", "", "only events since this long ago (24h, 7d) or this date (YYYY-MM-DD)")
 	limit := fs.Int("limit", 100, "at most this many events, newest first (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")
@@ -82,4 +82,14 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--since %q: use a duration like 24h or 7d, or a date YYYY-MM-DD", s)
 	}
 	return now.Add(-d), nil
+}
+
+// kindList is every audit kind for --kind's help, from the one list the
+// filter checks against, so the help cannot fall behind.
+func kindList() string {
+	names := make([]string, len(audit.Kinds))
+	for i, k := range audit.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
 }
