@@ -74,6 +74,12 @@ type User struct {
 	// one; it is read, never written.
 	ArtistName string
 
+	// EmailVerified and PhoneVerified say whether an admin has verified the
+	// row's email and phone exactly as they are now (inkpass user verify);
+	// read, never written with the row: a changed value is unverified.
+	EmailVerified bool
+	PhoneVerified bool
+
 	// Oddities are the columns of this row that could not be read as their
 	// type (see Oddity); read, never written.
 	Oddities []Oddity
