@@ -15,7 +15,7 @@ import (
 func cmdAudit(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "audit", "[--user ID|USERNAME] [--kind KIND] [--since DURATION|YYYY-MM-DD] [--limit N] [--json]")
 	userRef := fs.String("user", "", "only events of this user (id or username)")
-	kind := fs.String("kind", "", "only this kind: login_succeeded, login_failed, logout, consent_granted, consent_revoked, token_revoked, password_changed, user_activated, user_deactivated, key_rotated, code_replayed, refresh_token_reused")
+	kind := fs.String("kind", "", "only this kind: login_succeeded, login_failed, logout, consent_granted, consent_revoked, token_revoked, password_changed, user_activated, user_deactivated, user_verified, user_unverified, key_rotated, code_replayed, refresh_token_reused")
 	since := fs.String("since", "", "only events since this long ago (24h, 7d) or this date (YYYY-MM-DD)")
 	limit := fs.Int("limit", 100, "at most this many events, newest first (0: all)")
 	asJSON := fs.Bool("json", false, "print a JSON array")

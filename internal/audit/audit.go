@@ -25,9 +25,13 @@ const (
 	PasswordCheckFailed Kind = "password_check_failed"
 	UserActivated       Kind = "user_activated"
 	UserDeactivated     Kind = "user_deactivated"
-	KeyRotated          Kind = "key_rotated"
-	CodeReplayed        Kind = "code_replayed"
-	RefreshReused       Kind = "refresh_token_reused"
+	// UserVerified and UserUnverified: an admin marked a user's email or
+	// phone (Detail) verified, or took it back.
+	UserVerified   Kind = "user_verified"
+	UserUnverified Kind = "user_unverified"
+	KeyRotated     Kind = "key_rotated"
+	CodeReplayed   Kind = "code_replayed"
+	RefreshReused  Kind = "refresh_token_reused"
 	// ClientAuthFailed is a failed client authentication at /token,
 	// /revoke or /introspect.
 	ClientAuthFailed Kind = "client_auth_failed"
@@ -35,7 +39,7 @@ const (
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
+	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, ClientAuthFailed}
 
 // Event is one audit record.
 type Event struct {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // claimsParam is the claims request parameter (OIDC Core §5.5) on an
@@ -143,4 +145,42 @@ func TestInterop_ClaimsParameter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInterop_EmailVerified: Dex and other connectors refuse an email that
+// comes without email_verified (issue 13, item 9). Whenever email is sent,
+// email_verified says whether an admin verified that exact address, and the
+// same for phone_number; a changed address is unverified again.
+func TestInterop_EmailVerified(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	app := e.appRP(t, "openid", "email", "phone")
+	b := e.newBrowser(t)
+	f := app.start(false)
+	s := f.redeem(t, b.signIn(f, "luna_artist", "artist_password").Get("code"))
+	unverified := map[string]any{"email": "luna@studio.example", "email_verified": false, "phone_number": "555-0199", "phone_number_verified": false}
+	checkClaims(t, "ID token", s.claims, unverified, nil)
+	checkClaims(t, "userinfo", e.wantUserinfoOK(t, s.token.AccessToken), unverified, nil)
+
+	if _, err := e.users.SetVerified(t.Context(), 2, user.ContactEmail, true); err != nil {
+		t.Fatalf("verify email: %v", err)
+	}
+	emailOnly := map[string]any{"email": "luna@studio.example", "email_verified": true, "phone_number_verified": false}
+	checkClaims(t, "userinfo after the email was verified", e.wantUserinfoOK(t, s.token.AccessToken), emailOnly, nil)
+	f = app.start(false)
+	checkClaims(t, "new ID token", f.redeem(t, b.sso(f).Get("code")).claims, emailOnly, nil)
+
+	newEmail := "luna.new@studio.example"
+	if _, err := e.users.Update(t.Context(), 2, user.Patch{Email: &newEmail}); err != nil {
+		t.Fatalf("change email: %v", err)
+	}
+	checkClaims(t, "userinfo after the email changed", e.wantUserinfoOK(t, s.token.AccessToken),
+		map[string]any{"email": newEmail, "email_verified": false}, nil)
+
+	t.Run("a user without an email gets no email_verified", func(t *testing.T) {
+		b := e.newBrowser(t)
+		f := app.start(false)
+		s := f.redeem(t, b.signIn(f, "front_desk", "desk-Pässwort-1").Get("code"))
+		checkClaims(t, "ID token", s.claims, map[string]any{"phone_number_verified": false}, []string{"email", "email_verified"})
+	})
 }
