@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,11 @@ func TestInterop_ClaimsParameter(t *testing.T) {
 		}
 		if !m.ClaimsParameterSupported {
 			t.Error("claims_parameter_supported = false, want true")
+		}
+		for _, c := range []string{"email_verified", "phone_number_verified"} {
+			if !slices.Contains(m.ClaimsSupported, c) {
+				t.Errorf("claims_supported = %q, missing %s", m.ClaimsSupported, c)
+			}
 		}
 	})
 
