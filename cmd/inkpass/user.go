@@ -30,6 +30,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		"deactivate": {"disable a user (soft delete: sessions and tokens end)", userDeactivate},
 		"activate":   {"let a deactivated user sign in again", userActivate},
 		"passwd":     {"set a user's password", userPasswd},
+		"verify":     {"mark a user's email or phone verified (or --unverify)", userVerify},
 	})
 }
 
@@ -234,7 +235,8 @@ func printUser(w io.Writer, u *user.User) {
 	for _, row := range [][2]string{
 		{"id", strconv.FormatInt(u.ID, 10)}, {"username", u.Username}, {"role", string(u.Role)},
 		{"artist_id", artist}, {"is_active", strconv.FormatBool(u.Active)}, {"name", dash(u.Name)},
-		{"birthdate", dash(u.Birthdate)}, {"email", dash(u.Email)}, {"phone", dash(u.Phone)},
+		{"birthdate", dash(u.Birthdate)}, {"email", verifiedValue(u.Email, u.EmailVerified)},
+		{"phone", verifiedValue(u.Phone, u.PhoneVerified)},
 		{"instagram", dash(u.Instagram)}, {"created_at", optTime(&u.CreatedAt)},
 		{"last_login", optTime(u.LastLogin)}, {"hash_format", password.Describe(u.PasswordHash)},
 	} {
@@ -244,6 +246,61 @@ func printUser(w io.Writer, u *user.User) {
 		fmt.Fprintf(tw, "odd value\t%s: %s\n", o.Column, o.Problem)
 	}
 	tw.Flush()
+}
+
+// verifiedValue is an email or phone with whether it is verified.
+func verifiedValue(v string, verified bool) string {
+	switch {
+	case v == "":
+		return "-"
+	case verified:
+		return v + " (verified)"
+	}
+	return v + " (not verified)"
+}
+
+// userVerify marks the user's current email or phone verified, which the
+// email_verified and phone_number_verified claims then say, until the value
+// changes.
+func userVerify(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "user verify", "ID|USERNAME --email|--phone [--unverify] [--json]")
+	email := fs.Bool("email", false, "the user's email, exactly as stored now")
+	phone := fs.Bool("phone", false, "the user's phone number, exactly as stored now")
+	unverify := fs.Bool("unverify", false, "mark it not verified")
+	asJSON := fs.Bool("json", false, "print the user as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if *email == *phone {
+		return usageError("name one field: --email or --phone")
+	}
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, pos)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	kind := user.ContactEmail
+	if *phone {
+		kind = user.ContactPhone
+	}
+	updated, err := a.users.SetVerified(ctx, u.ID, kind, !*unverify)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, updated)
+	}
+	value := updated.Email
+	if kind == user.ContactPhone {
+		value = updated.Phone
+	}
+	state := "verified"
+	if *unverify {
+		state = "not verified"
+	}
+	fmt.Fprintf(e.stdout, "user %d %q: %s %s is %s\n", updated.ID, updated.Username, kind, dash(value), state)
+	return nil
 }
 
 // openUserArg parses flags around exactly one ID|USERNAME argument, opens the

@@ -25,9 +25,13 @@ const (
 	PasswordCheckFailed Kind = "password_check_failed"
 	UserActivated       Kind = "user_activated"
 	UserDeactivated     Kind = "user_deactivated"
-	KeyRotated          Kind = "key_rotated"
-	CodeReplayed        Kind = "code_replayed"
-	RefreshReused       Kind = "refresh_token_reused"
+	// UserVerified and UserUnverified: an admin marked a user's email or
+	// phone (Detail) verified, or took it back.
+	UserVerified   Kind = "user_verified"
+	UserUnverified Kind = "user_unverified"
+	KeyRotated     Kind = "key_rotated"
+	CodeReplayed   Kind = "code_replayed"
+	RefreshReused  Kind = "refresh_token_reused"
 	// RefreshReuseAllowed: a just-rotated refresh token was presented again
 	// by its own client within tokens.refresh_reuse_interval and answered
 	// with a new pair of the same family (parallel refreshes), not revoked.
@@ -40,7 +44,7 @@ const (
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed}
+	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed}
 
 // Event is one audit record.
 type Event struct {

@@ -40,10 +40,13 @@ type AuthRequest struct {
 	MaxAge              *int64   `json:"max_age,omitempty"`
 	LoginHint           string   `json:"login_hint,omitempty"`
 	IDTokenHint         string   `json:"-"`
-	// HintSubject is the sub of a valid id_token_hint: the session must be
-	// that user's.
-	HintSubject string    `json:"hint_subject,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	// HintSubject is the sub of a valid id_token_hint, or the sub value the
+	// claims parameter demands: the session must be that user's.
+	HintSubject string `json:"hint_subject,omitempty"`
+	// Claims is the claims parameter (OIDC Core §5.5); nil when it names
+	// no claim inkpass releases to this client.
+	Claims    *ClaimsRequest `json:"claims,omitempty"`
+	CreatedAt time.Time      `json:"created_at"`
 
 	// LoginSID is the sid of the browser session that satisfied this
 	// request's login step (prompt, max_age, id_token_hint); "" until one
@@ -55,6 +58,18 @@ type AuthRequest struct {
 // step: only then may s answer later steps (consent) of req.
 func (r *AuthRequest) LoginDoneBy(s *session.Session) bool {
 	return s != nil && r.LoginSID != "" && r.LoginSID == s.SID
+}
+
+// ExtraClaims are the claims req asks for by name (the claims parameter)
+// that its scopes do not release: the user approves them one by one.
+func (r *AuthRequest) ExtraClaims() []string {
+	var out []string
+	for _, c := range r.Claims.names() {
+		if !scopesRelease(r.Scopes, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // HasPrompt reports whether prompt included v.
@@ -266,6 +281,24 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 		}
 		// Only who it names is kept; the token itself is not stored.
 		req.HintSubject, req.IDTokenHint = hint.Subject, ""
+	}
+	if raw := get("claims"); raw != "" {
+		if len(raw) > maxClaimsLen {
+			return req, errInvalidRequest("claims is longer than %d bytes", maxClaimsLen)
+		}
+		cr, sub, err := parseClaimsRequest(raw, func(scope string) bool { return c.AllowsScope([]string{scope}) })
+		if err != nil {
+			return req, errInvalidRequest("%v (OpenID Connect Core §5.5)", err)
+		}
+		if sub != "" {
+			// §5.5.1: a sub value must be answered for that user only;
+			// the id_token_hint rules already do exactly that.
+			if req.HintSubject != "" && req.HintSubject != sub {
+				return req, errInvalidRequest("the claims parameter's sub and id_token_hint name different users")
+			}
+			req.HintSubject = sub
+		}
+		req.Claims = cr
 	}
 	if len(req.LoginHint) > maxStoredLoginHint {
 		// Only a prefill for the username field: not worth storing.
@@ -484,6 +517,9 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	}
 	if req.Nonce != "" {
 		ext.Set(extNonce, req.Nonce)
+	}
+	if req.Claims != nil {
+		ext.Set(extClaims, encodeClaimsRequest(req.Claims))
 	}
 	ti, err := p.srv.GetAuthorizeToken(ctx, &server.AuthorizeRequest{
 		ResponseType:        oauth2.Code,

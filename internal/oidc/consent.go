@@ -5,11 +5,13 @@ import (
 	"slices"
 )
 
-// NeedsConsent reports whether the user must approve req's scopes first.
+// NeedsConsent reports whether the user must approve req's scopes, or the
+// claims it asks for by name beyond them (AuthRequest.ExtraClaims), first.
 // prompt=consent always asks, first-party client or not (OIDC Core §3.1.2.1:
 // the client asked for the page, so skipping it would be a silent
 // deviation). Otherwise first-party clients (the studio's own apps) never
-// ask; third-party ones ask until the user has approved every requested scope.
+// ask; third-party ones ask until the user has approved every requested scope
+// and every extra claim (by name, or by a scope that releases it).
 func (p *Provider) NeedsConsent(ctx context.Context, req *AuthRequest, userID int64) (bool, error) {
 	if req.HasPrompt("consent") {
 		return true, nil
@@ -26,12 +28,33 @@ func (p *Provider) NeedsConsent(ctx context.Context, req *AuthRequest, userID in
 			return true, nil
 		}
 	}
+	for _, c := range req.ExtraClaims() {
+		if !slices.Contains(have, claimConsentPrefix+c) && !scopesRelease(have, c) {
+			return true, nil
+		}
+	}
 	return false, nil
 }
 
-// RecordConsent remembers the user's approval of req's scopes.
+// claimConsentPrefix marks an approved single claim among a consent's
+// scopes ("claim:email"): one list, so that revoking an app's access
+// withdraws both.
+const claimConsentPrefix = "claim:"
+
+// ConsentItems are what approving req grants: its scopes, then its extra
+// claims as claim:NAME.
+func (req *AuthRequest) ConsentItems() []string {
+	out := slices.Clone(req.Scopes)
+	for _, c := range req.ExtraClaims() {
+		out = append(out, claimConsentPrefix+c)
+	}
+	return out
+}
+
+// RecordConsent remembers the user's approval of req's scopes and extra
+// claims.
 func (p *Provider) RecordConsent(ctx context.Context, req *AuthRequest, userID int64) error {
-	return p.sessions.GrantConsent(ctx, userID, req.ClientID, req.Scopes)
+	return p.sessions.GrantConsent(ctx, userID, req.ClientID, req.ConsentItems())
 }
 
 // ErrConsentRequired answers prompt=none when consent is missing.
@@ -47,3 +70,7 @@ var ScopeDescriptions = map[string]string{
 	"phone":          "See your phone number",
 	"offline_access": "Keep access while you are away, until you revoke it",
 }
+
+// ClaimsDescription heads, on the consent page, the claims an app asked for
+// by name beyond its scopes.
+const ClaimsDescription = "See these details of your account, which it asked for by name"

@@ -88,6 +88,7 @@ func (p *Provider) buildDiscovery(algs []keys.Algorithm) *discoveryDoc {
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		PromptValuesSupported:             []string{"none", "login", "consent", "select_account"},
 		AuthorizationResponseISSSupported: true,
+		ClaimsParameterSupported:          true,
 	}
 	body, _ := json.MarshalIndent(m, "", "  ")
 	sum := sha256.Sum256(body)

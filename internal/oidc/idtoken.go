@@ -12,9 +12,11 @@ import (
 
 // idTokenInput is what an ID token states.
 type idTokenInput struct {
-	user        *user.User
-	clientID    string
-	scopes      []string
+	user     *user.User
+	clientID string
+	scopes   []string
+	// claims are the claims parameter's id_token member (ClaimsRequest).
+	claims      []string
 	nonce       string
 	authTime    time.Time
 	sid         string
@@ -30,7 +32,7 @@ var amrPassword = []string{"pwd"}
 // which is why the claims are built inside SignFunc.
 func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 	now := p.cfg.Now()
-	c := userClaims(in.user, in.scopes)
+	c := userClaims(in.user, in.scopes, in.claims)
 	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
 	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
 	c.Amr = amrPassword

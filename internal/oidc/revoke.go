@@ -155,7 +155,7 @@ func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint str
 			return introspection{}, nil
 		}
 		scopes := strings.Fields(rec.Scope)
-		cl := userClaims(u, scopes)
+		cl := userClaims(u, scopes, nil)
 		ans.Username = cl.PreferredUsername // profile only
 		if slices.Contains(scopes, "openid") {
 			ans.Role = cl.Role

@@ -11,7 +11,8 @@ import (
 )
 
 // UserInfoHandler serves GET and POST /userinfo (OIDC Core §5.3): sub and the
-// claims of the token's scopes, read from the database as it is now.
+// claims of the token's scopes and of its grant's claims parameter (the
+// userinfo member), read from the database as it is now.
 func (p *Provider) UserInfoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, e := p.userInfo(r)
@@ -44,7 +45,7 @@ func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
 	if oerr != nil {
 		return nil, errInvalidToken("the access token is invalid, expired or revoked")
 	}
-	return userClaims(u, scopes), nil
+	return userClaims(u, scopes, decodeClaimsRequest(extensionOf(ti).Get(extClaims)).UserInfo), nil
 }
 
 // bearerToken reads the token from the Authorization header or, for POST, a

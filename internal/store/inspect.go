@@ -110,7 +110,7 @@ func Inspect(ctx context.Context, path string) (*Report, error) {
 // userOddities reads every user the way serve does (scanUser) and lists what
 // it could not read, so that check reports exactly what serve would log.
 func userOddities(ctx context.Context, pool *sql.DB) ([]UserOddity, error) {
-	rows, err := pool.QueryContext(ctx, userSelect(false)+" ORDER BY u.id")
+	rows, err := pool.QueryContext(ctx, userSelect(false, false)+" ORDER BY u.id")
 	if err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
 	}

@@ -141,7 +141,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		_, db.artistName = artists.column("name")
-		db.userSelect = userSelect(db.artistName)
+		db.userSelect = userSelect(db.artistName, true)
 		return nil
 	})
 }

@@ -28,16 +28,30 @@ var _ user.Repository = (*DB)(nil)
 // SQL, as "= 1" (see activeSQL), and the same expression filters sessions,
 // listings and the admin count, so Go and SQL never disagree about a 2 or a
 // 'yes'.
-func userSelect(artistName bool) string {
+//
+// With verifications, email_verified and phone_verified say whether
+// inkpass_user_verifications holds the row's current value exactly (a
+// changed value is unverified); without (a database not yet migrated, read
+// by check), both are false.
+func userSelect(artistName, verifications bool) string {
 	name := "NULL"
 	if artistName {
 		name = "(SELECT a.name FROM artists a WHERE a.id = u.artist_id)"
 	}
+	verified := "0, 0"
+	if verifications {
+		verified = verifiedSQL("email", "u.email") + ", " + verifiedSQL("phone", "u.phone")
+	}
 	return `SELECT u.id, u.username, u.password_hash, u.role,
 	CASE WHEN typeof(u.artist_id) = 'integer' THEN u.artist_id END, typeof(u.artist_id) NOT IN ('integer', 'null'),
 	` + activeSQL("u") + `, coalesce(u.is_active IN (0, 1), 0), CAST(u.is_active AS TEXT),
-	u.name, CAST(u.birthdate AS TEXT), u.email, u.phone, u.instagram, CAST(u.created_at AS TEXT), CAST(u.last_login AS TEXT), ` + name +
+	u.name, CAST(u.birthdate AS TEXT), u.email, u.phone, u.instagram, CAST(u.created_at AS TEXT), CAST(u.last_login AS TEXT), ` + name + `, ` + verified +
 		` FROM users u`
+}
+
+// verifiedSQL is whether column, of the user u, is verified as kind.
+func verifiedSQL(kind, column string) string {
+	return `EXISTS (SELECT 1 FROM inkpass_user_verifications v WHERE v.user_id = u.id AND v.kind = '` + kind + `' AND v.value = ` + column + `)`
 }
 
 // activeSQL is the one reading of is_active: a user is active when the
@@ -65,7 +79,7 @@ func scanUser(r rowScanner) (*user.User, error) {
 		birth, created, last               sql.NullString
 	)
 	if err := r.Scan(&u.ID, &username, &hash, &role, &artistID, &artistOdd, &u.Active, &booleanish, &activeText,
-		&name, &birth, &email, &phone, &ig, &created, &last, &artistName); err != nil {
+		&name, &birth, &email, &phone, &ig, &created, &last, &artistName, &u.EmailVerified, &u.PhoneVerified); err != nil {
 		return nil, err
 	}
 	odd := func(column, problem string) {

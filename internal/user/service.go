@@ -34,6 +34,10 @@ type Repository interface {
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
 	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
 	RevokeInactiveUser(ctx context.Context, id int64) error
+	// SetVerification records the user's current email or phone as
+	// verified, or with verified false forgets that it was, and returns the
+	// user as it is then. Verifying an empty field is a *FieldError.
+	SetVerification(ctx context.Context, id int64, kind Contact, verified bool) (*User, error)
 }
 
 // ChangeFunc edits u, the row as it is inside the update's transaction, given
@@ -288,6 +292,23 @@ func (s *Service) Deactivate(ctx context.Context, id int64) error {
 	}
 	s.record(ctx, audit.Event{Kind: audit.UserDeactivated, UserID: id, Username: username})
 	return nil
+}
+
+// SetVerified marks the user's email or phone, exactly as stored now,
+// verified by an admin (or with verified false, no longer verified), and
+// audits it; the event names the field, never the value. Changing the value
+// later makes it unverified again (User.EmailVerified).
+func (s *Service) SetVerified(ctx context.Context, id int64, kind Contact, verified bool) (*User, error) {
+	u, err := s.repo.SetVerification(ctx, id, kind, verified)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s of user %d: %w", kind, id, err)
+	}
+	ev := audit.Event{Kind: audit.UserVerified, UserID: id, Username: u.Username, Detail: string(kind)}
+	if !verified {
+		ev.Kind = audit.UserUnverified
+	}
+	s.record(ctx, ev)
+	return u, nil
 }
 
 // Reactivate lets a deactivated user sign in again.

@@ -53,6 +53,15 @@ type Oddity struct {
 	Problem string // safe to log: it may quote a date, a role or is_active, never a secret
 }
 
+// Contact is a field of the users table that an admin can verify.
+type Contact string
+
+// The verifiable fields.
+const (
+	ContactEmail Contact = "email"
+	ContactPhone Contact = "phone"
+)
+
 // User is one row of the studio's users table. Optional text fields are empty
 // when the column is NULL; they are written back as NULL, never as "".
 type User struct {
@@ -73,6 +82,12 @@ type User struct {
 	// ArtistName is the linked artist record's name, when the artists table has
 	// one; it is read, never written.
 	ArtistName string
+
+	// EmailVerified and PhoneVerified say whether an admin has verified the
+	// row's email and phone exactly as they are now (inkpass user verify);
+	// read, never written with the row: a changed value is unverified.
+	EmailVerified bool
+	PhoneVerified bool
 
 	// Oddities are the columns of this row that could not be read as their
 	// type (see Oddity); read, never written.
@@ -103,12 +118,14 @@ func (u *User) MarshalJSON() ([]byte, error) {
 		Name       *string    `json:"name"`
 		Birthdate  *string    `json:"birthdate"`
 		Email      *string    `json:"email"`
+		EmailOK    bool       `json:"email_verified"`
 		Phone      *string    `json:"phone"`
+		PhoneOK    bool       `json:"phone_verified"`
 		Instagram  *string    `json:"instagram"`
 		CreatedAt  *time.Time `json:"created_at"`
 		LastLogin  *time.Time `json:"last_login"`
 	}{u.ID, u.Username, u.Role, u.ArtistID, opt(u.ArtistName), u.Active, opt(u.Name), opt(u.Birthdate),
-		opt(u.Email), opt(u.Phone), opt(u.Instagram), created, u.LastLogin})
+		opt(u.Email), u.EmailVerified, opt(u.Phone), u.PhoneVerified, opt(u.Instagram), created, u.LastLogin})
 }
 
 // Artist is the part of the studio's artists table that inkpass reads.

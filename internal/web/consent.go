@@ -28,6 +28,9 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 	for _, scope := range req.Scopes {
 		page.Scopes = append(page.Scopes, ScopeLine{Name: scope, Description: oidc.ScopeDescriptions[scope], Claims: oidc.ScopeClaims[scope]})
 	}
+	if extra := req.ExtraClaims(); len(extra) > 0 {
+		page.Scopes = append(page.Scopes, ScopeLine{Name: "claims", Description: oidc.ClaimsDescription, Claims: extra})
+	}
 	if err := s.pages.render(w, http.StatusOK, pageConsent, page, req.RedirectURI); err != nil {
 		s.log.ErrorContext(r.Context(), "render consent", "err", err)
 	}
@@ -74,7 +77,7 @@ func (s *server) consentSubmit(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, "record consent", err)
 			return
 		}
-		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: strings.Join(req.Scopes, " ")})
+		s.record(r, audit.Event{Kind: audit.ConsentGranted, UserID: sess.UserID, ClientID: req.ClientID, Detail: strings.Join(req.ConsentItems(), " ")})
 		s.finish(w, r, reqID, req, sess)
 	case "deny":
 		if err := s.Provider.FinishAuthRequest(ctx, reqID); err != nil {
