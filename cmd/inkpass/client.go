@@ -42,16 +42,18 @@ type clientFlags struct {
 	public, firstParty, disabled *bool
 	authMethod                   *string
 	introspect                   *bool
+	backchannel                  *string
 }
 
 func addClientFlags(fs *flag.FlagSet) *clientFlags {
 	cf := &clientFlags{
-		name:       fs.String("name", "", "display name shown on the login and consent pages"),
-		public:     fs.Bool("public", false, "a public client (native or browser app): no secret, PKCE required"),
-		firstParty: fs.Bool("first-party", false, "one of the studio's own apps: no consent screen"),
-		disabled:   fs.Bool("disabled", false, "(update) disable the client without removing it: its tokens are revoked and it can get no more"),
-		authMethod: fs.String("auth-method", "", "pin a confidential client to client_secret_basic or client_secret_post (by default it may use either), none (public), or either (undo a pin)"),
-		introspect: fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
+		name:        fs.String("name", "", "display name shown on the login and consent pages"),
+		public:      fs.Bool("public", false, "a public client (native or browser app): no secret, PKCE required"),
+		firstParty:  fs.Bool("first-party", false, "one of the studio's own apps: no consent screen"),
+		disabled:    fs.Bool("disabled", false, "(update) disable the client without removing it: its tokens are revoked and it can get no more"),
+		authMethod:  fs.String("auth-method", "", "pin a confidential client to client_secret_basic or client_secret_post (by default it may use either), none (public), or either (undo a pin)"),
+		introspect:  fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
+		backchannel: fs.String("backchannel-logout-uri", "", "where inkpass POSTs a logout token when a session the client took part in ends (https, or http on loopback; \"\" for none)"),
 	}
 	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
 	fs.Var(&cf.logouts, "post-logout-redirect-uri", "an exact post-logout redirect URI (repeatable)")
@@ -81,7 +83,7 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 }
 
 func clientAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--json]")
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--json]")
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
@@ -95,7 +97,7 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty,
 		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
 		Scopes: cf.scopes, Enabled: !*cf.disabled, Source: "cli",
-		Introspect: *cf.introspect,
+		Introspect: *cf.introspect, BackchannelLogoutURI: *cf.backchannel,
 	}
 	if err := setAuthMethod(c, *cf.authMethod); err != nil {
 		return err
@@ -197,6 +199,7 @@ func printClient(w io.Writer, c *client.Client) {
 		{"introspect", strconv.FormatBool(c.Introspect)},
 		{"auth_method", authMethodText(c)}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
 		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
+		{"backchannel_logout_uri", dash(c.BackchannelLogoutURI)},
 		{"grant_types", strings.Join(c.GrantTypes, " ")}, {"scopes", strings.Join(c.Scopes, " ")},
 		{"source", c.Source},
 	} {
@@ -254,7 +257,7 @@ func clientShow(ctx context.Context, e *env, args []string) error {
 }
 
 func clientUpdate(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client as JSON")
 	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
@@ -285,6 +288,8 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 			}
 		case "introspect":
 			c.Introspect = *cf.introspect
+		case "backchannel-logout-uri":
+			c.BackchannelLogoutURI = *cf.backchannel
 		case "public":
 			problem = usageError("a client cannot change between public and confidential: remove it and add it again")
 		}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/backchannel"
 	"github.com/inkpass/inkpass/internal/metrics"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
@@ -58,6 +59,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	go reloadKeys(ctx, a, keySet)
 	go pruneLoop(ctx, a)
+	// Logout notices queued by this process go out at once; those queued by
+	// the CLI (user deactivate) within the worker's poll.
+	go backchannel.New(a.db, keySet, backchannel.Options{
+		Issuer: a.cfg.Issuer, Logger: a.log, Wake: a.db.LogoutNoticeQueued(),
+	}).Run(ctx)
 	refreshDummy(ctx, a)
 	go refreshDummyLoop(ctx, a)
 	if m != nil {

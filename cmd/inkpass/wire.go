@@ -75,7 +75,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
-			Introspect: cc.Introspect, Enabled: true, Source: "config",
+			Introspect: cc.Introspect, BackchannelLogoutURI: cc.BackchannelLogoutURI, Enabled: true, Source: "config",
 		}
 		// An auth_method written in the file is the admin's choice: pinned.
 		c.AuthMethodPinned = cc.AuthMethod != "" && !cc.Public

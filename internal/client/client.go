@@ -57,6 +57,10 @@ type Client struct {
 	// clients' access tokens (RFC 7662 §4). Every confidential client may
 	// introspect its own tokens.
 	Introspect bool `json:"introspect"`
+	// BackchannelLogoutURI receives a logout token when a session the
+	// client took part in ends (OpenID Connect Back-Channel Logout 1.0);
+	// empty for none.
+	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
 
 	// SecretHash is HMAC-SHA256(install key, secret); never the secret.
 	SecretHash []byte `json:"-"`
@@ -131,6 +135,11 @@ func (c *Client) Validate() error {
 			bad("post_logout_redirect_uris", err.Error())
 		}
 	}
+	if c.BackchannelLogoutURI != "" {
+		if err := checkBackchannelURI(c.BackchannelLogoutURI); err != nil {
+			bad("backchannel_logout_uri", err.Error())
+		}
+	}
 	for _, s := range c.Scopes {
 		if !slices.Contains(SupportedScopes, s) {
 			bad("scopes", fmt.Sprintf("%q is not one of %s", s, strings.Join(SupportedScopes, ", ")))
@@ -177,6 +186,19 @@ func checkRedirectURI(raw string) error {
 	case !strings.Contains(u.Scheme, "."):
 		// RFC 8252 §7.1: private-use schemes are reverse domain names.
 		return fmt.Errorf("%q: a private-use scheme must be a reverse domain name like com.example.app", raw)
+	}
+	return nil
+}
+
+// checkBackchannelURI is checkRedirectURI without private-use schemes: inkpass
+// itself POSTs to it, so it is https, or http on loopback (Back-Channel Logout
+// 1.0 §2.2: absolute, no fragment).
+func checkBackchannelURI(raw string) error {
+	if err := checkRedirectURI(raw); err != nil {
+		return err
+	}
+	if u, _ := url.Parse(raw); u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("%q must use https (http only on loopback)", raw)
 	}
 	return nil
 }

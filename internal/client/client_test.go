@@ -40,6 +40,12 @@ func TestClient_Validate(t *testing.T) {
 		{"none is only for public clients", func(c *Client) { c.AuthMethod = AuthNone }, "auth_method"},
 		{"an id with a space is refused", func(c *Client) { c.ID = "book ing" }, "id"},
 		{"an id with a colon is refused (it would break basic auth)", func(c *Client) { c.ID = "a:b" }, "id"},
+		{"an https back-channel logout URI with a query is valid", func(c *Client) { c.BackchannelLogoutURI = "https://booking.example/bc?t=1" }, ""},
+		{"a loopback http back-channel logout URI is valid", func(c *Client) { c.BackchannelLogoutURI = "http://127.0.0.1:8080/bc" }, ""},
+		{"an http back-channel logout URI off loopback is refused", func(c *Client) { c.BackchannelLogoutURI = "http://booking.example/bc" }, "backchannel_logout_uri"},
+		{"a private scheme is refused for back-channel logout: inkpass POSTs to it", func(c *Client) { c.BackchannelLogoutURI = "com.studio.app:/bc" }, "backchannel_logout_uri"},
+		{"a back-channel logout URI with a fragment is refused", func(c *Client) { c.BackchannelLogoutURI = "https://booking.example/bc#x" }, "backchannel_logout_uri"},
+		{"a relative back-channel logout URI is refused", func(c *Client) { c.BackchannelLogoutURI = "/bc" }, "backchannel_logout_uri"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -140,6 +140,7 @@ type Client struct {
 	Scopes                 []string `yaml:"scopes"`
 	AuthMethod             string   `yaml:"auth_method"`
 	Introspect             bool     `yaml:"introspect"`
+	BackchannelLogoutURI   string   `yaml:"backchannel_logout_uri"`
 	SecretFile             string   `yaml:"secret_file"`
 	SecretEnv              string   `yaml:"secret_env"`
 

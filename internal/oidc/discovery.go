@@ -55,6 +55,8 @@ type metadata struct {
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
 	AuthorizationResponseISSSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	BackchannelLogoutSupported        bool     `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported bool     `json:"backchannel_logout_session_supported"`
 }
 
 // buildDiscovery lists every algorithm of a published key, not only the active
@@ -89,6 +91,9 @@ func (p *Provider) buildDiscovery(algs []keys.Algorithm) *discoveryDoc {
 		PromptValuesSupported:             []string{"none", "login", "consent", "select_account"},
 		AuthorizationResponseISSSupported: true,
 		ClaimsParameterSupported:          true,
+		// Every logout token carries sid (Back-Channel Logout 1.0 §2.1).
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
 	}
 	body, _ := json.MarshalIndent(m, "", "  ")
 	sum := sha256.Sum256(body)

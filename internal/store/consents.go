@@ -53,10 +53,19 @@ func (db *DB) GrantConsent(ctx context.Context, userID int64, clientID string, s
 }
 
 // RevokeClientAccess withdraws a user's consent for a client and revokes every
-// token the client holds for them, in one transaction.
+// token the client holds for them, in one transaction, which also queues a
+// back-channel logout of the user's sessions at that client (the sessions
+// themselves go on, for the other clients).
 func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID string) error {
-	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now().Unix()
+		if err := queueLogouts(ctx, tx, now, "s.user_id = ? AND sc.client_id = ?", userID, clientID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_session_clients WHERE client_id = ?
+			AND sid IN (SELECT sid FROM inkpass_sessions WHERE user_id = ?)`, clientID, userID); err != nil {
+			return fmt.Errorf("revoke client access: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_consents WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 			return fmt.Errorf("revoke consent: %w", err)
 		}
@@ -71,6 +80,11 @@ func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID str
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	db.wakeOutbox()
+	return nil
 }
 
 // ConnectedApps lists the clients that hold the user's consent or a live

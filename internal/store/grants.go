@@ -9,9 +9,13 @@ import (
 	"github.com/inkpass/inkpass/internal/audit"
 )
 
-// revokeUserGrants ends every session and token a user holds. It runs inside
-// the caller's transaction.
+// revokeUserGrants ends every session and token a user holds, and queues the
+// back-channel logouts of those sessions. It runs inside the caller's
+// transaction; the caller calls wakeOutbox once it committed.
 func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) error {
+	if err := queueLogouts(ctx, tx, now, "s.user_id = ?", userID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, userID); err != nil {
 		return fmt.Errorf("revoke sessions of user %d: %w", userID, err)
 	}

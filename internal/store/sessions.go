@@ -47,14 +47,25 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*sessio
 	return &s, nil
 }
 
-// RevokeSession ends the session with that cookie hash. Revoking an unknown
-// session is not an error: signing out twice is fine.
+// RevokeSession ends the session with that cookie hash and, in the same
+// transaction, queues a back-channel logout for each client that took part in
+// it. Revoking an unknown session is not an error: signing out twice is fine
+// (and queues nothing the second time).
 func (db *DB) RevokeSession(ctx context.Context, tokenHash []byte) error {
-	_, err := db.exec(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`,
-		db.now().Unix(), tokenHash)
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := db.now().Unix()
+		if err := queueLogouts(ctx, tx, now, "s.token_hash = ?", tokenHash); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL`, now, tokenHash); err != nil {
+			return fmt.Errorf("revoke session: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("revoke session: %w", err)
+		return err
 	}
+	db.wakeOutbox()
 	return nil
 }
 

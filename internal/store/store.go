@@ -48,6 +48,10 @@ type DB struct {
 	// keeps locked (writer.go).
 	writeBudget time.Duration
 	pruneBatch  int
+	// outboxWake tells this process's back-channel worker that a logout
+	// notice was queued (backchannel.go).
+	outboxOnce sync.Once
+	outboxWake chan struct{}
 	// afterPruneBatch, when set (by tests), runs between two of Prune's
 	// transactions.
 	afterPruneBatch func()

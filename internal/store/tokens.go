@@ -236,7 +236,10 @@ func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.V
 		if err != nil {
 			return fmt.Errorf("store code: %w", err)
 		}
-		return mustAffect(res, oerrors.ErrInvalidClient)
+		if err := mustAffect(res, oerrors.ErrInvalidClient); err != nil {
+			return err
+		}
+		return noteSessionClient(ctx, tx, ext.Get(session.ExtSID), ti.GetClientID())
 	})
 }
 

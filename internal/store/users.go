@@ -401,7 +401,7 @@ func (db *DB) userForChange(ctx context.Context, tx *sql.Tx, id int64) (*user.Us
 // tokens), in the same transaction: a deactivated user is out at once, not
 // when their tokens expire.
 func (db *DB) SetUserActive(ctx context.Context, id int64, active bool, check func(u *user.User, activeAdmins int) error) error {
-	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.wakeOutboxAfter(db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if check != nil {
 			u, admins, err := db.userForChange(ctx, tx, id)
 			if err != nil {
@@ -422,7 +422,7 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool, check fu
 			return revokeUserGrants(ctx, tx, id, db.now().Unix())
 		}
 		return nil
-	})
+	}))
 }
 
 // RevokeInactiveUser ends every session, token and unredeemed code of a user
@@ -447,7 +447,7 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 	if !live {
 		return nil
 	}
-	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.wakeOutboxAfter(db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var active bool
 		err := tx.QueryRowContext(ctx, `SELECT `+activeSQL("u")+` FROM users u WHERE u.id = ?`, id).Scan(&active)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -469,7 +469,7 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 			return fmt.Errorf("revoke inactive user %d: audit: %w", id, err)
 		}
 		return nil
-	})
+	}))
 }
 
 // SetPasswordHash stores a new hash and, in the same transaction, ends
@@ -481,7 +481,7 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 // knew the old password is out with it. The account page then signs the
 // browser that made the change back in.
 func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.wakeOutboxAfter(db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 		if err != nil {
 			return fmt.Errorf("set password: %w", err)
@@ -493,7 +493,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 			return fmt.Errorf("set password: %w", err)
 		}
 		return nil
-	})
+	}))
 }
 
 // RecordLogin sets last_login and, when newHash is set, the upgraded hash, in

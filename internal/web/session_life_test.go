@@ -1095,8 +1095,15 @@ func TestSessionLifeDiscovery(t *testing.T) {
 	if doc["authorization_response_iss_parameter_supported"] != true {
 		t.Errorf("authorization_response_iss_parameter_supported = %v", doc["authorization_response_iss_parameter_supported"])
 	}
+	// Back-channel logout is implemented (backchannel_test.go), with sid in
+	// every logout token.
+	for _, k := range []string{"backchannel_logout_supported", "backchannel_logout_session_supported"} {
+		if doc[k] != true {
+			t.Errorf("%s = %v, want true", k, doc[k])
+		}
+	}
 	// Logout mechanisms inkpass does not implement are not advertised.
-	for _, k := range []string{"frontchannel_logout_supported", "backchannel_logout_supported", "check_session_iframe"} {
+	for _, k := range []string{"frontchannel_logout_supported", "check_session_iframe"} {
 		if v, ok := doc[k]; ok && v != false {
 			t.Errorf("%s = %v is advertised but not implemented", k, v)
 		}
