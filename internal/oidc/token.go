@@ -323,7 +323,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.Toke
 		}
 	}
 	ext := extensionOf(ti)
-	in := idTokenInput{user: u, clientID: c.ID, scopes: scopes, sid: ext.Get(extSID), accessToken: ti.GetAccess()}
+	in := idTokenInput{user: u, clientID: c.ID, alg: c.IDTokenAlg, scopes: scopes, sid: ext.Get(extSID), accessToken: ti.GetAccess()}
 	if at, err := strconv.ParseInt(ext.Get(extAuthTime), 10, 64); err == nil {
 		in.authTime = time.Unix(at, 0)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 )
 
@@ -66,6 +67,140 @@ func TestE2E_IDTokenAlgSurvivesRotation(t *testing.T) {
 		}
 		if _, err := app.verifier.Verify(t.Context(), first.raw); err != nil {
 			t.Errorf("the token issued before the rotation no longer verifies: %v", err)
+		}
+	})
+}
+
+// Two more first-party confidential clients, registered by
+// TestE2E_IDTokenAlgPerClient with their own ID-token algorithm.
+const (
+	esID       = "es-app"
+	esSecret   = "es-app-secret-0123456789abcdefghijklmnopqrs"
+	esRedirect = "http://127.0.0.1:8124/callback"
+	edID       = "ed-app"
+	edSecret   = "ed-app-secret-0123456789abcdefghijklmnopqrs"
+	edRedirect = "http://127.0.0.1:8125/callback"
+)
+
+// TestE2E_IDTokenAlgPerClient: an RS256, an ES256 and an EdDSA relying party
+// on one server, each with go-oidc accepting its own algorithm only
+// (SupportedSigningAlgs, as oauth2-proxy and Authlib pin it), all verify
+// their ID tokens and at_hash; rotating keys changes kids, never algorithms.
+func TestE2E_IDTokenAlgPerClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	for _, c := range []struct {
+		id, secret, redirect string
+		alg                  keys.Algorithm
+	}{{esID, esSecret, esRedirect, keys.ES256}, {edID, edSecret, edRedirect, keys.EdDSA}} {
+		cl := &client.Client{ID: c.id, FirstParty: true, RedirectURIs: []string{c.redirect}, IDTokenAlg: c.alg, Enabled: true}
+		cl.Normalize()
+		if err := cl.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		cl.SetSecret(e.clients.HashKey(), c.secret)
+		if err := e.clients.Create(t.Context(), cl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What serve does at start for the algorithms its clients use.
+	if _, err := e.keys.Ensure(keys.RS256, keys.ES256, keys.EdDSA); err != nil {
+		t.Fatal(err)
+	}
+
+	type party struct {
+		alg keys.Algorithm
+		rp  *rp
+	}
+	pin := func(p *rp, id string, alg keys.Algorithm) *rp {
+		p.verifier = p.provider.Verifier(&oidc.Config{ClientID: id, SupportedSigningAlgs: []string{string(alg)}})
+		return p
+	}
+	parties := []party{
+		{keys.RS256, pin(e.appRP(t, "openid"), appID, keys.RS256)},
+		{keys.ES256, pin(e.newRP(t, esID, esSecret, esRedirect, "openid"), esID, keys.ES256)},
+		{keys.EdDSA, pin(e.newRP(t, edID, edSecret, edRedirect, "openid"), edID, keys.EdDSA)},
+	}
+	b := e.newBrowser(t)
+	f := parties[0].rp.start(false)
+	q := b.signIn(f, "front_desk", "desk-Pässwort-1")
+	first := map[keys.Algorithm]*signedIn{keys.RS256: f.redeem(t, q.Get("code"))}
+
+	// signInAll gets a token for each party (SSO after the first) and
+	// checks its header names the active key of the party's algorithm.
+	// redeem has go-oidc check the signature with the pinned algorithm and
+	// at_hash with that algorithm's hash (SHA-256, or SHA-512 for EdDSA).
+	signInAll := func(t *testing.T, got map[keys.Algorithm]*signedIn) {
+		for _, p := range parties {
+			if got[p.alg] == nil {
+				g := p.rp.start(false)
+				got[p.alg] = g.redeem(t, b.sso(g).Get("code"))
+			}
+			active, ok := e.keys.ActiveFor(p.alg)
+			if h := jwtHeader(t, got[p.alg].raw); !ok || h["alg"] != string(p.alg) || h["kid"] != active.KID {
+				t.Errorf("%s client: JOSE header %v, want alg %s and kid %s", p.alg, h, p.alg, active.KID)
+			}
+		}
+	}
+	t.Run("each relying party receives and verifies its own algorithm", func(t *testing.T) {
+		signInAll(t, first)
+		if _, err := parties[1].rp.verifier.Verify(t.Context(), first[keys.RS256].raw); err == nil {
+			t.Error("the ES256-only verifier accepted an RS256 token: the pinned verifiers prove nothing")
+		}
+	})
+
+	t.Run("discovery lists RS256 first and every algorithm; the JWKS has a key of each", func(t *testing.T) {
+		if got, want := e.discoveryAlgs(t), []string{"RS256", "ES256", "EdDSA"}; !slices.Equal(got, want) {
+			t.Errorf("id_token_signing_alg_values_supported = %q, want %q", got, want)
+		}
+		var want []string
+		for _, k := range e.keys.ActiveKeys() {
+			want = append(want, k.KID)
+		}
+		if got := e.jwksKIDs(t); !slices.Equal(got, sortedStrings(want...)) {
+			t.Errorf("JWKS kids = %q, want the three active keys %q", got, want)
+		}
+	})
+
+	before := e.keys.ActiveKeys()
+	if _, err := e.keys.RotateAll(); err != nil { // `inkpass keys rotate`
+		t.Fatalf("RotateAll: %v", err)
+	}
+	t.Run("after rotating every key each client keeps its algorithm with a new kid", func(t *testing.T) {
+		after := map[keys.Algorithm]*signedIn{}
+		signInAll(t, after)
+		for _, old := range before {
+			if kid := jwtHeader(t, after[old.Algorithm].raw)["kid"]; kid == old.KID {
+				t.Errorf("%s client still signed by the retired key %s", old.Algorithm, old.KID)
+			}
+		}
+		if got := len(e.jwksKIDs(t)); got != 6 {
+			t.Errorf("JWKS has %d keys, want 6 (three active, three retired but published)", got)
+		}
+	})
+	t.Run("tokens signed before the rotation verify with freshly discovered providers", func(t *testing.T) {
+		for _, p := range parties {
+			fresh := e.newRP(t, p.rp.conf.ClientID, p.rp.conf.ClientSecret, p.rp.conf.RedirectURL)
+			pin(fresh, p.rp.conf.ClientID, p.alg)
+			if _, err := fresh.verifier.Verify(t.Context(), first[p.alg].raw); err != nil {
+				t.Errorf("%s token from before the rotation: %v", p.alg, err)
+			}
+		}
+	})
+
+	rs, _ := e.keys.ActiveFor(keys.RS256)
+	es, _ := e.keys.ActiveFor(keys.ES256)
+	if _, err := e.keys.Rotate(keys.EdDSA); err != nil { // `inkpass keys rotate --alg EdDSA`
+		t.Fatalf("Rotate(EdDSA): %v", err)
+	}
+	t.Run("rotating EdDSA alone leaves the RS256 and ES256 clients' keys as they were", func(t *testing.T) {
+		got := map[keys.Algorithm]*signedIn{}
+		signInAll(t, got)
+		if kid := jwtHeader(t, got[keys.RS256].raw)["kid"]; kid != rs.KID {
+			t.Errorf("RS256 kid = %v, want unchanged %s", kid, rs.KID)
+		}
+		if kid := jwtHeader(t, got[keys.ES256].raw)["kid"]; kid != es.KID {
+			t.Errorf("ES256 kid = %v, want unchanged %s", kid, es.KID)
 		}
 	})
 }
