@@ -22,7 +22,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-
 )
 
 // msgBadCredentials is the login page's one message for unknown user, wrong
