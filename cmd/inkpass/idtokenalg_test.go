@@ -4,9 +4,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/keys"
@@ -83,5 +85,41 @@ func TestUpgrade_IDTokenAlg(t *testing.T) {
 	srv.stop(t)
 	if got := jsonObject(t, c.ok(t, "", "client", "show", "legacy", "--json"))["id_token_signed_response_alg"]; got != "ES256" {
 		t.Errorf("legacy client after serve: alg %v, want ES256", got)
+	}
+}
+
+// TestServe_ConfigClientIDTokenAlg: a config client's
+// id_token_signed_response_alg gets its key at start; left out of the file
+// later, the client keeps the algorithm its relying party verifies.
+func TestServe_ConfigClientIDTokenAlg(t *testing.T) {
+	const head = "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nmetrics:\n  enabled: false\n" +
+		"clients:\n  - id: ed-app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n"
+	c := newCLI(t, "inkpass.db", head+"    id_token_signed_response_alg: EdDSA\n")
+	for run, body := range []string{"", head} {
+		if body != "" {
+			if err := os.WriteFile(c.config, []byte("database: \"inkpass.db\"\nkeys_dir: keys\n"+body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := c.serve(t)
+		for srv.lines.Scan() {
+			if strings.HasPrefix(srv.lines.Text(), "inkpass listening on") {
+				break
+			}
+		}
+		srv.drain()
+		srv.stop(t)
+		if got := jsonObject(t, c.ok(t, "", "client", "show", "ed-app", "--json"))["id_token_signed_response_alg"]; got != "EdDSA" {
+			t.Errorf("start %d: ed-app alg %v, want EdDSA", run+1, got)
+		}
+		var active []string
+		for _, k := range jsonArray(t, c.ok(t, "", "keys", "list", "--json")) {
+			if k["active"] == true {
+				active = append(active, k["alg"].(string))
+			}
+		}
+		if !slices.Equal(active, []string{"RS256", "EdDSA"}) {
+			t.Errorf("start %d: active keys %v, want RS256 and EdDSA", run+1, active)
+		}
 	}
 }
