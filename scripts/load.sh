@@ -93,8 +93,6 @@ log:
 password:
   target: argon2id
   hashing_memory_mib: $HASHING_MEMORY_MIB
-signing:
-  algorithm: $ALG
 # One machine plays every browser: lift the per-address limit on sign-ins.
 pending_logins:
   per_minute: 1000000
@@ -113,7 +111,7 @@ printf '%s\n' "load-test-password-$RANDOM$RANDOM" >"$tmp/password"
 	"$load" -extract-json-field client_secret >"$tmp/cc-secret"
 # First party: no consent page, as for the studio's own apps.
 "$inkpass" client add --config "$cfg" --id load-public --name "Load test app" --public --first-party \
-	--redirect-uri http://127.0.0.1:1/cb \
+	--id-token-alg "$ALG" --redirect-uri http://127.0.0.1:1/cb \
 	--scope openid --scope profile --scope offline_access \
 	--grant authorization_code --grant refresh_token >/dev/null
 
