@@ -144,7 +144,7 @@ for scenario in $SCENARIOS; do
 	fi
 	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
 		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
-		-public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
+		-public-client-id load-public -alg "$ALG" -redirect-uri http://127.0.0.1:1/cb \
 		-username loadtest -password-file "$tmp/password" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
 		failed=1
 		echo "-- $scenario failed; the server log ends with:" >&2
