@@ -2,6 +2,7 @@ package keys
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -163,4 +164,37 @@ func TestSet_SignAsMissingAlgorithm(t *testing.T) {
 			t.Errorf("List has %d keys, want 1", n)
 		}
 	})
+}
+
+// TestSet_SignAsMissingAlgorithmConcurrently: many requests for a client
+// whose algorithm has no key yet make exactly one key between them.
+func TestSet_SignAsMissingAlgorithmConcurrently(t *testing.T) {
+	s := mustOpen(t, Options{Dir: t.TempDir()})
+	const n = 16
+	kids := make(chan any, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			tok, err := s.SignAs(ES256, []byte(`{}`))
+			if err != nil {
+				errs <- err
+				return
+			}
+			kids <- tokenHeader(t, tok)["kid"]
+		})
+	}
+	wg.Wait()
+	close(kids)
+	close(errs)
+	for err := range errs {
+		t.Errorf("SignAs(ES256): %v", err)
+	}
+	seen := map[any]bool{}
+	for kid := range kids {
+		seen[kid] = true
+	}
+	if len(seen) != 1 || len(s.List()) != 2 {
+		t.Errorf("%d distinct kids signed, %d keys listed; want one ES256 key made (and the RS256 key)", len(seen), len(s.List()))
+	}
 }

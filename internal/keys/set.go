@@ -88,7 +88,10 @@ type Set struct {
 
 	snap atomic.Pointer[snapshot]
 
-	mu      sync.Mutex // serialises Rotate and Reload; guards idxStat, idxSum
+	mu sync.Mutex // serialises Rotate and Reload; guards idxStat, idxSum
+	// missing serialises signers that find no key of their algorithm, so
+	// a burst of them generates one key, not one each.
+	missing sync.Mutex
 	idxStat fs.FileInfo
 	idxSum  [sha256.Size]byte
 }
@@ -598,6 +601,11 @@ func (s *Set) signing(alg Algorithm) (*snapshot, error) {
 	}
 	if !alg.valid() {
 		return nil, fmt.Errorf("sign: algorithm %q: %w", alg, ErrUnsupportedAlgorithm)
+	}
+	s.missing.Lock()
+	defer s.missing.Unlock()
+	if snap := s.snap.Load(); snap.active[alg] != nil {
+		return snap, nil // made while we waited
 	}
 	if _, err := s.Reload(); err != nil {
 		return nil, fmt.Errorf("sign with %s: %w", alg, err)
