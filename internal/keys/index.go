@@ -26,7 +26,7 @@ type indexEntry struct {
 	KID       string     `json:"kid"`
 	Alg       Algorithm  `json:"alg"`
 	CreatedAt time.Time  `json:"created_at"`
-	RetiredAt *time.Time `json:"retired_at"` // null for the active key
+	RetiredAt *time.Time `json:"retired_at"` // null for its algorithm's active key
 	File      string     `json:"file"`
 }
 

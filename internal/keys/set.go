@@ -645,9 +645,10 @@ func (snap *snapshot) activeAlgs() []Algorithm {
 }
 
 // JWKS returns the public JWK Set (RFC 7517 §5), {"keys":[...]}, holding the
-// active key and every retired key still published, each with kty, kid, alg
-// and use "sig" (RFC 7517 §4) and no private member. The bytes are encoded
-// once per key change and shared: callers must not modify them.
+// active keys (one per algorithm) and every retired key still published, each
+// with kty, kid, alg and use "sig" (RFC 7517 §4) and no private member. The
+// bytes are encoded once per key change and shared: callers must not modify
+// them.
 func (s *Set) JWKS() []byte { return s.snap.Load().jwks }
 
 // JWKSETag is a strong, quoted ETag (RFC 9110 §8.8.3) for the bytes JWKS
