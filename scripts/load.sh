@@ -99,8 +99,6 @@ log:
 password:
   target: argon2id
   hashing_memory_mib: $HASHING_MEMORY_MIB
-signing:
-  algorithm: $ALG
 # One machine plays every browser. inkpass-load gives each of them its own
 # address in X-Forwarded-For (-client-addrs), which the server believes from
 # loopback, so that the per-address sign-in limits see many clients.
@@ -139,7 +137,7 @@ done
 	"$load" -extract-json-field client_secret >"$tmp/cc-secret"
 # First party: no consent page, as for the studio's own apps.
 "$inkpass" client add --config "$cfg" --id load-public --name "Load test app" --public --first-party \
-	--redirect-uri http://127.0.0.1:1/cb \
+	--id-token-alg "$ALG" --redirect-uri http://127.0.0.1:1/cb \
 	--scope openid --scope profile --scope offline_access \
 	--grant authorization_code --grant refresh_token >/dev/null
 
@@ -172,7 +170,7 @@ for scenario in $SCENARIOS; do
 	fi
 	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
 		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
-		-public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
+		-public-client-id load-public -alg "$ALG" -redirect-uri http://127.0.0.1:1/cb \
 		-username loadtest -users "${#usernames[@]}" -password-file "$tmp/password" \
 		-client-addrs 10.0.0.0/16 -metrics "http://$metrics_listen/metrics" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
 		failed=1

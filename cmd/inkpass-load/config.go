@@ -49,6 +49,7 @@ type config struct {
 
 	clientID, clientSecret      string
 	publicClientID, redirectURI string
+	alg                         string // the public client's ID-token algorithm; discovery's first when empty
 	username, password          string
 	// users is how many users the logins take turns with (see userPool).
 	users int
@@ -104,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	fs.StringVar(&cfg.clientSecret, "client-secret", "", "its secret (prefer -client-secret-file)")
 	fs.StringVar(&secretFile, "client-secret-file", "", "file holding the confidential client's secret")
 	fs.StringVar(&cfg.publicClientID, "public-client-id", "load-public", "public client for the login, refresh and userinfo flows (PKCE)")
+	fs.StringVar(&cfg.alg, "alg", "", "the public client's ID-token algorithm (its --id-token-alg), for the signing reference; default: the first in discovery, RS256")
 	fs.StringVar(&cfg.redirectURI, "redirect-uri", "http://127.0.0.1:1/cb", "the public client's registered redirect URI (never requested, only parsed)")
 	fs.StringVar(&cfg.username, "username", "loadtest", "user that signs in")
 	fs.StringVar(&cfg.password, "password", "", "that user's password (prefer -password-file)")

@@ -286,6 +286,10 @@ func (l *loader) signingAlg(ctx context.Context) (string, error) {
 	if len(doc.Algs) == 0 {
 		return "", errors.New("discovery lists no id_token_signing_alg_values_supported")
 	}
+	// Each client has its own algorithm; discovery lists them all.
+	if l.cfg.alg != "" {
+		return l.cfg.alg, nil
+	}
 	return doc.Algs[0], nil
 }
 

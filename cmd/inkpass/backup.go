@@ -72,14 +72,17 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		printOddities(w, rep.Oddities)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.KeysDir, "keys.json")); os.IsNotExist(err) {
-		fmt.Fprintf(w, "keys        %s is empty: serve generates a %s key\n", cfg.KeysDir, cfg.Signing.Algorithm)
+		fmt.Fprintf(w, "keys        %s is empty: serve generates an RS256 key, and one for each other algorithm a client uses\n", cfg.KeysDir)
 	} else {
 		set, _, err := keys.Open(keys.Options{Dir: cfg.KeysDir, RetainFor: keyRetention(cfg)})
 		if err != nil {
 			return err
 		}
-		act := set.Active()
-		fmt.Fprintf(w, "keys        ok: active %s (%s), %d published\n", act.KID, act.Algorithm, len(set.PublicKeys()))
+		var active []string
+		for _, k := range set.ActiveKeys() {
+			active = append(active, fmt.Sprintf("%s (%s)", k.KID, k.Algorithm))
+		}
+		fmt.Fprintf(w, "keys        ok: active %s, %d published\n", strings.Join(active, ", "), len(set.PublicKeys()))
 	}
 	fmt.Fprintf(w, "clients     %d in config.yaml\n", len(cfg.Clients))
 	fmt.Fprintf(w, "endpoints   %s/.well-known/openid-configuration\n", cfg.Issuer)

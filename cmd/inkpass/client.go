@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/store"
 )
 
@@ -43,6 +44,7 @@ type clientFlags struct {
 	authMethod                   *string
 	introspect                   *bool
 	backchannel                  *string
+	idTokenAlg                   *string
 }
 
 func addClientFlags(fs *flag.FlagSet) *clientFlags {
@@ -54,6 +56,7 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 		authMethod:  fs.String("auth-method", "", "pin a confidential client to client_secret_basic or client_secret_post (by default it may use either), none (public), or either (undo a pin)"),
 		introspect:  fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
 		backchannel: fs.String("backchannel-logout-uri", "", "where inkpass POSTs a logout token when a session the client took part in ends (https, or http on loopback; \"\" for none)"),
+		idTokenAlg:  fs.String("id-token-alg", "", "sign the client's ID tokens with RS256 (default for a new client), ES256 or EdDSA; the app's library must support it"),
 	}
 	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
 	fs.Var(&cf.logouts, "post-logout-redirect-uri", "an exact post-logout redirect URI (repeatable)")
@@ -75,6 +78,9 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 		return nil, nil, err
 	}
 	cs, err := a.db.Clients(ctx)
+	if err == nil {
+		err = fillIDTokenAlgs(ctx, a, cs, nil)
+	}
 	if err != nil {
 		a.Close()
 		return nil, nil, err
@@ -83,7 +89,7 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 }
 
 func clientAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--json]")
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--id-token-alg RS256|ES256|EdDSA] [--json]")
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
@@ -102,6 +108,9 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	if err := setAuthMethod(c, *cf.authMethod); err != nil {
 		return err
 	}
+	if err := setIDTokenAlg(c, *cf.idTokenAlg); err != nil {
+		return err
+	}
 	c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
@@ -111,6 +120,11 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if c.IDTokenAlg != keys.RS256 { // serve always keeps an RS256 key
+		if err := ensureClientKey(a, c); err != nil {
+			return err
+		}
+	}
 	var secret string
 	if !c.Public {
 		secret = client.NewSecret()
@@ -151,6 +165,38 @@ func setAuthMethod(c *client.Client, method string) error {
 		}
 	default:
 		c.AuthMethod, c.AuthMethodPinned = method, !c.Public
+	}
+	return nil
+}
+
+// setIDTokenAlg applies --id-token-alg; an unknown algorithm is a usage
+// error naming the three inkpass signs with.
+func setIDTokenAlg(c *client.Client, name string) error {
+	if name == "" {
+		return nil
+	}
+	alg, err := keys.ParseAlgorithm(name)
+	if err != nil {
+		return usageError("--id-token-alg: %q is not RS256, ES256 or EdDSA", name)
+	}
+	c.IDTokenAlg = alg
+	return nil
+}
+
+// ensureClientKey makes sure a signing key of c's algorithm exists before c
+// is stored, so the JWKS publishes it before the first token it signs. A
+// running server picks the key up at its first token for c.
+func ensureClientKey(a *app, c *client.Client) error {
+	set, err := openKeys(a, false)
+	if err != nil {
+		return err
+	}
+	made, err := set.Ensure(c.IDTokenAlg)
+	if err != nil {
+		return err
+	}
+	for _, k := range made {
+		a.log.Info("generated a signing key for the client's ID-token algorithm", "client_id", c.ID, "kid", k.KID, "alg", string(k.Algorithm))
 	}
 	return nil
 }
@@ -197,7 +243,8 @@ func printClient(w io.Writer, c *client.Client) {
 		{"client_id", c.ID}, {"name", c.Name}, {"type", clientType(c)},
 		{"first_party", strconv.FormatBool(c.FirstParty)}, {"enabled", strconv.FormatBool(c.Enabled)},
 		{"introspect", strconv.FormatBool(c.Introspect)},
-		{"auth_method", authMethodText(c)}, {"redirect_uris", strings.Join(c.RedirectURIs, " ")},
+		{"auth_method", authMethodText(c)}, {"id_token_signed_response_alg", string(c.IDTokenAlg)},
+		{"redirect_uris", strings.Join(c.RedirectURIs, " ")},
 		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
 		{"backchannel_logout_uri", dash(c.BackchannelLogoutURI)},
 		{"grant_types", strings.Join(c.GrantTypes, " ")}, {"scopes", strings.Join(c.Scopes, " ")},
@@ -257,7 +304,7 @@ func clientShow(ctx context.Context, e *env, args []string) error {
 }
 
 func clientUpdate(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--id-token-alg ALG] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client as JSON")
 	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
@@ -266,6 +313,7 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	var problem error
+	algChanged := false
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "name":
@@ -290,6 +338,13 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 			c.Introspect = *cf.introspect
 		case "backchannel-logout-uri":
 			c.BackchannelLogoutURI = *cf.backchannel
+		case "id-token-alg":
+			algChanged = true
+			if err := setIDTokenAlg(c, *cf.idTokenAlg); err != nil {
+				problem = err
+			} else if *cf.idTokenAlg == "" {
+				problem = usageError("--id-token-alg: give RS256, ES256 or EdDSA")
+			}
 		case "public":
 			problem = usageError("a client cannot change between public and confidential: remove it and add it again")
 		}
@@ -303,6 +358,11 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 	}
 	if c.Source == "config" {
 		fmt.Fprintf(e.stderr, "note: client %q comes from config.yaml, which will override this change at the next start\n", c.ID)
+	}
+	if algChanged {
+		if err := ensureClientKey(a, c); err != nil {
+			return err
+		}
 	}
 	if err := cs.Update(ctx, c); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,26 +136,98 @@ func TestClientCommands_Introspect(t *testing.T) {
 func TestKeysCommands(t *testing.T) {
 	c := newCLI(t, "inkpass.db", "")
 	first := jsonArray(t, c.ok(t, "", "keys", "list", "--json"))
-	if len(first) != 1 {
-		t.Fatalf("keys list on a fresh install = %v, want the one generated key", first)
+	if len(first) != 1 || first[0]["alg"] != "RS256" {
+		t.Fatalf("keys list on a fresh install = %v, want the one generated RS256 key", first)
 	}
-	rotated := jsonObject(t, c.ok(t, "", "keys", "rotate", "--alg", "ES256", "--json"))
+	// --alg of an algorithm without a key makes its first key and leaves
+	// RS256 active: no client's algorithm changes.
+	es := jsonObject(t, c.ok(t, "", "keys", "rotate", "--alg", "ES256", "--json"))
 	list := jsonArray(t, c.ok(t, "", "keys", "list", "--json"))
-	if len(list) != 2 {
-		t.Fatalf("keys list after rotate = %v, want two keys", list)
+	if len(list) != 2 || list[0]["kid"] != first[0]["kid"] || list[0]["active"] != true ||
+		list[1]["kid"] != es["kid"] || list[1]["active"] != true || list[1]["alg"] != "ES256" {
+		t.Fatalf("keys list after rotate --alg ES256 = %v, want the RS256 key and the new ES256 key, both active", list)
 	}
-	if list[0]["kid"] != rotated["kid"] || list[0]["active"] != true || list[0]["alg"] != "ES256" {
-		t.Errorf("the rotated key should be listed first and active: %v", list[0])
+	// Without --alg every algorithm with an active key is rotated.
+	rotated := jsonArray(t, c.ok(t, "", "keys", "rotate", "--json"))
+	if len(rotated) != 2 || rotated[0]["alg"] != "RS256" || rotated[1]["alg"] != "ES256" {
+		t.Fatalf("keys rotate --json = %v, want a new RS256 and a new ES256 key", rotated)
 	}
-	if list[1]["active"] != false || list[1]["published"] != true {
-		t.Errorf("the previous key should stay published until its tokens expire: %v", list[1])
+	list = jsonArray(t, c.ok(t, "", "keys", "list", "--json"))
+	if len(list) != 4 {
+		t.Fatalf("keys list after rotate = %v, want four keys", list)
+	}
+	for i, k := range list {
+		wantActive := i < 2
+		if k["active"] != wantActive || k["published"] != true {
+			t.Errorf("keys list[%d] = %v, want active %v and published (the previous keys stay until their tokens expire)", i, k, wantActive)
+		}
 	}
 	events := jsonArray(t, c.ok(t, "", "audit", "--kind", "key_rotated", "--json"))
-	if len(events) != 1 {
-		t.Errorf("audit --kind key_rotated = %v, want one event", events)
+	if len(events) != 3 {
+		t.Errorf("audit --kind key_rotated = %v, want three events, one per new key", events)
 	}
-	if code, _, _ := c.run(t, nil, "keys", "rotate", "--alg", "HS256"); code != 2 {
-		t.Errorf("keys rotate --alg HS256: exit %d, want 2", code)
+	code, _, errOut := c.run(t, nil, "keys", "rotate", "--alg", "HS256")
+	if code != 2 || !strings.Contains(errOut, "--alg") || !strings.Contains(errOut, "RS256, ES256 or EdDSA") {
+		t.Errorf("keys rotate --alg HS256: exit %d, stderr %q; want 2 naming --alg and the three algorithms", code, errOut)
+	}
+}
+
+// TestClientCommands_IDTokenAlg: --id-token-alg chooses a client's ID-token
+// algorithm (RS256 by default), makes a key of it, and refuses anything but
+// RS256, ES256 and EdDSA with a one-line usage error.
+func TestClientCommands_IDTokenAlg(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "")
+	add := func(id string, extra ...string) map[string]any {
+		args := append([]string{"client", "add", "--id", id, "--public", "--redirect-uri", "http://127.0.0.1:9/" + id, "--json"}, extra...)
+		return jsonObject(t, c.ok(t, "", args...))
+	}
+	if got := add("plain")["id_token_signed_response_alg"]; got != "RS256" {
+		t.Errorf("client add without --id-token-alg: alg %v, want RS256", got)
+	}
+	if got := add("es", "--id-token-alg", "es256")["id_token_signed_response_alg"]; got != "ES256" {
+		t.Errorf("client add --id-token-alg es256: alg %v, want ES256", got)
+	}
+	activeAlgs := func() []string {
+		var out []string
+		for _, k := range jsonArray(t, c.ok(t, "", "keys", "list", "--json")) {
+			if k["active"] == true {
+				out = append(out, k["alg"].(string))
+			}
+		}
+		return out
+	}
+	if got := activeAlgs(); !slices.Equal(got, []string{"RS256", "ES256"}) {
+		t.Errorf("active keys after adding an ES256 client = %v, want RS256 and ES256", got)
+	}
+	c.ok(t, "", "client", "update", "plain", "--id-token-alg", "EdDSA")
+	if got := jsonObject(t, c.ok(t, "", "client", "show", "plain", "--json"))["id_token_signed_response_alg"]; got != "EdDSA" {
+		t.Errorf("after update --id-token-alg EdDSA: alg %v", got)
+	}
+	if got := activeAlgs(); !slices.Equal(got, []string{"RS256", "ES256", "EdDSA"}) {
+		t.Errorf("active keys after moving a client to EdDSA = %v, want all three", got)
+	}
+	c.ok(t, "", "keys", "rotate")
+	c.ok(t, "", "client", "update", "es", "--name", "Renamed")
+	for id, want := range map[string]string{"plain": "EdDSA", "es": "ES256"} {
+		if got := jsonObject(t, c.ok(t, "", "client", "show", id, "--json"))["id_token_signed_response_alg"]; got != want {
+			t.Errorf("%s after keys rotate and an update of another field: alg %v, want %s", id, got, want)
+		}
+	}
+	if shown := c.ok(t, "", "client", "show", "es"); !regexp.MustCompile(`(?m)^id_token_signed_response_alg\s+ES256$`).MatchString(shown) {
+		t.Errorf("client show:\n%s\nwant a line id_token_signed_response_alg ES256", shown)
+	}
+	for _, args := range [][]string{
+		{"client", "add", "--id", "bad", "--public", "--redirect-uri", "http://127.0.0.1:9/bad", "--id-token-alg", "HS256"},
+		{"client", "update", "es", "--id-token-alg", "none"},
+		{"client", "update", "es", "--id-token-alg", ""},
+	} {
+		code, _, errOut := c.run(t, nil, args...)
+		if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "--id-token-alg") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line naming --id-token-alg", args, code, errOut)
+		}
+	}
+	if got := jsonObject(t, c.ok(t, "", "client", "show", "es", "--json"))["id_token_signed_response_alg"]; got != "ES256" {
+		t.Errorf("a refused update changed the algorithm to %v", got)
 	}
 }
 
@@ -279,7 +352,12 @@ type serving struct {
 // startServe runs serve with a config file holding body.
 func startServe(t *testing.T, body string) *serving {
 	t.Helper()
-	c := newCLI(t, "inkpass.db", body)
+	return newCLI(t, "inkpass.db", body).serve(t)
+}
+
+// serve runs serve on c's config.
+func (c *cli) serve(t *testing.T) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pr, pw := io.Pipe()

@@ -13,7 +13,7 @@ import (
 func cmdKeys(ctx context.Context, e *env, args []string) error {
 	return subcommand(ctx, e, "keys", args, map[string]command{
 		"list":   {"list signing keys: the active one and those still published", keysList},
-		"rotate": {"make a new signing key active; old ones stay published until their tokens expire", keysRotate},
+		"rotate": {"make a new signing key active for each algorithm (or --alg); old ones stay published until their tokens expire", keysRotate},
 	})
 }
 
@@ -53,38 +53,58 @@ func keysList(ctx context.Context, e *env, args []string) error {
 
 func keysRotate(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := flags(e, "keys rotate", "[--alg RS256|ES256|EdDSA] [--json]")
-	algFlag := fs.String("alg", "", "algorithm of the new key (default: signing.algorithm from config)")
-	asJSON := fs.Bool("json", false, "print the new key as JSON")
+	algFlag := fs.String("alg", "", "rotate only this algorithm's key (or make its first one); by default every algorithm with an active key is rotated. No client's algorithm changes: see client update --id-token-alg")
+	asJSON := fs.Bool("json", false, "print the new key as JSON: an object with --alg, else an array")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	var alg keys.Algorithm
+	if *algFlag != "" {
+		var err error
+		if alg, err = keys.ParseAlgorithm(*algFlag); err != nil {
+			return usageError("--alg: %q is not RS256, ES256 or EdDSA", *algFlag)
+		}
 	}
 	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	name := a.cfg.Signing.Algorithm
-	if *algFlag != "" {
-		name = *algFlag
-	}
-	alg, err := keys.ParseAlgorithm(name)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	set, err := openKeys(a, true)
 	if err != nil {
 		return err
 	}
-	info, err := set.Rotate(alg)
+	var made []keys.Info
+	if alg != "" {
+		info, err := set.Rotate(alg)
+		if info.KID != "" {
+			made = append(made, info)
+		}
+		if err != nil && len(made) == 0 {
+			return err
+		}
+	} else if made, err = set.RotateAll(); err != nil && len(made) == 0 {
+		return err
+	}
+	// The keys are written even if pruning an old file failed (err): say so
+	// after recording them.
+	for _, k := range made {
+		if rerr := a.db.Record(ctx, audit.Event{Kind: audit.KeyRotated, Detail: fmt.Sprintf("new key %s (%s)", k.KID, k.Algorithm)}); rerr != nil {
+			a.log.Error("audit", "err", rerr)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	if err := a.db.Record(ctx, audit.Event{Kind: audit.KeyRotated, Detail: fmt.Sprintf("new key %s (%s)", info.KID, info.Algorithm)}); err != nil {
-		a.log.Error("audit", "err", err)
-	}
 	if *asJSON {
-		return writeJSON(e.stdout, info)
+		if alg != "" {
+			return writeJSON(e.stdout, made[0])
+		}
+		return writeJSON(e.stdout, made)
 	}
-	fmt.Fprintf(e.stdout, "new active signing key %s (%s); a running server picks it up within 30 s\n", info.KID, info.Algorithm)
+	for _, k := range made {
+		fmt.Fprintf(e.stdout, "new active %s signing key %s\n", k.Algorithm, k.KID)
+	}
+	fmt.Fprintln(e.stdout, "a running server picks them up within 30 s; every client keeps its algorithm")
 	return nil
 }

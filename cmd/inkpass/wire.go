@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,25 +28,77 @@ func keyRetention(cfg *config.Config) time.Duration {
 	return max(keys.DefaultRetainFor, cfg.Tokens.IDToken.D()+time.Hour)
 }
 
-// openKeys opens the signing keys; serve may create the first one.
+// openKeys opens the signing keys; in an empty folder it makes an RS256 key.
+// Keys of the other algorithms come from ensureClientKeys (serve),
+// ensureClientKey (client add/update) and keys rotate --alg.
 func openKeys(a *app, announce bool) (*keys.Set, error) {
-	alg, err := keys.ParseAlgorithm(a.cfg.Signing.Algorithm)
-	if err != nil {
-		return nil, fmt.Errorf("signing.algorithm: %w", err)
-	}
-	set, created, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, Algorithm: alg, RetainFor: keyRetention(a.cfg)})
+	set, created, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, Algorithm: keys.RS256, RetainFor: keyRetention(a.cfg)})
 	if err != nil {
 		return nil, err
 	}
-	active := set.Active()
 	if created && announce {
+		active := set.Active()
 		a.log.Info("generated the first signing key", "kid", active.KID, "alg", string(active.Algorithm), "dir", a.cfg.KeysDir)
 	}
-	if active.Algorithm != alg {
-		a.log.Warn("signing.algorithm differs from the active key's; run `inkpass keys rotate` to switch",
-			"configured", string(alg), "active", string(active.Algorithm))
-	}
 	return set, nil
+}
+
+// fillIDTokenAlgs gives the clients registered before each client had its
+// own ID-token algorithm (migration 0009) the algorithm their tokens were
+// signed with until then: that of the one active key, so upgrading changes
+// nothing a relying party receives. set may be nil: the keys are then opened
+// only if there are such clients and a key folder.
+func fillIDTokenAlgs(ctx context.Context, a *app, cs *store.Clients, set *keys.Set) error {
+	unset, err := cs.HasUnsetIDTokenAlg(ctx)
+	if err != nil || !unset {
+		return err
+	}
+	alg := keys.RS256
+	if set == nil {
+		if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); err == nil {
+			if set, err = openKeys(a, false); err != nil {
+				return err
+			}
+		}
+	}
+	if set != nil {
+		if act := set.ActiveKeys(); len(act) == 1 {
+			alg = act[0].Algorithm
+		}
+	}
+	n, err := cs.FillIDTokenAlg(ctx, string(alg))
+	if err != nil {
+		return err
+	}
+	a.log.Info("clients registered before per-client ID-token algorithms keep the one they received", "alg", string(alg), "clients", n)
+	return nil
+}
+
+// ensureClientKeys gives RS256 and every algorithm an enabled client uses an
+// active key, so the JWKS publishes each before the first token it signs.
+func ensureClientKeys(ctx context.Context, a *app, cs *store.Clients, set *keys.Set) error {
+	if alg := a.cfg.Signing.Algorithm; alg != "" && alg != string(keys.RS256) {
+		a.log.Warn("signing.algorithm is deprecated and has no effect: each client's id_token_signed_response_alg (RS256 unless set) chooses; see config.yaml",
+			"signing_algorithm", alg)
+	}
+	list, err := cs.List(ctx)
+	if err != nil {
+		return err
+	}
+	algs := []keys.Algorithm{keys.RS256}
+	for _, c := range list {
+		if c.Enabled && !slices.Contains(algs, c.IDTokenAlg) {
+			algs = append(algs, c.IDTokenAlg)
+		}
+	}
+	made, err := set.Ensure(algs...)
+	if err != nil {
+		return err
+	}
+	for _, k := range made {
+		a.log.Info("generated a signing key for the clients' ID-token algorithm", "kid", k.KID, "alg", string(k.Algorithm))
+	}
+	return nil
 }
 
 // reloadKeys picks up `inkpass keys rotate` run by another process.
@@ -59,7 +114,11 @@ func reloadKeys(ctx context.Context, a *app, set *keys.Set) {
 			if err != nil {
 				a.log.Error("reload signing keys", "err", err)
 			} else if changed {
-				a.log.Info("signing keys reloaded", "active_kid", set.Active().KID)
+				var kids []string
+				for _, k := range set.ActiveKeys() {
+					kids = append(kids, k.KID)
+				}
+				a.log.Info("signing keys reloaded", "active_kids", kids)
 			}
 		}
 	}
@@ -76,6 +135,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
 			Introspect: cc.Introspect, BackchannelLogoutURI: cc.BackchannelLogoutURI, Enabled: true, Source: "config",
+			IDTokenAlg: keys.Algorithm(cc.IDTokenAlg),
 		}
 		// An auth_method written in the file is the admin's choice: pinned.
 		c.AuthMethodPinned = cc.AuthMethod != "" && !cc.Public
@@ -99,6 +159,11 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 			if existing.Source != "config" {
 				a.log.Warn("config.yaml overrides a client registered with the CLI", "client_id", c.ID)
 			}
+			if cc.IDTokenAlg == "" && existing.IDTokenAlg != "" {
+				// Not written in the file: the client keeps what its relying
+				// party verifies.
+				c.IDTokenAlg = existing.IDTokenAlg
+			}
 			if err := clients.Update(ctx, c); err != nil {
 				return err
 			}
@@ -113,7 +178,13 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if err != nil {
 		return nil, err
 	}
+	if err := fillIDTokenAlgs(ctx, a, clients, keySet); err != nil {
+		return nil, err
+	}
 	if err := syncConfigClients(ctx, a, clients); err != nil {
+		return nil, err
+	}
+	if err := ensureClientKeys(ctx, a, clients, keySet); err != nil {
 		return nil, err
 	}
 	t := a.cfg.Tokens
@@ -170,8 +241,8 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 			if err := a.db.WriteReady(ctx); err != nil {
 				return err
 			}
-			if keySet.Active().KID == "" {
-				return errors.New("no signing key")
+			if _, ok := keySet.ActiveFor(keys.RS256); !ok {
+				return errors.New("no RS256 signing key")
 			}
 			return nil
 		},
@@ -195,8 +266,12 @@ func tokenMetrics(m *metrics.Metrics) interface{ TokenIssued(string) } {
 func newMetrics(a *app, keySet *keys.Set) *metrics.Metrics {
 	m := metrics.New()
 	a.hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
-	m.Gauge("inkpass_signing_key_age_seconds", "Age of the active ID-token signing key.", func() float64 {
-		return time.Since(keySet.Active().CreatedAt).Seconds()
+	m.Gauge("inkpass_signing_key_age_seconds", "Age of the oldest active ID-token signing key (one per algorithm in use).", func() float64 {
+		var oldest time.Duration
+		for _, k := range keySet.ActiveKeys() {
+			oldest = max(oldest, time.Since(k.CreatedAt))
+		}
+		return oldest.Seconds()
 	})
 	lim := a.hasher.Limiter()
 	m.Gauge("inkpass_password_hashing_in_flight", "Password hashes running now.", func() float64 { return float64(lim.Stats().InFlight) })

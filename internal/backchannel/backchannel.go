@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inkpass/inkpass/internal/keys"
 )
 
 // EventLogout is the events member of every logout token (§2.4).
@@ -32,6 +34,10 @@ type Notice struct {
 	// when the client was removed, disabled or no longer has one.
 	URI          string
 	SID, Subject string
+	// Alg is the client's id_token_signed_response_alg: relying parties
+	// check a logout token's alg as they check their ID tokens'. RS256 when
+	// empty.
+	Alg keys.Algorithm
 	// Attempt counts this delivery: 1 for the first.
 	Attempt int
 }
@@ -47,10 +53,10 @@ type Outbox interface {
 	RetryLogoutNotice(ctx context.Context, id int64, at time.Time) error
 }
 
-// Signer signs a payload with the active ID-token key under a typ header;
+// Signer signs a payload with the active key of alg under a typ header;
 // keys.Set implements it.
 type Signer interface {
-	SignTyped(typ string, payload []byte) (string, error)
+	SignTyped(alg keys.Algorithm, typ string, payload []byte) (string, error)
 }
 
 // Options configure a Worker; zero fields take the defaults below.
@@ -291,7 +297,11 @@ func (w *Worker) Token(n Notice) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("logout token: %w", err)
 	}
-	tok, err := w.signer.SignTyped(TokenType, body)
+	alg := n.Alg
+	if alg == "" {
+		alg = keys.RS256
+	}
+	tok, err := w.signer.SignTyped(alg, TokenType, body)
 	if err != nil {
 		return "", fmt.Errorf("sign logout token: %w", err)
 	}

@@ -8,13 +8,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/inkpass/inkpass/internal/keys"
 )
 
 // fakeSigner returns the payload as the "token", so a test can see what
 // would be signed; keys.Set is exercised by the end-to-end tests.
 type fakeSigner struct{}
 
-func (fakeSigner) SignTyped(typ string, payload []byte) (string, error) {
+func (fakeSigner) SignTyped(_ keys.Algorithm, typ string, payload []byte) (string, error) {
 	return typ + "." + string(payload), nil
 }
 

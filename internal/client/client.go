@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-oauth2/oauth2/v4"
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+
+	"github.com/inkpass/inkpass/internal/keys"
 )
 
 // Grant types a client may be allowed.
@@ -61,6 +63,9 @@ type Client struct {
 	// client took part in ends (OpenID Connect Back-Channel Logout 1.0);
 	// empty for none.
 	BackchannelLogoutURI string `json:"backchannel_logout_uri,omitempty"`
+	// IDTokenAlg signs this client's ID tokens (OpenID Connect Registration
+	// §2 id_token_signed_response_alg): RS256 unless an admin chose another.
+	IDTokenAlg keys.Algorithm `json:"id_token_signed_response_alg"`
 
 	// SecretHash is HMAC-SHA256(install key, secret); never the secret.
 	SecretHash []byte `json:"-"`
@@ -98,6 +103,11 @@ func (c *Client) Normalize() {
 	}
 	if len(c.Scopes) == 0 {
 		c.Scopes = []string{"openid", "profile", "email", "phone", "offline_access"}
+	}
+	if c.IDTokenAlg == "" {
+		c.IDTokenAlg = keys.RS256 // Registration §2's default
+	} else if a, err := keys.ParseAlgorithm(string(c.IDTokenAlg)); err == nil {
+		c.IDTokenAlg = a
 	}
 }
 
@@ -150,6 +160,9 @@ func (c *Client) Validate() error {
 	}
 	if !slices.Contains(c.Scopes, "openid") && slices.Contains(c.GrantTypes, GrantAuthorizationCode) {
 		bad("scopes", "must include openid")
+	}
+	if _, err := keys.ParseAlgorithm(string(c.IDTokenAlg)); err != nil {
+		bad("id_token_signed_response_alg", fmt.Sprintf("%q is not RS256, ES256 or EdDSA", c.IDTokenAlg))
 	}
 	switch c.AuthMethod {
 	case AuthNone:

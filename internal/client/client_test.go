@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/inkpass/inkpass/internal/keys"
 )
 
 func TestClient_Validate(t *testing.T) {
@@ -46,6 +48,10 @@ func TestClient_Validate(t *testing.T) {
 		{"a private scheme is refused for back-channel logout: inkpass POSTs to it", func(c *Client) { c.BackchannelLogoutURI = "com.studio.app:/bc" }, "backchannel_logout_uri"},
 		{"a back-channel logout URI with a fragment is refused", func(c *Client) { c.BackchannelLogoutURI = "https://booking.example/bc#x" }, "backchannel_logout_uri"},
 		{"a relative back-channel logout URI is refused", func(c *Client) { c.BackchannelLogoutURI = "/bc" }, "backchannel_logout_uri"},
+		{"an ES256 ID token is valid", func(c *Client) { c.IDTokenAlg = "ES256" }, ""},
+		{"an EdDSA ID token is valid", func(c *Client) { c.IDTokenAlg = "EdDSA" }, ""},
+		{"HS256 ID tokens are refused", func(c *Client) { c.IDTokenAlg = "HS256" }, "id_token_signed_response_alg"},
+		{"unsigned ID tokens are refused", func(c *Client) { c.IDTokenAlg = "none" }, "id_token_signed_response_alg"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,5 +194,20 @@ func TestKnownScopes(t *testing.T) {
 	got := KnownScopes([]string{"openid", "groups", "email", "admin", "offline_access"})
 	if want := []string{"openid", "email", "offline_access"}; !slices.Equal(got, want) {
 		t.Errorf("KnownScopes = %q, want %q", got, want)
+	}
+}
+
+func TestClient_Normalize_IDTokenAlg(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "RS256"}, // Registration §2: RS256 when omitted
+		{"es256", "ES256"},
+		{"EDDSA", "EdDSA"},
+		{"PS256", "PS256"}, // left for Validate to name
+	} {
+		c := Client{ID: "x", IDTokenAlg: keys.Algorithm(tc.in)}
+		c.Normalize()
+		if string(c.IDTokenAlg) != tc.want {
+			t.Errorf("Normalize(%q): IDTokenAlg = %q, want %q", tc.in, c.IDTokenAlg, tc.want)
+		}
 	}
 }

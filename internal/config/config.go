@@ -109,7 +109,10 @@ type Profiling struct {
 	Listen string `yaml:"listen"`
 }
 
-// Signing chooses the ID-token signature.
+// Signing is deprecated. Algorithm chose every client's ID-token
+// algorithm, so changing it broke every running relying party at once (issue
+// 13); each client now has its own (Client.IDTokenAlg, RS256 unless set). It
+// is still read and validated, so older files load, and has no other effect.
 type Signing struct {
 	Algorithm string `yaml:"algorithm"` // RS256, ES256, EdDSA
 }
@@ -141,6 +144,7 @@ type Client struct {
 	AuthMethod             string   `yaml:"auth_method"`
 	Introspect             bool     `yaml:"introspect"`
 	BackchannelLogoutURI   string   `yaml:"backchannel_logout_uri"`
+	IDTokenAlg             string   `yaml:"id_token_signed_response_alg"` // RS256 (default), ES256, EdDSA
 	SecretFile             string   `yaml:"secret_file"`
 	SecretEnv              string   `yaml:"secret_env"`
 
@@ -584,6 +588,9 @@ func (c *Config) Validate() error {
 		}
 		if cl.Public && cl.Introspect {
 			bad(name+".introspect", "a public client cannot authenticate at the introspection endpoint")
+		}
+		if a := cl.IDTokenAlg; a != "" && !strings.EqualFold(a, "RS256") && !strings.EqualFold(a, "ES256") && !strings.EqualFold(a, "EdDSA") {
+			bad(name+".id_token_signed_response_alg", "%q must be RS256, ES256 or EdDSA", a)
 		}
 	}
 	if len(p) > 0 {

@@ -221,6 +221,8 @@ var badValues = []struct {
 	{"a client without id", "clients:\n  - public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].id"},
 	{"a client without redirect URIs", "clients:\n  - id: app\n    public: true", "clients[0].redirect_uris"},
 	{"a confidential client without a secret", "clients:\n  - id: app\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].secret_file"},
+	{"a client with an HMAC ID-token algorithm", "clients:\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n    id_token_signed_response_alg: HS256", "clients[0].id_token_signed_response_alg"},
+	{"a client with unsigned ID tokens", "clients:\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n    id_token_signed_response_alg: none", "clients[0].id_token_signed_response_alg"},
 	{"a client registered twice", "clients:\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[1].id"},
 }
 
@@ -531,5 +533,20 @@ func TestLoad_ClientSecretsAreNeededOnlyByWhatUsesThem(t *testing.T) {
 	}
 	if c.Clients[0].Secret != "env-secret-of-at-least-32-characters" || c.Clients[1].Secret != "file-secret-of-at-least-32-characters" {
 		t.Errorf("secrets = %q, %q; want the env's and the file's", c.Clients[0].Secret, c.Clients[1].Secret)
+	}
+}
+
+func TestLoad_ClientIDTokenAlg(t *testing.T) {
+	body := "clients:\n  - id: app\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n    id_token_signed_response_alg: ES256\n" +
+		"  - id: other\n    public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]\n"
+	c, err := config.Load(writeConfig(t, body), true, noEnv)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := c.Clients[0].IDTokenAlg; got != "ES256" {
+		t.Errorf("clients[0].id_token_signed_response_alg = %q, want ES256", got)
+	}
+	if got := c.Clients[1].IDTokenAlg; got != "" {
+		t.Errorf("clients[1].id_token_signed_response_alg = %q, want unset (the client keeps its algorithm)", got)
 	}
 }

@@ -39,6 +39,21 @@ const (
 	minRSABits = 2048
 )
 
+// SupportedAlgorithms lists every algorithm inkpass signs with, RS256 first.
+// The order is also the order of active keys in List and the JWKS.
+func SupportedAlgorithms() []Algorithm { return []Algorithm{RS256, ES256, EdDSA} }
+
+// rank is a's place in SupportedAlgorithms.
+func (a Algorithm) rank() int {
+	switch a {
+	case RS256:
+		return 0
+	case ES256:
+		return 1
+	}
+	return 2
+}
+
 // ErrUnsupportedAlgorithm is returned for an algorithm other than RS256,
 // ES256 or EdDSA, and for a key that does not fit its algorithm.
 var ErrUnsupportedAlgorithm = errors.New("unsupported signing algorithm (want RS256, ES256 or EdDSA)")
@@ -47,7 +62,7 @@ var ErrUnsupportedAlgorithm = errors.New("unsupported signing algorithm (want RS
 // case ("rs256" is RS256) because the value comes from humans; the result is
 // always the canonical spelling that goes into JWS headers.
 func ParseAlgorithm(s string) (Algorithm, error) {
-	for _, a := range []Algorithm{RS256, ES256, EdDSA} {
+	for _, a := range SupportedAlgorithms() {
 		if strings.EqualFold(s, string(a)) {
 			return a, nil
 		}

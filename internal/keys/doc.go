@@ -7,7 +7,7 @@
 // A key directory (config keys_dir, default "keys") holds:
 //
 //	keys.json     the index: for every key its kid, alg, created_at, retired_at
-//	              (null for the one active key) and file name
+//	              (null for an algorithm's active key) and file name
 //	<kid>.pem     one private key per file, PKCS#8 PEM, mode 0600
 //	keys.lock     an empty file used only for advisory locking (flock)
 //
@@ -25,7 +25,8 @@
 //
 // # Writes, readers and other processes
 //
-// Only Open (first key, pruning) and Rotate write. The index is always
+// Only Open (first key, pruning), Ensure and Rotate write (SignAs calls
+// Ensure when asked for an algorithm that has no key yet). The index is always
 // replaced atomically (temp file, fsync, rename, directory fsync) and a new
 // key file is durable before any index names it, so a crash never leaves an
 // index that points at a missing or half-written key. Writers hold an
@@ -41,8 +42,12 @@
 //
 // # Publication and retirement
 //
-// Exactly one key is active and signs. Rotate makes a fresh key active and
-// stamps the previous one retired_at=now. A retired key stays in the JWKS for
+// Each algorithm has at most one active key, which signs that algorithm's
+// tokens: a relying party registered for RS256 (the default of OpenID Connect
+// Registration §2) keeps receiving RS256 however the other algorithms'
+// keys change. Ensure gives an algorithm its first key; Rotate(alg) makes a
+// fresh key of alg active and stamps alg's previous one retired_at=now;
+// RotateAll does that for every algorithm that has an active key. A retired key stays in the JWKS for
 // Options.RetainFor after retirement, which must be at least the lifetime of
 // anything it signed (ID tokens, and any id_token_hint we still accept), so a
 // token issued just before rotation still verifies (RFC 7517 §5 allows a set

@@ -26,7 +26,7 @@ type indexEntry struct {
 	KID       string     `json:"kid"`
 	Alg       Algorithm  `json:"alg"`
 	CreatedAt time.Time  `json:"created_at"`
-	RetiredAt *time.Time `json:"retired_at"` // null for the active key
+	RetiredAt *time.Time `json:"retired_at"` // null for its algorithm's active key
 	File      string     `json:"file"`
 }
 
@@ -47,7 +47,7 @@ func parseIndex(path string, data []byte) (*indexFile, error) {
 	if idx.Version != indexVersion {
 		return nil, fmt.Errorf("parse %s: version %d, this inkpass reads version %d", path, idx.Version, indexVersion)
 	}
-	active := 0
+	active := make(map[Algorithm]int)
 	seen := make(map[string]bool, len(idx.Keys))
 	for i, e := range idx.Keys {
 		where := fmt.Sprintf("parse %s: keys[%d]", path, i)
@@ -70,11 +70,18 @@ func parseIndex(path string, data []byte) (*indexFile, error) {
 			return nil, fmt.Errorf("%s (kid %s): file %q, want %q", where, e.KID, e.File, e.KID+".pem")
 		}
 		if e.RetiredAt == nil {
-			active++
+			active[e.Alg]++
 		}
 	}
-	if len(idx.Keys) > 0 && active != 1 {
-		return nil, fmt.Errorf("parse %s: %d keys have retired_at null, exactly one must be active", path, active)
+	// One active key per algorithm: each client's ID tokens use the key of
+	// its own algorithm (id_token_signed_response_alg).
+	for _, a := range SupportedAlgorithms() {
+		if active[a] > 1 {
+			return nil, fmt.Errorf("parse %s: %d %s keys have retired_at null, at most one per algorithm may be active", path, active[a], a)
+		}
+	}
+	if len(idx.Keys) > 0 && len(active) == 0 {
+		return nil, fmt.Errorf("parse %s: every key has a retired_at, one must be active", path)
 	}
 	return &idx, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,8 +43,10 @@ var (
 type Options struct {
 	// Dir is the key directory, created with mode 0700 if missing.
 	Dir string
-	// Algorithm is used only when Open generates the first key. It does not
-	// change an existing active key: compare Active().Algorithm and Rotate.
+	// Algorithm is the set's default algorithm: that of the first key Open
+	// generates in an empty directory, and the one Sign, SignFunc, Active and
+	// Rotate("") use. Each algorithm has its own active key (Ensure, Rotate,
+	// SignAs), so this never changes what an existing key signs.
 	Algorithm Algorithm
 	// RetainFor is how long a retired key stays published. It must be at
 	// least the maximum lifetime of anything the key signed. The server and
@@ -61,10 +64,12 @@ type Info struct {
 	KID       string     `json:"kid"`
 	Algorithm Algorithm  `json:"alg"`
 	CreatedAt time.Time  `json:"created_at"`
-	RetiredAt *time.Time `json:"retired_at"` // nil for the active key
-	Active    bool       `json:"active"`
+	RetiredAt *time.Time `json:"retired_at"` // nil for an active key
+	// Active: the key signs new tokens of its algorithm. There is at most
+	// one active key per algorithm.
+	Active bool `json:"active"`
 	// Published: the key is in the JWKS and Verify accepts it. Always true
-	// for the active key; for a retired key, until RetiredAt+RetainFor.
+	// for an active key; for a retired key, until RetiredAt+RetainFor.
 	Published bool `json:"published"`
 }
 
@@ -83,7 +88,10 @@ type Set struct {
 
 	snap atomic.Pointer[snapshot]
 
-	mu      sync.Mutex // serialises Rotate and Reload; guards idxStat, idxSum
+	mu sync.Mutex // serialises Rotate and Reload; guards idxStat, idxSum
+	// missing serialises signers that find no key of their algorithm, so
+	// a burst of them generates one key, not one each.
+	missing sync.Mutex
 	idxStat fs.FileInfo
 	idxSum  [sha256.Size]byte
 }
@@ -103,9 +111,9 @@ func (k *key) file() string { return k.kid + ".pem" }
 
 // snapshot is everything the read paths need, computed once per change.
 type snapshot struct {
-	keys       []*key // active first, then retired, most recently retired first
-	active     *key
-	signer     jose.Signer
+	keys       []*key // active first (RS256, ES256, EdDSA), then retired, most recently retired first
+	active     map[Algorithm]*key
+	signers    map[Algorithm]jose.Signer
 	published  map[string]*key
 	publicKeys []jose.JSONWebKey
 	jwks       []byte
@@ -247,9 +255,11 @@ func (s *Set) open() (bool, error) {
 	return created, nil
 }
 
-// Rotate generates a key of alg, makes it the active key, and retires the
-// previous active key at now. An empty alg keeps the active key's algorithm.
-// Retired keys whose RetainFor has passed are pruned from the index and disk.
+// Rotate generates a key of alg and makes it alg's active key, retiring the
+// previous active key of alg (if any) at now. Keys of other algorithms are
+// untouched, so no client's algorithm changes. An empty alg is the set's
+// default algorithm. Retired keys whose RetainFor has passed are pruned from
+// the index and disk.
 //
 // Rotate works from the index on disk, under the directory's exclusive lock,
 // not from this Set's snapshot, so rotations by several processes never lose
@@ -259,72 +269,175 @@ func (s *Set) open() (bool, error) {
 // stands: Rotate returns the new key's Info together with the error.
 func (s *Set) Rotate(alg Algorithm) (Info, error) {
 	if alg == "" {
-		alg = s.snap.Load().active.alg
+		alg = s.alg
 	}
 	if !alg.valid() {
 		return Info{}, fmt.Errorf("rotate keys: algorithm %q: %w", alg, ErrUnsupportedAlgorithm)
 	}
-	priv, err := generate(alg, s.rsaBits)
-	if err != nil {
+	made, err := s.update([]Algorithm{alg}, false)
+	if len(made) == 0 {
 		return Info{}, fmt.Errorf("rotate keys: %w", err)
+	}
+	if err != nil {
+		err = fmt.Errorf("rotate keys: %w", err)
+	}
+	return made[0], err
+}
+
+// RotateAll rotates every algorithm that has an active key, in one index
+// write, and returns the new keys.
+func (s *Set) RotateAll() ([]Info, error) {
+	made, err := s.update(nil, false)
+	if err != nil {
+		return made, fmt.Errorf("rotate keys: %w", err)
+	}
+	return made, nil
+}
+
+// Ensure gives every algorithm in algs an active key, generating one where
+// the index on disk has none, and returns the keys it made (none when every
+// algorithm already had one). It also picks up keys another process added.
+func (s *Set) Ensure(algs ...Algorithm) ([]Info, error) {
+	snap := s.snap.Load()
+	missing := false
+	for _, a := range algs {
+		if !a.valid() {
+			return nil, fmt.Errorf("ensure keys: algorithm %q: %w", a, ErrUnsupportedAlgorithm)
+		}
+		missing = missing || snap.active[a] == nil
+	}
+	if !missing {
+		return nil, nil
+	}
+	made, err := s.update(algs, true)
+	if err != nil {
+		return made, fmt.Errorf("ensure keys: %w", err)
+	}
+	return made, nil
+}
+
+// update is Rotate, RotateAll and Ensure. For each of algs (every algorithm
+// with an active key on disk when algs is nil) a new key becomes active and
+// retires the previous active key of its algorithm; with onlyMissing, keys
+// are made only for algorithms without an active key. The result lists the
+// new keys; with an error it is non-empty only when they were written.
+func (s *Set) update(algs []Algorithm, onlyMissing bool) ([]Info, error) {
+	snap := s.snap.Load()
+	pre := make(map[Algorithm]crypto.Signer)
+	planned := algs
+	if planned == nil {
+		planned = snap.activeAlgs()
+	}
+	for _, a := range planned {
+		if _, ok := pre[a]; ok || (onlyMissing && snap.active[a] != nil) {
+			continue
+		}
+		priv, err := generate(a, s.rsaBits)
+		if err != nil {
+			return nil, err
+		}
+		pre[a] = priv
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	unlock, err := lockDir(s.dir, true)
 	if err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+		return nil, err
 	}
 	defer unlock()
 
-	_, _, idx, err := readIndex(s.dir)
+	raw, fi, idx, err := readIndex(s.dir)
 	if err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+		return nil, err
 	}
 	if idx == nil || len(idx.Keys) == 0 {
-		return Info{}, fmt.Errorf("rotate keys: %s lists no keys", filepath.Join(s.dir, indexName))
+		return nil, fmt.Errorf("%s lists no keys", filepath.Join(s.dir, indexName))
 	}
 	current, err := loadKeys(s.dir, idx)
 	if err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+		return nil, err
+	}
+	onDisk := make(map[Algorithm]*key)
+	for _, k := range current {
+		if k.retiredAt == nil {
+			onDisk[k.alg] = k
+		}
+	}
+	if algs == nil {
+		// Another process may have added an algorithm since our snapshot.
+		for _, a := range SupportedAlgorithms() {
+			if onDisk[a] != nil {
+				algs = append(algs, a)
+			}
+		}
 	}
 
 	now := s.clock()
-	fresh, err := newKey(alg, priv, now, nil)
-	if err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
-	}
-	next := []*key{fresh}
-	for _, k := range current {
-		if k.retiredAt == nil {
-			retired := *k
+	next := slices.Clone(current)
+	var fresh []*key
+	for _, a := range algs {
+		if onlyMissing && onDisk[a] != nil {
+			continue
+		}
+		if slices.ContainsFunc(fresh, func(k *key) bool { return k.alg == a }) {
+			continue
+		}
+		priv := pre[a]
+		if priv == nil {
+			if priv, err = generate(a, s.rsaBits); err != nil {
+				return nil, err
+			}
+		}
+		k, err := newKey(a, priv, now, nil)
+		if err != nil {
+			return nil, err
+		}
+		fresh = append(fresh, k)
+		if old := onDisk[a]; old != nil {
+			retired := *old
 			t := now
 			retired.retiredAt = &t
-			k = &retired
+			next[slices.Index(next, old)] = &retired
 		}
-		next = append(next, k)
 	}
-	kept, pruned := prune(next, now, s.retain)
-	snap, err := buildSnapshot(kept, now, s.retain)
+	if len(fresh) == 0 {
+		// Nothing to write: serve what the disk holds.
+		snap, err := buildSnapshot(current, now, s.retain)
+		if err != nil {
+			return nil, err
+		}
+		s.install(snap, raw, fi)
+		return nil, nil
+	}
+	kept, pruned := prune(append(next, fresh...), now, s.retain)
+	newSnap, err := buildSnapshot(kept, now, s.retain)
 	if err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+		return nil, err
 	}
-
-	if err := writeKeyFile(s.dir, fresh.file(), priv); err != nil {
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+	var written []*key
+	for _, k := range fresh {
+		if err := writeKeyFile(s.dir, k.file(), k.priv); err != nil {
+			removeKeyFiles(s.dir, written)
+			return nil, err
+		}
+		written = append(written, k)
 	}
-	raw, fi, err := writeIndex(s.dir, snap.keys)
+	raw, fi, err = writeIndex(s.dir, newSnap.keys)
 	if err != nil {
-		// The index still names the old active key; the new file is unlisted.
-		os.Remove(filepath.Join(s.dir, fresh.file()))
-		return Info{}, fmt.Errorf("rotate keys: %w", err)
+		// The index still names the old keys; the new files are unlisted.
+		removeKeyFiles(s.dir, written)
+		return nil, err
 	}
-	s.install(snap, raw, fi)
-	info := snap.info(fresh)
+	s.install(newSnap, raw, fi)
+	made := make([]Info, len(fresh))
+	for i, k := range fresh {
+		made[i] = newSnap.info(k)
+	}
 	if err := removeKeyFiles(s.dir, pruned); err != nil {
-		return info, fmt.Errorf("rotate keys: new key %s is active: %w", fresh.kid, err)
+		return made, fmt.Errorf("new keys are active: %w", err)
 	}
-	return info, nil
+	return made, nil
 }
 
 // Reload picks up changes made by another process, such as `inkpass keys
@@ -374,7 +487,8 @@ func (s *Set) Reload() (changed bool, err error) {
 		return false, fmt.Errorf("reload keys: %w", err)
 	}
 	s.install(snap, raw, fi)
-	return snap.active.kid != old.active.kid || snap.etag != old.etag, nil
+	sameKID := func(a, b *key) bool { return a.kid == b.kid }
+	return !maps.EqualFunc(snap.active, old.active, sameKID) || snap.etag != old.etag, nil
 }
 
 // expire rebuilds the snapshot if a retired key's publication has ended.
@@ -403,9 +517,9 @@ func (s *Set) install(snap *snapshot, raw []byte, fi fs.FileInfo) {
 	s.idxSum = sha256.Sum256(raw)
 }
 
-// List describes every key in the index: the active key first, then retired
-// keys, most recently retired first. It includes retired keys no longer
-// published but not yet pruned (Published=false).
+// List describes every key in the index: the active keys first (RS256,
+// ES256, EdDSA), then retired keys, most recently retired first. It includes
+// retired keys no longer published but not yet pruned (Published=false).
 func (s *Set) List() []Info {
 	snap := s.snap.Load()
 	out := make([]Info, len(snap.keys))
@@ -415,52 +529,126 @@ func (s *Set) List() []Info {
 	return out
 }
 
-// Active describes the key Sign uses.
+// Active describes the active key of the set's default algorithm
+// (Options.Algorithm); the zero Info when it has none.
 func (s *Set) Active() Info {
+	info, _ := s.ActiveFor(s.alg)
+	return info
+}
+
+// ActiveFor describes the active key of alg, if there is one.
+func (s *Set) ActiveFor(alg Algorithm) (Info, bool) {
 	snap := s.snap.Load()
-	return snap.info(snap.active)
+	k := snap.active[alg]
+	if k == nil {
+		return Info{}, false
+	}
+	return snap.info(k), true
 }
 
-// Sign returns payload as a JWS in compact serialization (RFC 7515 §7.1),
-// signed by the active key, with protected header alg, kid and typ "JWT"
-// (RFC 7519 §5.1). The payload is signed as given; building claims is the
-// caller's job. The signer is built once per key, so Sign costs one
-// signature and two base64 encodings.
+// ActiveKeys describes every active key, one per algorithm, in List order.
+func (s *Set) ActiveKeys() []Info {
+	snap := s.snap.Load()
+	out := make([]Info, 0, len(snap.active))
+	for _, a := range snap.activeAlgs() {
+		out = append(out, snap.info(snap.active[a]))
+	}
+	return out
+}
+
+// Sign is SignAs with the set's default algorithm.
 func (s *Set) Sign(payload []byte) (string, error) {
-	return s.snap.Load().sign(payload)
+	return s.SignAs(s.alg, payload)
 }
 
-// SignFunc is Sign for payloads that depend on the signing algorithm, such
-// as an ID token's at_hash and c_hash (HashForAlgorithm). build receives the
-// algorithm of the key that will sign, taken from the same snapshot, so the
-// hash always matches the token's alg even when a rotation to another
-// algorithm lands between the two steps. An error from build is returned
+// SignAs returns payload as a JWS in compact serialization (RFC 7515 §7.1),
+// signed by alg's active key, with protected header alg, kid and typ "JWT"
+// (RFC 7519 §5.1). The payload is signed as given; building claims is the
+// caller's job. The signer is built once per key, so SignAs costs one
+// signature and two base64 encodings.
+//
+// When the set holds no active key of alg (a client was just given a new
+// algorithm), SignAs reloads the directory, where `inkpass client` will
+// have put one, and failing that makes one itself (Ensure).
+func (s *Set) SignAs(alg Algorithm, payload []byte) (string, error) {
+	snap, err := s.signing(alg)
+	if err != nil {
+		return "", err
+	}
+	return snap.sign(alg, payload)
+}
+
+// SignFunc is for payloads that depend on the signing algorithm, such as an
+// ID token's at_hash and c_hash (HashForAlgorithm): build receives the set's
+// default algorithm, the one that signs. An error from build is returned
 // wrapped.
 func (s *Set) SignFunc(build func(alg Algorithm) ([]byte, error)) (string, error) {
-	snap := s.snap.Load()
-	payload, err := build(snap.active.alg)
+	snap, err := s.signing(s.alg)
 	if err != nil {
-		return "", fmt.Errorf("build payload for key %s: %w", snap.active.kid, err)
+		return "", err
 	}
-	return snap.sign(payload)
+	payload, err := build(s.alg)
+	if err != nil {
+		return "", fmt.Errorf("build payload for key %s: %w", snap.active[s.alg].kid, err)
+	}
+	return snap.sign(s.alg, payload)
 }
 
-func (snap *snapshot) sign(payload []byte) (string, error) {
-	jws, err := snap.signer.Sign(payload)
+// signing returns a snapshot with an active key of alg.
+func (s *Set) signing(alg Algorithm) (*snapshot, error) {
+	if snap := s.snap.Load(); snap.active[alg] != nil {
+		return snap, nil
+	}
+	if !alg.valid() {
+		return nil, fmt.Errorf("sign: algorithm %q: %w", alg, ErrUnsupportedAlgorithm)
+	}
+	s.missing.Lock()
+	defer s.missing.Unlock()
+	if snap := s.snap.Load(); snap.active[alg] != nil {
+		return snap, nil // made while we waited
+	}
+	if _, err := s.Reload(); err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", alg, err)
+	}
+	if _, err := s.Ensure(alg); err != nil {
+		return nil, fmt.Errorf("sign with %s: %w", alg, err)
+	}
+	snap := s.snap.Load()
+	if snap.active[alg] == nil {
+		return nil, fmt.Errorf("sign with %s: no active key", alg)
+	}
+	return snap, nil
+}
+
+func (snap *snapshot) sign(alg Algorithm, payload []byte) (string, error) {
+	kid := snap.active[alg].kid
+	jws, err := snap.signers[alg].Sign(payload)
 	if err != nil {
-		return "", fmt.Errorf("sign with key %s: %w", snap.active.kid, err)
+		return "", fmt.Errorf("sign with key %s: %w", kid, err)
 	}
 	out, err := jws.CompactSerialize()
 	if err != nil {
-		return "", fmt.Errorf("sign with key %s: %w", snap.active.kid, err)
+		return "", fmt.Errorf("sign with key %s: %w", kid, err)
 	}
 	return out, nil
 }
 
+// activeAlgs lists the algorithms with an active key, in List order.
+func (snap *snapshot) activeAlgs() []Algorithm {
+	var out []Algorithm
+	for _, a := range SupportedAlgorithms() {
+		if snap.active[a] != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // JWKS returns the public JWK Set (RFC 7517 §5), {"keys":[...]}, holding the
-// active key and every retired key still published, each with kty, kid, alg
-// and use "sig" (RFC 7517 §4) and no private member. The bytes are encoded
-// once per key change and shared: callers must not modify them.
+// active keys (one per algorithm) and every retired key still published, each
+// with kty, kid, alg and use "sig" (RFC 7517 §4) and no private member. The
+// bytes are encoded once per key change and shared: callers must not modify
+// them.
 func (s *Set) JWKS() []byte { return s.snap.Load().jwks }
 
 // JWKSETag is a strong, quoted ETag (RFC 9110 §8.8.3) for the bytes JWKS
@@ -468,10 +656,8 @@ func (s *Set) JWKS() []byte { return s.snap.Load().jwks }
 // process serving the same keys gives the same value.
 func (s *Set) JWKSETag() string { return s.snap.Load().etag }
 
-// Algorithms lists the algorithms of published keys, the active key's first,
-// without repeats. Discovery's id_token_signing_alg_values_supported should
-// name Active().Algorithm, the only one new tokens use; this list is what
-// Verify accepts.
+// Algorithms lists the algorithms of published keys, without repeats, in
+// List order: what Verify accepts.
 func (s *Set) Algorithms() []Algorithm { return slices.Clone(s.snap.Load().algs) }
 
 // PublicKeys returns the published keys as public JWKs, as in JWKS.
@@ -513,7 +699,7 @@ func (snap *snapshot) info(k *key) Info {
 		KID:       k.kid,
 		Algorithm: k.alg,
 		CreatedAt: k.createdAt,
-		Active:    k == snap.active,
+		Active:    snap.active[k.alg] == k,
 		Published: snap.published[k.kid] != nil,
 	}
 	if k.retiredAt != nil {
@@ -636,26 +822,32 @@ func removeKeyFiles(dir string, keys []*key) error {
 	return errors.Join(errs...)
 }
 
-// buildSnapshot orders keys, builds the active key's signer and encodes the
+// buildSnapshot orders keys, builds the active keys' signers and encodes the
 // JWKS. It takes ownership of keys (it sorts the slice).
 func buildSnapshot(keys []*key, now time.Time, retain time.Duration) (*snapshot, error) {
 	slices.SortStableFunc(keys, compareKeys)
 	if len(keys) == 0 || keys[0].retiredAt != nil {
 		return nil, errors.New("no active key")
 	}
-	active := keys[0]
-	signer, err := jose.NewSigner(
-		jose.SigningKey{
-			Algorithm: jose.SignatureAlgorithm(active.alg),
-			Key:       jose.JSONWebKey{Key: active.priv, KeyID: active.kid},
-		},
-		(&jose.SignerOptions{}).WithType("JWT"),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("signer for key %s: %w", active.kid, err)
-	}
-	snap := &snapshot{keys: keys, active: active, signer: signer, published: make(map[string]*key, len(keys))}
+	snap := &snapshot{keys: keys, active: make(map[Algorithm]*key), signers: make(map[Algorithm]jose.Signer),
+		published: make(map[string]*key, len(keys))}
 	for _, k := range keys {
+		if k.retiredAt == nil {
+			if snap.active[k.alg] != nil {
+				return nil, fmt.Errorf("two active %s keys, %s and %s", k.alg, snap.active[k.alg].kid, k.kid)
+			}
+			signer, err := jose.NewSigner(
+				jose.SigningKey{
+					Algorithm: jose.SignatureAlgorithm(k.alg),
+					Key:       jose.JSONWebKey{Key: k.priv, KeyID: k.kid},
+				},
+				(&jose.SignerOptions{}).WithType("JWT"),
+			)
+			if err != nil {
+				return nil, fmt.Errorf("signer for key %s: %w", k.kid, err)
+			}
+			snap.active[k.alg], snap.signers[k.alg] = k, signer
+		}
 		if k.retiredAt != nil {
 			end := k.retiredAt.Add(retain)
 			if !now.Before(end) {
@@ -672,6 +864,7 @@ func buildSnapshot(keys []*key, now time.Time, retain time.Duration) (*snapshot,
 		}
 	}
 	snap.joseAlgs = joseAlgs(snap.algs)
+	var err error
 	snap.jwks, err = json.Marshal(jose.JSONWebKeySet{Keys: snap.publicKeys})
 	if err != nil {
 		return nil, fmt.Errorf("encode JWKS: %w", err)
@@ -681,15 +874,18 @@ func buildSnapshot(keys []*key, now time.Time, retain time.Duration) (*snapshot,
 	return snap, nil
 }
 
-// compareKeys orders the active key first, then retired keys by retirement,
-// newest first. Ties fall back to creation time and kid so the order, and
-// with it the JWKS bytes and ETag, is the same in every process.
+// compareKeys orders the active keys first, by algorithm (RS256, ES256,
+// EdDSA), then retired keys by retirement, newest first. Ties fall back to
+// creation time and kid so the order, and with it the JWKS bytes and ETag, is
+// the same in every process.
 func compareKeys(a, b *key) int {
 	switch {
 	case a.retiredAt == nil && b.retiredAt != nil:
 		return -1
 	case a.retiredAt != nil && b.retiredAt == nil:
 		return 1
+	case a.retiredAt == nil && a.alg != b.alg:
+		return a.alg.rank() - b.alg.rank()
 	case a.retiredAt != nil && !a.retiredAt.Equal(*b.retiredAt):
 		return b.retiredAt.Compare(*a.retiredAt)
 	case !a.createdAt.Equal(b.createdAt):

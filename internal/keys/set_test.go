@@ -214,12 +214,15 @@ func TestOpen(t *testing.T) {
 		})
 	}
 
-	t.Run("with another configured algorithm keeps the existing active key", func(t *testing.T) {
+	t.Run("with another configured algorithm keeps the existing key and makes none", func(t *testing.T) {
 		dir := t.TempDir()
 		first := mustOpen(t, Options{Dir: dir, Algorithm: ES256})
 		again := mustOpen(t, Options{Dir: dir, Algorithm: EdDSA})
-		if got := again.Active(); got.KID != first.Active().KID || got.Algorithm != ES256 {
-			t.Errorf("Active() = %+v, want the existing ES256 key %s", got, first.Active().KID)
+		if got := again.ActiveKeys(); len(got) != 1 || got[0].KID != first.Active().KID || got[0].Algorithm != ES256 {
+			t.Errorf("ActiveKeys() = %+v, want only the existing ES256 key %s", got, first.Active().KID)
+		}
+		if got, ok := again.ActiveFor(EdDSA); ok || again.Active() != got {
+			t.Errorf("ActiveFor(EdDSA) = %+v, %v; want none until Ensure or Rotate", got, ok)
 		}
 	})
 
@@ -340,12 +343,12 @@ func TestSet_Rotate(t *testing.T) {
 		oldETag := s.JWKSETag()
 
 		clk.Advance(time.Minute)
-		info, err := s.Rotate(EdDSA)
+		info, err := s.Rotate(ES256)
 		if err != nil {
 			t.Fatalf("Rotate: %v", err)
 		}
-		if info.KID == old.KID || !info.Active || !info.Published || info.Algorithm != EdDSA || !info.CreatedAt.Equal(clk.Now()) {
-			t.Errorf("Rotate() = %+v, want a new active published EdDSA key created now", info)
+		if info.KID == old.KID || !info.Active || !info.Published || info.Algorithm != ES256 || !info.CreatedAt.Equal(clk.Now()) {
+			t.Errorf("Rotate() = %+v, want a new active published ES256 key created now", info)
 		}
 		if got := s.Active(); got.KID != info.KID {
 			t.Errorf("Active().KID = %s, want %s", got.KID, info.KID)
@@ -372,7 +375,7 @@ func TestSet_Rotate(t *testing.T) {
 		if s.JWKSETag() == oldETag {
 			t.Errorf("ETag unchanged after rotation: %s", oldETag)
 		}
-		if got, want := s.Algorithms(), []Algorithm{EdDSA, ES256}; !slices.Equal(got, want) {
+		if got, want := s.Algorithms(), []Algorithm{ES256}; !slices.Equal(got, want) {
 			t.Errorf("Algorithms() = %v, want %v", got, want)
 		}
 
@@ -380,8 +383,8 @@ func TestSet_Rotate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := tokenHeader(t, newToken); h["kid"] != info.KID || h["alg"] != "EdDSA" {
-			t.Errorf("token after rotation has header %v, want kid %s alg EdDSA", h, info.KID)
+		if h := tokenHeader(t, newToken); h["kid"] != info.KID || h["alg"] != "ES256" {
+			t.Errorf("token after rotation has header %v, want kid %s alg ES256", h, info.KID)
 		}
 
 		idx := readIndexFile(t, s.dir)
@@ -503,7 +506,7 @@ func TestSet_Reload(t *testing.T) {
 		if changed, err := server.Reload(); err != nil || changed {
 			t.Fatalf("Reload with nothing changed = %v, %v; want false, nil", changed, err)
 		}
-		info, err := cli.Rotate(EdDSA)
+		info, err := cli.Rotate(ES256)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -674,19 +677,19 @@ func TestOpen_Refuses(t *testing.T) {
 			is:     ErrUnsupportedAlgorithm,
 		},
 		{
-			name: "an index with two active keys",
+			name: "an index with two active keys of one algorithm",
 			damage: editIndex(func(idx *indexFile) {
 				other := idx.Keys[0]
 				other.KID = "AAAA"
 				other.File = "AAAA.pem"
 				idx.Keys = append(idx.Keys, other)
 			}),
-			want: []string{"$DIR/keys.json", "exactly one must be active"},
+			want: []string{"$DIR/keys.json", "2 ES256 keys", "at most one per algorithm"},
 		},
 		{
 			name:   "an index with no active key",
 			damage: editIndex(func(idx *indexFile) { now := time.Now(); idx.Keys[0].RetiredAt = &now }),
-			want:   []string{"$DIR/keys.json", "exactly one must be active"},
+			want:   []string{"$DIR/keys.json", "one must be active"},
 		},
 		{
 			name:   "key files without an index",
@@ -761,13 +764,15 @@ func editIndex(edit func(*indexFile)) func(t *testing.T, dir, kid string) {
 func TestSet_Verify(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, Options{Dir: dir, Algorithm: ES256})
-	esKey := s.snap.Load().active
-	if _, err := s.Rotate(EdDSA); err != nil {
-		t.Fatal(err)
+	esKey := s.snap.Load().active[ES256]
+	for _, alg := range []Algorithm{ES256, EdDSA} { // retires esKey; a first EdDSA key
+		if _, err := s.Rotate(alg); err != nil {
+			t.Fatal(err)
+		}
 	}
-	edKey := s.snap.Load().active
+	edKey := s.snap.Load().active[EdDSA]
 	payload := []byte(`{"sub":"42"}`)
-	good, err := s.Sign(payload)
+	good, err := s.SignAs(EdDSA, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -856,7 +861,7 @@ func TestSet_JWKS(t *testing.T) {
 		"ES256": {"alg", "crv", "kid", "kty", "use", "x", "y"},
 		"RS256": {"alg", "e", "kid", "kty", "n", "use"},
 	}
-	wantOrder := []string{"EdDSA", "ES256", "RS256"} // active, then most recently retired
+	wantOrder := []string{"RS256", "ES256", "EdDSA"} // one active key per algorithm, in that order
 	if len(doc.Keys) != len(wantOrder) {
 		t.Fatalf("JWKS has %d keys, want %d: %s", len(doc.Keys), len(wantOrder), s.JWKS())
 	}
@@ -923,7 +928,7 @@ func TestKID(t *testing.T) {
 	} {
 		t.Run(string(tc.alg)+" kid is the RFC 7638 thumbprint", func(t *testing.T) {
 			s := mustOpen(t, Options{Dir: t.TempDir(), Algorithm: tc.alg})
-			k := s.snap.Load().active
+			k := s.snap.Load().active[tc.alg]
 			sum := sha256.Sum256([]byte(tc.canonical(k)))
 			if want := b64(sum[:]); k.kid != want {
 				t.Errorf("kid = %s, want %s", k.kid, want)

@@ -20,10 +20,8 @@ const (
 	PathUserInfo  = "/userinfo"
 )
 
-// discoveryDoc is the pre-encoded discovery document for one signing
-// algorithm; it is rebuilt only when a key rotation changes the algorithm.
+// discoveryDoc is the pre-encoded discovery document.
 type discoveryDoc struct {
-	algs string
 	body []byte
 	etag string
 }
@@ -59,13 +57,16 @@ type metadata struct {
 	BackchannelLogoutSessionSupported bool     `json:"backchannel_logout_session_supported"`
 }
 
-// buildDiscovery lists every algorithm of a published key, not only the active
-// one: relying parties such as go-oidc accept only the listed algorithms, and a
-// token signed before a rotation to another algorithm must still verify.
-func (p *Provider) buildDiscovery(algs []keys.Algorithm) *discoveryDoc {
-	names := make([]string, len(algs))
-	for i, a := range algs {
-		names[i] = string(a)
+// buildDiscovery builds the document. id_token_signing_alg_values_supported
+// lists every algorithm a client may be registered for, RS256 first
+// (Discovery §3 requires it), whatever keys exist at the moment: relying
+// parties such as go-oidc and oauth2-proxy take the list at start-up as the
+// algorithms they accept, so it must not change when a key is rotated or a
+// client is given a new algorithm (its key may be made after they started).
+func (p *Provider) buildDiscovery() *discoveryDoc {
+	var names []string
+	for _, a := range keys.SupportedAlgorithms() {
+		names = append(names, string(a))
 	}
 	iss := p.cfg.Issuer
 	m := metadata{
@@ -97,28 +98,16 @@ func (p *Provider) buildDiscovery(algs []keys.Algorithm) *discoveryDoc {
 	}
 	body, _ := json.MarshalIndent(m, "", "  ")
 	sum := sha256.Sum256(body)
-	return &discoveryDoc{algs: strings.Join(names, " "), body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+	return &discoveryDoc{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
 }
 
 func (p *Provider) currentDiscovery() *discoveryDoc {
-	algs := p.signer.Algorithms()
-	if d := p.discovery.Load(); d != nil && d.algs == joinAlgs(algs) {
+	if d := p.discovery.Load(); d != nil {
 		return d
 	}
-	d := p.buildDiscovery(algs)
+	d := p.buildDiscovery()
 	p.discovery.Store(d)
 	return d
-}
-
-func joinAlgs(algs []keys.Algorithm) string {
-	var b strings.Builder
-	for i, a := range algs {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(string(a))
-	}
-	return b.String()
 }
 
 // Discovery returns the pre-encoded discovery document and its ETag.

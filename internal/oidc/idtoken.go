@@ -14,6 +14,7 @@ import (
 type idTokenInput struct {
 	user     *user.User
 	clientID string
+	alg      keys.Algorithm // the client's id_token_signed_response_alg; RS256 when empty
 	scopes   []string
 	// claims are the claims parameter's id_token member (ClaimsRequest).
 	claims      []string
@@ -27,10 +28,16 @@ type idTokenInput struct {
 // people in with a password and nothing else.
 var amrPassword = []string{"pwd"}
 
-// mintIDToken signs an ID token (OIDC Core §2) with the active key. at_hash
-// uses the hash of the algorithm of the key that actually signs (§3.1.3.6),
-// which is why the claims are built inside SignFunc.
+// mintIDToken signs an ID token (OIDC Core §2) with the active key of the
+// client's algorithm: each client keeps its own (Registration §2
+// id_token_signed_response_alg), so a key rotation or another client's
+// choice never changes the alg a running relying party verifies. at_hash
+// uses that algorithm's hash (§3.1.3.6).
 func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
+	alg := in.alg
+	if alg == "" {
+		alg = keys.RS256
+	}
 	now := p.cfg.Now()
 	c := userClaims(in.user, in.scopes, in.claims)
 	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
@@ -40,15 +47,17 @@ func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 		c.AuthTime = in.authTime.Unix()
 	}
 	c.Nonce, c.Sid = in.nonce, in.sid
-	tok, err := p.signer.SignFunc(func(alg keys.Algorithm) ([]byte, error) {
-		if in.accessToken != "" {
-			h := keys.HashForAlgorithm(alg).New()
-			h.Write([]byte(in.accessToken))
-			sum := h.Sum(nil)
-			c.AtHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-		}
-		return json.Marshal(c)
-	})
+	if in.accessToken != "" {
+		h := keys.HashForAlgorithm(alg).New()
+		h.Write([]byte(in.accessToken))
+		sum := h.Sum(nil)
+		c.AtHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encode ID token: %w", err)
+	}
+	tok, err := p.signer.SignAs(alg, payload)
 	if err != nil {
 		return "", fmt.Errorf("sign ID token: %w", err)
 	}

@@ -92,11 +92,11 @@ type Store interface {
 }
 
 // Signer signs ID tokens and publishes the keys that verify them; keys.Set
-// implements it.
+// implements it. SignAs signs with the active key of one algorithm, a
+// client's id_token_signed_response_alg: a JWT for a client (an ID token, a
+// logout token) uses that client's algorithm, which its relying party checks.
 type Signer interface {
-	SignFunc(build func(keys.Algorithm) ([]byte, error)) (string, error)
-	Active() keys.Info
-	Algorithms() []keys.Algorithm
+	SignAs(alg keys.Algorithm, payload []byte) (string, error)
 	JWKS() []byte
 	JWKSETag() string
 	Verify(compact string) ([]byte, error)

@@ -341,7 +341,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.Toke
 		}
 	}
 	ext := extensionOf(ti)
-	in := idTokenInput{user: u, clientID: c.ID, scopes: scopes, claims: decodeClaimsRequest(ext.Get(extClaims)).IDToken,
+	in := idTokenInput{user: u, clientID: c.ID, alg: c.IDTokenAlg, scopes: scopes, claims: decodeClaimsRequest(ext.Get(extClaims)).IDToken,
 		sid: ext.Get(extSID), accessToken: ti.GetAccess()}
 	if at, err := strconv.ParseInt(ext.Get(extAuthTime), 10, 64); err == nil {
 		in.authTime = time.Unix(at, 0)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/backchannel"
+	"github.com/inkpass/inkpass/internal/keys"
 )
 
 var _ backchannel.Outbox = (*DB)(nil)
@@ -91,7 +92,7 @@ func (db *DB) ClaimLogoutNotices(ctx context.Context, limit int, lease time.Dura
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT o.id, o.client_id, CASE WHEN c.enabled = 1 THEN c.backchannel_logout_uri ELSE '' END,
-			o.sid, o.subject, o.attempts + 1
+			o.sid, o.subject, o.attempts + 1, coalesce(c.id_token_alg, '')
 			FROM inkpass_backchannel_outbox o LEFT JOIN inkpass_clients c ON c.id = o.client_id
 			WHERE o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`, now, limit)
 		if err != nil {
@@ -102,10 +103,11 @@ func (db *DB) ClaimLogoutNotices(ctx context.Context, limit int, lease time.Dura
 		for rows.Next() {
 			var n backchannel.Notice
 			var uri sql.NullString
-			if err := rows.Scan(&n.ID, &n.ClientID, &uri, &n.SID, &n.Subject, &n.Attempt); err != nil {
+			var alg string
+			if err := rows.Scan(&n.ID, &n.ClientID, &uri, &n.SID, &n.Subject, &n.Attempt, &alg); err != nil {
 				return fmt.Errorf("claim logout notices: %w", err)
 			}
-			n.URI = uri.String
+			n.URI, n.Alg = uri.String, keys.Algorithm(alg)
 			out = append(out, n)
 			ids = append(ids, fmt.Sprint(n.ID))
 		}

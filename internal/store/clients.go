@@ -48,7 +48,7 @@ func (cs *Clients) HashKey() []byte { return cs.key }
 
 const clientColumns = `id, name, secret_hash, public, first_party, redirect_uris, post_logout_redirect_uris,
 	grant_types, scopes, auth_method, enabled, source, created_at, updated_at, introspect, auth_method_pinned,
-	backchannel_logout_uri`
+	backchannel_logout_uri, id_token_alg`
 
 func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	var c client.Client
@@ -56,7 +56,7 @@ func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	var created, updated int64
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.FirstParty, &redirects, &logouts,
 		&grants, &scopes, &c.AuthMethod, &c.Enabled, &c.Source, &created, &updated, &c.Introspect, &c.AuthMethodPinned,
-		&c.BackchannelLogoutURI); err != nil {
+		&c.BackchannelLogoutURI, &c.IDTokenAlg); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -190,10 +190,10 @@ func jsonList(v []string) string {
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
 	now := cs.db.now().Unix()
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now, c.Introspect, c.AuthMethodPinned,
-			c.BackchannelLogoutURI)
+			c.BackchannelLogoutURI, string(c.IDTokenAlg))
 		if isUnique(err) {
 			return client.ErrExists
 		}
@@ -219,10 +219,10 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
 			source = ?, updated_at = ?, introspect = ?, auth_method_pinned = ?,
-			backchannel_logout_uri = ? WHERE id = ?`,
+			backchannel_logout_uri = ?, id_token_alg = ? WHERE id = ?`,
 			c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), cs.db.now().Unix(), c.Introspect, c.AuthMethodPinned,
-			c.BackchannelLogoutURI, c.ID)
+			c.BackchannelLogoutURI, string(c.IDTokenAlg), c.ID)
 		if err != nil {
 			return fmt.Errorf("update client %q: %w", c.ID, err)
 		}
@@ -234,6 +234,32 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 		}
 		return nil
 	})
+}
+
+// HasUnsetIDTokenAlg reports whether a client registered before migration
+// 0009 still has no ID-token algorithm (FillIDTokenAlg).
+func (cs *Clients) HasUnsetIDTokenAlg(ctx context.Context) (bool, error) {
+	var unset bool
+	if err := cs.db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inkpass_clients WHERE id_token_alg = '')`).Scan(&unset); err != nil {
+		return false, fmt.Errorf("check client ID-token algorithms: %w", err)
+	}
+	return unset, nil
+}
+
+// FillIDTokenAlg gives alg to every client that has no ID-token algorithm
+// yet, and returns how many it changed. The caller passes the algorithm
+// those clients' tokens were signed with until now.
+func (cs *Clients) FillIDTokenAlg(ctx context.Context, alg string) (int64, error) {
+	var n int64
+	err := cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET id_token_alg = ? WHERE id_token_alg = ''`, alg)
+		if err != nil {
+			return fmt.Errorf("fill client ID-token algorithms: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 // Remove deletes the client and revokes every token it holds, in one

@@ -21,6 +21,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/backchannel"
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/user"
@@ -126,6 +127,9 @@ func newBCEnv(t *testing.T, backoff []time.Duration) *bcEnv {
 			ID: bcPortalID, Name: "Back-channel Portal", FirstParty: true,
 			RedirectURIs: []string{bcPortalRedirect}, PostLogoutRedirectURIs: []string{bcPortalSignedOut},
 			AuthMethod: client.AuthSecretBasic, Enabled: true, BackchannelLogoutURI: be.portal.srv.URL + "/backchannel?tenant=1",
+			// Not the default: the logout token must come in the client's
+			// own algorithm, as its ID tokens do.
+			IDTokenAlg: keys.ES256,
 		}, bcPortalSecret},
 		{&client.Client{
 			ID: bcBystanderID, Name: "Bystander", FirstParty: true,
@@ -269,6 +273,11 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 		t.Errorf("events %q: the sign-out page waited for the relying party's answer", events)
 	}
 	c := be.logoutClaims(t, raw, bcPortalID)
+	if jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}); err != nil {
+		t.Errorf("logout token: %v", err)
+	} else if alg := jws.Signatures[0].Header.Algorithm; alg != string(keys.ES256) {
+		t.Errorf("logout token alg = %s, want the portal's ES256", alg)
+	}
 	if c["sid"] != sid {
 		t.Errorf("sid = %v, want the ID token's %s", c["sid"], sid)
 	}

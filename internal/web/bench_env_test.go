@@ -91,7 +91,7 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 		Scopes: []string{"profile"}, Enabled: true, Source: "cli"}
 	public := &client.Client{ID: benchPublicID, Name: "Bench app", Public: true, FirstParty: true,
 		RedirectURIs: []string{benchRedirect}, GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
-		Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli"}
+		Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli", IDTokenAlg: alg}
 	for _, c := range []*client.Client{cc, public} {
 		c.Normalize()
 		if err := c.Validate(); err != nil {
