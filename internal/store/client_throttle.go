@@ -41,7 +41,7 @@ func (db *DB) RecordClientFailure(ctx context.Context, clientID, addr string, no
 			failures++
 			var until int64
 			if d := k.lockFor(failures); d > 0 {
-				until = now.Add(d).Unix()
+				until = lockEnd(now, d)
 			}
 			_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_client_throttle (scope, key, failures, last_failure_at, locked_until)
 				VALUES (?, ?, ?, ?, ?)

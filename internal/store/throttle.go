@@ -43,7 +43,7 @@ func (db *DB) RecordFailure(ctx context.Context, scope, key string, now time.Tim
 		failures++
 		var until int64
 		if d := lockFor(failures); d > 0 {
-			until = now.Add(d).Unix()
+			until = lockEnd(now, d)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_login_throttle (scope, key, failures, last_failure_at, locked_until)
 			VALUES (?, ?, ?, ?, ?)
@@ -98,7 +98,7 @@ func (db *DB) Reserve(ctx context.Context, now time.Time, window time.Duration, 
 		for i, k := range keys {
 			var until int64
 			if d := k.LockFor(counts[i]); d > 0 {
-				until = now.Add(d).Unix()
+				until = lockEnd(now, d)
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_login_throttle (scope, key, failures, last_failure_at, locked_until)
 				VALUES (?, ?, ?, ?, ?)
@@ -133,4 +133,16 @@ func (db *DB) Refund(ctx context.Context, scope, key string, count int) error {
 		return fmt.Errorf("refund login attempt: %w", err)
 	}
 	return nil
+}
+
+// lockEnd is when a lock of d from now ends, in the whole seconds the
+// throttle tables store, rounded up: cut short, a 2 s lock would end up to a
+// second early and let a guess through that Retry-After said to hold back.
+func lockEnd(now time.Time, d time.Duration) int64 {
+	end := now.Add(d)
+	secs := end.Unix()
+	if end.Nanosecond() > 0 {
+		secs++
+	}
+	return secs
 }

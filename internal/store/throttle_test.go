@@ -77,3 +77,28 @@ func TestDB_Reserve_IsAtomic(t *testing.T) {
 		t.Errorf("after a stale refund Reserve waited %v, want the lock to hold", wait)
 	}
 }
+
+// TestDB_Reserve_LockLastsItsWholeLength: the tables keep whole seconds, and
+// a lock must not end early for it. A 2 s lock earned at x.9 s still holds
+// 1.5 s later; cut short to whole seconds it had ended after 1.1 s.
+func TestDB_Reserve_LockLastsItsWholeLength(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "inkpass.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys := []user.ThrottleKey{{Scope: user.ScopeUsername, Key: "kai", LockFor: func(int) time.Duration { return 2 * time.Second }}}
+	earned := time.Unix(1_750_000_000, 900_000_000)
+	if _, wait, err := db.Reserve(ctx, earned, 15*time.Minute, keys); err != nil || wait > 0 {
+		t.Fatalf("first Reserve: wait %v, err %v", wait, err)
+	}
+	for _, after := range []time.Duration{100 * time.Millisecond, 1500 * time.Millisecond, 1999 * time.Millisecond} {
+		if _, wait, err := db.Reserve(ctx, earned.Add(after), 15*time.Minute, keys); err != nil || wait <= 0 {
+			t.Errorf("Reserve %v after a 2 s lock: wait %v, err %v; want still locked", after, wait, err)
+		}
+	}
+	if _, wait, err := db.Reserve(ctx, earned.Add(2100*time.Millisecond), 15*time.Minute, keys); err != nil || wait > 0 {
+		t.Errorf("Reserve once the lock is over: wait %v, err %v", wait, err)
+	}
+}
