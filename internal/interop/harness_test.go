@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -703,4 +704,36 @@ func printResults(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// --- the upstream --------------------------------------------------------------
+
+// echoUpstream is the application behind a reverse-proxy relying party
+// (mod_auth_openidc, oauth2-proxy): it answers every request with its path
+// and its request headers as JSON, header names in lower case.
+func echoUpstream(t *testing.T) (port int) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := map[string]string{}
+		for k, v := range r.Header {
+			h[strings.ToLower(k)] = strings.Join(v, ", ")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"upstream": true, "path": r.URL.Path, "headers": h})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port
+}
+
+// upstreamHeaders returns the headers the upstream saw, or fails the test
+// when the page is not the upstream's answer.
+func upstreamHeaders(t *testing.T, p *page) map[string]string {
+	t.Helper()
+	var m struct {
+		Upstream bool              `json:"upstream"`
+		Headers  map[string]string `json:"headers"`
+	}
+	if p.status != 200 || json.Unmarshal(p.body, &m) != nil || !m.Upstream {
+		t.Fatalf("the request did not reach the upstream: %s", p)
+	}
+	return m.Headers
 }
