@@ -497,7 +497,7 @@ func (b *browser) visit(method, rawURL string, form url.Values) (*page, error) {
 		if form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
-		req.Header.Set("Accept", "text/html,application/json")
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8") // a browser's
 		resp, err := b.c.Do(req)
 		if err != nil {
 			return p, err
