@@ -34,7 +34,7 @@ func TestApacheModAuthOpenIDC(t *testing.T) {
 	if err == nil {
 		_, err = os.Stat(filepath.Join(apacheModules, "mod_auth_openidc.so"))
 	}
-	need(t, "Apache mod_auth_openidc (apache2, libapache2-mod-auth-openidc)", err)
+	need(t, "mod_auth_openidc", "Apache mod_auth_openidc (apache2, libapache2-mod-auth-openidc)", err)
 	tmpl, err := template.ParseFiles(filepath.Join("testdata", "apache.conf.tmpl"))
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 // README prints it (Debian's python3-flask and python3-authlib).
 func TestFlaskAuthlib(t *testing.T) {
 	python, err := flaskPython()
-	need(t, "Flask + Authlib (python3-flask, python3-authlib)", err)
+	need(t, "flask-authlib", "Flask + Authlib (python3-flask, python3-authlib)", err)
 	code, err := readmeFlaskApp(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)

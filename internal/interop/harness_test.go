@@ -374,15 +374,22 @@ func baseEnv(extra ...string) []string {
 
 // need skips the test when a relying party is not installed, or fails it
 // under CI=true, where scripts/interop-setup.sh should have installed it.
-func need(t *testing.T, what string, err error) {
+// Either way the results table says so.
+func need(t *testing.T, rp, what string, err error) {
 	t.Helper()
 	if err == nil {
 		return
 	}
 	if os.Getenv("CI") == "true" {
+		for _, a := range algs {
+			record(rp, "setup", a, "FAIL (not installed)")
+		}
 		t.Fatalf("%s is missing under CI (scripts/interop-setup.sh installs it): %v", what, err)
 	}
-	t.Skipf("%s is not installed, so it is skipped: %v (run scripts/interop-setup.sh, or make interop CI=true)", what, err)
+	for _, a := range algs {
+		record(rp, "setup", a, "skipped (not installed)")
+	}
+	t.Skipf("%s is not installed, so it is skipped: %v (run scripts/interop-setup.sh with INTEROP_APT=1, or make interop CI=true)", what, err)
 }
 
 func randomText() string { return rand.Text() }
@@ -597,6 +604,25 @@ func jwtHeader(t *testing.T, jwt string) map[string]any {
 		t.Fatalf("JWT header: %v", err)
 	}
 	return h
+}
+
+// jwtClaims decodes a compact JWT's payload (its signature was checked by
+// the relying party that passed it on).
+func jwtClaims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %q", trim([]byte(jwt), 80))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("JWT payload: %v", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatalf("JWT payload: %v", err)
+	}
+	return c
 }
 
 // checkAlg checks that an ID token was signed with alg.

@@ -21,7 +21,7 @@ import (
 // refused, the session refreshes, and sign-out goes through inkpass.
 func TestOAuth2Proxy(t *testing.T) {
 	bin, err := oauth2ProxyBin()
-	need(t, "oauth2-proxy (go install into bin/interop/)", err)
+	need(t, "oauth2-proxy", "oauth2-proxy (go install into bin/interop/)", err)
 
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
@@ -56,6 +56,11 @@ func TestOAuth2Proxy(t *testing.T) {
 				if first["x-forwarded-email"] != artistEmail {
 					t.Errorf("X-Forwarded-Email = %q, want %s", first["x-forwarded-email"], artistEmail)
 				}
+				// artist_id and artist_name travel in the ID token that
+				// oauth2-proxy verified and passes on.
+				idToken, _ := strings.CutPrefix(first["authorization"], "Bearer ")
+				c := jwtClaims(t, idToken)
+				checkArtist(t, "the ID token oauth2-proxy passed on", c["role"], c["artist_id"], c["artist_name"])
 				if first["x-forwarded-user"] == "" || first["x-forwarded-preferred-username"] != artistUser {
 					t.Errorf("X-Forwarded-User = %q, X-Forwarded-Preferred-Username = %q, want a user and %s",
 						first["x-forwarded-user"], first["x-forwarded-preferred-username"], artistUser)
@@ -106,7 +111,8 @@ func TestOAuth2Proxy(t *testing.T) {
 // oauth2ProxyBin finds oauth2-proxy: $OAUTH2_PROXY, bin/interop/, or PATH.
 func oauth2ProxyBin() (string, error) {
 	if p := os.Getenv("OAUTH2_PROXY"); p != "" {
-		return p, nil
+		_, err := os.Stat(p)
+		return p, err
 	}
 	p := filepath.Join(repoRoot, "bin", "interop", "oauth2-proxy")
 	if _, err := os.Stat(p); err == nil {

@@ -26,7 +26,7 @@ func TestOpenIDClient(t *testing.T) {
 	if err == nil {
 		_, err = os.Stat(filepath.Join(dir, "node_modules", "openid-client", "package.json"))
 	}
-	need(t, "openid-client (node, and npm ci in internal/interop/testdata/openid-client)", err)
+	need(t, "openid-client", "openid-client (node, and npm ci in internal/interop/testdata/openid-client)", err)
 
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
