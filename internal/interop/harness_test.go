@@ -476,6 +476,7 @@ var (
 	loginForm    = regexp.MustCompile(`<form class="form" method="post" action="([^"]*)"`)
 	csrfInput    = regexp.MustCompile(`<input type="hidden" name="csrf_token" value="([^"]*)">`)
 	logoutForm   = regexp.MustCompile(`<form method="post" action="(/logout[^"]*)">\s*<input type="hidden" name="csrf_token" value="([^"]*)">`)
+	cliFailure   = regexp.MustCompile(`^(inkpass \w+ \w+) .*: exit status \d+: (.*)$`)
 	isRedirect   = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
 	errTooManyGo = errors.New("more than 30 redirects")
 )
@@ -639,7 +640,8 @@ type outcome struct{ rp, flow, alg, result string }
 
 var results struct {
 	sync.Mutex
-	rows []outcome
+	rows  []outcome
+	notes []string // why a setup failed, printed under the table
 }
 
 func record(rp, flow, alg, result string) {
@@ -664,6 +666,13 @@ func (r *rpRun) setup(fn func() error) bool {
 	if err := fn(); err != nil {
 		r.t.Errorf("setup: %v", err)
 		record(r.rp, "setup", r.alg, "FAIL")
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		if m := cliFailure.FindStringSubmatch(msg); m != nil {
+			msg = m[1] + ": " + m[2] // the command and its error line, without every flag
+		}
+		results.Lock()
+		results.notes = append(results.notes, fmt.Sprintf("%s %s setup: %s", r.rp, r.alg, msg))
+		results.Unlock()
 		r.blocked = "setup"
 		return false
 	}
@@ -729,6 +738,9 @@ func printResults(w io.Writer) {
 			fmt.Fprintf(w, " %-28s", v)
 		}
 		fmt.Fprintln(w)
+	}
+	for _, n := range results.notes {
+		fmt.Fprintln(w, n)
 	}
 }
 
