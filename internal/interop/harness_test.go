@@ -685,12 +685,15 @@ func (r *rpRun) step(flow string, fn func(t *testing.T)) bool {
 		record(r.rp, flow, r.alg, "not run ("+r.blocked+" failed)")
 		return false
 	}
-	skipped := false
+	ran, skipped := false, false
 	ok := r.t.Run(flow, func(t *testing.T) {
+		ran = true
 		defer func() { skipped = t.Skipped() }()
 		fn(t)
 	})
 	switch {
+	case !ran: // left out by -run
+		return true
 	case skipped:
 		record(r.rp, flow, r.alg, "skipped")
 		r.blocked = flow
