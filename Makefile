@@ -1,6 +1,7 @@
 # inkpass: `make run` starts a server on a local SQLite file; `make test` runs
 # every test with the race detector; `make reliability` runs the reliability
-# suite (scripts/reliability.sh).
+# suite (scripts/reliability.sh); `make interop` drives real relying parties
+# against the real binary (internal/interop).
 GO        ?= go
 BIN       := bin/inkpass
 CONFIG    ?= config.yaml
@@ -15,7 +16,7 @@ export CGO_ENABLED := 1
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
 
-.PHONY: run build test reliability bench load demo lint clean
+.PHONY: run build test reliability interop bench load demo lint clean
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -31,6 +32,16 @@ test:
 # untrusted-input parser's fuzz target for FUZZTIME; a few minutes.
 reliability:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/reliability.sh
+
+# The README's Flask + Authlib example, Apache mod_auth_openidc, openid-client
+# and oauth2-proxy sign in through inkpass's login form, validate the ID token,
+# read the claims, refresh and sign out, for RS256 and ES256 clients; a table
+# of the results ends the output. scripts/interop-setup.sh installs what is
+# missing (Debian packages only under CI=true); locally a missing relying
+# party is skipped with a message, under CI=true it fails.
+interop:
+	GO=$(GO) bash scripts/interop-setup.sh
+	$(GO) test -tags interop -count=1 -v -timeout 10m ./internal/interop/
 
 # Benchmarks in benchstat's input format: make bench COUNT=6 > new.txt
 bench:
