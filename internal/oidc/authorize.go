@@ -60,6 +60,14 @@ func (r *AuthRequest) LoginDoneBy(s *session.Session) bool {
 	return s != nil && r.LoginSID != "" && r.LoginSID == s.SID
 }
 
+// AllowsUser reports whether req may be answered for user userID: always,
+// unless an id_token_hint (or the claims parameter's sub) names someone else
+// (OIDC Core §3.1.2.1: then the answer is login_required, never another
+// user's code).
+func (r *AuthRequest) AllowsUser(userID int64) bool {
+	return r.HintSubject == "" || subjectIs(r.HintSubject, userID)
+}
+
 // ExtraClaims are the claims req asks for by name (the claims parameter)
 // that its scopes do not release: the user approves them one by one.
 func (r *AuthRequest) ExtraClaims() []string {
@@ -445,7 +453,7 @@ func (p *Provider) NeedsLogin(req *AuthRequest, s *session.Session) bool {
 	if s == nil {
 		return true
 	}
-	if req.HintSubject != "" && req.HintSubject != strconv.FormatInt(s.UserID, 10) {
+	if !req.AllowsUser(s.UserID) {
 		return true
 	}
 	if req.HasPrompt("login") || req.HasPrompt("select_account") {
@@ -507,13 +515,18 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if err != nil {
 		return nil, errServer(err)
 	}
-	if !u.Active || !u.Role.Known() {
+	if !u.Active || !u.Role.Known() || !req.AllowsUser(u.ID) {
 		return nil, ErrLoginRequired()
 	}
+	// The session says how and when its user signed in; the code carries
+	// that to every ID token of the grant, refreshed ones included.
 	ext := url.Values{
 		extGrantID:  {session.NewGrantID()},
 		extSID:      {s.SID},
 		extAuthTime: {strconv.FormatInt(s.AuthTime.Unix(), 10)},
+	}
+	if len(s.AMR) > 0 {
+		ext.Set(extAMR, strings.Join(s.AMR, " "))
 	}
 	if req.Nonce != "" {
 		ext.Set(extNonce, req.Nonce)
@@ -544,5 +557,6 @@ const (
 	extGrantID  = session.ExtGrantID
 	extSID      = session.ExtSID
 	extAuthTime = "auth_time"
+	extAMR      = "amr"
 	extNonce    = "nonce"
 )

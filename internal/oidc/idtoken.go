@@ -4,9 +4,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -20,13 +23,28 @@ type idTokenInput struct {
 	claims      []string
 	nonce       string
 	authTime    time.Time
+	amr         []string // the session's methods (grantAMR); omitted when empty
 	sid         string
 	accessToken string
 }
 
-// amrPassword is the amr claim (RFC 8176) of every ID token: inkpass signs
-// people in with a password and nothing else.
-var amrPassword = []string{"pwd"}
+// grantAMR is the amr claim (RFC 8176) of a grant's ID tokens: the methods of
+// the session it was issued under, carried from the code (Grant). A grant
+// issued before sessions recorded their methods carries none; every sign-in
+// then was a password one, so it says so.
+//
+// The acr claim, once inkpass has levels worth telling apart (a second
+// factor), belongs here too: derived from these same methods, so that amr and
+// acr never disagree.
+func grantAMR(ext url.Values) []string {
+	if amr := strings.Fields(ext.Get(extAMR)); len(amr) > 0 {
+		return amr
+	}
+	if ext.Get(extSID) != "" {
+		return []string{session.MethodPassword}
+	}
+	return nil
+}
 
 // mintIDToken signs an ID token (OIDC Core §2) with the active key of the
 // client's algorithm: each client keeps its own (Registration §2
@@ -42,7 +60,7 @@ func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 	c := userClaims(in.user, in.scopes, in.claims)
 	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
 	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
-	c.Amr = amrPassword
+	c.Amr = in.amr
 	if !in.authTime.IsZero() {
 		c.AuthTime = in.authTime.Unix()
 	}

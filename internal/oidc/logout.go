@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
@@ -50,7 +49,7 @@ func (l *LogoutRequest) Params() url.Values {
 // nothing about this one: whoever kept it could sign the user out at will.
 func (l *LogoutRequest) ProvenFor(s *session.Session) bool {
 	return s != nil && l.HintSID != "" && l.HintSID == s.SID &&
-		l.HintSubject == strconv.FormatInt(s.UserID, 10)
+		subjectIs(l.HintSubject, s.UserID)
 }
 
 // RedirectURL is where the browser goes after signing out, with state; empty

@@ -4,18 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/inkpass/inkpass/internal/session"
 )
 
-// StartSession signs a browser in for userID and returns the cookie value
-// (shown to no one else; stored only as its hash).
-func (p *Provider) StartSession(ctx context.Context, userID int64) (string, *session.Session, error) {
+// StartSession signs a browser in for userID, whose sign-in has just been
+// completed with the authentication methods amr (RFC 8176 values, in the
+// order used; session.MethodPassword for a password), and returns the cookie
+// value (shown to no one else; stored only as its hash). The session's
+// auth_time is now: call it when the last step of the sign-in is done.
+func (p *Provider) StartSession(ctx context.Context, userID int64, amr []string) (string, *session.Session, error) {
+	if len(amr) == 0 {
+		return "", nil, errors.New("start session: no authentication method")
+	}
 	now := p.cfg.Now()
 	s := session.Session{
 		SID:       session.NewToken()[:22],
 		UserID:    userID,
 		AuthTime:  now,
+		AMR:       slices.Clone(amr),
 		CreatedAt: now,
 		ExpiresAt: now.Add(p.cfg.SessionTTL),
 	}

@@ -346,6 +346,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.Toke
 	if at, err := strconv.ParseInt(ext.Get(extAuthTime), 10, 64); err == nil {
 		in.authTime = time.Unix(at, 0)
 	}
+	in.amr = grantAMR(ext)
 	if withNonce {
 		in.nonce = ext.Get(extNonce)
 	}

@@ -18,12 +18,25 @@ import (
 type Session struct {
 	// SID is the public identifier carried in ID tokens (the sid claim); it
 	// is not the cookie value.
-	SID       string
-	UserID    int64
-	AuthTime  time.Time
+	SID    string
+	UserID int64
+	// AuthTime is when the sign-in that made the session was completed
+	// (every step of it); the ID token's auth_time.
+	AuthTime time.Time
+	// AMR are the authentication methods of that sign-in, as RFC 8176
+	// values (MethodPassword, ...), in the order they were used; the ID
+	// token's amr. An acr, when inkpass has levels to tell apart, is to be
+	// derived from these, not stored beside them.
+	AMR       []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
+
+// Authentication method values (RFC 8176 §2) a session may record.
+const (
+	// MethodPassword is a password sign-in.
+	MethodPassword = "pwd"
+)
 
 // ErrNotFound is returned for an unknown, expired or revoked session.
 var ErrNotFound = errors.New("session not found")

@@ -5,16 +5,25 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/inkpass/inkpass/internal/session"
 )
 
-// CreateSession stores a session under the hash of its cookie token.
+// CreateSession stores a session under the hash of its cookie token. Its
+// authentication methods are stored space-separated (RFC 8176 values hold no
+// spaces; one that does is refused). A session that names none is stored so
+// and read back with none; the provider never starts one like that.
 func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error {
+	amr, err := encodeAMR(s.AMR)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_sessions (token_hash, sid, user_id, auth_time, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, tokenHash, s.SID, s.UserID, s.AuthTime.Unix(), s.CreatedAt.Unix(), s.ExpiresAt.Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_sessions (token_hash, sid, user_id, auth_time, amr, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tokenHash, s.SID, s.UserID, s.AuthTime.Unix(), amr, s.CreatedAt.Unix(), s.ExpiresAt.Unix())
 		if err != nil {
 			return fmt.Errorf("create session: %w", err)
 		}
@@ -29,11 +38,12 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash []byte, s session.Ses
 func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error) {
 	var s session.Session
 	var auth, created, expires int64
+	var amr string
 	var active bool
-	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, `+activeSQL("u")+`
+	err := db.read.QueryRowContext(ctx, `SELECT s.sid, s.user_id, s.auth_time, s.amr, s.created_at, s.expires_at, `+activeSQL("u")+`
 		FROM inkpass_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
-		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &created, &expires, &active)
+		tokenHash, db.now().Unix()).Scan(&s.SID, &s.UserID, &auth, &amr, &created, &expires, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, session.ErrNotFound
 	}
@@ -44,7 +54,18 @@ func (db *DB) SessionByTokenHash(ctx context.Context, tokenHash []byte) (*sessio
 		return nil, &session.InactiveUserError{UserID: s.UserID}
 	}
 	s.AuthTime, s.CreatedAt, s.ExpiresAt = time.Unix(auth, 0), time.Unix(created, 0), time.Unix(expires, 0)
+	s.AMR = strings.Fields(amr)
 	return &s, nil
+}
+
+// encodeAMR is a session's authentication methods as stored.
+func encodeAMR(amr []string) (string, error) {
+	for _, m := range amr {
+		if m == "" || strings.ContainsFunc(m, unicode.IsSpace) {
+			return "", fmt.Errorf("authentication method %q is not an RFC 8176 value", m)
+		}
+	}
+	return strings.Join(amr, " "), nil
 }
 
 // RevokeSession ends the session with that cookie hash and, in the same

@@ -393,16 +393,48 @@ func (s *Service) abandon(ctx context.Context, at *attempt) {
 	}
 }
 
-// Authenticate signs a user in: it succeeds only for an active user whose
-// password matches, then records last_login (and upgrades a weak hash in the
-// same transaction). Unknown username, wrong password and deactivated account
-// all return ErrInvalidCredentials and cost the same hashing time; the log says
-// which. A *ThrottledError comes back, before any hashing, while the username
-// or the address is locked, while another attempt for the username is
-// running, or while the address has too many running. Every attempt is
-// charged to both counters before hashing, in the write that checks their
-// locks, so concurrent attempts cannot outrun the count.
+// Authenticate signs a user in with a password alone: VerifyPassword then,
+// at once, CompleteLogin. Its errors are theirs.
 func (s *Service) Authenticate(ctx context.Context, username, plain, addr string) (*User, error) {
+	pl, err := s.VerifyPassword(ctx, username, plain, addr)
+	if err != nil {
+		return nil, err
+	}
+	return s.CompleteLogin(ctx, pl)
+}
+
+// PendingLogin is a login whose password VerifyPassword accepted and that
+// CompleteLogin has not finished yet: the place a second factor goes. It
+// holds the throttle attempt, so the username's one in-flight slot stays
+// taken until CompleteLogin or AbandonLogin ends it; every PendingLogin must
+// reach one of them, in the request that made it. It carries no password:
+// a hash upgrade, if the stored hash needs one, is computed by VerifyPassword.
+type PendingLogin struct {
+	// User is who the password proved, active, with a role inkpass knows.
+	User    *User
+	addr    string
+	newHash string
+	at      *attempt
+	done    bool
+}
+
+// ErrLoginEnded is CompleteLogin or AbandonLogin called again for a
+// PendingLogin that one of them has already ended.
+var ErrLoginEnded = errors.New("this login has already been completed or abandoned")
+
+// VerifyPassword is the password step of a login: it succeeds only for an
+// active user whose password matches, and changes nothing the login itself
+// would (no last_login, no audit of success, the throttle charge kept) until
+// CompleteLogin. Unknown username, wrong password and deactivated account all
+// return ErrInvalidCredentials and cost the same hashing time; the log and the
+// audit say which. A *ThrottledError comes back, before any hashing, while the
+// username or the address is locked, while another attempt for the username
+// is running, or while the address has too many running. Every attempt is
+// charged to both counters before hashing, in the write that checks their
+// locks, so concurrent attempts cannot outrun the count. A context that ends
+// while the attempt waits for a hashing slot takes its charges back and
+// returns the context's error.
+func (s *Service) VerifyPassword(ctx context.Context, username, plain, addr string) (*PendingLogin, error) {
 	username = strings.TrimSpace(username)
 	var at *attempt
 	if s.throttle != nil {
@@ -436,30 +468,62 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 		return nil, ErrInvalidCredentials
 	}
 
-	var newHash string
+	pl := &PendingLogin{User: u, addr: addr, at: at}
 	if s.hasher.NeedsRehash(u.PasswordHash) {
+		// Only here is the password at hand; CompleteLogin stores the
+		// result in the transaction that sets last_login.
 		if h, err := s.hasher.Hash(ctx, plain); err == nil {
-			newHash = h
+			pl.newHash = h
 		} else {
 			// The login itself is good; the upgrade can wait for the next one.
 			s.log.WarnContext(ctx, "rehash failed", "user_id", u.ID, "err", err)
 		}
 	}
+	return pl, nil
+}
+
+// CompleteLogin finishes a login whose every step has passed: it records
+// last_login (and the upgraded hash, in the same transaction), clears the
+// username's failure counter and takes back the address's charge (the
+// throttle's success), and audits login_succeeded. When recording fails the
+// attempt's charges are taken back and the error returned. It returns the user
+// as the login left it.
+func (s *Service) CompleteLogin(ctx context.Context, pl *PendingLogin) (*User, error) {
+	if pl == nil || pl.done {
+		return nil, ErrLoginEnded
+	}
+	pl.done = true
+	u, at := pl.User, pl.at
 	now := s.now().UTC()
-	if err := s.repo.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+	if err := s.repo.RecordLogin(ctx, u.ID, now, pl.newHash); err != nil {
 		s.abandon(ctx, at)
 		return nil, fmt.Errorf("record login of user %d: %w", u.ID, err)
 	}
 	if err := at.succeeded(ctx); err != nil {
 		return nil, err
 	}
-	if newHash != "" {
-		u.PasswordHash = newHash
+	if pl.newHash != "" {
+		u.PasswordHash = pl.newHash
 		s.log.InfoContext(ctx, "password hash upgraded", "user_id", u.ID)
 	}
-	s.record(ctx, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Addr: addr})
+	s.record(ctx, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Addr: pl.addr})
 	u.LastLogin = &now
 	return u, nil
+}
+
+// AbandonLogin ends a PendingLogin that will not be completed (its request
+// failed between the steps): the attempt's charges are taken back and the
+// username's in-flight slot is freed, as for an attempt whose context ended;
+// nothing is recorded as a login.
+func (s *Service) AbandonLogin(ctx context.Context, pl *PendingLogin) error {
+	if pl == nil || pl.done {
+		return ErrLoginEnded
+	}
+	pl.done = true
+	if err := pl.at.abandoned(ctx); err != nil {
+		return fmt.Errorf("abandon login of user %d: %w", pl.User.ID, err)
+	}
+	return nil
 }
 
 // verify returns the user and an empty reason on success, or a reason for the

@@ -138,7 +138,7 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(ctx, "password changed", "user_id", u.ID)
 	// Changing the password ended every session, this one included; the
 	// person who just proved both passwords gets a fresh one.
-	token, sess, err := s.Provider.StartSession(ctx, u.ID)
+	token, sess, err := s.Provider.StartSession(ctx, u.ID, []string{session.MethodPassword})
 	if err != nil {
 		s.serverError(w, r, "start session", err)
 		return

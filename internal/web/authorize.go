@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/inkpass/inkpass/internal/oidc"
@@ -13,7 +11,8 @@ import (
 
 // authorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2).
 // The provider validates; this handler decides between the client's redirect
-// URI, inkpass's own error page, and the login page.
+// URI and inkpass's own error page, and hands a valid request to the sign-in
+// steps (advance).
 func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req, oerr := s.Provider.ParseAuthorize(r)
@@ -26,54 +25,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "read session", err)
 		return
 	}
-	s.proceed(w, r, "", req, sess, false)
-}
-
-// proceed moves an authorization request on to whatever it needs next: a
-// login, a consent, or the code. reqID is the pending request's id once it
-// has been saved ("" before); justLoggedIn skips the login checks for the
-// session the login form has just made.
-func (s *server) proceed(w http.ResponseWriter, r *http.Request, reqID string, req *oidc.AuthRequest, sess *session.Session, justLoggedIn bool) {
-	ctx := r.Context()
-	if !justLoggedIn && s.Provider.NeedsLogin(req, sess) {
-		if req.HasPrompt("none") {
-			// OIDC Core §3.1.2.1: prompt=none never shows a page.
-			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrLoginRequired()))
-			return
-		}
-		s.park(w, r, reqID, req, "/login")
-		return
-	}
-	consent, err := s.Provider.NeedsConsent(ctx, req, sess.UserID)
-	if err != nil {
-		s.serverError(w, r, "check consent", err)
-		return
-	}
-	if consent {
-		if req.HasPrompt("none") {
-			s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrConsentRequired()))
-			return
-		}
-		// sess has satisfied the login step; the request remembers it
-		// server-side, and /consent answers for no other session.
-		if reqID == "" {
-			req.LoginSID = sess.SID
-		} else if !req.LoginDoneBy(sess) {
-			err := s.Provider.RecordLogin(ctx, reqID, s.browserID(w, r), req, sess)
-			if errors.Is(err, oidc.ErrUnknownAuthRequest) {
-				s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
-					"Go back to the app you came from and sign in again.")
-				return
-			}
-			if err != nil {
-				s.serverError(w, r, "record auth request login", err)
-				return
-			}
-		}
-		s.park(w, r, reqID, req, "/consent")
-		return
-	}
-	s.finish(w, r, reqID, req, sess)
+	s.advance(w, r, &signIn{req: req, sess: sess})
 }
 
 // park keeps the request server-side and sends the browser to page (login or
@@ -97,7 +49,7 @@ func (s *server) park(w http.ResponseWriter, r *http.Request, reqID string, req 
 			return
 		}
 	}
-	http.Redirect(w, r, page+"?"+url.Values{"req": {reqID}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, stepURL(page, reqID), http.StatusSeeOther)
 }
 
 // authorizeError shows errors that must not leave inkpass on its own page and

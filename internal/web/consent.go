@@ -36,26 +36,18 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// consentContext loads the pending request and the session that must answer
-// it. Only the session that satisfied the request's login step may: without
-// it (no session, a login the request still needs, or a newer session since)
-// the browser goes back to the login page, which asks for whatever the
-// request requires. Editing /login?req= into /consent?req= skips nothing.
+// consentContext resumes the pending request at its consent step, with the
+// session that must answer it. Only the session that satisfied the request's
+// password step may: without it (no session, a login the request still
+// needs, or a newer session since) the browser goes back to the login page,
+// which asks for whatever the request requires (resume). Editing /login?req=
+// into /consent?req= skips nothing.
 func (s *server) consentContext(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, *session.Session, bool) {
-	req, ok := s.pendingRequest(w, r, reqID, browser)
+	f, ok := s.resume(w, r, reqID, browser, stepConsent)
 	if !ok {
 		return nil, nil, false
 	}
-	sess, err := s.Provider.Session(r.Context(), cookieValue(r, s.cookies.session))
-	if err != nil {
-		s.serverError(w, r, "read session", err)
-		return nil, nil, false
-	}
-	if !req.LoginDoneBy(sess) {
-		http.Redirect(w, r, loginAction(reqID), http.StatusSeeOther)
-		return nil, nil, false
-	}
-	return req, sess, true
+	return f.req, f.sess, true
 }
 
 // consentSubmit records the user's answer: approve remembers the scopes and

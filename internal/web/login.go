@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -24,15 +23,10 @@ const loginWait = 45 * time.Second
 // deactivated account, so the page never tells which.
 const msgBadCredentials = "The username or password is incorrect."
 
-func loginAction(reqID string) string {
-	if reqID == "" {
-		return "/login"
-	}
-	return "/login?" + url.Values{"req": {reqID}}.Encode()
-}
+func loginAction(reqID string) string { return stepURL(stepRules[stepPassword].page, reqID) }
 
-// loginForm shows the sign-in page, for a pending authorization request
-// (?req=) or for inkpass itself.
+// loginForm shows the sign-in page, the password step of a pending
+// authorization request (?req=) or of inkpass itself.
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	browser := s.browserID(w, r)
@@ -40,17 +34,21 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
 	var pending *oidc.AuthRequest
 	if reqID != "" {
-		req, ok := s.pendingRequest(w, r, reqID, browser)
+		f, ok := s.resume(w, r, reqID, browser, stepPassword)
 		if !ok {
 			return
 		}
-		pending = req
-		page.ClientName, page.Username = req.ClientName, req.LoginHint
-		// Single sign-on: a browser that already holds a fresh enough
-		// session goes straight on.
-		sess, err := s.Provider.Session(ctx, cookieValue(r, s.cookies.session))
-		if err == nil && !s.Provider.NeedsLogin(req, sess) {
-			s.proceed(w, r, reqID, req, sess, false)
+		pending = f.req
+		page.ClientName, page.Username = f.req.ClientName, f.req.LoginHint
+		// Single sign-on: a browser whose session already satisfies the
+		// password step goes straight on.
+		need, err := stepRules[stepPassword].needed(s, ctx, f)
+		if err != nil {
+			s.serverError(w, r, "check sign-in step", err)
+			return
+		}
+		if !need {
+			s.advance(w, r, f)
 			return
 		}
 	}
@@ -61,8 +59,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, browser string) (*oidc.AuthRequest, bool) {
 	req, err := s.Provider.LoadAuthRequest(r.Context(), reqID, browser)
 	if errors.Is(err, oidc.ErrUnknownAuthRequest) {
-		s.errorPage(w, r, http.StatusBadRequest, "This sign-in has expired",
-			"Go back to the app you came from and sign in again.")
+		s.expiredPage(w, r)
 		return nil, false
 	}
 	if err != nil {
@@ -85,8 +82,9 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	}
 }
 
-// loginSubmit checks the password, starts a session and, for a pending
-// request, sends the browser back to the client with a code.
+// loginSubmit is the password step: it checks the password, completes the
+// login, starts a session and, for a pending request, hands it to the next
+// step (advance).
 func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
@@ -100,12 +98,14 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	browser := cookieValue(r, s.cookies.browser)
 	reqID := r.URL.Query().Get("req")
+	var f *signIn
 	var req *oidc.AuthRequest
 	if reqID != "" {
 		var ok bool
-		if req, ok = s.pendingRequest(w, r, reqID, browser); !ok {
+		if f, ok = s.resume(w, r, reqID, browser, stepPassword); !ok {
 			return
 		}
+		req = f.req
 	}
 	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser), Username: r.PostFormValue("username")}
 	if req != nil {
@@ -115,7 +115,15 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// rather than left to outlive the server's write timeout while its hash
 	// still runs for nobody.
 	authCtx, cancel := context.WithTimeout(ctx, loginWait)
-	u, err := s.Users.Authenticate(authCtx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	var u *user.User
+	pl, err := s.Users.VerifyPassword(authCtx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	if err == nil {
+		// The second factor (stepSecondFactor) sits here, between the
+		// password and the end of the login: a user who must give one
+		// would get its page instead, and CompleteLogin would wait for it.
+		// No factor exists yet.
+		u, err = s.Users.CompleteLogin(authCtx, pl)
+	}
 	cancel()
 	var throttled *user.ThrottledError
 	switch {
@@ -155,21 +163,14 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 			s.log.WarnContext(ctx, "end previous session", "err", err)
 		}
 	}
-	token, sess, err := s.Provider.StartSession(ctx, u.ID)
+	token, sess, err := s.Provider.StartSession(ctx, u.ID, []string{session.MethodPassword})
 	if err != nil {
 		s.serverError(w, r, "start session", err)
 		return
 	}
 	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
-	if req != nil && req.HintSubject != "" && req.HintSubject != strconv.FormatInt(u.ID, 10) {
-		// The client asked for a particular user (id_token_hint); a
-		// different one signed in. Tell the client rather than hand it
-		// someone else's code.
-		s.respond(w, r, s.Provider.ErrorResponse(req, oidc.ErrLoginRequired()))
-		return
-	}
-	if req == nil {
+	if f == nil {
 		next := "/account"
 		if r.URL.Query().Get("next") == "home" {
 			next = "/"
@@ -177,7 +178,17 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.proceed(w, r, reqID, req, sess, true)
+	if !f.req.AllowsUser(u.ID) {
+		// The client asked for a particular user (id_token_hint); a
+		// different one signed in. Tell the client rather than hand it
+		// someone else's code.
+		s.respond(w, r, s.Provider.ErrorResponse(f.req, oidc.ErrLoginRequired()))
+		return
+	}
+	// This session passed the request's password step; the next step's
+	// page answers for it alone.
+	f.req.LoginSID, f.sess = sess.SID, sess
+	s.advance(w, r, f)
 }
 
 // finish answers a request with a code. A pending request is answered exactly

@@ -16,7 +16,11 @@ import (
 
 // authenticator is the part of user.Service the pages use.
 type authenticator interface {
-	Authenticate(ctx context.Context, username, password, addr string) (*user.User, error)
+	// VerifyPassword and CompleteLogin are the two halves of a login
+	// (the password step and the end of the sign-in), so that a second
+	// factor can sit between them.
+	VerifyPassword(ctx context.Context, username, password, addr string) (*user.PendingLogin, error)
+	CompleteLogin(ctx context.Context, pl *user.PendingLogin) (*user.User, error)
 	Get(ctx context.Context, id int64) (*user.User, error)
 	CheckCurrentPassword(ctx context.Context, id int64, plain, addr string) error
 	SetPassword(ctx context.Context, id int64, plain string) error
