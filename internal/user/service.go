@@ -32,7 +32,7 @@ type Repository interface {
 	UpdateUser(ctx context.Context, id int64, change ChangeFunc) (*User, error)
 	SetUserActive(ctx context.Context, id int64, active bool, check func(u *User, activeAdmins int) error) error
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
-	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
+	RecordLogin(ctx context.Context, id int64, at time.Time, verifiedHash, newHash string) error
 	RevokeInactiveUser(ctx context.Context, id int64) error
 	// SetVerification records the user's current email or phone as
 	// verified, or with verified false forgets that it was, and returns the
@@ -446,7 +446,16 @@ func (s *Service) Authenticate(ctx context.Context, username, plain, addr string
 		}
 	}
 	now := s.now().UTC()
-	if err := s.repo.RecordLogin(ctx, u.ID, now, newHash); err != nil {
+	if err := s.repo.RecordLogin(ctx, u.ID, now, u.PasswordHash, newHash); err != nil {
+		if errors.Is(err, ErrLoginStale) {
+			// The password was changed, or the user deactivated, while
+			// this login was hashing: the password it proved is no longer
+			// the account's, so the login fails like a wrong one.
+			at.failed()
+			s.log.InfoContext(ctx, "login failed", "reason", "password changed or user deactivated during sign-in", "user_id", u.ID, "addr", addr)
+			s.record(ctx, audit.Event{Kind: audit.LoginFailed, UserID: u.ID, Username: u.Username, Addr: addr, Detail: "password changed or user deactivated during sign-in"})
+			return nil, ErrInvalidCredentials
+		}
 		s.abandon(ctx, at)
 		return nil, fmt.Errorf("record login of user %d: %w", u.ID, err)
 	}
