@@ -360,7 +360,9 @@ func scanToken(r rowScanner) (*tokenRow, error) {
 }
 
 // GetByAccess returns a live access token (not expired, not revoked, its
-// user still active) or nil.
+// client still enabled) or nil. It does not look at the user: the caller
+// checks that the user is still active (oidc's activeUser), since the
+// studio's app may deactivate a user without revoking anything.
 func (ts *Tokens) GetByAccess(ctx context.Context, access string) (oauth2.TokenInfo, error) {
 	row, err := scanToken(ts.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM inkpass_tokens WHERE access_hash = ?`, session.Hash(access)))
 	if errors.Is(err, sql.ErrNoRows) {
