@@ -439,7 +439,7 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 	uid := strconv.FormatInt(id, 10)
 	const liveQuery = `SELECT EXISTS (SELECT 1 FROM inkpass_sessions WHERE user_id = ?1 AND revoked_at IS NULL)
 		OR EXISTS (SELECT 1 FROM inkpass_tokens WHERE user_id = ?2 AND revoked_at IS NULL)
-		OR EXISTS (SELECT 1 FROM inkpass_codes WHERE user_id = ?2 AND used_at IS NULL)`
+		OR EXISTS (SELECT 1 FROM inkpass_codes WHERE user_id = ?2 AND used_at IS NULL AND revoked_at IS NULL)`
 	var live bool
 	if err := db.read.QueryRowContext(ctx, liveQuery, id, uid).Scan(&live); err != nil {
 		return fmt.Errorf("revoke inactive user %d: %w", id, err)

@@ -128,6 +128,54 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("a code marked used just before a revocation cannot mint tokens after it", func(t *testing.T) {
+		// The token endpoint marks the code used, then stores the tokens:
+		// a revocation that lands in between (a password change, a
+		// logout, the account page) must not be outlived by them.
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		for _, tc := range []struct {
+			name   string
+			revoke func(sid string) error
+		}{
+			{"password change", func(string) error { return e.Users.SetPasswordHash(e.ctx, u.ID, fakeHash) }},
+			{"deactivation", func(string) error {
+				if err := e.Users.SetUserActive(e.ctx, u.ID, false, nil); err != nil {
+					return err
+				}
+				return e.Users.SetUserActive(e.ctx, u.ID, true, nil)
+			}},
+			{"session logout", func(sid string) error { return e.Store.RevokeSessionTokens(e.ctx, sid) }},
+			{"app access revoked", func(string) error { return e.Accounts.RevokeClientAccess(e.ctx, u.ID, c.ID) }},
+			{"client disabled and enabled again", func(string) error {
+				c.Enabled = false
+				if err := e.Clients.Update(e.ctx, c); err != nil {
+					return err
+				}
+				c.Enabled = true
+				return e.Clients.Update(e.ctx, c)
+			}},
+		} {
+			_, sid := e.signIn(u)
+			code, _ := e.issueCode(c, u, sid)
+			ti, err := e.Tokens.GetByCode(e.ctx, code)
+			if err != nil || ti == nil {
+				t.Fatalf("%s: GetByCode = %v, %v", tc.name, ti, err)
+			}
+			if err := e.Tokens.RemoveByCode(e.ctx, code); err != nil {
+				t.Fatalf("%s: RemoveByCode: %v", tc.name, err)
+			}
+			if err := tc.revoke(sid); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			p, err := e.storeTokens(ti)
+			if err == nil && (e.accessLive(p.Access) || e.refreshLive(p.Refresh)) {
+				t.Errorf("%s between RemoveByCode and Create: the exchange stored live tokens", tc.name)
+			}
+		}
+	})
+
 	t.Run("a rotated refresh token presented again burns its family", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)

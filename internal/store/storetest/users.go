@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
@@ -299,6 +300,7 @@ func runUsers(t *testing.T, open Opener) {
 		c := e.createClient()
 		cookie, sid := e.signIn(u)
 		toks, _ := e.mustRedeem(c, u, sid)
+		e.issueCode(c, u, sid) // unredeemed
 		e.StudioDeactivate(t, u.ID)
 
 		_, err := e.Store.SessionByTokenHash(e.ctx, cookie)
@@ -309,8 +311,15 @@ func runUsers(t *testing.T, open Opener) {
 		if got, err := e.Finder.UserByID(e.ctx, u.ID); err != nil || got.Active {
 			t.Errorf("UserByID of an inactive user = %v, %v; want the user, inactive", got, err)
 		}
-		if err := e.Finder.RevokeInactiveUser(e.ctx, u.ID); err != nil {
-			t.Fatalf("RevokeInactiveUser: %v", err)
+		// Every path that meets the user calls it; only the first finds
+		// anything live, and only that one revokes and audits.
+		for range 3 {
+			if err := e.Finder.RevokeInactiveUser(e.ctx, u.ID); err != nil {
+				t.Fatalf("RevokeInactiveUser: %v", err)
+			}
+		}
+		if evs := e.events(audit.TokenRevoked); len(evs) != 1 || evs[0].UserID != u.ID {
+			t.Errorf("token_revoked events after three RevokeInactiveUser = %+v, want one for user %d", evs, u.ID)
 		}
 		want := []noticeKey{{c.ID, sid, itoa(u.ID)}}
 		if got := e.claimAll(); !slices.Equal(got, want) {
