@@ -124,7 +124,8 @@ type Store interface {
 	// so a token still being minted for it cannot be stored afterwards.
 	RevokeGrant(ctx context.Context, grantID, reason string) error
 	// RevokeSessionTokens revokes the tokens and unredeemed codes issued
-	// under session sid.
+	// under session sid, and burns the grant of a code of it being
+	// exchanged at that moment.
 	RevokeSessionTokens(ctx context.Context, sid string) error
 }
 

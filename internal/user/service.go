@@ -21,7 +21,8 @@ import (
 // notice queued for each client that took part in it (backchannel.Outbox);
 // every access and refresh token of every client is revoked; every
 // unredeemed code is revoked (so redeeming it later is refused without being
-// taken for a replay). Consents are kept.
+// taken for a replay), and the grant of a code being exchanged at that moment
+// is burned, so it cannot turn into tokens afterwards. Consents are kept.
 type Repository interface {
 	// CreateUser inserts u and returns its id, checking in the same
 	// transaction that no user has the username in any letter case

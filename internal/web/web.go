@@ -25,7 +25,7 @@ type authenticator interface {
 // accountStore lists and revokes the apps a user has let in. ConnectedApps
 // lists the clients holding the user's consent or a live refresh token.
 // RevokeClientAccess withdraws the consent and revokes the client's tokens
-// and unredeemed codes for the user in one transaction, queuing back-channel
+// and codes for the user in one transaction, queuing back-channel
 // logouts of the user's sessions at that client; the sessions go on.
 type accountStore interface {
 	ConnectedApps(ctx context.Context, userID int64) ([]session.App, error)
