@@ -48,6 +48,31 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("no code is issued in a session that has ended", func(t *testing.T) {
+		// /authorize loads the session, then issues the code: a logout,
+		// password change or deactivation in between must not leave a code
+		// that outlives the session.
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		cookie, sid := e.signIn(u)
+		if err := e.Store.RevokeSession(e.ctx, cookie); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, err := e.tryIssueCode(c, u, sid); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("code in a revoked session: err = %v, want session.ErrNotFound (live code: %v)", err, err == nil && e.codeLive(code))
+		}
+		_, expiring := e.signIn(u)
+		e.clock.Advance(time.Hour)
+		if _, _, err := e.tryIssueCode(c, u, expiring); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("code in an expired session: err = %v, want session.ErrNotFound", err)
+		}
+		_, live := e.signIn(u)
+		if _, _, err := e.tryIssueCode(c, u, live); err != nil {
+			t.Errorf("code in a live session: %v", err)
+		}
+	})
+
 	t.Run("an expired code is refused without burning its grant", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
