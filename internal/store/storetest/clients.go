@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,6 +139,35 @@ func runClients(t *testing.T, open Opener) {
 		_, _, err := e.tryIssueCode(c, u, "")
 		if !errors.Is(err, oerrors.ErrInvalidClient) {
 			t.Errorf("storing a code for a removed client: err = %v, want ErrInvalidClient", err)
+		}
+	})
+
+	t.Run("concurrent failed client authentications are all counted", func(t *testing.T) {
+		e := newEnv(t, open)
+		c := e.createClient()
+		now := e.clock.Now()
+		const n = 12
+		// Locks only from the n-th failure: any lost count leaves it open.
+		lock := func(k int) time.Duration {
+			if k >= n {
+				return time.Minute
+			}
+			return 0
+		}
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if err := e.Store.RecordClientFailure(e.ctx, c.ID, "192.0.2.8", now, time.Hour, lock, lock); err != nil {
+					t.Errorf("RecordClientFailure: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if _, until, err := e.Clients.GetWithLock(e.ctx, c.ID, "198.51.100.2"); err != nil || until.IsZero() {
+			t.Errorf("after %d concurrent failures the client is not locked (lock %v, err %v)", n, until, err)
+		}
+		if _, until, _ := e.Clients.GetWithLock(e.ctx, "st_unknown", "192.0.2.8"); until.IsZero() {
+			t.Errorf("after %d concurrent failures the address is not locked", n)
 		}
 	})
 

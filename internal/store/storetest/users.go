@@ -274,6 +274,87 @@ func runUsers(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("a demotion and a deactivation of the last two admins at once: one is refused", func(t *testing.T) {
+		e := newEnv(t, open)
+		active := true
+		before, err := e.Users.ListUsers(e.ctx, user.Filter{Role: user.RoleAdmin, Active: &active})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := len(before) + 1
+		errLast := errors.New("last admin")
+		for round := range 5 {
+			a, b := e.createUser(user.RoleAdmin), e.createUser(user.RoleAdmin)
+			var wg sync.WaitGroup
+			var demoteErr, deactivateErr error
+			wg.Go(func() {
+				_, demoteErr = e.Users.UpdateUser(e.ctx, a.ID, func(u *user.User, admins int) ([]string, error) {
+					if admins <= keep {
+						return nil, errLast
+					}
+					u.Role = user.RoleAssistant
+					return []string{"role"}, nil
+				})
+			})
+			wg.Go(func() {
+				deactivateErr = e.Users.SetUserActive(e.ctx, b.ID, false, func(u *user.User, admins int) error {
+					if admins <= keep {
+						return errLast
+					}
+					return nil
+				})
+			})
+			wg.Wait()
+			if errors.Is(demoteErr, errLast) == errors.Is(deactivateErr, errLast) {
+				t.Fatalf("round %d: demotion err %v, deactivation err %v; want exactly one refused", round, demoteErr, deactivateErr)
+			}
+			after, err := e.Users.ListUsers(e.ctx, user.Filter{Role: user.RoleAdmin, Active: &active})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != keep {
+				t.Fatalf("round %d: %d active admins, want %d", round, len(after), keep)
+			}
+			// Leave exactly the baseline for the next round.
+			for _, id := range []int64{a.ID, b.ID} {
+				if err := e.Users.SetUserActive(e.ctx, id, false, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+
+	t.Run("SetVerification verifies the current value; a changed value is unverified", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		var fe *user.FieldError
+		if _, err := e.Users.SetVerification(e.ctx, u.ID, user.ContactEmail, true); !errors.As(err, &fe) {
+			t.Errorf("verifying an empty email: err = %v, want a *FieldError", err)
+		}
+		if _, err := e.Users.UpdateUser(e.ctx, u.ID, func(u *user.User, _ int) ([]string, error) {
+			u.Email = unique("v") + "@suite.example"
+			return []string{"email"}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Users.SetVerification(e.ctx, u.ID, user.ContactEmail, true)
+		if err != nil || !got.EmailVerified || got.PhoneVerified {
+			t.Fatalf("SetVerification(email) = %+v, %v; want email verified only", got, err)
+		}
+		if _, err := e.Users.UpdateUser(e.ctx, u.ID, func(u *user.User, _ int) ([]string, error) {
+			u.Email = unique("w") + "@suite.example"
+			return []string{"email"}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if e.getUser(u.ID).EmailVerified {
+			t.Errorf("a changed email is still verified")
+		}
+		if _, err := e.Users.SetVerification(e.ctx, 987654321, user.ContactEmail, false); !errors.Is(err, user.ErrNotFound) {
+			t.Errorf("SetVerification of an unknown id: err = %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("RevokeInactiveUser leaves an active user alone", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
