@@ -201,6 +201,28 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("a code exchange racing a password change never leaves live tokens behind it", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		for round := range rounds {
+			code, _ := e.issueCode(c, u, "")
+			var wg sync.WaitGroup
+			var toks pair
+			var redeemErr error
+			wg.Go(func() { toks, redeemErr = e.redeem(code) })
+			wg.Go(func() {
+				if err := e.Users.SetPasswordHash(e.ctx, u.ID, fakeHash); err != nil {
+					t.Errorf("SetPasswordHash: %v", err)
+				}
+			})
+			wg.Wait()
+			if redeemErr == nil && (e.accessLive(toks.Access) || e.refreshLive(toks.Refresh)) {
+				t.Fatalf("round %d: tokens from an exchange that raced a password change are live", round)
+			}
+		}
+	})
+
 	t.Run("a rotated refresh token presented again burns its family", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -267,6 +268,29 @@ func runConsents(t *testing.T, open Opener) {
 		slices.Sort(got)
 		if err != nil || !slices.Equal(got, []string{"email", "openid", "profile"}) {
 			t.Errorf("ConsentScopes = %v, %v; want email openid profile", got, err)
+		}
+	})
+
+	t.Run("concurrent GrantConsent calls lose no scope", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		scopes := []string{"openid", "profile", "email", "phone", "address", "offline_access"}
+		var wg sync.WaitGroup
+		for _, s := range scopes {
+			wg.Go(func() {
+				if err := e.Store.GrantConsent(e.ctx, u.ID, c.ID, []string{s}); err != nil {
+					t.Errorf("GrantConsent(%s): %v", s, err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := e.Store.ConsentScopes(e.ctx, u.ID, c.ID)
+		slices.Sort(got)
+		want := slices.Clone(scopes)
+		slices.Sort(want)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ConsentScopes after concurrent grants = %v, %v; want %v", got, err, want)
 		}
 	})
 
