@@ -42,11 +42,16 @@ type Notice struct {
 	Attempt int
 }
 
-// Outbox is the store's queue of notices. Claim returns up to limit due
+// Outbox is the store's queue of notices. The store queues them itself, in
+// the transaction that ends sessions (RevokeSession, deactivation, password
+// change, RevokeInactiveUser; RevokeClientAccess for one client), one per
+// enabled client with a back-channel URI that took part in the session, so a
+// session ends with its notices or not at all. Claim returns up to limit due
 // notices and pushes their next attempt lease into the future, counting the
-// attempt, so that two servers on one database do not both deliver one, and a
-// crash mid-delivery retries it after the lease. Delete drops a notice
-// (delivered, refused, or given up); Retry schedules its next attempt.
+// attempt (Notice.Attempt), in one transaction, so that two servers on one
+// database never both deliver one, and a crash mid-delivery retries it after
+// the lease. Delete drops a notice (delivered, refused, or given up); Retry
+// schedules its next attempt.
 type Outbox interface {
 	ClaimLogoutNotices(ctx context.Context, limit int, lease time.Duration) ([]Notice, error)
 	DeleteLogoutNotice(ctx context.Context, id int64) error

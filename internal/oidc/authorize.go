@@ -545,6 +545,11 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 		CodeChallengeMethod: oauth2.CodeChallengeMethod(req.CodeChallengeMethod),
 		Request:             withExtension(ctx, ext),
 	})
+	if errors.Is(err, session.ErrNotFound) {
+		// The session ended (logout, password change, deactivation) while
+		// this request was being answered.
+		return nil, ErrLoginRequired()
+	}
 	if err != nil {
 		return nil, errServer(fmt.Errorf("issue code: %w", err))
 	}

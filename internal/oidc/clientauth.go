@@ -75,7 +75,8 @@ func (t ClientThrottle) lockFor(free int) func(int) time.Duration {
 // ThrottleStore counts failed client authentications (store.DB implements
 // it): against the address, and the client unless clientID is empty,
 // setting their locks, in one transaction, forgetting failures older than
-// window. The locks are read back by ClientStore.GetWithLock.
+// window, so concurrent failures are all counted. The locks are read back by
+// ClientStore.GetWithLock.
 type ThrottleStore interface {
 	RecordClientFailure(ctx context.Context, clientID, addr string, now time.Time, window time.Duration, lockClient, lockAddr func(failures int) time.Duration) error
 }

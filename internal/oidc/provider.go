@@ -51,19 +51,25 @@ type noMetrics struct{}
 
 func (noMetrics) TokenIssued(string) {}
 
-// ClientStore finds clients; disabled ones are client.ErrNotFound in GetByID.
-// GetWithLock also returns when the failed-authentication lock on the
-// client or on addr ends (the zero time when neither is locked), and that
-// lock even when the client is unknown.
+// ClientStore finds clients. Get returns a client enabled or not, or
+// client.ErrNotFound; GetByID (go-oauth2's lookup) also answers
+// client.ErrNotFound for a disabled one. An implementation may cache, but a
+// client changed, disabled or removed by any process on the same data (the
+// admin CLI) must be seen by the next call (store.Clients checks a
+// generation counter on each). GetWithLock also returns when the
+// failed-authentication lock on the client or on addr ends (the zero time
+// when neither is locked), and that lock even when the client is unknown.
 type ClientStore interface {
 	oauth2.ClientStore
 	Get(ctx context.Context, id string) (*client.Client, error)
 	GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error)
 }
 
-// UserFinder finds a user by id, active or not. RevokeInactiveUser ends the
-// sessions and tokens of a user found inactive (the studio's app deactivates
-// users without revoking anything), and does nothing if the user is active.
+// UserFinder finds a user by id, active or not (user.ErrNotFound when there
+// is none). RevokeInactiveUser ends the sessions, tokens and unredeemed
+// codes of a user found inactive (the studio's app deactivates users without
+// revoking anything), queuing back-channel logouts, in one transaction; it
+// does nothing if the user is active.
 type UserFinder interface {
 	UserByID(ctx context.Context, id int64) (*user.User, error)
 	RevokeInactiveUser(ctx context.Context, id int64) error
@@ -71,23 +77,55 @@ type UserFinder interface {
 
 // Store keeps browser sessions, pending authorization requests, consents,
 // the token records behind revocation and introspection, and the counts of
-// failed client authentications.
+// failed client authentications. Each write is one transaction;
+// internal/store/storetest checks an implementation against this contract.
 type Store interface {
 	ThrottleStore
 
+	// CreateSession stores s under the hash of its cookie token.
 	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
+	// SessionByTokenHash returns the live session (not expired, not
+	// revoked) or session.ErrNotFound; a live session of a user who is no
+	// longer active is a *session.InactiveUserError (which matches
+	// ErrNotFound). It is a read: the caller decides to RevokeInactiveUser.
 	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
+	// RevokeSession ends the session and, in the same transaction, queues a
+	// back-channel logout for each client that took part in it (was issued
+	// a code in it). Ending an unknown or ended session is no error and
+	// queues nothing.
 	RevokeSession(ctx context.Context, tokenHash []byte) error
+	// SaveAuthRequest keeps a pending request until expires, bound to the
+	// browser; the browser keeps its keep newest pending requests, older
+	// ones are dropped in the same transaction.
 	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, keep int) error
+	// AuthRequest returns a live request made by this browser, with the sid
+	// that satisfied its login step ("" if none), or
+	// session.ErrAuthRequestNotFound (unknown, expired, other browser).
 	AuthRequest(ctx context.Context, idHash, browserHash []byte) (data []byte, loginSID string, err error)
+	// SetAuthRequestLogin records sid on this browser's live request, or
+	// returns session.ErrAuthRequestNotFound.
 	SetAuthRequestLogin(ctx context.Context, idHash, browserHash []byte, sid string) error
+	// DeleteAuthRequest ends a request once answered; a second delete is
+	// session.ErrAuthRequestNotFound, so a request is answered once.
 	DeleteAuthRequest(ctx context.Context, idHash []byte) error
 
+	// ConsentScopes returns the scopes the user approved for the client,
+	// nil when none.
 	ConsentScopes(ctx context.Context, userID int64, clientID string) ([]string, error)
+	// GrantConsent adds scopes to what the user approved for the client.
 	GrantConsent(ctx context.Context, userID int64, clientID string, scopes []string) error
+	// TokenRecord finds an access or refresh token by value (hint only
+	// orders the search, RFC 7009 §2.1); nil when unknown. Active is false
+	// once expired, revoked, rotated, or its client removed or disabled.
 	TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error)
+	// RevokeAccessToken revokes one access token; its refresh token lives.
 	RevokeAccessToken(ctx context.Context, token string) error
+	// RevokeGrant revokes every token of a grant and burns the grant id,
+	// so a token still being minted for it cannot be stored afterwards.
 	RevokeGrant(ctx context.Context, grantID, reason string) error
+	// RevokeSessionTokens revokes the tokens and unredeemed codes issued
+	// under session sid, and burns the grant of a code of it being
+	// exchanged at that moment.
 	RevokeSessionTokens(ctx context.Context, sid string) error
 }
 

@@ -289,5 +289,5 @@ func revokeClientTokens(ctx context.Context, tx *sql.Tx, id string, now int64) e
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE client_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, id); err != nil {
 		return fmt.Errorf("revoke codes of client %q: %w", id, err)
 	}
-	return nil
+	return burnRedeemedCodes(ctx, tx, now, "client_id = ?", id)
 }

@@ -78,7 +78,7 @@ func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID str
 			now, strconv.FormatInt(userID, 10), clientID); err != nil {
 			return fmt.Errorf("revoke client codes: %w", err)
 		}
-		return nil
+		return burnRedeemedCodes(ctx, tx, now, "user_id = ? AND client_id = ?", strconv.FormatInt(userID, 10), clientID)
 	})
 	if err != nil {
 		return err
@@ -187,6 +187,6 @@ func (db *DB) RevokeSessionTokens(ctx context.Context, sid string) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE sid = ? AND used_at IS NULL AND revoked_at IS NULL`, now, sid); err != nil {
 			return fmt.Errorf("revoke session codes: %w", err)
 		}
-		return nil
+		return burnRedeemedCodes(ctx, tx, now, "sid = ?", sid)
 	})
 }

@@ -27,6 +27,28 @@ func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) 
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
 		return fmt.Errorf("revoke codes of user %d: %w", userID, err)
 	}
+	return burnRedeemedCodes(ctx, tx, now, "user_id = ?", strconv.FormatInt(userID, 10))
+}
+
+// redeemWindow is how long after a code was marked used its exchange may
+// still be storing the tokens: Create follows RemoveByCode at once, and even
+// a write that waits out a locked database gives up after the write budget.
+const redeemWindow = 10 * 60
+
+// burnRedeemedCodes burns the grants of the codes matching where (over
+// inkpass_codes) that were redeemed within redeemWindow, inside the caller's
+// revoking transaction. The token endpoint marks a code used and then stores
+// its tokens; a revocation landing in between finds no token to revoke, and
+// the tokens stored after it would outlive it. Burned, the grant refuses
+// them (Create checks inkpass_revoked_grants). A grant whose tokens were
+// stored already loses nothing more: the caller revokes them too.
+func burnRedeemedCodes(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason)
+		SELECT grant_id, ?, 'revoked while its code was being exchanged' FROM inkpass_codes
+		WHERE used_at IS NOT NULL AND used_at >= ? AND (`+where+`)`, append([]any{now, now - redeemWindow}, args...)...)
+	if err != nil {
+		return fmt.Errorf("burn grants of redeemed codes: %w", err)
+	}
 	return nil
 }
 

@@ -64,7 +64,9 @@ func extensionOf(ti oauth2.TokenInfo) url.Values {
 	return url.Values{}
 }
 
-// Create stores a code, or a new access (and refresh) token.
+// Create stores a code, or a new access (and refresh) token. A code issued
+// in a session (its extension's sid) that is no longer live is refused with
+// session.ErrNotFound.
 func (ts *Tokens) Create(ctx context.Context, ti oauth2.TokenInfo) error {
 	ext := extensionOf(ti)
 	grantID := ext.Get(session.ExtGrantID)
@@ -239,6 +241,21 @@ func (ts *Tokens) createCode(ctx context.Context, ti oauth2.TokenInfo, ext url.V
 		if err := mustAffect(res, oerrors.ErrInvalidClient); err != nil {
 			return err
 		}
+		// The session was live when /authorize loaded it; a logout, password
+		// change or deactivation since has ended it and found no code to
+		// revoke. Checked here, in the transaction that stores the code, so
+		// no code outlives its session.
+		if sid := ext.Get(session.ExtSID); sid != "" {
+			var live bool
+			err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inkpass_sessions WHERE sid = ? AND revoked_at IS NULL AND expires_at > ?)`,
+				sid, created.Unix()).Scan(&live)
+			if err != nil {
+				return fmt.Errorf("store code: check session: %w", err)
+			}
+			if !live {
+				return fmt.Errorf("store code: %w", session.ErrNotFound)
+			}
+		}
 		return noteSessionClient(ctx, tx, ext.Get(session.ExtSID), ti.GetClientID())
 	})
 }
@@ -360,7 +377,9 @@ func scanToken(r rowScanner) (*tokenRow, error) {
 }
 
 // GetByAccess returns a live access token (not expired, not revoked, its
-// user still active) or nil.
+// client still enabled) or nil. It does not look at the user: the caller
+// checks that the user is still active (oidc's activeUser), since the
+// studio's app may deactivate a user without revoking anything.
 func (ts *Tokens) GetByAccess(ctx context.Context, access string) (oauth2.TokenInfo, error) {
 	row, err := scanToken(ts.db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM inkpass_tokens WHERE access_hash = ?`, session.Hash(access)))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -439,7 +439,7 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 	uid := strconv.FormatInt(id, 10)
 	const liveQuery = `SELECT EXISTS (SELECT 1 FROM inkpass_sessions WHERE user_id = ?1 AND revoked_at IS NULL)
 		OR EXISTS (SELECT 1 FROM inkpass_tokens WHERE user_id = ?2 AND revoked_at IS NULL)
-		OR EXISTS (SELECT 1 FROM inkpass_codes WHERE user_id = ?2 AND used_at IS NULL)`
+		OR EXISTS (SELECT 1 FROM inkpass_codes WHERE user_id = ?2 AND used_at IS NULL AND revoked_at IS NULL)`
 	var live bool
 	if err := db.read.QueryRowContext(ctx, liveQuery, id, uid).Scan(&live); err != nil {
 		return fmt.Errorf("revoke inactive user %d: %w", id, err)
@@ -497,20 +497,30 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) error 
 }
 
 // RecordLogin sets last_login and, when newHash is set, the upgraded hash, in
-// one transaction.
-func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error {
+// one transaction, provided the row still holds verifiedHash (the hash the
+// login checked the password against) and the user is still active. A
+// password change or a deactivation that landed while the login was hashing
+// (inkpass's own, or the studio app's) makes it user.ErrLoginStale and
+// writes nothing: an upgraded hash of the old password must not replace the
+// new one, and a login that the change was meant to end must not complete.
+func (db *DB) RecordLogin(ctx context.Context, id int64, at time.Time, verifiedHash, newHash string) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var res sql.Result
-		var err error
-		if newHash != "" {
-			res, err = tx.ExecContext(ctx, `UPDATE users SET last_login = ?, password_hash = ? WHERE id = ?`, formatTime(at), newHash, id)
-		} else {
-			res, err = tx.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`, formatTime(at), id)
-		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = ?1, password_hash = COALESCE(NULLIF(?2, ''), password_hash)
+			WHERE id = ?3 AND CAST(password_hash AS TEXT) = ?4 AND `+activeSQL("users"), formatTime(at), newHash, id, verifiedHash)
 		if err != nil {
 			return fmt.Errorf("record login: %w", err)
 		}
-		return mustAffect(res, user.ErrNotFound)
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, id).Scan(&exists); err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		if !exists {
+			return user.ErrNotFound
+		}
+		return user.ErrLoginStale
 	})
 }
 

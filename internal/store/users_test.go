@@ -222,7 +222,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 			Username: "suite_upd", Role: user.RoleArtist, ArtistID: &artist, Active: true,
 			Name: "Old Name", Email: "old@suite.example", Phone: "555-0101", Instagram: "old.handle", Birthdate: "1991-01-01",
 		})
-		if err := db.RecordLogin(ctx, id, time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), ""); err != nil {
+		if err := db.RecordLogin(ctx, id, time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC), "hash-of-suite_upd", ""); err != nil {
 			t.Fatal(err)
 		}
 		keep := rawRow(t, raw, id, "password_hash", "is_active", "created_at", "last_login")
@@ -329,7 +329,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		db, raw, _ := setup(t)
 		id := mustCreate(t, db, user.User{Username: "suite_login", PasswordHash: "pbkdf2:old", Role: user.RoleAssistant, Active: true})
 		at := time.Date(2025, 7, 1, 23, 30, 15, 987654321, time.FixedZone("CEST", 2*3600))
-		if err := db.RecordLogin(ctx, id, at, ""); err != nil {
+		if err := db.RecordLogin(ctx, id, at, "pbkdf2:old", ""); err != nil {
 			t.Fatal(err)
 		}
 		r := rawRow(t, raw, id, "last_login", "typeof(last_login)", "password_hash")
@@ -343,7 +343,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		if u.LastLogin == nil || !u.LastLogin.Equal(at.Truncate(time.Second)) {
 			t.Errorf("LastLogin read back = %v, want %v", u.LastLogin, at.Truncate(time.Second))
 		}
-		if err := db.RecordLogin(ctx, 987654, at, ""); !errors.Is(err, user.ErrNotFound) {
+		if err := db.RecordLogin(ctx, 987654, at, "pbkdf2:old", ""); !errors.Is(err, user.ErrNotFound) {
 			t.Errorf("RecordLogin of a missing id: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -352,7 +352,7 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		db, raw, _ := setup(t)
 		id := mustCreate(t, db, user.User{Username: "suite_rehash", PasswordHash: "pbkdf2:old", Role: user.RoleAssistant, Active: true})
 		at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-		if err := db.RecordLogin(ctx, id, at, "scrypt:new"); err != nil {
+		if err := db.RecordLogin(ctx, id, at, "pbkdf2:old", "scrypt:new"); err != nil {
 			t.Fatal(err)
 		}
 		r := rawRow(t, raw, id, "last_login", "password_hash")

@@ -11,28 +11,51 @@ import (
 	"time"
 )
 
-// Repository is the storage the Service needs. internal/store implements it.
+// Repository is the storage the Service needs. internal/store implements it;
+// internal/store/storetest checks any implementation against this contract.
 //
-// Contracts: CreateUser and UpdateUser run in one write transaction that also
-// enforces the rules that need the database, returning ErrUsernameTaken (same
-// username in any letter case), ErrEmailTaken, or ErrArtistNotFound. UpdateUser
-// reads the row inside that transaction, lets a ChangeFunc edit and check it,
-// and writes only the columns it names. SetUserActive calls check (when not
-// nil) inside its transaction, and deactivating revokes the user's sessions
-// and tokens in it. Lookups return ErrNotFound. RecordLogin sets last_login
-// and, when newHash is not empty, replaces password_hash in the same
-// transaction. SetPasswordHash revokes every session and token of the user in
-// its transaction. RevokeInactiveUser revokes the sessions and tokens of a user
-// who is not active, and does nothing for an active one.
+// Every method that writes runs in one write transaction: it happens whole
+// or not at all. Lookups return ErrNotFound for an unknown id or username.
+// Several writes end what the user holds; "revoke everything" below means,
+// in that same transaction: every session ends, with a back-channel logout
+// notice queued for each client that took part in it (backchannel.Outbox);
+// every access and refresh token of every client is revoked; every
+// unredeemed code is revoked (so redeeming it later is refused without being
+// taken for a replay), and the grant of a code being exchanged at that moment
+// is burned, so it cannot turn into tokens afterwards. Consents are kept.
 type Repository interface {
+	// CreateUser inserts u and returns its id, checking in the same
+	// transaction that no user has the username in any letter case
+	// (ErrUsernameTaken) or the email (ErrEmailTaken), and that the artist
+	// exists (ErrArtistNotFound).
 	CreateUser(ctx context.Context, u *User) (int64, error)
 	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByUsername prefers an exact match, then one in another letter case.
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// ListUsers returns the users matching f, ordered by id.
 	ListUsers(ctx context.Context, f Filter) ([]*User, error)
+	// UpdateUser reads the row inside its transaction, lets change edit and
+	// check it (with the active admins counted in that transaction), and
+	// writes only the columns change names, with the same uniqueness checks
+	// as CreateUser. An error from change aborts it; nothing is written.
 	UpdateUser(ctx context.Context, id int64, change ChangeFunc) (*User, error)
+	// SetUserActive sets is_active. check, when not nil, sees the row and
+	// the active admins counted inside the transaction and may refuse (the
+	// last-admin rule), so two concurrent deactivations cannot both pass it.
+	// Deactivating also revokes everything; reactivating brings nothing back.
 	SetUserActive(ctx context.Context, id int64, active bool, check func(u *User, activeAdmins int) error) error
+	// SetPasswordHash replaces the hash and revokes everything: whoever
+	// knew the old password is out with it (RFC 9700 §4.14.2).
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
-	RecordLogin(ctx context.Context, id int64, at time.Time, newHash string) error
+	// RecordLogin sets last_login and, when newHash is not empty, replaces
+	// the hash, only while the row still holds verifiedHash (the hash the
+	// login checked) and the user is active; otherwise it writes nothing and
+	// returns ErrLoginStale, so a password change or deactivation made
+	// while the login was hashing is never undone.
+	RecordLogin(ctx context.Context, id int64, at time.Time, verifiedHash, newHash string) error
+	// RevokeInactiveUser revokes everything of a user who is not active
+	// (deactivated by the studio's app, which revokes nothing) and audits
+	// it; it does nothing for an active user or one who holds nothing.
 	RevokeInactiveUser(ctx context.Context, id int64) error
 	// SetVerification records the user's current email or phone as
 	// verified, or with verified false forgets that it was, and returns the
@@ -495,7 +518,16 @@ func (s *Service) CompleteLogin(ctx context.Context, pl *PendingLogin) (*User, e
 	pl.done = true
 	u, at := pl.User, pl.at
 	now := s.now().UTC()
-	if err := s.repo.RecordLogin(ctx, u.ID, now, pl.newHash); err != nil {
+	if err := s.repo.RecordLogin(ctx, u.ID, now, u.PasswordHash, pl.newHash); err != nil {
+		if errors.Is(err, ErrLoginStale) {
+			// The password was changed, or the user deactivated, while
+			// this login was hashing: the password it proved is no longer
+			// the account's, so the login fails like a wrong one.
+			at.failed()
+			s.log.InfoContext(ctx, "login failed", "reason", "password changed or user deactivated during sign-in", "user_id", u.ID, "addr", pl.addr)
+			s.record(ctx, audit.Event{Kind: audit.LoginFailed, UserID: u.ID, Username: u.Username, Addr: pl.addr, Detail: "password changed or user deactivated during sign-in"})
+			return nil, ErrInvalidCredentials
+		}
 		s.abandon(ctx, at)
 		return nil, fmt.Errorf("record login of user %d: %w", u.ID, err)
 	}

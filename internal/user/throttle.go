@@ -23,16 +23,19 @@ type ThrottleKey struct {
 }
 
 // ThrottleStore persists attempt counts so that a restart resets nothing.
-//
-// Reserve must check and count in one write transaction: when any key is
-// locked at now it charges nothing and returns the longest remaining lock as
-// wait; otherwise it forgets attempts older than window, adds one to every
-// key, sets each key's lock to now+LockFor(count) when that is positive, and
-// returns the counts. Refund takes one charge back (lifting the lock it set
-// when nothing was charged since); ClearFailures forgets a key.
 type ThrottleStore interface {
+	// Reserve checks and counts in one write transaction, so N concurrent
+	// calls for one key pass at most as many times as its LockFor allows:
+	// when any key is locked at now it charges nothing and returns the
+	// longest remaining lock as wait (and nil counts); otherwise it forgets
+	// attempts older than window, adds one to every key, sets each key's
+	// lock to now+LockFor(count) when that is positive, and returns the
+	// counts, which Refund needs.
 	Reserve(ctx context.Context, now time.Time, window time.Duration, keys []ThrottleKey) (counts []int, wait time.Duration, err error)
+	// Refund takes one charge back; when the key's count is still count
+	// (nothing was charged since), the lock that charge set is lifted too.
 	Refund(ctx context.Context, scope, key string, count int) error
+	// ClearFailures forgets a key.
 	ClearFailures(ctx context.Context, scope, key string) error
 }
 

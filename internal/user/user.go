@@ -142,6 +142,9 @@ var (
 	ErrEmailTaken         = errors.New("email already used by another user")
 	ErrInvalidCredentials = errors.New("invalid username or password")
 	ErrThrottled          = errors.New("too many failed sign-in attempts")
+	// ErrLoginStale is Repository.RecordLogin's answer when the password
+	// was changed or the user deactivated after the login verified it.
+	ErrLoginStale = errors.New("password changed or user deactivated during sign-in")
 )
 
 // FieldError is a rule violation on one field, phrased for the person who

@@ -26,7 +26,11 @@ type authenticator interface {
 	SetPassword(ctx context.Context, id int64, plain string) error
 }
 
-// accountStore lists and revokes the apps a user has let in.
+// accountStore lists and revokes the apps a user has let in. ConnectedApps
+// lists the clients holding the user's consent or a live refresh token.
+// RevokeClientAccess withdraws the consent and revokes the client's tokens
+// and codes for the user in one transaction, queuing back-channel
+// logouts of the user's sessions at that client; the sessions go on.
 type accountStore interface {
 	ConnectedApps(ctx context.Context, userID int64) ([]session.App, error)
 	RevokeClientAccess(ctx context.Context, userID int64, clientID string) error
