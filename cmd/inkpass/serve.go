@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/backchannel"
@@ -57,7 +60,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go reloadKeys(ctx, a, keySet)
+	// SIGHUP reloads the key folder at once (after `inkpass keys rotate`);
+	// registered before serving, so a signal never ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadKeys(ctx, a, keySet, hup)
 	go pruneLoop(ctx, a)
 	// Logout notices queued by this process go out at once; those queued by
 	// the CLI (user deactivate) within the worker's poll.

@@ -25,7 +25,7 @@
 //
 // # Writes, readers and other processes
 //
-// Only Open (first key, pruning), Ensure and Rotate write (SignAs calls
+// Only Open (first key, pruning), Ensure, Rotate and RotateAll write (SignAs calls
 // Ensure when asked for an algorithm that has no key yet). The index is always
 // replaced atomically (temp file, fsync, rename, directory fsync) and a new
 // key file is durable before any index names it, so a crash never leaves an
@@ -36,9 +36,9 @@
 // while a server reloads.
 //
 // `inkpass keys rotate` runs in its own process; a running server notices the
-// new index through Reload, which costs one stat when nothing changed. The
-// server should call Reload on a ticker (well below Options.RetainFor) and on
-// SIGHUP.
+// new index through Reload, which costs one stat when nothing changed.
+// `inkpass serve` calls Reload every 30 seconds (well below
+// Options.RetainFor) and at once on SIGHUP.
 //
 // # Publication and retirement
 //
