@@ -1,6 +1,7 @@
 // Package keys owns inkpass's token signing keys: the key files on disk, key
-// generation and rotation, the signer used for ID tokens, and the public JSON
-// Web Key Set (RFC 7517) that relying parties fetch to verify those tokens.
+// generation and rotation, the signer used for ID and logout tokens, and the
+// public JSON Web Key Set (RFC 7517) that relying parties fetch to verify
+// those tokens.
 //
 // # On disk
 //
