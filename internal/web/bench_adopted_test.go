@@ -174,7 +174,10 @@ func BenchmarkLoginFlowAdoptedParallel(b *testing.B) {
 		for range n {
 			wg.Go(func() {
 				for range ops / n {
-					e.hasher.Verify(ctx, benchPassword, hash)
+					if ok, err := e.hasher.Verify(ctx, benchPassword, hash); err != nil || !ok {
+						b.Errorf("Verify = %v, %v", ok, err)
+						return
+					}
 				}
 			})
 		}
