@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/backchannel"
@@ -57,7 +60,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go reloadKeys(ctx, a, keySet)
+	// SIGHUP reloads the key folder at once (after `inkpass keys rotate`);
+	// registered before serving, so a signal never ends the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadKeys(ctx, a, keySet, hup)
 	go pruneLoop(ctx, a)
 	// Logout notices queued by this process go out at once; those queued by
 	// the CLI (user deactivate) within the worker's poll.
@@ -101,8 +109,8 @@ func profilingMux() *http.ServeMux {
 // gcPercent is GOGC for the server unless the environment sets one. The
 // token and userinfo paths allocate a few kilobytes per request, and a
 // server's live heap is small, so at Go's default of 100 the collector runs
-// often for little: 200 halves its cycles (about 8 % less CPU per refresh and
-// grant in docs/performance.md) at the price of more heap between them.
+// often for little: 200 halves its cycles at the price of more heap between
+// them (figures in docs/performance.md).
 const gcPercent = 200
 
 // gcHeadroomMiB is what the soft memory limit allows beyond the password
@@ -229,8 +237,8 @@ func pruneLoop(ctx context.Context, a *app) {
 // refreshDummy points the hasher's dummy verification, which an unknown
 // username gets, at the hash family and parameters most users hold. On an
 // adopted database that is the studio's legacy format rather than the target:
-// otherwise a pbkdf2 user's failed login took 366 ms and an unknown name's
-// 129 ms, which tells who exists.
+// otherwise an unknown name fails faster than a known one, which tells who
+// exists (figures in docs/performance.md).
 func refreshDummy(ctx context.Context, a *app) {
 	var c password.Census
 	if err := a.db.EachPasswordHash(ctx, c.Add); err != nil {

@@ -101,25 +101,29 @@ func ensureClientKeys(ctx context.Context, a *app, cs *store.Clients, set *keys.
 	return nil
 }
 
-// reloadKeys picks up `inkpass keys rotate` run by another process.
-func reloadKeys(ctx context.Context, a *app, set *keys.Set) {
+// reloadKeys picks up `inkpass keys rotate` run by another process: every
+// 30 seconds, and at once on each value from hup (serve sends SIGHUP there).
+func reloadKeys(ctx context.Context, a *app, set *keys.Set, hup <-chan os.Signal) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
+		trigger := "timer"
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			changed, err := set.Reload()
-			if err != nil {
-				a.log.Error("reload signing keys", "err", err)
-			} else if changed {
-				var kids []string
-				for _, k := range set.ActiveKeys() {
-					kids = append(kids, k.KID)
-				}
-				a.log.Info("signing keys reloaded", "active_kids", kids)
+		case <-hup:
+			trigger = "SIGHUP"
+		}
+		changed, err := set.Reload()
+		if err != nil {
+			a.log.Error("reload signing keys", "trigger", trigger, "err", err)
+		} else if changed || trigger == "SIGHUP" {
+			var kids []string
+			for _, k := range set.ActiveKeys() {
+				kids = append(kids, k.KID)
 			}
+			a.log.Info("signing keys reloaded", "trigger", trigger, "changed", changed, "active_kids", kids)
 		}
 	}
 }

@@ -30,9 +30,9 @@ const (
 const (
 	// DefaultRSABits is 2048: RFC 7518 §3.3 makes 2048 bits the minimum for
 	// RS256, and NIST SP 800-57 Part 1 rates it 112-bit security, acceptable
-	// through 2030. Larger keys make every signature slower (3072 costs about
-	// three times as much) for a margin ID tokens that live minutes do not
-	// need; rotation is the lever for the long term.
+	// through 2030. Larger keys make every signature several times slower
+	// for a margin ID tokens that live minutes do not need; rotation is the
+	// lever for the long term.
 	DefaultRSABits = 2048
 	// minRSABits is enforced at load as well as at generation, so a hand-placed
 	// weak key is refused rather than published.

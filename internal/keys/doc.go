@@ -1,6 +1,7 @@
 // Package keys owns inkpass's token signing keys: the key files on disk, key
-// generation and rotation, the signer used for ID tokens, and the public JSON
-// Web Key Set (RFC 7517) that relying parties fetch to verify those tokens.
+// generation and rotation, the signer used for ID and logout tokens, and the
+// public JSON Web Key Set (RFC 7517) that relying parties fetch to verify
+// those tokens.
 //
 // # On disk
 //
@@ -25,7 +26,7 @@
 //
 // # Writes, readers and other processes
 //
-// Only Open (first key, pruning), Ensure and Rotate write (SignAs calls
+// Only Open (first key, pruning), Ensure, Rotate and RotateAll write (SignAs calls
 // Ensure when asked for an algorithm that has no key yet). The index is always
 // replaced atomically (temp file, fsync, rename, directory fsync) and a new
 // key file is durable before any index names it, so a crash never leaves an
@@ -36,9 +37,9 @@
 // while a server reloads.
 //
 // `inkpass keys rotate` runs in its own process; a running server notices the
-// new index through Reload, which costs one stat when nothing changed. The
-// server should call Reload on a ticker (well below Options.RetainFor) and on
-// SIGHUP.
+// new index through Reload, which costs one stat when nothing changed.
+// `inkpass serve` calls Reload every 30 seconds (well below
+// Options.RetainFor) and at once on SIGHUP.
 //
 // # Publication and retirement
 //

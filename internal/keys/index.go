@@ -3,8 +3,12 @@ package keys
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -119,4 +123,79 @@ func encodeIndex(keys []*key) ([]byte, error) {
 		return nil, fmt.Errorf("encode %s: %w", indexName, err)
 	}
 	return append(data, '\n'), nil
+}
+
+// readIndex reads keys.json. A missing index is not an error: idx is nil.
+func readIndex(dir string) (raw []byte, fi fs.FileInfo, idx *indexFile, err error) {
+	path := filepath.Join(dir, indexName)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, nil, fmt.Errorf("read %s: not a regular file", path)
+	}
+	if err := checkPerm(path, fi, indexForbidden, fileMode); err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if raw, err = readLimited(f); err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if idx, err = parseIndex(path, raw); err != nil {
+		return nil, nil, nil, err
+	}
+	return raw, fi, idx, nil
+}
+
+// loadKeys reads every file the index lists and checks it against its entry.
+func loadKeys(dir string, idx *indexFile) ([]*key, error) {
+	keys := make([]*key, 0, len(idx.Keys))
+	for _, e := range idx.Keys {
+		path := filepath.Join(dir, e.File)
+		priv, err := readKeyFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("load key %s: %w", path, err)
+		}
+		signer, err := checkKey(e.Alg, priv)
+		if err != nil {
+			return nil, fmt.Errorf("load key %s: %w", path, err)
+		}
+		var retired *time.Time
+		if e.RetiredAt != nil {
+			t := e.RetiredAt.UTC()
+			retired = &t
+		}
+		k, err := newKey(e.Alg, signer, e.CreatedAt.UTC(), retired)
+		if err != nil {
+			return nil, fmt.Errorf("load key %s: %w", path, err)
+		}
+		if k.kid != e.KID {
+			return nil, fmt.Errorf("load key %s: the file holds the key with thumbprint %s but %s lists it as kid %s; the file was replaced or the index edited",
+				path, k.kid, indexName, e.KID)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func writeIndex(dir string, keys []*key) ([]byte, fs.FileInfo, error) {
+	raw, err := encodeIndex(keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writeFileAtomic(dir, indexName, raw); err != nil {
+		return nil, nil, err
+	}
+	fi, err := os.Stat(filepath.Join(dir, indexName))
+	if err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", indexName, err)
+	}
+	return raw, fi, nil
 }

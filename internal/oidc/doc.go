@@ -1,6 +1,7 @@
-// Package oidc is the protocol: the authorization request and its checks, the
-// token endpoint (authorization_code with PKCE, refresh_token with rotation,
-// client_credentials), ID tokens, userinfo, discovery and JWKS, built on
+// Package oidc is the protocol: the authorization request and its checks,
+// consent, the token endpoint (authorization_code with PKCE, refresh_token
+// with rotation, client_credentials), ID tokens, userinfo, discovery and
+// JWKS, RP-initiated logout, revocation and introspection, built on
 // go-oauth2's manage and server packages with their loose defaults replaced
 // (exact redirect URIs, S256 only, hashed client secrets, atomic codes).
 //

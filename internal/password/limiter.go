@@ -22,8 +22,7 @@ import (
 //
 // It also caps concurrent operations at GOMAXPROCS: the KDFs are CPU-bound, so
 // running more at once than there are cores only stretches every login and
-// keeps more memory live (measured: 13 argon2id at once on 2 cores cost 56 ms
-// of CPU each against 34 ms, and twice the peak RSS; docs/performance.md).
+// keeps more memory live (figures in docs/performance.md).
 type Limiter struct {
 	sem    *semaphore.Weighted
 	budget int64

@@ -48,7 +48,7 @@ type limits struct {
 // defaultLimits sit at about twice the costliest default any of werkzeug,
 // Python's bcrypt, passlib and argon2-cffi has written, so every stored hash
 // those made verifies, and one row cannot make a sign-in (failed or not) cost
-// seconds: pbkdf2 at 10 million iterations took 2.2 s a try.
+// seconds (figures in docs/performance.md).
 //
 //   - pbkdf2: werkzeug 3.1 writes 1,000,000 iterations (2.3: 600,000);
 //   - scrypt: werkzeug writes N=2^15, r=8, p=1 (N·r·p = 2^18), passlib N=2^16;

@@ -1,0 +1,91 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServe_SIGHUPReloadsKeys: a key that `inkpass keys rotate` adds while
+// serve runs is published after SIGHUP, without waiting for the periodic
+// reload, and serve logs that the signal reloaded the keys.
+func TestServe_SIGHUPReloadsKeys(t *testing.T) {
+	// Should serve not handle SIGHUP, its default action would end the
+	// whole test binary; this keeps the test process alive to fail instead.
+	guard := make(chan os.Signal, 1)
+	signal.Notify(guard, syscall.SIGHUP)
+	defer signal.Stop(guard)
+
+	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	logs := &syncWriter{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, logs)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	listening := regexp.MustCompile(`^inkpass listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for base == "" && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if base == "" {
+		t.Fatalf("serve did not start: exit %d", <-done)
+	}
+
+	jwks := func() string {
+		resp, err := http.Get(base + "/jwks")
+		if err != nil {
+			t.Fatalf("GET /jwks: %v", err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if strings.Contains(jwks(), `"ES256"`) {
+		t.Fatal("the first JWKS already has an ES256 key")
+	}
+	c.ok(t, "", "keys", "rotate", "--alg", "ES256")
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatalf("send SIGHUP: %v", err)
+	}
+	// The periodic reload runs every 30 s; poll for a few seconds at most.
+	published := false
+	for i := 0; i < 50 && !published; i++ {
+		time.Sleep(100 * time.Millisecond)
+		published = strings.Contains(jwks(), `"ES256"`)
+	}
+	if !published {
+		t.Error("after SIGHUP, /jwks still lacks the ES256 key that keys rotate added")
+	}
+	if !strings.Contains(logs.String(), "signing keys reloaded") || !strings.Contains(logs.String(), "trigger=SIGHUP") {
+		t.Errorf("serve did not log a reload on SIGHUP:\n%s", logs.String())
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after shutdown, want 0", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
