@@ -40,6 +40,8 @@ func (p *Provider) parseIDTokenHint(hint string) (*hintClaims, error) {
 	if c.Issuer != p.cfg.Issuer {
 		return nil, errors.New("id_token_hint: issued by another issuer")
 	}
+	// A user's sub is Subject's: today a decimal user id, which this
+	// cheap check relies on (subjectIs does the real comparison).
 	if _, err := strconv.ParseInt(c.Subject, 10, 64); err != nil {
 		return nil, errors.New("id_token_hint: no user subject")
 	}
