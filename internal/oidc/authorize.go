@@ -65,7 +65,7 @@ func (r *AuthRequest) LoginDoneBy(s *session.Session) bool {
 // (OIDC Core §3.1.2.1: then the answer is login_required, never another
 // user's code).
 func (r *AuthRequest) AllowsUser(userID int64) bool {
-	return r.HintSubject == "" || subjectIs(r.HintSubject, userID)
+	return r.HintSubject == "" || subjectIs(r.HintSubject, userID, r.ClientID)
 }
 
 // ExtraClaims are the claims req asks for by name (the claims parameter)
@@ -380,6 +380,26 @@ func uniqueFields(s string) []string {
 	return out
 }
 
+// AuthRequestStore keeps pending authorization requests while the user signs
+// in: the port of SaveAuthRequest, RecordLogin, LoadAuthRequest and
+// FinishAuthRequest.
+type AuthRequestStore interface {
+	// SaveAuthRequest keeps a pending request until expires, bound to the
+	// browser; the browser keeps its keep newest pending requests, older
+	// ones are dropped in the same transaction.
+	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, keep int) error
+	// AuthRequest returns a live request made by this browser, with the sid
+	// that satisfied its login step ("" if none), or
+	// session.ErrAuthRequestNotFound (unknown, expired, other browser).
+	AuthRequest(ctx context.Context, idHash, browserHash []byte) (data []byte, loginSID string, err error)
+	// SetAuthRequestLogin records sid on this browser's live request, or
+	// returns session.ErrAuthRequestNotFound.
+	SetAuthRequestLogin(ctx context.Context, idHash, browserHash []byte, sid string) error
+	// DeleteAuthRequest ends a request once answered; a second delete is
+	// session.ErrAuthRequestNotFound, so a request is answered once.
+	DeleteAuthRequest(ctx context.Context, idHash []byte) error
+}
+
 // SaveAuthRequest keeps req server-side, bound to the browser that made it,
 // and returns the opaque id the login page carries.
 func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browserID string) (string, error) {
@@ -388,7 +408,7 @@ func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browse
 		return "", fmt.Errorf("save auth request: %w", err)
 	}
 	id := session.NewToken()
-	err = p.sessions.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, req.LoginSID,
+	err = p.authReqs.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, req.LoginSID,
 		p.cfg.Now().Add(p.cfg.AuthRequestTTL), MaxPendingPerBrowser)
 	if err != nil {
 		return "", err
@@ -402,7 +422,7 @@ func (p *Provider) RecordLogin(ctx context.Context, id, browserID string, req *A
 	if id == "" || browserID == "" {
 		return ErrUnknownAuthRequest
 	}
-	err := p.sessions.SetAuthRequestLogin(ctx, session.Hash(id), session.Hash(browserID), s.SID)
+	err := p.authReqs.SetAuthRequestLogin(ctx, session.Hash(id), session.Hash(browserID), s.SID)
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return ErrUnknownAuthRequest
 	}
@@ -422,7 +442,7 @@ func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*
 	if id == "" || browserID == "" {
 		return nil, ErrUnknownAuthRequest
 	}
-	data, loginSID, err := p.sessions.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
+	data, loginSID, err := p.authReqs.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return nil, ErrUnknownAuthRequest
 	}
@@ -439,7 +459,7 @@ func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*
 
 // FinishAuthRequest deletes a pending request once it has been answered.
 func (p *Provider) FinishAuthRequest(ctx context.Context, id string) error {
-	err := p.sessions.DeleteAuthRequest(ctx, session.Hash(id))
+	err := p.authReqs.DeleteAuthRequest(ctx, session.Hash(id))
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return ErrUnknownAuthRequest
 	}

@@ -5,21 +5,148 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/inkpass/inkpass/internal/user"
 )
 
-// ScopeClaims says which claims each scope releases (OIDC Core §5.4, plus the
-// studio's instagram under profile). role and artist_id are released with
-// openid itself: every studio app needs them to decide what a user may do.
-// It is also the table of the claims parameter (ClaimsRequest): a claim
-// named there is known when a scope here releases it.
-var ScopeClaims = map[string][]string{
-	"openid":  {"sub", "role", "artist_id", "artist_name"},
-	"profile": {"name", "preferred_username", "birthdate", "instagram"},
-	"email":   {"email", "email_verified"},
-	"phone":   {"phone_number", "phone_number_verified"},
+// claimDef is one row of claimTable: a claim about the user that inkpass
+// releases, the scope that releases it, the words the consent page uses for
+// it, and how its value is read from the user.
+type claimDef struct {
+	name  string
+	scope string
+	// consent is how the consent page names the claim after its scope's
+	// verb (scopeConsent): "date of birth" under "See your". A claim whose
+	// consent is "" is shown under another claim's words (email_verified
+	// goes with email), and must name it in with.
+	consent string
+	// with names the claim this one goes with: it is also released when
+	// that one is (email_verified with email, OIDC Core §5.1), and only
+	// when the user has a value for it.
+	with string
+	// fill copies the claim's value from u into c; it may leave it empty
+	// (the user's record lacks it: OIDC Core §5.3.2 says omit it). The
+	// claims of openid are filled always, whatever the scopes.
+	fill func(u *user.User, c *claims)
 }
+
+// claimTable is every claim about the user inkpass releases, in the order
+// discovery lists them. It drives userClaims (ID tokens, userinfo,
+// introspection), ScopeClaims (which claims each scope releases, the claims
+// parameter), ScopeDescriptions (the consent page) and claims_supported.
+// Adding a claim is one row here plus its field on user.User and on claims:
+// see docs/architecture-claims.md.
+//
+// The scopes follow OIDC Core §5.4, plus the studio's instagram under
+// profile. role and artist_id are released with openid itself: every studio
+// app needs them to decide what a user may do.
+var claimTable = []claimDef{
+	// sub is Subject's, set by userClaims: it depends on the client too.
+	{name: "sub", scope: "openid", consent: "who you are"},
+	{name: "role", scope: "openid", consent: "your role at the studio", fill: func(u *user.User, c *claims) { c.Role = string(u.Role) }},
+	{name: "artist_id", scope: "openid", consent: "your artist profile", fill: func(u *user.User, c *claims) {
+		if u.Role == user.RoleArtist && u.ArtistID != nil {
+			id := *u.ArtistID
+			c.ArtistID = &id
+		}
+	}},
+	{name: "artist_name", scope: "openid", with: "artist_id", fill: func(u *user.User, c *claims) {
+		if u.Role == user.RoleArtist && u.ArtistID != nil {
+			c.ArtistName = u.ArtistName
+		}
+	}},
+	{name: "name", scope: "profile", consent: "name", fill: func(u *user.User, c *claims) { c.Name = u.Name }},
+	{name: "preferred_username", scope: "profile", consent: "username", fill: func(u *user.User, c *claims) { c.PreferredUsername = u.Username }},
+	{name: "birthdate", scope: "profile", consent: "date of birth", fill: func(u *user.User, c *claims) { c.Birthdate = u.Birthdate }},
+	{name: "instagram", scope: "profile", consent: "Instagram handle", fill: func(u *user.User, c *claims) { c.Instagram = u.Instagram }},
+	{name: "email", scope: "email", consent: "email address", fill: func(u *user.User, c *claims) { c.Email = u.Email }},
+	{name: "email_verified", scope: "email", with: "email", fill: func(u *user.User, c *claims) {
+		if u.Email != "" {
+			v := u.EmailVerified
+			c.EmailVerified = &v
+		}
+	}},
+	{name: "phone_number", scope: "phone", consent: "phone number", fill: func(u *user.User, c *claims) { c.PhoneNumber = u.Phone }},
+	{name: "phone_number_verified", scope: "phone", with: "phone_number", fill: func(u *user.User, c *claims) {
+		if u.Phone != "" {
+			v := u.PhoneVerified
+			c.PhoneNumberVerified = &v
+		}
+	}},
+}
+
+// scopeConsent is, for each scope the consent page may show, the verb its
+// claims' words follow; a scope that releases no claim (offline_access) has
+// its whole sentence here instead (scopeSentence).
+var scopeConsent = map[string]string{
+	"openid":  "Know",
+	"profile": "See your",
+	"email":   "See your",
+	"phone":   "See your",
+}
+
+// scopeSentence is the consent text of scopes that release no claim.
+var scopeSentence = map[string]string{
+	"offline_access": "Keep access while you are away, until you revoke it",
+}
+
+// protocolClaims are the ID token's own claims (OIDC Core §2), which say
+// nothing about the user; claims_supported lists them before claimTable's.
+var protocolClaims = []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp", "sid"}
+
+// ScopeClaims says which claims each scope releases, from claimTable. It is
+// also the table of the claims parameter (ClaimsRequest): a claim named
+// there is known when a scope here releases it.
+var ScopeClaims = scopeClaims()
+
+func scopeClaims() map[string][]string {
+	out := map[string][]string{}
+	for _, d := range claimTable {
+		out[d.scope] = append(out[d.scope], d.name)
+	}
+	return out
+}
+
+// ScopeDescriptions say in plain words what each scope lets an app see, for
+// the consent page: the scope's verb and its claims' words from claimTable
+// ("See your name, username, date of birth and Instagram handle").
+var ScopeDescriptions = scopeDescriptions()
+
+func scopeDescriptions() map[string]string {
+	out := map[string]string{}
+	for scope, verb := range scopeConsent {
+		var words []string
+		for _, d := range claimTable {
+			if d.scope == scope && d.consent != "" {
+				words = append(words, d.consent)
+			}
+		}
+		out[scope] = verb + " " + joinWords(words)
+	}
+	for scope, s := range scopeSentence {
+		out[scope] = s
+	}
+	return out
+}
+
+// joinWords is "a", "a and b", "a, b and c".
+func joinWords(w []string) string {
+	if len(w) <= 1 {
+		return strings.Join(w, "")
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
+}
+
+// claimsSupported lists every claim inkpass may put in an ID token or
+// userinfo answer, for discovery: the protocol's, then claimTable's.
+var claimsSupported = func() []string {
+	out := slices.Clone(protocolClaims)
+	for _, d := range claimTable {
+		out = append(out, d.name)
+	}
+	return out
+}()
 
 // scopesRelease reports whether one of scopes releases claim.
 func scopesRelease(scopes []string, claim string) bool {
@@ -35,12 +162,23 @@ func scopesRelease(scopes []string, claim string) bool {
 // claims every ID token carries anyway); "" for a claim inkpass does not
 // release on request.
 func claimScope(claim string) string {
-	for scope, names := range ScopeClaims {
-		if scope != "openid" && slices.Contains(names, claim) {
-			return scope
+	for _, d := range claimTable {
+		if d.name == claim && d.scope != "openid" {
+			return d.scope
 		}
 	}
 	return ""
+}
+
+// Subject is the sub inkpass states for user userID to client clientID:
+// public subjects (Discovery subject_types_supported), the user's id in
+// decimal, the same for every client. It is the one place sub is made:
+// ID tokens, userinfo, introspection and the id_token_hint check (subjectIs)
+// use it, and the logout tokens' subject, written by SQL when a session ends
+// (store queueLogouts), must agree with it (storetest checks). A pairwise
+// subject would change this function, and that SQL, together.
+func Subject(userID int64, clientID string) string {
+	return strconv.FormatInt(userID, 10)
 }
 
 // claims are what an ID token or a userinfo answer states. A struct rather
@@ -78,53 +216,23 @@ type claims struct {
 	PhoneNumberVerified *bool  `json:"phone_number_verified,omitempty"`
 }
 
-// userClaims are the claims of u released by scopes, plus the claims named
-// in requested (a member of the claims parameter, already reduced to known
-// claims the user consented to).
-func userClaims(u *user.User, scopes, requested []string) *claims {
-	c := &claims{Sub: strconv.FormatInt(u.ID, 10), Role: string(u.Role)}
-	if u.Role == user.RoleArtist && u.ArtistID != nil {
-		id := *u.ArtistID
-		c.ArtistID = &id
-		c.ArtistName = u.ArtistName
-	}
+// userClaims are the claims of u, as client clientID sees them, released by
+// scopes, plus the claims named in requested (a member of the claims
+// parameter, already reduced to known claims the user consented to). It is
+// the one filler of user claims: ID tokens, userinfo and introspection all
+// read theirs from it, row by row of claimTable.
+func userClaims(u *user.User, clientID string, scopes, requested []string) *claims {
+	c := &claims{Sub: Subject(u.ID, clientID)}
 	released := func(claim string) bool { return slices.Contains(requested, claim) || scopesRelease(scopes, claim) }
-	if released("name") {
-		c.Name = u.Name
-	}
-	if released("preferred_username") {
-		c.PreferredUsername = u.Username
-	}
-	if released("birthdate") {
-		c.Birthdate = u.Birthdate
-	}
-	if released("instagram") {
-		c.Instagram = u.Instagram
-	}
-	if released("email") {
-		c.Email = u.Email
-	}
-	if u.Email != "" && (released("email") || released("email_verified")) {
-		v := u.EmailVerified
-		c.EmailVerified = &v
-	}
-	if released("phone_number") {
-		c.PhoneNumber = u.Phone
-	}
-	if u.Phone != "" && (released("phone_number") || released("phone_number_verified")) {
-		v := u.PhoneVerified
-		c.PhoneNumberVerified = &v
+	for _, d := range claimTable {
+		if d.fill == nil {
+			continue
+		}
+		if d.scope == "openid" || released(d.name) || (d.with != "" && released(d.with)) {
+			d.fill(u, c)
+		}
 	}
 	return c
-}
-
-// claimsSupported lists every claim inkpass may put in an ID token or
-// userinfo answer, for discovery.
-var claimsSupported = []string{
-	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp", "sid",
-	"role", "artist_id", "artist_name",
-	"name", "preferred_username", "birthdate", "instagram",
-	"email", "email_verified", "phone_number", "phone_number_verified",
 }
 
 // maxClaimsLen bounds the claims parameter: the studio's claims all named,

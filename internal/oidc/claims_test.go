@@ -42,7 +42,7 @@ func TestUserClaims_ByScope(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// What goes on the wire: the JSON, read back as a client would.
-			b, err := json.Marshal(userClaims(tc.u, tc.scopes, tc.requested))
+			b, err := json.Marshal(userClaims(tc.u, "app", tc.scopes, tc.requested))
 			if err != nil {
 				t.Fatal(err)
 			}

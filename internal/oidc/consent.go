@@ -5,6 +5,16 @@ import (
 	"slices"
 )
 
+// ConsentStore remembers what each user approved for each client: the port
+// of NeedsConsent and RecordConsent.
+type ConsentStore interface {
+	// ConsentScopes returns the scopes the user approved for the client,
+	// nil when none.
+	ConsentScopes(ctx context.Context, userID int64, clientID string) ([]string, error)
+	// GrantConsent adds scopes to what the user approved for the client.
+	GrantConsent(ctx context.Context, userID int64, clientID string, scopes []string) error
+}
+
 // NeedsConsent reports whether the user must approve req's scopes, or the
 // claims it asks for by name beyond them (AuthRequest.ExtraClaims), first.
 // prompt=consent always asks, first-party client or not (OIDC Core §3.1.2.1:
@@ -19,7 +29,7 @@ func (p *Provider) NeedsConsent(ctx context.Context, req *AuthRequest, userID in
 	if req.FirstParty {
 		return false, nil
 	}
-	have, err := p.sessions.ConsentScopes(ctx, userID, req.ClientID)
+	have, err := p.consents.ConsentScopes(ctx, userID, req.ClientID)
 	if err != nil {
 		return false, err
 	}
@@ -54,21 +64,12 @@ func (req *AuthRequest) ConsentItems() []string {
 // RecordConsent remembers the user's approval of req's scopes and extra
 // claims.
 func (p *Provider) RecordConsent(ctx context.Context, req *AuthRequest, userID int64) error {
-	return p.sessions.GrantConsent(ctx, userID, req.ClientID, req.ConsentItems())
+	return p.consents.GrantConsent(ctx, userID, req.ClientID, req.ConsentItems())
 }
 
 // ErrConsentRequired answers prompt=none when consent is missing.
 func ErrConsentRequired() *Error {
 	return newErr("consent_required", 400, "the user must approve this application first")
-}
-
-// ScopeDescriptions say in plain words what each scope lets an app see.
-var ScopeDescriptions = map[string]string{
-	"openid":         "Know who you are, your role at the studio and your artist profile",
-	"profile":        "See your name, username, date of birth and Instagram handle",
-	"email":          "See your email address",
-	"phone":          "See your phone number",
-	"offline_access": "Keep access while you are away, until you revoke it",
 }
 
 // ClaimsDescription heads, on the consent page, the claims an app asked for

@@ -6,6 +6,14 @@
 // (exact redirect URIs, S256 only, hashed client secrets, atomic codes).
 //
 // It renders no HTML: internal/web owns pages and cookies and calls the
-// Provider's flow methods. It declares the small storage interfaces it needs;
-// internal/store implements them.
+// Provider's flow methods. It declares the small storage interfaces it needs,
+// each next to the unit that uses it (SessionStore in sessions.go,
+// AuthRequestStore in authorize.go, ConsentStore in consent.go, TokenRecords
+// in revoke.go, ThrottleStore in clientauth.go); Store gathers them for the
+// one value that implements them all, internal/store's DB.
+//
+// Claims come from one table, claimTable in claims.go, which also makes the
+// scopes' claims, the consent page's words and discovery's claims_supported;
+// sub comes from one function, Subject. docs/architecture-claims.md says how
+// to add a claim.
 package oidc

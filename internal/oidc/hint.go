@@ -40,6 +40,8 @@ func (p *Provider) parseIDTokenHint(hint string) (*hintClaims, error) {
 	if c.Issuer != p.cfg.Issuer {
 		return nil, errors.New("id_token_hint: issued by another issuer")
 	}
+	// A user's sub is Subject's: today a decimal user id, which this
+	// cheap check relies on (subjectIs does the real comparison).
 	if _, err := strconv.ParseInt(c.Subject, 10, 64); err != nil {
 		return nil, errors.New("id_token_hint: no user subject")
 	}
@@ -47,10 +49,11 @@ func (p *Provider) parseIDTokenHint(hint string) (*hintClaims, error) {
 }
 
 // subjectIs reports whether sub, the subject of an id_token_hint (or of the
-// claims parameter's sub), names the user userID. It is the one comparison of
+// claims parameter's sub) sent by client clientID, names the user userID:
+// Subject's value for them. It is the one comparison of
 // a hinted subject with a user: the authorization request's login step
 // (AuthRequest.AllowsUser) and the logout confirmation (LogoutRequest.
 // ProvenFor) both ask it.
-func subjectIs(sub string, userID int64) bool {
-	return sub != "" && sub == strconv.FormatInt(userID, 10)
+func subjectIs(sub string, userID int64, clientID string) bool {
+	return sub != "" && sub == Subject(userID, clientID)
 }

@@ -57,7 +57,7 @@ func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 		alg = keys.RS256
 	}
 	now := p.cfg.Now()
-	c := userClaims(in.user, in.scopes, in.claims)
+	c := userClaims(in.user, in.clientID, in.scopes, in.claims)
 	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
 	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
 	c.Amr = in.amr

@@ -49,7 +49,7 @@ func (l *LogoutRequest) Params() url.Values {
 // nothing about this one: whoever kept it could sign the user out at will.
 func (l *LogoutRequest) ProvenFor(s *session.Session) bool {
 	return s != nil && l.HintSID != "" && l.HintSID == s.SID &&
-		subjectIs(l.HintSubject, s.UserID)
+		subjectIs(l.HintSubject, s.UserID, l.ClientID)
 }
 
 // RedirectURL is where the browser goes after signing out, with state; empty
@@ -136,7 +136,7 @@ func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 // issued under it.
 func (p *Provider) Logout(ctx context.Context, cookie string, s *session.Session) error {
 	if s != nil {
-		if err := p.sessions.RevokeSessionTokens(ctx, s.SID); err != nil {
+		if err := p.records.RevokeSessionTokens(ctx, s.SID); err != nil {
 			return err
 		}
 	}

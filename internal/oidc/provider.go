@@ -75,45 +75,20 @@ type UserFinder interface {
 	RevokeInactiveUser(ctx context.Context, id int64) error
 }
 
-// Store keeps browser sessions, pending authorization requests, consents,
-// the token records behind revocation and introspection, and the counts of
-// failed client authentications. Each write is one transaction;
+// Store is everything the Provider keeps in a database, one interface so
+// that one value (store.DB) wires it: browser sessions (SessionStore),
+// pending authorization requests (AuthRequestStore), consents
+// (ConsentStore), the counts of failed client authentications
+// (ThrottleStore), and the token records behind revocation and
+// introspection. Each unit of the Provider holds only the port it uses,
+// declared next to it. Each write is one transaction;
 // internal/store/storetest checks an implementation against this contract.
 type Store interface {
 	ThrottleStore
+	SessionStore
+	AuthRequestStore
+	ConsentStore
 
-	// CreateSession stores s under the hash of its cookie token.
-	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
-	// SessionByTokenHash returns the live session (not expired, not
-	// revoked) or session.ErrNotFound; a live session of a user who is no
-	// longer active is a *session.InactiveUserError (which matches
-	// ErrNotFound). It is a read: the caller decides to RevokeInactiveUser.
-	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
-	// RevokeSession ends the session and, in the same transaction, queues a
-	// back-channel logout for each client that took part in it (was issued
-	// a code in it). Ending an unknown or ended session is no error and
-	// queues nothing.
-	RevokeSession(ctx context.Context, tokenHash []byte) error
-	// SaveAuthRequest keeps a pending request until expires, bound to the
-	// browser; the browser keeps its keep newest pending requests, older
-	// ones are dropped in the same transaction.
-	SaveAuthRequest(ctx context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, keep int) error
-	// AuthRequest returns a live request made by this browser, with the sid
-	// that satisfied its login step ("" if none), or
-	// session.ErrAuthRequestNotFound (unknown, expired, other browser).
-	AuthRequest(ctx context.Context, idHash, browserHash []byte) (data []byte, loginSID string, err error)
-	// SetAuthRequestLogin records sid on this browser's live request, or
-	// returns session.ErrAuthRequestNotFound.
-	SetAuthRequestLogin(ctx context.Context, idHash, browserHash []byte, sid string) error
-	// DeleteAuthRequest ends a request once answered; a second delete is
-	// session.ErrAuthRequestNotFound, so a request is answered once.
-	DeleteAuthRequest(ctx context.Context, idHash []byte) error
-
-	// ConsentScopes returns the scopes the user approved for the client,
-	// nil when none.
-	ConsentScopes(ctx context.Context, userID int64, clientID string) ([]string, error)
-	// GrantConsent adds scopes to what the user approved for the client.
-	GrantConsent(ctx context.Context, userID int64, clientID string, scopes []string) error
 	// TokenRecord finds an access or refresh token by value (hint only
 	// orders the search, RFC 7009 §2.1); nil when unknown. Active is false
 	// once expired, revoked, rotated, or its client removed or disabled.
@@ -140,7 +115,11 @@ type Signer interface {
 	Verify(compact string) ([]byte, error)
 }
 
-// Provider is inkpass's OpenID Provider.
+// Provider is inkpass's OpenID Provider. Its storage is held as narrow
+// ports, each declared beside the unit that uses it: sessions (sessions.go),
+// authReqs (authorize.go), consents (consent.go), records (revoke.go:
+// revocation, introspection, logout) and throttle (clientauth.go); the
+// signer serves ID tokens, JWKS and id_token_hint checks.
 type Provider struct {
 	cfg      Config
 	log      *slog.Logger
@@ -149,7 +128,10 @@ type Provider struct {
 	clients  ClientStore
 	tokens   oauth2.TokenStore
 	users    UserFinder
-	sessions Store
+	sessions SessionStore
+	authReqs AuthRequestStore
+	consents ConsentStore
+	records  TokenRecords
 	audit    audit.Recorder
 	signer   Signer
 	throttle ThrottleStore
@@ -181,7 +163,8 @@ func New(cfg Config, clients ClientStore, tokens oauth2.TokenStore, users UserFi
 		cfg.Audit = audit.Discard{}
 	}
 	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, sessions: sessions, signer: signer, audit: cfg.Audit, throttle: sessions}
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: memoClients{clients}, tokens: tokens, users: users, audit: cfg.Audit,
+		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer, throttle: sessions}
 	if cfg.RefreshReuseInterval < 0 {
 		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
 	}

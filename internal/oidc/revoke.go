@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -13,6 +14,16 @@ import (
 	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
 )
+
+// TokenRecords is the port of revocation, introspection and logout to the
+// token records: Store lists the same methods, with their contracts, among
+// its token-store parts.
+type TokenRecords interface {
+	TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error)
+	RevokeAccessToken(ctx context.Context, token string) error
+	RevokeGrant(ctx context.Context, grantID, reason string) error
+	RevokeSessionTokens(ctx context.Context, sid string) error
+}
 
 // Paths of RFC 7009 revocation and RFC 7662 introspection.
 const (
@@ -58,7 +69,7 @@ func (p *Provider) RevokeHandler() http.Handler {
 			return
 		}
 		ctx := r.Context()
-		rec, err := p.sessions.TokenRecord(ctx, token, hint)
+		rec, err := p.records.TokenRecord(ctx, token, hint)
 		if err != nil {
 			p.writeTokenError(w, r, c, errServer(err))
 			return
@@ -66,9 +77,9 @@ func (p *Provider) RevokeHandler() http.Handler {
 		if rec != nil && rec.ClientID == c.ID {
 			switch rec.Kind {
 			case "refresh_token":
-				err = p.sessions.RevokeGrant(ctx, rec.GrantID, "revoked by client")
+				err = p.records.RevokeGrant(ctx, rec.GrantID, "revoked by client")
 			default:
-				err = p.sessions.RevokeAccessToken(ctx, token)
+				err = p.records.RevokeAccessToken(ctx, token)
 			}
 			if err != nil {
 				p.writeTokenError(w, r, c, errServer(err))
@@ -134,7 +145,7 @@ func (p *Provider) IntrospectHandler() http.Handler {
 }
 
 func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint string) (introspection, error) {
-	rec, err := p.sessions.TokenRecord(r.Context(), token, hint)
+	rec, err := p.records.TokenRecord(r.Context(), token, hint)
 	if err != nil || rec == nil || !rec.Active || !p.cfg.Now().Before(rec.ExpiresAt) {
 		return introspection{}, err
 	}
@@ -155,7 +166,8 @@ func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint str
 			return introspection{}, nil
 		}
 		scopes := strings.Fields(rec.Scope)
-		cl := userClaims(u, scopes, nil)
+		cl := userClaims(u, rec.ClientID, scopes, nil)
+		ans.Subject = cl.Sub
 		ans.Username = cl.PreferredUsername // profile only
 		if slices.Contains(scopes, "openid") {
 			ans.Role = cl.Role

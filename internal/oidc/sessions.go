@@ -9,6 +9,23 @@ import (
 	"github.com/inkpass/inkpass/internal/session"
 )
 
+// SessionStore keeps browser sessions: the port of StartSession, Session and
+// EndSession.
+type SessionStore interface {
+	// CreateSession stores s under the hash of its cookie token.
+	CreateSession(ctx context.Context, tokenHash []byte, s session.Session) error
+	// SessionByTokenHash returns the live session (not expired, not
+	// revoked) or session.ErrNotFound; a live session of a user who is no
+	// longer active is a *session.InactiveUserError (which matches
+	// ErrNotFound). It is a read: the caller decides to RevokeInactiveUser.
+	SessionByTokenHash(ctx context.Context, tokenHash []byte) (*session.Session, error)
+	// RevokeSession ends the session and, in the same transaction, queues a
+	// back-channel logout for each client that took part in it (was issued
+	// a code in it). Ending an unknown or ended session is no error and
+	// queues nothing.
+	RevokeSession(ctx context.Context, tokenHash []byte) error
+}
+
 // StartSession signs a browser in for userID, whose sign-in has just been
 // completed with the authentication methods amr (RFC 8176 values, in the
 // order used; session.MethodPassword for a password), and returns the cookie

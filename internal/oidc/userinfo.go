@@ -45,7 +45,7 @@ func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
 	if oerr != nil {
 		return nil, errInvalidToken("the access token is invalid, expired or revoked")
 	}
-	return userClaims(u, scopes, decodeClaimsRequest(extensionOf(ti).Get(extClaims)).UserInfo), nil
+	return userClaims(u, ti.GetClientID(), scopes, decodeClaimsRequest(extensionOf(ti).Get(extClaims)).UserInfo), nil
 }
 
 // bearerToken reads the token from the Authorization header or, for POST, a

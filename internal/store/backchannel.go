@@ -35,6 +35,11 @@ func noteSessionClient(ctx context.Context, tx *sql.Tx, sid, clientID string) er
 // It runs inside the transaction that ends those sessions, before it marks
 // them revoked, so that a session ends with its notices queued or not at all,
 // and is never announced twice.
+//
+// The subject is computed here, in SQL, as the session user's id in decimal:
+// it must equal oidc.Subject(user, client), the sub of the ID tokens the
+// logout token speaks of. Change both together (storetest's Subject case
+// checks they agree).
 func queueLogouts(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_backchannel_outbox (client_id, sid, subject, created_at, next_attempt_at)
 		SELECT sc.client_id, s.sid, CAST(s.user_id AS TEXT), ?, ?

@@ -103,6 +103,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Grants", func(t *testing.T) { runGrants(t, open) })
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
 	t.Run("Throttle", func(t *testing.T) { runThrottle(t, open) })
+	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
 }
 
 // clock is the time the suite gives a backend; tests move it.

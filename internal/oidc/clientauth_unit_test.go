@@ -1,0 +1,107 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Unit tests of client authentication at the token endpoint (RFC 6749 §2.3,
+// OIDC Core §9) on fakes: the method rules, the pinned method, public
+// clients, disabled clients and the failure throttle. Secrets are HMACs, so
+// nothing here is slow.
+
+const unitAddr = "192.0.2.1" // httptest's RemoteAddr host
+
+func TestAuthenticateClient_Unit(t *testing.T) {
+	tests := []struct {
+		name      string
+		basic     []string // id, secret as sent in the header (already encoded)
+		form      url.Values
+		lock      string // a client id or address locked for a minute
+		wantID    string // the client authenticated, "" when refused
+		wantCode  string
+		challenge bool // WWW-Authenticate: Basic
+		counted   int  // failures counted by the throttle
+	}{
+		{name: "basic", basic: []string{unitWeb, unitSecret}, wantID: unitWeb},
+		{name: "post, when the method is not pinned", form: url.Values{"client_id": {unitWeb}, "client_secret": {unitSecret}}, wantID: unitWeb},
+		{name: "basic with a matching client_id in the body", basic: []string{unitWeb, unitSecret}, form: url.Values{"client_id": {unitWeb}}, wantID: unitWeb},
+		{name: "basic with form-encoded parts", basic: []string{url.QueryEscape(unitWeb), url.QueryEscape(unitSecret)}, wantID: unitWeb},
+		{name: "basic that is not form-encoded", basic: []string{unitWeb, "%zz"}, wantCode: "invalid_client", challenge: true},
+		{name: "basic and a body secret at once", basic: []string{unitWeb, unitSecret}, form: url.Values{"client_secret": {unitSecret}}, wantCode: "invalid_request"},
+		{name: "basic naming another client in the body", basic: []string{unitWeb, unitSecret}, form: url.Values{"client_id": {unitPinned}},
+			wantCode: "invalid_client", challenge: true},
+		{name: "the pinned method", form: url.Values{"client_id": {unitPinned}, "client_secret": {unitSecret}}, wantID: unitPinned},
+		{name: "the other method than the pinned one", basic: []string{unitPinned, unitSecret}, wantCode: "invalid_client", challenge: true, counted: 1},
+		{name: "a wrong secret", basic: []string{unitWeb, "wrong"}, wantCode: "invalid_client", challenge: true, counted: 1},
+		{name: "a wrong secret in the body", form: url.Values{"client_id": {unitWeb}, "client_secret": {"wrong"}}, wantCode: "invalid_client", counted: 1},
+		{name: "an unknown client with a secret", basic: []string{"nobody", unitSecret}, wantCode: "invalid_client", challenge: true, counted: 1},
+		{name: "a disabled client with its right secret", basic: []string{unitOff, unitSecret}, wantCode: "invalid_client", challenge: true, counted: 1},
+		{name: "a public client with none", form: url.Values{"client_id": {unitApp}}, wantID: unitApp},
+		{name: "a public client sending a secret", form: url.Values{"client_id": {unitApp}, "client_secret": {"x"}}, wantCode: "invalid_client", counted: 1},
+		{name: "a confidential client without its secret is refused, not counted", form: url.Values{"client_id": {unitWeb}}, wantCode: "invalid_client"},
+		{name: "no client at all", wantCode: "invalid_client"},
+		{name: "a locked client, even with the right secret", basic: []string{unitWeb, unitSecret}, lock: unitWeb, wantCode: "invalid_client", challenge: true},
+		{name: "a locked address, for any client", form: url.Values{"client_id": {unitPinned}, "client_secret": {unitSecret}}, lock: unitAddr, wantCode: "invalid_client"},
+		{name: "a lock does not stop a public client, which presents no secret", form: url.Values{"client_id": {unitApp}}, lock: unitAddr, wantID: unitApp},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUnit(t)
+			if tc.lock != "" {
+				u.clients.locks[tc.lock] = u.now.Add(time.Minute)
+			}
+			form := tc.form
+			if form == nil {
+				form = url.Values{}
+			}
+			r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if tc.basic != nil {
+				r.SetBasicAuth(tc.basic[0], tc.basic[1])
+			}
+			c, _, e := u.p.authenticateClient(context.Background(), r, form)
+			switch {
+			case tc.wantID != "" && e != nil:
+				t.Fatalf("refused: %v", e)
+			case tc.wantID != "" && c.ID != tc.wantID:
+				t.Fatalf("authenticated %s, want %s", c.ID, tc.wantID)
+			case tc.wantID == "" && e == nil:
+				t.Fatalf("authenticated %s, want %s", c.ID, tc.wantCode)
+			case e != nil && (e.Code != tc.wantCode || e.BasicChallenge != tc.challenge):
+				t.Fatalf("error %v (Basic challenge %v), want %s (%v)", e, e.BasicChallenge, tc.wantCode, tc.challenge)
+			}
+			if tc.lock != "" && e != nil && (e.RetryAfter != time.Minute) {
+				t.Errorf("a locked request says Retry-After %v, want the lock's minute", e.RetryAfter)
+			}
+			if got := u.throttle.count(); got != tc.counted {
+				t.Errorf("failures counted = %d (%v), want %d", got, u.throttle.failures, tc.counted)
+			}
+		})
+	}
+}
+
+// An unknown client's failure is counted against the address only: an
+// invented id gets no row of its own.
+func TestAuthenticateClient_UnitUnknownClientCountsTheAddressOnly(t *testing.T) {
+	u := newUnit(t)
+	r := httptest.NewRequest(http.MethodPost, "/token", nil)
+	r.SetBasicAuth("invented", "guess")
+	if _, _, e := u.p.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+		t.Fatal("an unknown client authenticated")
+	}
+	r = httptest.NewRequest(http.MethodPost, "/token", nil)
+	r.SetBasicAuth(unitWeb, "guess")
+	if _, _, e := u.p.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+		t.Fatal("a wrong secret authenticated")
+	}
+	want := []string{"@" + unitAddr, unitWeb + "@" + unitAddr}
+	if strings.Join(u.throttle.failures, " ") != strings.Join(want, " ") {
+		t.Errorf("failures = %v, want %v", u.throttle.failures, want)
+	}
+}

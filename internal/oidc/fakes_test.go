@@ -1,0 +1,368 @@
+package oidc
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+
+	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// Fakes for the Provider's narrow ports, so that a unit of the protocol is
+// tested without an HTTP server, SQLite or a slow hash. Each keeps state in
+// memory under a mutex; none decides a rule the real store decides, so what
+// these tests check is the Provider's own logic. The storage contract itself
+// is internal/store/storetest's.
+
+const (
+	unitIssuer  = "https://id.studio.example"
+	unitApp     = "app"     // public, first party, code + refresh
+	unitWeb     = "web"     // confidential, either secret method, code + refresh
+	unitPinned  = "pinned"  // confidential, pinned to client_secret_post
+	unitMachine = "machine" // confidential, client_credentials only
+	unitOff     = "off"     // confidential, disabled
+	unitSecret  = "a-client-secret-of-enough-length"
+	unitAppCB   = "https://app.example/cb"
+	unitWebCB   = "https://web.example/cb"
+)
+
+// unitHashKey is the install key the fakes' client secrets are hashed with
+// (HMAC-SHA256: cheap).
+var unitHashKey = []byte("unit-test-install-key-32-bytes!!")
+
+type fakeClients struct {
+	mu    sync.Mutex
+	m     map[string]*client.Client
+	locks map[string]time.Time // by client id or address
+}
+
+func (f *fakeClients) Get(_ context.Context, id string) (*client.Client, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.m[id]; ok {
+		cp := *c
+		return &cp, nil
+	}
+	return nil, client.ErrNotFound
+}
+
+func (f *fakeClients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
+	c, err := f.Get(ctx, id)
+	if err != nil || !c.Enabled {
+		return nil, client.ErrNotFound
+	}
+	return c, nil
+}
+
+func (f *fakeClients) GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error) {
+	f.mu.Lock()
+	until := f.locks[id]
+	if a := f.locks[addr]; a.After(until) {
+		until = a
+	}
+	f.mu.Unlock()
+	c, err := f.Get(ctx, id)
+	return c, until, err
+}
+
+// fakeThrottle records each failed client authentication counted.
+type fakeThrottle struct {
+	mu       sync.Mutex
+	failures []string // "client@addr"
+}
+
+func (f *fakeThrottle) RecordClientFailure(_ context.Context, clientID, addr string, _ time.Time, _ time.Duration, _, _ func(int) time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, clientID+"@"+addr)
+	return nil
+}
+
+func (f *fakeThrottle) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.failures)
+}
+
+// fakeSigner "signs" by wrapping the payload: header.payload.sig-ALG. It
+// verifies only what it made, so an id_token_hint from elsewhere fails.
+type fakeSigner struct{}
+
+func (fakeSigner) SignAs(alg keys.Algorithm, payload []byte) (string, error) {
+	return "e30." + base64.RawURLEncoding.EncodeToString(payload) + ".sig-" + string(alg), nil
+}
+
+func (fakeSigner) Verify(compact string) ([]byte, error) {
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 || parts[0] != "e30" || !strings.HasPrefix(parts[2], "sig-") {
+		return nil, errors.New("fake signer: not signed here")
+	}
+	return base64.RawURLEncoding.DecodeString(parts[1])
+}
+
+func (fakeSigner) JWKS() []byte     { return []byte(`{"keys":[]}`) }
+func (fakeSigner) JWKSETag() string { return `"fake"` }
+
+// payloadOf decodes what fakeSigner signed.
+func payloadOf(t *testing.T, compact string) []byte {
+	t.Helper()
+	b, err := fakeSigner{}.Verify(compact)
+	if err != nil {
+		t.Fatalf("payload of %q: %v", compact, err)
+	}
+	return b
+}
+
+type fakeUsers struct {
+	mu      sync.Mutex
+	m       map[int64]*user.User
+	revoked []int64
+}
+
+func (f *fakeUsers) UserByID(_ context.Context, id int64) (*user.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if u, ok := f.m[id]; ok {
+		cp := *u
+		return &cp, nil
+	}
+	return nil, user.ErrNotFound
+}
+
+func (f *fakeUsers) RevokeInactiveUser(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, id)
+	return nil
+}
+
+// fakeTokens is go-oauth2's token store in memory: what the library needs
+// to load an access or refresh token, and to store a rotated pair.
+type fakeTokens struct {
+	mu sync.Mutex
+	m  []oauth2.TokenInfo
+}
+
+func (f *fakeTokens) Create(_ context.Context, ti oauth2.TokenInfo) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.m = append(f.m, ti)
+	return nil
+}
+
+func (f *fakeTokens) find(match func(oauth2.TokenInfo) bool) (oauth2.TokenInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ti := range f.m {
+		if match(ti) {
+			return ti, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeTokens) remove(match func(oauth2.TokenInfo) bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.m[:0]
+	for _, ti := range f.m {
+		if !match(ti) {
+			out = append(out, ti)
+		}
+	}
+	f.m = out
+	return nil
+}
+
+func (f *fakeTokens) RemoveByCode(_ context.Context, code string) error {
+	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetCode() == code })
+}
+
+func (f *fakeTokens) RemoveByAccess(_ context.Context, access string) error {
+	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetAccess() == access })
+}
+
+func (f *fakeTokens) RemoveByRefresh(_ context.Context, refresh string) error {
+	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetRefresh() == refresh })
+}
+
+func (f *fakeTokens) GetByCode(_ context.Context, code string) (oauth2.TokenInfo, error) {
+	return f.find(func(ti oauth2.TokenInfo) bool { return code != "" && ti.GetCode() == code })
+}
+
+func (f *fakeTokens) GetByAccess(_ context.Context, access string) (oauth2.TokenInfo, error) {
+	return f.find(func(ti oauth2.TokenInfo) bool { return access != "" && ti.GetAccess() == access })
+}
+
+func (f *fakeTokens) GetByRefresh(_ context.Context, refresh string) (oauth2.TokenInfo, error) {
+	return f.find(func(ti oauth2.TokenInfo) bool { return refresh != "" && ti.GetRefresh() == refresh })
+}
+
+// fakeStore is the Store New takes, made of the narrow ports. A port a test
+// leaves nil panics when used: the unit under test needed a port it was not
+// supposed to.
+type fakeStore struct {
+	SessionStore
+	AuthRequestStore
+	ConsentStore
+	TokenRecords
+	ThrottleStore
+}
+
+// fakeConsents keeps consents in memory.
+type fakeConsents struct {
+	mu sync.Mutex
+	m  map[string][]string // userID/clientID
+}
+
+func consentKey(userID int64, clientID string) string {
+	return strconv.FormatInt(userID, 10) + "/" + clientID
+}
+
+func (f *fakeConsents) ConsentScopes(_ context.Context, userID int64, clientID string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[consentKey(userID, clientID)], nil
+}
+
+func (f *fakeConsents) GrantConsent(_ context.Context, userID int64, clientID string, scopes []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string][]string{}
+	}
+	k := consentKey(userID, clientID)
+	f.m[k] = append(f.m[k], scopes...)
+	return nil
+}
+
+// unit is a Provider on fakes, with the fakes at hand.
+type unit struct {
+	p        *Provider
+	clients  *fakeClients
+	users    *fakeUsers
+	tokens   *fakeTokens
+	throttle *fakeThrottle
+	consents *fakeConsents
+	records  *fakeRecords
+	now      time.Time
+}
+
+// unitUsers: an active artist and an active assistant.
+func unitUsersMap() map[int64]*user.User {
+	one := int64(1)
+	return map[int64]*user.User{
+		2: {ID: 2, Username: "luna_artist", Role: user.RoleArtist, ArtistID: &one, ArtistName: "Luna Martinez", Active: true,
+			Name: "Luna Martinez", Birthdate: "1992-07-30", Email: "luna@studio.example", EmailVerified: true, Phone: "555-0199", Instagram: "lunatattoos"},
+		4: {ID: 4, Username: "front_desk", Role: user.RoleAssistant, Name: "Sam Rivera", Active: true},
+	}
+}
+
+func newUnit(t *testing.T) *unit {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cs := map[string]*client.Client{}
+	for _, c := range []*client.Client{
+		{ID: unitApp, Name: "App", Public: true, FirstParty: true, RedirectURIs: []string{unitAppCB},
+			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
+			Scopes:     []string{"openid", "profile", "offline_access"}, AuthMethod: client.AuthNone},
+		{ID: unitWeb, Name: "Web", RedirectURIs: []string{unitWebCB, "https://web.example/other"},
+			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
+			Scopes:     []string{"openid", "profile", "email", "offline_access"}, AuthMethod: client.AuthSecretBasic},
+		{ID: unitPinned, Name: "Pinned", RedirectURIs: []string{"https://pinned.example/cb"},
+			GrantTypes: []string{client.GrantAuthorizationCode}, Scopes: []string{"openid"},
+			AuthMethod: client.AuthSecretPost, AuthMethodPinned: true},
+		{ID: unitMachine, Name: "Machine", GrantTypes: []string{client.GrantClientCredentials},
+			Scopes: []string{"profile"}, AuthMethod: client.AuthSecretBasic},
+		{ID: unitOff, Name: "Off", RedirectURIs: []string{"https://off.example/cb"},
+			GrantTypes: []string{client.GrantAuthorizationCode}, Scopes: []string{"openid"}, AuthMethod: client.AuthSecretBasic},
+	} {
+		c.Enabled, c.Source = c.ID != unitOff, "cli"
+		c.Normalize()
+		if err := c.Validate(); err != nil {
+			t.Fatalf("client %s: %v", c.ID, err)
+		}
+		if !c.Public {
+			c.SetSecret(unitHashKey, unitSecret)
+		}
+		cs[c.ID] = c
+	}
+	u := &unit{
+		clients:  &fakeClients{m: cs, locks: map[string]time.Time{}},
+		users:    &fakeUsers{m: unitUsersMap()},
+		tokens:   &fakeTokens{},
+		throttle: &fakeThrottle{},
+		consents: &fakeConsents{},
+		records:  &fakeRecords{m: map[string]*session.TokenRecord{}},
+		now:      now,
+	}
+	p, err := New(Config{Issuer: unitIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
+		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour, Now: func() time.Time { return u.now }},
+		u.clients, u.tokens, u.users, fakeStore{ConsentStore: u.consents, ThrottleStore: u.throttle, TokenRecords: u.records}, fakeSigner{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.p = p
+	return u
+}
+
+// idToken mints an ID token for user id as the unit's provider would, for
+// id_token_hint cases.
+func (u *unit) idToken(t *testing.T, userID int64, clientID string) string {
+	t.Helper()
+	tok, err := u.p.mintIDToken(idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+var _ Store = fakeStore{}
+
+// fakeRecords answers TokenRecord from a map and records revocations.
+type fakeRecords struct {
+	mu      sync.Mutex
+	m       map[string]*session.TokenRecord
+	revoked []string
+}
+
+func (f *fakeRecords) TokenRecord(_ context.Context, token, _ string) (*session.TokenRecord, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.m[token]; ok {
+		cp := *r
+		return &cp, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeRecords) RevokeAccessToken(_ context.Context, token string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, "access:"+token)
+	return nil
+}
+
+func (f *fakeRecords) RevokeGrant(_ context.Context, grantID, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, "grant:"+grantID)
+	return nil
+}
+
+func (f *fakeRecords) RevokeSessionTokens(_ context.Context, sid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, "session:"+sid)
+	return nil
+}

@@ -1,0 +1,108 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4/models"
+)
+
+// Scope narrowing on refresh (RFC 6749 §6), on fakes: a refresh may narrow
+// the grant's scope, never widen it, and the ID token it mints states the
+// narrowed scope's claims only.
+
+func TestRefresh_UnitScopeNarrowing(t *testing.T) {
+	const granted = "openid profile offline_access"
+	tests := []struct {
+		name      string
+		scope     string // "" sends none
+		wantScope string
+		wantCode  string
+		wantName  bool // the ID token carries the profile claim name
+		wantIDT   bool
+	}{
+		{name: "no scope keeps the grant's", wantScope: granted, wantIDT: true, wantName: true},
+		{name: "the same scope again", scope: "offline_access profile openid", wantScope: "offline_access profile openid", wantIDT: true, wantName: true},
+		{name: "narrowed to openid: the ID token loses profile", scope: "openid", wantScope: "openid", wantIDT: true},
+		{name: "unknown values are dropped, not refused", scope: "openid groups", wantScope: "openid", wantIDT: true},
+		{name: "without openid there is no ID token", scope: "profile offline_access", wantScope: "profile offline_access"},
+		{name: "a scope not granted is refused", scope: "openid email", wantCode: "invalid_scope"},
+		{name: "a scope the client may not have is refused", scope: "openid phone", wantCode: "invalid_scope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUnit(t)
+			ti := models.NewToken()
+			ti.SetClientID(unitApp)
+			ti.SetUserID("2")
+			ti.SetScope(granted)
+			ti.SetAccess("at-old")
+			ti.SetAccessCreateAt(time.Now())
+			ti.SetAccessExpiresIn(time.Hour)
+			ti.SetRefresh("rt-old")
+			ti.SetRefreshCreateAt(time.Now())
+			ti.SetRefreshExpiresIn(24 * time.Hour)
+			if err := u.tokens.Create(context.Background(), ti); err != nil {
+				t.Fatal(err)
+			}
+			form := url.Values{"grant_type": {"refresh_token"}, "client_id": {unitApp}, "refresh_token": {"rt-old"}}
+			if tc.scope != "" {
+				form.Set("scope", tc.scope)
+			}
+			r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, _, e := u.p.token(r)
+			if tc.wantCode != "" {
+				if e == nil || e.Code != tc.wantCode {
+					t.Fatalf("refresh = %+v, %v; want %s", resp, e, tc.wantCode)
+				}
+				return
+			}
+			if e != nil {
+				t.Fatalf("refresh refused: %v", e)
+			}
+			if resp.Scope != tc.wantScope {
+				t.Errorf("scope = %q, want %q", resp.Scope, tc.wantScope)
+			}
+			if (resp.IDToken != "") != tc.wantIDT {
+				t.Fatalf("ID token %q, want one: %v", resp.IDToken, tc.wantIDT)
+			}
+			if resp.IDToken == "" {
+				return
+			}
+			var c map[string]any
+			if err := json.Unmarshal(payloadOf(t, resp.IDToken), &c); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := c["name"]; ok != tc.wantName || c["sub"] != Subject(2, unitApp) {
+				t.Errorf("ID token claims %v: name present %v, want %v", c, ok, tc.wantName)
+			}
+		})
+	}
+}
+
+// A refresh token answers only the client it was issued to.
+func TestRefresh_UnitAnotherClientsToken(t *testing.T) {
+	u := newUnit(t)
+	ti := models.NewToken()
+	ti.SetClientID(unitApp)
+	ti.SetUserID("2")
+	ti.SetScope("openid offline_access")
+	ti.SetRefresh("rt-app")
+	ti.SetRefreshCreateAt(time.Now())
+	ti.SetRefreshExpiresIn(time.Hour)
+	_ = u.tokens.Create(context.Background(), ti)
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt-app"}}
+	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(unitWeb, unitSecret)
+	if resp, _, e := u.p.token(r); e == nil || e.Code != "invalid_grant" {
+		t.Fatalf("refresh with another client's token = %+v, %v; want invalid_grant", resp, e)
+	}
+}
