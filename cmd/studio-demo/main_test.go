@@ -11,12 +11,13 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 func TestDiscover(t *testing.T) {
@@ -96,24 +97,9 @@ func (c countRequests) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of run's
-// logger and reads of the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is safe for the concurrent writes of run's logger and reads of
+// the test.
+type syncBuffer = testsupport.LogBuffer
 
 var listenAddr = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 

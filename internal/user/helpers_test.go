@@ -1,7 +1,6 @@
 package user_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -75,43 +74,14 @@ func newHasher(t *testing.T, target password.Target) *countingHasher {
 	return &countingHasher{Hasher: h}
 }
 
-// clock is an injectable, settable time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is an injectable, settable time; logBuffer collects log output
+// across goroutines.
+type (
+	clock     = testsupport.Clock
+	logBuffer = testsupport.LogBuffer
+)
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// logBuffer collects log output across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+func newClock() *clock { return testsupport.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)) }
 
 // env is one Service on a real SQLite file.
 type env struct {
