@@ -37,11 +37,15 @@ func (o *observed) add(v Verification) { o.mu.Lock(); o.vs = append(o.vs, v); o.
 // database can hold, and still matches no password. Each vector gets its own
 // Hasher so the real-cost vectors run in parallel; the slow ones (seconds
 // each under -race) skip the explicit second verification, which the cheaper
-// vectors of their family make.
+// vectors of their family make, and under -short skip this test altogether
+// (TestHasher_Verify_WerkzeugVectors still verifies them).
 func TestHasher_SetDummyLike(t *testing.T) {
 	t.Parallel()
 	for _, v := range werkzeugVectors(t) {
 		t.Run(v.Method, func(t *testing.T) {
+			if slowVectors[v.Method] && testing.Short() {
+				t.Skip("-short: a slow vector; the cheaper ones of its family run")
+			}
 			t.Parallel()
 			h := mustHasher(t, TargetArgon2id)
 			var obs observed

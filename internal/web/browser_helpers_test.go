@@ -81,6 +81,10 @@ var btSkipNotice sync.Once
 // test loudly.
 func btChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		// Chromium is most of this package's time without -race.
+		t.Skip("-short (make test-short): the browser tests run under make test")
+	}
 	path, fatal, why := btFindChromium(os.Getenv, exec.LookPath)
 	switch {
 	case path != "":
