@@ -106,11 +106,10 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 		trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
 		throttle:       lockForAnHour,
 	})
-	// Created users, hashed at the test cost: the fixture's kai (pbkdf2, a
-	// million iterations) and luna_artist made the burst cost a minute under
-	// -race, and the rule does not depend on the format.
-	kai := e.slNewUser(t, "kai.burst", "needle&ink-77", nil)
-	luna := e.slNewUser(t, "luna.bystander", "artist_password", nil)
+	kai, err := e.users.GetByUsername(t.Context(), "kai")
+	if err != nil {
+		t.Fatal(err)
+	}
 	const burst = 60
 	policy := user.DefaultThrottlePolicy()
 	maxEvaluated := policy.FreeFailuresPerUsername + 1
@@ -135,17 +134,17 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 		wg.Go(func() {
 			pw := "wrong-guess-" + string(rune('a'+i%26))
 			if i == burst {
-				pw = kai.password
+				pw = "needle&ink-77" // kai's real password
 			}
 			<-start
-			pages[i], errs[i] = b.login(t, kai.username, pw)
+			pages[i], errs[i] = b.login(t, "kai", pw)
 		})
 	}
 	var other *page
 	var otherErr error
 	wg.Go(func() {
 		<-start
-		other, otherErr = bystander.login(t, luna.username, luna.password)
+		other, otherErr = bystander.login(t, "luna_artist", "artist_password")
 	})
 	close(start)
 	wg.Wait()
@@ -166,7 +165,7 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 			t.Errorf("attempt %d: status %d, want 401, 429 or 303; error box %q", i, p.status, loginError(p))
 		}
 	}
-	evaluated := e.passwordChecks(t, kai.id, audit.LoginFailed, audit.LoginSucceeded)
+	evaluated := e.passwordChecks(t, kai.ID, audit.LoginFailed, audit.LoginSucceeded)
 	t.Logf("burst of %d: statuses %v, %d passwords evaluated", len(attackers), statuses, evaluated)
 	if evaluated > maxEvaluated {
 		t.Errorf("a concurrent burst got %d passwords evaluated for one username, want at most %d (as many as a sequential attacker)", evaluated, maxEvaluated)
@@ -186,7 +185,7 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	b := attackers[0]
 	locked := false
 	for range maxEvaluated + 1 {
-		p, err := b.login(t, kai.username, "yet-another-guess")
+		p, err := b.login(t, "kai", "yet-another-guess")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +197,7 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	if !locked {
 		t.Errorf("%d more sequential guesses were all evaluated, want a 429", maxEvaluated+1)
 	}
-	if n := e.passwordChecks(t, kai.id, audit.LoginFailed, audit.LoginSucceeded); n > maxEvaluated+1 {
+	if n := e.passwordChecks(t, kai.ID, audit.LoginFailed, audit.LoginSucceeded); n > maxEvaluated+1 {
 		t.Errorf("%d passwords evaluated in all, want at most %d", n, maxEvaluated+1)
 	}
 }
