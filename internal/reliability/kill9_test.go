@@ -13,11 +13,10 @@ import (
 	"time"
 )
 
-// kills is how many times the server is killed. startWait is how long a
-// restart may take before the test gives up on it: a liveness bound (the
-// server must answer /readyz within its start-up wait, as serve's own
-// callers wait for it), not a speed claim, since the machine is shared.
-// How long restarts took is reported as a figure, never asserted.
+// kills is how many times the server is killed. startWait is how long the
+// test waits for /readyz after each restart: a liveness bound (a server that
+// never comes up fails the test), not a speed claim, since the machine is
+// shared. How long restarts took is reported in the figure, never asserted.
 const (
 	kills     = 10
 	startWait = 30 * time.Second
