@@ -1,7 +1,9 @@
 # inkpass: `make run` starts a server on a local SQLite file; `make test` runs
-# every test with the race detector; `make reliability` runs the reliability
-# suite (scripts/reliability.sh); `make interop` drives real relying parties
-# against the real binary (internal/interop).
+# every test with the race detector (the full gate CI runs); `make test-short`
+# is the inner loop: every test without -race, in -short mode; `make
+# reliability` runs the reliability suite (scripts/reliability.sh); `make
+# interop` drives real relying parties against the real binary
+# (internal/interop).
 GO        ?= go
 BIN       := bin/inkpass
 CONFIG    ?= config.yaml
@@ -16,7 +18,7 @@ export CGO_ENABLED := 1
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
 
-.PHONY: run build test reliability interop bench load demo lint clean
+.PHONY: run build test test-short reliability interop bench load demo lint clean
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -26,6 +28,13 @@ build:
 
 test:
 	$(GO) test -race -count=1 -timeout 8m ./...
+
+# The inner loop while editing: the same tests without the race detector
+# (which multiplies the cost of every KDF and handler), and with -short, so
+# the tests that check testing.Short() skip (internal/web's Chromium tests,
+# the slowest real-cost hash cases). Run `make test` before you push: CI does.
+test-short:
+	$(GO) test -short -count=1 -timeout 3m ./...
 
 # kill -9 under load, concurrent admin CLI writes, a second process holding
 # the write lock, an adopted database with odd rows, a full disk, and each

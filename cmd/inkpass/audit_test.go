@@ -45,7 +45,7 @@ func auditSeed(t *testing.T, path string) (alice, bob int64) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	hasher, err := password.NewHasher(password.Policy{Target: password.TargetArgon2id, Argon2: password.OWASPArgon2(), MemoryBudget: 64 << 20})
+	hasher, err := password.NewTestHasher(password.Policy{Target: password.TargetArgon2id, Argon2: password.LowCostArgon2ForTests(), MemoryBudget: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,28 +25,16 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 var allAlgs = []Algorithm{RS256, ES256, EdDSA}
 
-// clock is an injectable time source; tests advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is an injectable time source; tests advance it instead of
+// sleeping.
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // mustOpen opens a Set and fails the test on error.

@@ -73,6 +73,16 @@ func OWASPArgon2() Argon2Params {
 	return Argon2Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
 
+// LowCostArgon2ForTests returns argon2id parameters for tests about rules
+// rather than hashing (user service rules, sign-in flows, CLI commands): one
+// pass over RFC 9106's smallest memory for one lane, 8 KiB, so a hash costs
+// microseconds instead of tens of milliseconds. Salt and key keep their
+// production sizes so the PHC strings look like real ones. Only
+// NewTestHasher accepts them; NewHasher, and so config, refuses them.
+func LowCostArgon2ForTests() Argon2Params {
+	return Argon2Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+}
+
 // memoryCost is what one argon2id computation with p holds, in bytes.
 func (p Argon2Params) memoryCost() int64 { return int64(p.Memory) * 1024 }
 
@@ -122,6 +132,17 @@ type Verification struct {
 // format.
 func NewHasher(p Policy) (*Hasher, error) {
 	return newHasher(p, OWASPArgon2(), defaultLimits)
+}
+
+// NewTestHasher is NewHasher with the Argon2 floor lowered from OWASPArgon2
+// to LowCostArgon2ForTests, for tests in other packages whose subject is a
+// rule rather than hashing. It is for _test.go files only: production code
+// builds its Hasher with NewHasher from config, which keeps the OWASP floor.
+// The werkzeug target is unchanged (it always writes werkzeug's own scrypt
+// parameters), and internal/password's own tests and one adoption test keep
+// verifying real-cost hashes.
+func NewTestHasher(p Policy) (*Hasher, error) {
+	return newHasher(p, LowCostArgon2ForTests(), defaultLimits)
 }
 
 // newHasher lets tests lower the Argon2 floor (so a thousand hashes run in a

@@ -531,6 +531,40 @@ func TestNewHasher(t *testing.T) {
 	}
 }
 
+// TestNewTestHasher: the low-cost parameters other packages' rule tests use
+// are refused by NewHasher (and so by anything config builds) and accepted
+// only by NewTestHasher, whose hashes verify and carry those parameters.
+func TestNewTestHasher(t *testing.T) {
+	t.Parallel()
+	low := Policy{Target: TargetArgon2id, Argon2: LowCostArgon2ForTests(), MemoryBudget: 1 << 20}
+	if _, err := NewHasher(low); err == nil || !strings.Contains(err.Error(), "argon2 memory 8 KiB is below the minimum 19456 KiB") {
+		t.Errorf("NewHasher with the test parameters = %v, want the OWASP floor's refusal", err)
+	}
+	h, err := NewTestHasher(low)
+	if err != nil {
+		t.Fatalf("NewTestHasher: %v", err)
+	}
+	encoded, err := h.Hash(context.Background(), "rule-test-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Describe(encoded); d != "argon2id m=8,t=1,p=1" {
+		t.Errorf("Describe(hash) = %q, want argon2id m=8,t=1,p=1", d)
+	}
+	for plain, want := range map[string]bool{"rule-test-password": true, "rule-test-passwore": false} {
+		if ok, err := h.Verify(context.Background(), plain, encoded); ok != want || err != nil {
+			t.Errorf("Verify(%q) = %v, %v; want %v", plain, ok, err, want)
+		}
+	}
+	if h.NeedsRehash(encoded) {
+		t.Error("NeedsRehash of a hash with the policy's own parameters")
+	}
+	// The floor is lowered, not removed: RFC 9106's limits still hold.
+	if _, err := NewTestHasher(Policy{Target: TargetArgon2id, Argon2: Argon2Params{Memory: 8, Time: 0, Threads: 1, SaltLen: 16, KeyLen: 32}, MemoryBudget: 1 << 20}); err == nil {
+		t.Error("NewTestHasher accepted zero passes")
+	}
+}
+
 func TestHasher_VerifyDummy(t *testing.T) {
 	t.Parallel()
 	want := map[Target]string{

@@ -1,7 +1,6 @@
 package user_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -61,52 +60,28 @@ func (c *countingHasher) VerifyDummy(ctx context.Context, plain string) {
 
 var _ user.Hasher = (*countingHasher)(nil)
 
+// newHasher writes argon2id at password.LowCostArgon2ForTests: these tests
+// are about the service's rules, not the hash's cost (internal/password's
+// tests cover that). The werkzeug target still writes werkzeug's real
+// scrypt parameters, and the fixture's and the vectors' hashes are verified
+// at the cost they were written with.
 func newHasher(t *testing.T, target password.Target) *countingHasher {
 	t.Helper()
-	h, err := password.NewHasher(password.Policy{Target: target, Argon2: password.OWASPArgon2(), MemoryBudget: 1 << 30})
+	h, err := password.NewTestHasher(password.Policy{Target: target, Argon2: password.LowCostArgon2ForTests(), MemoryBudget: 1 << 30})
 	if err != nil {
-		t.Fatalf("NewHasher(%s): %v", target, err)
+		t.Fatalf("NewTestHasher(%s): %v", target, err)
 	}
 	return &countingHasher{Hasher: h}
 }
 
-// clock is an injectable, settable time.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is an injectable, settable time; logBuffer collects log output
+// across goroutines.
+type (
+	clock     = testsupport.Clock
+	logBuffer = testsupport.LogBuffer
+)
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// logBuffer collects log output across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+func newClock() *clock { return testsupport.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)) }
 
 // env is one Service on a real SQLite file.
 type env struct {

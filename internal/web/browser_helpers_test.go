@@ -81,6 +81,10 @@ var btSkipNotice sync.Once
 // test loudly.
 func btChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		// Chromium is most of this package's time without -race.
+		t.Skip("-short (make test-short): the browser tests run under make test")
+	}
 	path, fatal, why := btFindChromium(os.Getenv, exec.LookPath)
 	switch {
 	case path != "":
@@ -180,13 +184,15 @@ func btNewEnv(t *testing.T) *btEnv {
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// TargetOff: new passwords are argon2id, the fixture's werkzeug hashes
 	// are verified but never rewritten.
-	hasher, err := password.NewHasher(password.Policy{
+	// New passwords are argon2id at the low test cost: these tests are about
+	// flows and rules, not the hash (internal/password tests that).
+	hasher, err := password.NewTestHasher(password.Policy{
 		Target:       password.TargetOff,
-		Argon2:       password.OWASPArgon2(),
+		Argon2:       password.LowCostArgon2ForTests(),
 		MemoryBudget: 256 << 20,
 	})
 	if err != nil {
-		t.Fatalf("password.NewHasher: %v", err)
+		t.Fatalf("password.NewTestHasher: %v", err)
 	}
 	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
 

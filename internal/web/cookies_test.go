@@ -27,7 +27,7 @@ func TestCookies_HTTPSIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	hasher, err := password.NewHasher(password.Policy{Target: password.TargetArgon2id, Argon2: password.OWASPArgon2(), MemoryBudget: 64 << 20})
+	hasher, err := password.NewTestHasher(password.Policy{Target: password.TargetArgon2id, Argon2: password.LowCostArgon2ForTests(), MemoryBudget: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,13 +162,15 @@ func newEnv(t *testing.T, opts envOptions) *env {
 
 	// The fixture's hashes are werkzeug's; TargetOff never rewrites them, so a
 	// login costs one verification and leaves the row as it was.
-	hasher, err := password.NewHasher(password.Policy{
+	// New passwords are argon2id at the low test cost: these tests are about
+	// flows and rules, not the hash (internal/password tests that).
+	hasher, err := password.NewTestHasher(password.Policy{
 		Target:       password.TargetOff,
-		Argon2:       password.OWASPArgon2(),
+		Argon2:       password.LowCostArgon2ForTests(),
 		MemoryBudget: 256 << 20,
 	})
 	if err != nil {
-		t.Fatalf("password.NewHasher: %v", err)
+		t.Fatalf("password.NewTestHasher: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if opts.logTo != nil {

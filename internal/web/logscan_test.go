@@ -1,31 +1,16 @@
 package web_test
 
 import (
-	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 // syncBuffer collects log output written from many handler goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testsupport.LogBuffer
 
 // TestLogs_NeverHoldSecrets runs a full login, a code exchange, a refresh,
 // userinfo and failed logins with every log line at debug level, then scans

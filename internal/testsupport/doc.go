@@ -1,0 +1,7 @@
+// Package testsupport holds the small helpers several packages' tests share:
+// a settable clock and a log buffer safe for concurrent writers.
+//
+// It is imported by _test.go files only. Production code must not import it:
+// it exists so that tests stop copying these helpers, not to give the program
+// a fake clock (time comes in through Options.Now and the like).
+package testsupport
