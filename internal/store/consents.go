@@ -162,7 +162,12 @@ func (db *DB) TokenRecord(ctx context.Context, token, hint string) (*session.Tok
 
 // RevokeAccessToken revokes one access token by value.
 func (db *DB) RevokeAccessToken(ctx context.Context, token string) error {
-	return db.Tokens().RemoveByAccess(ctx, token)
+	_, err := db.exec(ctx, `UPDATE inkpass_tokens SET access_revoked_at = ? WHERE access_hash = ? AND access_revoked_at IS NULL`,
+		db.now().Unix(), session.Hash(token))
+	if err != nil {
+		return fmt.Errorf("revoke access token: %w", err)
+	}
+	return nil
 }
 
 // RevokeGrant revokes every token of a grant (a refresh token's family).

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/session"
 )
 
 // revokeUserGrants ends every session and token a user holds, and queues the
@@ -85,6 +86,6 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 
 // Reasons a grant is revoked.
 const (
-	reasonCodeReplayed  = "authorization code replayed"
-	reasonRefreshReused = "refresh token reused"
+	reasonCodeReplayed  = session.ReasonCodeReplayed
+	reasonRefreshReused = session.ReasonRefreshReused
 )
