@@ -65,7 +65,7 @@ func runClients(t *testing.T, open Opener) {
 		}
 	})
 
-	t.Run("disabling a client hides it from GetByID and kills its tokens and codes", func(t *testing.T) {
+	t.Run("disabling a client kills its tokens and codes, and Get reports it disabled", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
 		c := e.createClient()

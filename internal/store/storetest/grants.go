@@ -110,6 +110,58 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("the store reports a replay or a reuse and writes nothing: the endpoint decides to revoke", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		code, grantID := e.issueCode(c, u, "")
+		toks, err := e.redeem(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var replayed *session.ReplayedError
+		if _, err := e.Tokens.RedeemCode(e.ctx, code, func(*session.CodeGrant) error { return nil }); !errors.As(err, &replayed) || replayed.GrantID != grantID {
+			t.Fatalf("RedeemCode of a used code: err = %v, want *session.ReplayedError of grant %s", err, grantID)
+		}
+		first, refreshGrant := e.mustRedeem(c, u, "")
+		if _, err := e.refresh(first.Refresh, c.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		var reused *session.ReusedError
+		if _, err := e.Tokens.RefreshGrant(e.ctx, first.Refresh, c.ID, 0); !errors.As(err, &reused) || reused.GrantID != refreshGrant {
+			t.Fatalf("RefreshGrant of a retired token: err = %v, want *session.ReusedError of grant %s", err, refreshGrant)
+		}
+		if !e.accessLive(toks.Access) || !e.refreshLive(toks.Refresh) {
+			t.Errorf("reporting a replay revoked the grant: that is the endpoint's decision")
+		}
+		if n := len(e.events(audit.CodeReplayed)) + len(e.events(audit.RefreshReused)); n != 0 {
+			t.Errorf("%d replay/reuse events written by a report, want none", n)
+		}
+		if err := e.Tokens.RevokeGrant(e.ctx, replayed.GrantID, session.ReasonCodeReplayed); err != nil {
+			t.Fatal(err)
+		}
+		if e.accessLive(toks.Access) || e.refreshLive(toks.Refresh) {
+			t.Errorf("RevokeGrant after a replay left the first exchange's tokens live")
+		}
+		if evs := e.events(audit.CodeReplayed); len(evs) != 1 || evs[0].UserID != u.ID {
+			t.Errorf("code_replayed events = %+v, want one for user %d", evs, u.ID)
+		}
+	})
+
+	t.Run("a code is checked before it is consumed: a refused accept leaves it redeemable", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		code, _ := e.issueCode(c, u, "")
+		wrongVerifier := errors.New("PKCE verification failed")
+		if _, err := e.Tokens.RedeemCode(e.ctx, code, func(*session.CodeGrant) error { return wrongVerifier }); !errors.Is(err, wrongVerifier) {
+			t.Fatalf("RedeemCode with a refusing accept: err = %v, want accept's error", err)
+		}
+		if _, err := e.redeem(code); err != nil {
+			t.Errorf("the code after a refused check: %v, want it still redeemable", err)
+		}
+	})
+
 	t.Run("two concurrent redemptions of one code: exactly one passes, and the grant ends burned", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
