@@ -13,6 +13,7 @@ import (
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // reuseEnv is a store on a real file with a clock the test moves, two
@@ -21,6 +22,7 @@ import (
 type reuseEnv struct {
 	db     *store.DB
 	tokens *store.Tokens
+	userID int64
 	mu     sync.Mutex
 	now    time.Time
 }
@@ -42,6 +44,11 @@ func newReuseEnv(t *testing.T) *reuseEnv {
 	e := &reuseEnv{now: time.Unix(1_800_000_000, 0)}
 	e.db = mustOpen(t, filepath.Join(t.TempDir(), "inkpass.db"), store.Options{Now: e.clock})
 	e.tokens = e.db.Tokens()
+	uid, err := e.db.CreateUser(t.Context(), &user.User{Username: "reuse", PasswordHash: "x", Role: user.RoleAssistant, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.userID = uid
 	clients, err := e.db.Clients(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +71,7 @@ func (e *reuseEnv) issue(t *testing.T) (refresh, grantID string) {
 	grantID = session.NewGrantID()
 	tok := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour,
 		Refresh: session.NewSortableToken(), RefreshTTL: 24 * time.Hour, Scope: "openid offline_access"}
-	if err := e.tokens.IssueTokens(t.Context(), session.Grant{ID: grantID, ClientID: "app", UserID: 7, Scope: tok.Scope}, tok); err != nil {
+	if err := e.tokens.IssueTokens(t.Context(), session.Grant{ID: grantID, ClientID: "app", UserID: e.userID, Scope: tok.Scope}, tok); err != nil {
 		t.Fatalf("issue: %v", err)
 	}
 	return tok.Refresh, grantID
@@ -161,8 +168,8 @@ func TestTokens_RefreshReuse(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("%d %s events, want 1", len(evs), audit.RefreshReuseAllowed)
 		}
-		if ev := evs[0]; ev.ClientID != "app" || ev.UserID != 7 || !strings.Contains(ev.Detail, grantID) || strings.Contains(ev.Detail, r0) {
-			t.Errorf("audit event %+v: want client app, user 7, the grant id and no token", ev)
+		if ev := evs[0]; ev.ClientID != "app" || ev.UserID != e.userID || !strings.Contains(ev.Detail, grantID) || strings.Contains(ev.Detail, r0) {
+			t.Errorf("audit event %+v: want client app, user %d, the grant id and no token", ev, e.userID)
 		}
 		if n := len(e.events(t, audit.RefreshReused)); n != 0 {
 			t.Errorf("%d %s events, want none", n, audit.RefreshReused)

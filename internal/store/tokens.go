@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
@@ -35,16 +34,12 @@ type Tokens struct{ db *DB }
 // Tokens returns the grant store.
 func (db *DB) Tokens() *Tokens { return &Tokens{db: db} }
 
-// userIDArg is a grant's user as the user_id column keeps it: ” for none.
-func userIDArg(id int64) string {
+// userIDArg is a grant's user as the user_id column keeps it: NULL for
+// none (client_credentials).
+func userIDArg(id int64) any {
 	if id == 0 {
-		return ""
+		return nil
 	}
-	return strconv.FormatInt(id, 10)
-}
-
-func parseUserID(s string) int64 {
-	id, _ := strconv.ParseInt(s, 10, 64)
 	return id
 }
 
@@ -119,13 +114,13 @@ func (ts *Tokens) RedeemCode(ctx context.Context, code string, accept func(*sess
 		out = nil
 		var (
 			cg                          session.CodeGrant
-			userID, ext                 string
+			ext                         string
 			accessTTL, created, expires int64
 			used, revoked               sql.NullInt64
 		)
 		err := tx.QueryRowContext(ctx, `SELECT grant_id, client_id, user_id, sid, redirect_uri, scope, code_challenge,
 			code_challenge_method, extension, access_ttl, created_at, expires_at, used_at, revoked_at FROM inkpass_codes WHERE code_hash = ?`, h).
-			Scan(&cg.ID, &cg.ClientID, &userID, &cg.SID, &cg.RedirectURI, &cg.Scope, &cg.Challenge, &cg.ChallengeMethod, &ext,
+			Scan(&cg.ID, &cg.ClientID, &cg.UserID, &cg.SID, &cg.RedirectURI, &cg.Scope, &cg.Challenge, &cg.ChallengeMethod, &ext,
 				&accessTTL, &created, &expires, &used, &revoked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.ErrGrantInvalid
@@ -142,7 +137,6 @@ func (ts *Tokens) RedeemCode(ctx context.Context, code string, accept func(*sess
 			// removed) is just dead: presenting it is no attack.
 			return session.ErrGrantInvalid
 		}
-		cg.UserID = parseUserID(userID)
 		cg.AccessTTL = time.Duration(accessTTL) * time.Second
 		cg.ExpiresAt = time.Unix(expires, 0)
 		cg.Extension, _ = url.ParseQuery(ext)
@@ -360,12 +354,13 @@ type tokenRow struct {
 
 func scanToken(r rowScanner) (*tokenRow, error) {
 	row := &tokenRow{}
-	var ext, userID string
+	var ext string
+	var userID sql.NullInt64
 	if err := r.Scan(&row.id, &row.g.ID, &row.g.ClientID, &userID, &row.g.SID, &row.g.Scope, &row.g.RedirectURI, &ext, &row.accessExpires,
 		&row.refreshCreated, &row.refreshExpires, &row.accessRevoked, &row.refreshRotated, &row.revoked, &row.clientLive); err != nil {
 		return nil, err
 	}
-	row.g.UserID = parseUserID(userID)
+	row.g.UserID = userID.Int64
 	row.g.Extension, _ = url.ParseQuery(ext)
 	return row, nil
 }
