@@ -31,7 +31,7 @@ func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) 
 }
 
 // redeemWindow is how long after a code was marked used its exchange may
-// still be storing the tokens: Create follows RemoveByCode at once, and even
+// still be storing the tokens: IssueTokens follows RedeemCode at once, and even
 // a write that waits out a locked database gives up after the write budget.
 const redeemWindow = 10 * 60
 
@@ -40,7 +40,7 @@ const redeemWindow = 10 * 60
 // revoking transaction. The token endpoint marks a code used and then stores
 // its tokens; a revocation landing in between finds no token to revoke, and
 // the tokens stored after it would outlive it. Burned, the grant refuses
-// them (Create checks inkpass_revoked_grants). A grant whose tokens were
+// them (IssueTokens checks inkpass_revoked_grants). A grant whose tokens were
 // stored already loses nothing more: the caller revokes them too.
 func burnRedeemedCodes(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason)
