@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-	oerrors "github.com/go-oauth2/oauth2/v4/errors"
-
 	"github.com/inkpass/inkpass/internal/keys"
 )
 
@@ -312,39 +309,4 @@ func (c *Client) VerifySecret(secret string) bool {
 		return false
 	}
 	return hmac.Equal(c.SecretHash, HashSecret(c.hashKey, secret))
-}
-
-var (
-	_ oauth2.ClientInfo             = (*Client)(nil)
-	_ oauth2.ClientPasswordVerifier = (*Client)(nil)
-)
-
-// GetID implements oauth2.ClientInfo.
-func (c *Client) GetID() string { return c.ID }
-
-// GetSecret implements oauth2.ClientInfo. It never returns the secret: the
-// library must go through VerifyPassword.
-func (c *Client) GetSecret() string { return "" }
-
-// GetDomain implements oauth2.ClientInfo by returning the registered redirect
-// URIs, one per line; inkpass's ValidateURIHandler splits them and compares
-// exactly, replacing the library's host-suffix match.
-func (c *Client) GetDomain() string { return strings.Join(c.RedirectURIs, "\n") }
-
-// IsPublic implements oauth2.ClientInfo.
-func (c *Client) IsPublic() bool { return c.Public }
-
-// GetUserID implements oauth2.ClientInfo; clients belong to no user.
-func (c *Client) GetUserID() string { return "" }
-
-// VerifyPassword implements oauth2.ClientPasswordVerifier.
-func (c *Client) VerifyPassword(secret string) bool { return c.VerifySecret(secret) }
-
-// ExactRedirectURI is the manage.ValidateURIHandler inkpass installs: redirect
-// is valid only when it equals one of the URIs GetDomain listed.
-func ExactRedirectURI(registered, redirect string) error {
-	if slices.Contains(strings.Split(registered, "\n"), redirect) {
-		return nil
-	}
-	return oerrors.ErrInvalidRedirectURI
 }

@@ -78,11 +78,8 @@ func TestClient_HasRedirectURI_IsExact(t *testing.T) {
 		if c.HasRedirectURI(uri) {
 			t.Errorf("HasRedirectURI(%q) = true, want an exact match only", uri)
 		}
-		if ExactRedirectURI(c.GetDomain(), uri) == nil {
-			t.Errorf("ExactRedirectURI accepted %q", uri)
-		}
 	}
-	if !c.HasRedirectURI("https://booking.example/cb") || ExactRedirectURI(c.GetDomain(), "https://booking.example/cb") != nil {
+	if !c.HasRedirectURI("https://booking.example/cb") {
 		t.Error("the registered URI itself must match")
 	}
 }
@@ -92,16 +89,13 @@ func TestClient_Secret(t *testing.T) {
 	c := &Client{ID: "x"}
 	secret := NewSecret()
 	c.SetSecret(key, secret)
-	if !c.VerifySecret(secret) || !c.VerifyPassword(secret) {
+	if !c.VerifySecret(secret) {
 		t.Fatal("the secret does not verify")
 	}
 	for _, wrong := range []string{"", secret + "x", secret[:42], NewSecret()} {
 		if c.VerifySecret(wrong) {
 			t.Errorf("VerifySecret(%q) = true", wrong)
 		}
-	}
-	if c.GetSecret() != "" {
-		t.Error("GetSecret must never hand the library a secret to compare with !=")
 	}
 	other := &Client{ID: "x", SecretHash: c.SecretHash}
 	other.WithHashKey([]byte("another install key, 32 bytes!!!"))

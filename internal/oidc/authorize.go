@@ -15,9 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-	"github.com/go-oauth2/oauth2/v4/server"
-
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
@@ -554,16 +551,10 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if req.Claims != nil {
 		ext.Set(extClaims, encodeClaimsRequest(req.Claims))
 	}
-	ti, err := p.srv.GetAuthorizeToken(ctx, &server.AuthorizeRequest{
-		ResponseType:        oauth2.Code,
-		ClientID:            req.ClientID,
-		Scope:               strings.Join(req.Scopes, " "),
-		RedirectURI:         req.RedirectURI,
-		State:               req.State,
-		UserID:              strconv.FormatInt(u.ID, 10),
-		CodeChallenge:       req.CodeChallenge,
-		CodeChallengeMethod: oauth2.CodeChallengeMethod(req.CodeChallengeMethod),
-		Request:             withExtension(ctx, ext),
+	code, err := p.issueCode(ctx, session.CodeGrant{
+		Grant: session.Grant{ID: ext.Get(extGrantID), ClientID: req.ClientID, UserID: u.ID, SID: s.SID,
+			Scope: strings.Join(req.Scopes, " "), RedirectURI: req.RedirectURI, Extension: ext},
+		Challenge: req.CodeChallenge, ChallengeMethod: req.CodeChallengeMethod,
 	})
 	if errors.Is(err, session.ErrNotFound) {
 		// The session ended (logout, password change, deactivation) while
@@ -574,7 +565,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 		return nil, errServer(fmt.Errorf("issue code: %w", err))
 	}
 	reqlog.Event(ctx, p.log, "authorization code issued", slog.String("client_id", req.ClientID), slog.Int64("user_id", u.ID))
-	return p.response(req, url.Values{"code": {ti.GetCode()}}), nil
+	return p.response(req, url.Values{"code": {code}}), nil
 }
 
 // Extension keys carried from the code to the tokens.

@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-oauth2/oauth2/v4/models"
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
@@ -150,17 +149,8 @@ func TestClaimTable_IDTokenUserinfoAndIntrospectionAgree(t *testing.T) {
 		delete(idt, k)
 	}
 
-	ti := models.NewToken()
-	ti.SetClientID(unitWeb)
-	ti.SetUserID("2")
-	ti.SetScope(strings.Join(scopes, " "))
-	ti.SetAccess("at-1")
-	ti.SetAccessCreateAt(time.Now())
-	ti.SetAccessExpiresIn(time.Hour)
-	ti.SetExtension(map[string][]string{extClaims: {encodeClaimsRequest(&ClaimsRequest{UserInfo: requested})}})
-	if err := u.tokens.Create(context.Background(), ti); err != nil {
-		t.Fatal(err)
-	}
+	u.tokens.addAccess("at-1", session.Grant{ID: "g-1", ClientID: unitWeb, UserID: 2, Scope: strings.Join(scopes, " "),
+		Extension: url.Values{extClaims: {encodeClaimsRequest(&ClaimsRequest{UserInfo: requested})}}}, time.Hour)
 	r := httptest.NewRequest("GET", "/userinfo", nil)
 	r.Header.Set("Authorization", "Bearer at-1")
 	uc, e := u.p.userInfo(r)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/session"
@@ -54,14 +52,6 @@ func (f *fakeClients) Get(_ context.Context, id string) (*client.Client, error) 
 		return &cp, nil
 	}
 	return nil, client.ErrNotFound
-}
-
-func (f *fakeClients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
-	c, err := f.Get(ctx, id)
-	if err != nil || !c.Enabled {
-		return nil, client.ErrNotFound
-	}
-	return c, nil
 }
 
 func (f *fakeClients) GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error) {
@@ -146,66 +136,72 @@ func (f *fakeUsers) RevokeInactiveUser(_ context.Context, id int64) error {
 	return nil
 }
 
-// fakeTokens is go-oauth2's token store in memory: what the library needs
-// to load an access or refresh token, and to store a rotated pair.
+// fakeTokens is a GrantStore in memory holding refresh grants and access
+// tokens only: what the refresh and userinfo unit tests need. It decides no rule the real store decides
+// beyond "a refresh token is live until rotated"; code and access-token
+// operations are not faked, and a test that reaches them panics.
 type fakeTokens struct {
-	mu sync.Mutex
-	m  []oauth2.TokenInfo
+	GrantStore // nil: the operations below are the only ones faked
+	mu         sync.Mutex
+	refresh    map[string]*session.RefreshGrant
+	access     map[string]*session.AccessGrant
+	rotated    []session.IssuedTokens
 }
 
-func (f *fakeTokens) Create(_ context.Context, ti oauth2.TokenInfo) error {
+// addAccess stores a live access token of g.
+func (f *fakeTokens) addAccess(token string, g session.Grant, ttl time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.m = append(f.m, ti)
-	return nil
+	if f.access == nil {
+		f.access = map[string]*session.AccessGrant{}
+	}
+	f.access[token] = &session.AccessGrant{Grant: g, ExpiresAt: time.Now().Add(ttl)}
 }
 
-func (f *fakeTokens) find(match func(oauth2.TokenInfo) bool) (oauth2.TokenInfo, error) {
+func (f *fakeTokens) AccessGrant(_ context.Context, access string) (*session.AccessGrant, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, ti := range f.m {
-		if match(ti) {
-			return ti, nil
+	ag, ok := f.access[access]
+	if !ok {
+		return nil, session.ErrGrantInvalid
+	}
+	out := *ag
+	return &out, nil
+}
+
+// addRefresh stores a live refresh token of g.
+func (f *fakeTokens) addRefresh(token string, g session.Grant, ttl time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refresh == nil {
+		f.refresh = map[string]*session.RefreshGrant{}
+	}
+	now := time.Now()
+	f.refresh[token] = &session.RefreshGrant{Grant: g, RefreshCreated: now, RefreshExpires: now.Add(ttl)}
+}
+
+func (f *fakeTokens) RefreshGrant(_ context.Context, refresh, clientID string, reuse time.Duration) (*session.RefreshGrant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rg, ok := f.refresh[refresh]
+	if !ok {
+		return nil, session.ErrGrantInvalid
+	}
+	out := *rg
+	out.Presenter, out.Reuse = clientID, reuse
+	return &out, nil
+}
+
+func (f *fakeTokens) RotateRefresh(_ context.Context, old *session.RefreshGrant, t session.IssuedTokens) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, rg := range f.refresh {
+		if rg.ID == old.ID {
+			delete(f.refresh, k)
 		}
 	}
-	return nil, nil
-}
-
-func (f *fakeTokens) remove(match func(oauth2.TokenInfo) bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.m[:0]
-	for _, ti := range f.m {
-		if !match(ti) {
-			out = append(out, ti)
-		}
-	}
-	f.m = out
+	f.rotated = append(f.rotated, t)
 	return nil
-}
-
-func (f *fakeTokens) RemoveByCode(_ context.Context, code string) error {
-	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetCode() == code })
-}
-
-func (f *fakeTokens) RemoveByAccess(_ context.Context, access string) error {
-	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetAccess() == access })
-}
-
-func (f *fakeTokens) RemoveByRefresh(_ context.Context, refresh string) error {
-	return f.remove(func(ti oauth2.TokenInfo) bool { return ti.GetRefresh() == refresh })
-}
-
-func (f *fakeTokens) GetByCode(_ context.Context, code string) (oauth2.TokenInfo, error) {
-	return f.find(func(ti oauth2.TokenInfo) bool { return code != "" && ti.GetCode() == code })
-}
-
-func (f *fakeTokens) GetByAccess(_ context.Context, access string) (oauth2.TokenInfo, error) {
-	return f.find(func(ti oauth2.TokenInfo) bool { return access != "" && ti.GetAccess() == access })
-}
-
-func (f *fakeTokens) GetByRefresh(_ context.Context, refresh string) (oauth2.TokenInfo, error) {
-	return f.find(func(ti oauth2.TokenInfo) bool { return refresh != "" && ti.GetRefresh() == refresh })
 }
 
 // fakeStore is the Store New takes, made of the narrow ports. A port a test

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4/models"
+	"github.com/inkpass/inkpass/internal/session"
 )
 
 // Scope narrowing on refresh (RFC 6749 §6), on fakes: a refresh may narrow
@@ -38,19 +37,7 @@ func TestRefresh_UnitScopeNarrowing(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			u := newUnit(t)
-			ti := models.NewToken()
-			ti.SetClientID(unitApp)
-			ti.SetUserID("2")
-			ti.SetScope(granted)
-			ti.SetAccess("at-old")
-			ti.SetAccessCreateAt(time.Now())
-			ti.SetAccessExpiresIn(time.Hour)
-			ti.SetRefresh("rt-old")
-			ti.SetRefreshCreateAt(time.Now())
-			ti.SetRefreshExpiresIn(24 * time.Hour)
-			if err := u.tokens.Create(context.Background(), ti); err != nil {
-				t.Fatal(err)
-			}
+			u.tokens.addRefresh("rt-old", session.Grant{ID: "g-1", ClientID: unitApp, UserID: 2, Scope: granted}, 24*time.Hour)
 			form := url.Values{"grant_type": {"refresh_token"}, "client_id": {unitApp}, "refresh_token": {"rt-old"}}
 			if tc.scope != "" {
 				form.Set("scope", tc.scope)
@@ -90,14 +77,7 @@ func TestRefresh_UnitScopeNarrowing(t *testing.T) {
 // A refresh token answers only the client it was issued to.
 func TestRefresh_UnitAnotherClientsToken(t *testing.T) {
 	u := newUnit(t)
-	ti := models.NewToken()
-	ti.SetClientID(unitApp)
-	ti.SetUserID("2")
-	ti.SetScope("openid offline_access")
-	ti.SetRefresh("rt-app")
-	ti.SetRefreshCreateAt(time.Now())
-	ti.SetRefreshExpiresIn(time.Hour)
-	_ = u.tokens.Create(context.Background(), ti)
+	u.tokens.addRefresh("rt-app", session.Grant{ID: "g-app", ClientID: unitApp, UserID: 2, Scope: "openid offline_access"}, time.Hour)
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt-app"}}
 	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

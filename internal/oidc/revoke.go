@@ -158,7 +158,7 @@ func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint str
 		TokenType: tokenType(rec),
 	}
 	if rec.UserID != "" {
-		u, oerr := p.activeUser(r.Context(), rec.UserID)
+		u, oerr := p.activeUser(r.Context(), recordUserID(rec))
 		if oerr != nil {
 			if oerr.Status >= 500 {
 				return introspection{}, oerr

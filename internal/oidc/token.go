@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-	oerrors "github.com/go-oauth2/oauth2/v4/errors"
-
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/reqlog"
 	"github.com/inkpass/inkpass/internal/session"
@@ -64,7 +61,7 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 			return nil, nil, errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, secret, oerr := p.authenticateClient(r.Context(), r, form)
+	c, _, oerr := p.authenticateClient(r.Context(), r, form)
 	if oerr != nil {
 		return nil, nil, oerr
 	}
@@ -79,16 +76,14 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 	if !c.AllowsGrant(grant) {
 		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grant)
 	}
-	r = r.WithContext(withClient(r.Context(), c))
-	tgr := &oauth2.TokenGenerateRequest{ClientID: c.ID, ClientSecret: secret, Request: r}
 	var resp *tokenResponse
 	switch grant {
 	case client.GrantAuthorizationCode:
-		resp, oerr = p.exchangeCode(r.Context(), c, tgr, form)
+		resp, oerr = p.exchangeCode(r.Context(), c, form)
 	case client.GrantRefreshToken:
-		resp, oerr = p.refresh(r.Context(), c, tgr, form)
+		resp, oerr = p.refresh(r.Context(), c, form)
 	case client.GrantClientCredentials:
-		resp, oerr = p.clientCredentials(r.Context(), c, tgr, form)
+		resp, oerr = p.clientCredentials(r.Context(), c, form)
 	}
 	if oerr == nil {
 		p.cfg.Metrics.TokenIssued(grant)
@@ -177,172 +172,34 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 
 func basicFailure(e *Error) *Error { e.BasicChallenge = true; return e }
 
-func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
-	tgr.Code = form.Get("code")
-	if tgr.Code == "" {
-		return nil, errInvalidRequest("code is missing")
-	}
-	tgr.RedirectURI = form.Get("redirect_uri")
-	if tgr.RedirectURI == "" && len(c.RedirectURIs) == 1 {
-		tgr.RedirectURI = c.RedirectURIs[0]
-	}
-	if tgr.RedirectURI == "" {
-		return nil, errInvalidRequest("redirect_uri is missing")
-	}
-	tgr.CodeVerifier = form.Get("code_verifier")
-	if tgr.CodeVerifier != "" && !verifierPattern.MatchString(tgr.CodeVerifier) {
-		return nil, errInvalidGrant("code_verifier is malformed")
-	}
-	if c.Public && tgr.CodeVerifier == "" {
-		return nil, errInvalidGrant("PKCE code_verifier is required for public clients")
-	}
-	const badCode = "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri"
-	// go-oauth2 marks the code used before it checks the PKCE verifier
-	// (manage.Manager.GenerateAccessToken), so a wrong verifier would burn
-	// the code for its legitimate holder. The verifier is checked here,
-	// against the code as loaded; the library then finds the same record in
-	// the request's memo. A used code found here is a replay, and the store
-	// has already revoked its grant.
-	code, err := p.tokens.GetByCode(ctx, tgr.Code)
-	if err != nil {
-		return nil, errServer(err)
-	}
-	if code == nil {
-		return nil, errInvalidGrant(badCode)
-	}
-	if code.GetClientID() == c.ID {
-		if e := checkPKCE(code, tgr.CodeVerifier); e != nil {
-			return nil, e
-		}
-	}
-	ctx = context.WithValue(ctx, codeMemoKey{}, code)
-	ti, err := p.srv.GetAccessToken(ctx, oauth2.AuthorizationCode, tgr)
-	if err != nil {
-		return nil, mapLibraryError(err, badCode)
-	}
-	return p.respond(ctx, c, ti, true, nil)
-}
-
-// checkPKCE is RFC 7636 §4.6 with S256 only: a code issued with a challenge
-// needs its verifier, and a code issued without one takes none (a verifier
-// added at the token endpoint is a downgrade attempt, RFC 9700 §2.1.1).
-func checkPKCE(code oauth2.TokenInfo, verifier string) *Error {
-	challenge := code.GetCodeChallenge()
-	switch {
-	case challenge == "" && verifier == "":
-		return nil
-	case challenge == "" || verifier == "",
-		code.GetCodeChallengeMethod() != oauth2.CodeChallengeS256,
-		!oauth2.CodeChallengeS256.Validate(challenge, verifier):
-		return errInvalidGrant("PKCE verification failed")
-	}
-	return nil
-}
-
-func (p *Provider) refresh(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
-	tgr.Refresh = form.Get("refresh_token")
-	if tgr.Refresh == "" {
-		return nil, errInvalidRequest("refresh_token is missing")
-	}
-	const badRefresh = "the refresh token is invalid, expired or revoked"
-	if p.refreshes != nil {
-		// Relying parties such as oauth2-proxy refresh in parallel with one
-		// token; rotation (RFC 9700 §4.14.2) would take the second request
-		// for a stolen token's reuse and sign the user out. Within the
-		// reuse interval the store answers a just-retired token of this
-		// client with a new pair of the same family, and audits it; the
-		// client check below still applies. The library then finds the
-		// token in the memo.
-		ti, err := p.refreshes.GetByRefreshFor(ctx, tgr.Refresh, c.ID, p.cfg.RefreshReuseInterval)
-		if err != nil {
-			return nil, errServer(err)
-		}
-		if ti == nil {
-			return nil, errInvalidGrant(badRefresh)
-		}
-		ctx = context.WithValue(ctx, refreshMemoKey{}, ti)
-	}
-	rti, err := p.mgr.LoadRefreshToken(ctx, tgr.Refresh)
-	if err != nil {
-		return nil, mapLibraryError(err, badRefresh)
-	}
-	// The library would let any client use any refresh token.
-	if rti.GetClientID() != c.ID {
-		return nil, errInvalidGrant("the refresh token was issued to another client")
-	}
-	u, oerr := p.activeUser(ctx, rti.GetUserID())
-	if oerr != nil {
-		return nil, oerr
-	}
-	ctx = context.WithValue(ctx, refreshMemoKey{}, rti)
-	if s := form.Get("scope"); s != "" {
-		// RFC 6749 §6: a refresh may narrow the scope, never widen it.
-		// Unknown values are dropped, as at /authorize, so a client that
-		// sends its original scope again is not refused for them.
-		granted := strings.Fields(rti.GetScope())
-		want := client.KnownScopes(uniqueFields(s))
-		for _, w := range want {
-			if !slices.Contains(granted, w) {
-				return nil, errInvalidScope("scope %q was not granted originally", w)
-			}
-		}
-		tgr.Scope = strings.Join(want, " ")
-	}
-	ti, err := p.srv.GetAccessToken(ctx, oauth2.Refreshing, tgr)
-	if err != nil {
-		return nil, mapLibraryError(err, badRefresh)
-	}
-	return p.respond(ctx, c, ti, false, u)
-}
-
-func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, tgr *oauth2.TokenGenerateRequest, form url.Values) (*tokenResponse, *Error) {
-	if c.Public {
-		return nil, errUnauthorizedClient("public clients cannot use client_credentials")
-	}
-	scopes := client.KnownScopes(uniqueFields(form.Get("scope")))
-	for _, s := range scopes {
-		// There is no user: identity scopes mean nothing here.
-		if s == "openid" || s == "offline_access" {
-			return nil, errInvalidScope("scope %s needs a user; client_credentials has none", s)
-		}
-	}
-	if !c.AllowsScope(scopes) {
-		return nil, errInvalidScope("scope includes a value this client may not request")
-	}
-	tgr.Scope = strings.Join(scopes, " ")
-	tgr.Request = withExtension(ctx, url.Values{extGrantID: {session.NewGrantID()}})
-	ti, err := p.srv.GetAccessToken(ctx, oauth2.ClientCredentials, tgr)
-	if err != nil {
-		return nil, mapLibraryError(err, "the client may not use this grant")
-	}
-	return p.respond(ctx, c, ti, false, nil)
-}
-
 // respond builds the token response; with the openid scope and a user it
 // mints an ID token. The nonce belongs only to the ID token of the code
-// exchange (OIDC Core §12.2). u is the token's user when the caller has
+// exchange (OIDC Core §12.2). u is the grant's user when the caller has
 // already loaded it, nil otherwise.
-func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.TokenInfo, withNonce bool, u *user.User) (*tokenResponse, *Error) {
+func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Grant, t session.IssuedTokens, withNonce bool, u *user.User) (*tokenResponse, *Error) {
 	resp := &tokenResponse{
-		AccessToken:  ti.GetAccess(),
+		AccessToken:  t.Access,
 		TokenType:    "Bearer",
-		ExpiresIn:    int64(ti.GetAccessExpiresIn() / time.Second),
-		RefreshToken: ti.GetRefresh(),
-		Scope:        ti.GetScope(),
+		ExpiresIn:    int64(t.AccessTTL / time.Second),
+		RefreshToken: t.Refresh,
+		Scope:        t.Scope,
 	}
-	scopes := strings.Fields(ti.GetScope())
-	if ti.GetUserID() == "" || !slices.Contains(scopes, "openid") {
+	scopes := strings.Fields(t.Scope)
+	if g.UserID == 0 || !slices.Contains(scopes, "openid") {
 		return resp, nil
 	}
 	if u == nil {
 		var oerr *Error
-		if u, oerr = p.activeUser(ctx, ti.GetUserID()); oerr != nil {
+		if u, oerr = p.activeUser(ctx, g.UserID); oerr != nil {
 			return nil, oerr
 		}
 	}
-	ext := extensionOf(ti)
+	ext := g.Extension
+	if ext == nil {
+		ext = url.Values{}
+	}
 	in := idTokenInput{user: u, clientID: c.ID, alg: c.IDTokenAlg, scopes: scopes, claims: decodeClaimsRequest(ext.Get(extClaims)).IDToken,
-		sid: ext.Get(extSID), accessToken: ti.GetAccess()}
+		sid: g.SID, accessToken: t.Access}
 	if at, err := strconv.ParseInt(ext.Get(extAuthTime), 10, 64); err == nil {
 		in.authTime = time.Unix(at, 0)
 	}
@@ -358,20 +215,17 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, ti oauth2.Toke
 	return resp, nil
 }
 
-func extensionOf(ti oauth2.TokenInfo) url.Values {
-	if e, ok := ti.(oauth2.ExtendableTokenInfo); ok && e.GetExtension() != nil {
-		return e.GetExtension()
-	}
-	return url.Values{}
+// hasScope reports whether the space-separated scope holds want.
+func hasScope(scope, want string) bool {
+	return slices.Contains(strings.Fields(scope), want)
 }
 
 // activeUser loads the token's user; a deactivated or vanished user makes the
 // grant invalid (DESIGN: a deactivated user is out at once). The client hears
 // only that the grant is invalid: what became of the account is not its
 // business, and the reason goes to the log.
-func (p *Provider) activeUser(ctx context.Context, userID string) (*user.User, *Error) {
-	id, err := strconv.ParseInt(userID, 10, 64)
-	if err != nil {
+func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error) {
+	if id == 0 {
 		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the grant has no user"))
 	}
 	u, err := p.users.UserByID(ctx, id)
@@ -402,31 +256,6 @@ func (p *Provider) revokeInactive(ctx context.Context, id int64) {
 
 // deadGrant is what a client hears about a grant that is no longer good.
 const deadGrant = "the grant is invalid, expired or revoked"
-
-// mapLibraryError turns go-oauth2's sentinels into RFC 6749 §5.2 errors, so
-// that none of them becomes a 500 by accident (ErrMissingCodeVerifier would).
-func mapLibraryError(err error, grantMsg string) *Error {
-	var oe *Error
-	if errors.As(err, &oe) {
-		return oe
-	}
-	switch {
-	case errors.Is(err, oerrors.ErrInvalidAuthorizeCode), errors.Is(err, oerrors.ErrInvalidGrant),
-		errors.Is(err, oerrors.ErrInvalidRefreshToken), errors.Is(err, oerrors.ErrExpiredRefreshToken),
-		errors.Is(err, oerrors.ErrInvalidRedirectURI):
-		return errInvalidGrant("%s", grantMsg).withCause(err)
-	case errors.Is(err, oerrors.ErrInvalidCodeChallenge), errors.Is(err, oerrors.ErrMissingCodeVerifier),
-		errors.Is(err, oerrors.ErrMissingCodeChallenge):
-		return errInvalidGrant("PKCE verification failed").withCause(err)
-	case errors.Is(err, oerrors.ErrInvalidClient):
-		return errInvalidClient("client authentication failed").withCause(err)
-	case errors.Is(err, oerrors.ErrUnauthorizedClient):
-		return errUnauthorizedClient("this client may not use this grant").withCause(err)
-	case errors.Is(err, oerrors.ErrInvalidScope):
-		return errInvalidScope("scope includes a value this client may not request").withCause(err)
-	}
-	return errServer(err)
-}
 
 // writeTokenError answers per RFC 6749 §5.2, logging once at the level of
 // whoever is at fault.

@@ -30,22 +30,22 @@ func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
 	if e != nil {
 		return nil, e
 	}
-	ti, err := p.mgr.LoadAccessToken(r.Context(), token)
-	if err != nil || ti == nil {
-		return nil, errInvalidToken("the access token is invalid, expired or revoked")
+	ag, err := p.tokens.AccessGrant(r.Context(), token)
+	if err != nil {
+		return nil, errInvalidToken("the access token is invalid, expired or revoked").withCause(err)
 	}
-	scopes := strings.Fields(ti.GetScope())
-	if ti.GetUserID() == "" {
+	scopes := strings.Fields(ag.Scope)
+	if ag.UserID == 0 {
 		return nil, errInvalidToken("the access token belongs to no user")
 	}
 	if !slices.Contains(scopes, "openid") {
 		return nil, errInsufficientScope("userinfo needs the openid scope")
 	}
-	u, oerr := p.activeUser(r.Context(), ti.GetUserID())
+	u, oerr := p.activeUser(r.Context(), ag.UserID)
 	if oerr != nil {
 		return nil, errInvalidToken("the access token is invalid, expired or revoked")
 	}
-	return userClaims(u, ti.GetClientID(), scopes, decodeClaimsRequest(extensionOf(ti).Get(extClaims)).UserInfo), nil
+	return userClaims(u, ag.ClientID, scopes, decodeClaimsRequest(ag.Extension.Get(extClaims)).UserInfo), nil
 }
 
 // bearerToken reads the token from the Authorization header or, for POST, a

@@ -128,7 +128,7 @@ func Hash(token string) []byte {
 // is unknown, expired, or was made by another browser.
 var ErrAuthRequestNotFound = errors.New("authorization request not found or expired")
 
-// Extension keys that codes and tokens carry through go-oauth2, which the
+// Extension keys that codes and tokens carry in their extension, which the
 // store also keeps in columns of their own.
 const (
 	ExtGrantID = "grant_id"

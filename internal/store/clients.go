@@ -9,12 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-
 	"github.com/inkpass/inkpass/internal/client"
 )
-
-var _ oauth2.ClientStore = (*Clients)(nil)
 
 // Clients is the client registry. It needs the installation's hash key to
 // hand out clients that can verify their own secrets.
@@ -70,19 +66,6 @@ func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	c.CreatedAt, c.UpdatedAt = time.Unix(created, 0).UTC(), time.Unix(updated, 0).UTC()
 	c.WithHashKey(cs.key)
 	return &c, nil
-}
-
-// GetByID implements oauth2.ClientStore. A disabled or unknown client is
-// reported as client.ErrNotFound.
-func (cs *Clients) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
-	c, err := cs.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !c.Enabled {
-		return nil, client.ErrNotFound
-	}
-	return c, nil
 }
 
 // Get returns the client, enabled or not: a copy the caller may change. It

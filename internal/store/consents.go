@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,15 +69,15 @@ func (db *DB) RevokeClientAccess(ctx context.Context, userID int64, clientID str
 			return fmt.Errorf("revoke consent: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL`,
-			now, strconv.FormatInt(userID, 10), clientID); err != nil {
+			now, userID, clientID); err != nil {
 			return fmt.Errorf("revoke client tokens: %w", err)
 		}
 		// A code issued just before must not turn into tokens afterwards.
 		if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND used_at IS NULL AND revoked_at IS NULL`,
-			now, strconv.FormatInt(userID, 10), clientID); err != nil {
+			now, userID, clientID); err != nil {
 			return fmt.Errorf("revoke client codes: %w", err)
 		}
-		return burnRedeemedCodes(ctx, tx, now, "user_id = ? AND client_id = ?", strconv.FormatInt(userID, 10), clientID)
+		return burnRedeemedCodes(ctx, tx, now, "user_id = ? AND client_id = ?", userID, clientID)
 	})
 	if err != nil {
 		return err
@@ -96,7 +95,7 @@ func (db *DB) ConnectedApps(ctx context.Context, userID int64) ([]session.App, e
 			SELECT client_id, scope FROM inkpass_consents WHERE user_id = ?1
 			UNION ALL
 			SELECT client_id, scope FROM inkpass_tokens
-			WHERE user_id = CAST(?1 AS TEXT) AND refresh_hash IS NOT NULL AND revoked_at IS NULL
+			WHERE user_id = ?1 AND refresh_hash IS NOT NULL AND revoked_at IS NULL
 			  AND refresh_rotated_at IS NULL AND refresh_expires_at > ?2
 		)
 		SELECT a.client_id, COALESCE(c.name, a.client_id), group_concat(a.scope, ' ')
@@ -137,10 +136,10 @@ func (db *DB) TokenRecord(ctx context.Context, token, hint string) (*session.Tok
 	}
 	now := db.now().Unix()
 	for _, kind := range order {
-		q := `SELECT grant_id, client_id, user_id, sid, scope, access_created_at, access_expires_at,
+		q := `SELECT grant_id, client_id, COALESCE(CAST(user_id AS TEXT), ''), sid, scope, access_created_at, access_expires_at,
 			access_revoked_at IS NULL AND revoked_at IS NULL AND ` + tokenClientLive + ` FROM inkpass_tokens WHERE access_hash = ?`
 		if kind == "refresh_token" {
-			q = `SELECT grant_id, client_id, user_id, sid, scope, refresh_created_at, refresh_expires_at,
+			q = `SELECT grant_id, client_id, COALESCE(CAST(user_id AS TEXT), ''), sid, scope, refresh_created_at, refresh_expires_at,
 				refresh_rotated_at IS NULL AND revoked_at IS NULL AND ` + tokenClientLive + ` FROM inkpass_tokens WHERE refresh_hash = ?`
 		}
 		var r session.TokenRecord
@@ -162,7 +161,12 @@ func (db *DB) TokenRecord(ctx context.Context, token, hint string) (*session.Tok
 
 // RevokeAccessToken revokes one access token by value.
 func (db *DB) RevokeAccessToken(ctx context.Context, token string) error {
-	return db.Tokens().RemoveByAccess(ctx, token)
+	_, err := db.exec(ctx, `UPDATE inkpass_tokens SET access_revoked_at = ? WHERE access_hash = ? AND access_revoked_at IS NULL`,
+		db.now().Unix(), session.Hash(token))
+	if err != nil {
+		return fmt.Errorf("revoke access token: %w", err)
+	}
+	return nil
 }
 
 // RevokeGrant revokes every token of a grant (a refresh token's family).

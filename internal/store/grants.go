@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/session"
 )
 
 // revokeUserGrants ends every session and token a user holds, and queues the
@@ -19,19 +19,19 @@ func revokeUserGrants(ctx context.Context, tx *sql.Tx, userID int64, now int64) 
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, userID); err != nil {
 		return fmt.Errorf("revoke sessions of user %d: %w", userID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, now, userID); err != nil {
 		return fmt.Errorf("revoke tokens of user %d: %w", userID, err)
 	}
 	// Revoked, not used: redeeming one later is refused without being taken
 	// for a replay.
-	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, strconv.FormatInt(userID, 10)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_codes SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`, now, userID); err != nil {
 		return fmt.Errorf("revoke codes of user %d: %w", userID, err)
 	}
-	return burnRedeemedCodes(ctx, tx, now, "user_id = ?", strconv.FormatInt(userID, 10))
+	return burnRedeemedCodes(ctx, tx, now, "user_id = ?", userID)
 }
 
 // redeemWindow is how long after a code was marked used its exchange may
-// still be storing the tokens: Create follows RemoveByCode at once, and even
+// still be storing the tokens: IssueTokens follows RedeemCode at once, and even
 // a write that waits out a locked database gives up after the write budget.
 const redeemWindow = 10 * 60
 
@@ -40,7 +40,7 @@ const redeemWindow = 10 * 60
 // revoking transaction. The token endpoint marks a code used and then stores
 // its tokens; a revocation landing in between finds no token to revoke, and
 // the tokens stored after it would outlive it. Burned, the grant refuses
-// them (Create checks inkpass_revoked_grants). A grant whose tokens were
+// them (IssueTokens checks inkpass_revoked_grants). A grant whose tokens were
 // stored already loses nothing more: the caller revokes them too.
 func burnRedeemedCodes(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) error {
 	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason)
@@ -73,7 +73,7 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 	// Numbered parameters throughout: a bare ? after ?1 would not be the
 	// fourth argument.
 	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, client_id, detail)
-		SELECT ?1, ?2, CAST(NULLIF(user_id, '') AS INTEGER), client_id, ?3 FROM (
+		SELECT ?1, ?2, user_id, client_id, ?3 FROM (
 			SELECT user_id, client_id FROM inkpass_codes WHERE grant_id = ?4
 			UNION ALL SELECT user_id, client_id FROM inkpass_tokens WHERE grant_id = ?4
 			LIMIT 1)`, now, string(kind), reason, grantID)
@@ -85,6 +85,6 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 
 // Reasons a grant is revoked.
 const (
-	reasonCodeReplayed  = "authorization code replayed"
-	reasonRefreshReused = "refresh token reused"
+	reasonCodeReplayed  = session.ReasonCodeReplayed
+	reasonRefreshReused = session.ReasonRefreshReused
 )

@@ -9,14 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-	oerrors "github.com/go-oauth2/oauth2/v4/errors"
-	"github.com/go-oauth2/oauth2/v4/models"
-
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // reuseEnv is a store on a real file with a clock the test moves, two
@@ -25,6 +22,7 @@ import (
 type reuseEnv struct {
 	db     *store.DB
 	tokens *store.Tokens
+	userID int64
 	mu     sync.Mutex
 	now    time.Time
 }
@@ -46,6 +44,11 @@ func newReuseEnv(t *testing.T) *reuseEnv {
 	e := &reuseEnv{now: time.Unix(1_800_000_000, 0)}
 	e.db = mustOpen(t, filepath.Join(t.TempDir(), "inkpass.db"), store.Options{Now: e.clock})
 	e.tokens = e.db.Tokens()
+	uid, err := e.db.CreateUser(t.Context(), &user.User{Username: "reuse", PasswordHash: "x", Role: user.RoleAssistant, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.userID = uid
 	clients, err := e.db.Clients(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -66,46 +69,61 @@ func newReuseEnv(t *testing.T) *reuseEnv {
 func (e *reuseEnv) issue(t *testing.T) (refresh, grantID string) {
 	t.Helper()
 	grantID = session.NewGrantID()
-	tok := models.NewToken()
-	tok.ClientID, tok.UserID, tok.Scope = "app", "7", "openid offline_access"
-	tok.Access, tok.AccessCreateAt, tok.AccessExpiresIn = session.NewSortableToken(), e.clock(), time.Hour
-	tok.Refresh, tok.RefreshCreateAt, tok.RefreshExpiresIn = session.NewSortableToken(), e.clock(), 24*time.Hour
-	tok.Extension = map[string][]string{session.ExtGrantID: {grantID}}
-	if err := e.tokens.Create(t.Context(), tok); err != nil {
+	tok := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour,
+		Refresh: session.NewSortableToken(), RefreshTTL: 24 * time.Hour, Scope: "openid offline_access"}
+	if err := e.tokens.IssueTokens(t.Context(), session.Grant{ID: grantID, ClientID: "app", UserID: e.userID, Scope: tok.Scope}, tok); err != nil {
 		t.Fatalf("issue: %v", err)
 	}
 	return tok.Refresh, grantID
 }
 
-// load is the token endpoint's lookup of a presented refresh token.
-func (e *reuseEnv) load(t *testing.T, refresh, clientID string, reuse time.Duration) oauth2.TokenInfo {
+// load is the token endpoint's lookup of a presented refresh token: a reuse
+// revokes the grant, as the endpoint does, and loads nothing.
+func (e *reuseEnv) load(t *testing.T, refresh, clientID string, reuse time.Duration) *session.RefreshGrant {
 	t.Helper()
-	ti, err := e.tokens.GetByRefreshFor(t.Context(), refresh, clientID, reuse)
+	rg, err := e.tokens.RefreshGrant(t.Context(), refresh, clientID, reuse)
 	if err != nil {
-		t.Fatalf("GetByRefreshFor: %v", err)
+		if err := e.endpoint(t.Context(), err); !isReused(err) && !errors.Is(err, session.ErrGrantInvalid) {
+			t.Fatalf("RefreshGrant: %v", err)
+		}
+		return nil
 	}
-	return ti
+	return rg
 }
 
-// rotate stores a new pair for a loaded token, as go-oauth2's refresh does,
-// and returns the new refresh token.
-func (e *reuseEnv) rotate(ctx context.Context, ti oauth2.TokenInfo) (string, error) {
+// rotate stores a new pair for a loaded token, as the token endpoint's
+// refresh does, and returns the new refresh token.
+func (e *reuseEnv) rotate(ctx context.Context, rg *session.RefreshGrant) (string, error) {
 	refresh := session.NewSortableToken()
-	ti.SetAccess(session.NewSortableToken())
-	ti.SetAccessCreateAt(e.clock())
-	ti.SetRefresh(refresh)
-	return refresh, e.tokens.Create(ctx, ti)
+	tok := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour, Refresh: refresh, Scope: rg.Scope}
+	return refresh, e.endpoint(ctx, e.tokens.RotateRefresh(ctx, rg, tok))
+}
+
+// endpoint is the token endpoint's answer to a reuse: it revokes the grant.
+func (e *reuseEnv) endpoint(ctx context.Context, err error) error {
+	var reused *session.ReusedError
+	if errors.As(err, &reused) {
+		if rerr := e.tokens.RevokeGrant(ctx, reused.GrantID, session.ReasonRefreshReused); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+func isReused(err error) bool {
+	var reused *session.ReusedError
+	return errors.As(err, &reused)
 }
 
 // live reports whether a refresh token that is not retired still refreshes
-// (reading a retired one would itself be reuse).
+// (a retired one is reported as reuse, without revoking anything).
 func (e *reuseEnv) live(t *testing.T, refresh string) bool {
 	t.Helper()
-	ti, err := e.tokens.GetByRefresh(t.Context(), refresh)
-	if err != nil {
-		t.Fatalf("GetByRefresh: %v", err)
+	_, err := e.tokens.RefreshGrant(t.Context(), refresh, "", 0)
+	if err != nil && !isReused(err) && !errors.Is(err, session.ErrGrantInvalid) {
+		t.Fatalf("RefreshGrant: %v", err)
 	}
-	return ti != nil
+	return err == nil
 }
 
 func (e *reuseEnv) events(t *testing.T, kind audit.Kind) []audit.Event {
@@ -119,8 +137,8 @@ func (e *reuseEnv) events(t *testing.T, kind audit.Kind) []audit.Event {
 
 func wantReuseRefused(t *testing.T, err error) {
 	t.Helper()
-	if !errors.Is(err, oerrors.ErrInvalidRefreshToken) {
-		t.Fatalf("Create for a reused refresh token: err = %v, want ErrInvalidRefreshToken", err)
+	if !isReused(err) {
+		t.Fatalf("RotateRefresh for a reused refresh token: err = %v, want *session.ReusedError", err)
 	}
 }
 
@@ -150,8 +168,8 @@ func TestTokens_RefreshReuse(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("%d %s events, want 1", len(evs), audit.RefreshReuseAllowed)
 		}
-		if ev := evs[0]; ev.ClientID != "app" || ev.UserID != 7 || !strings.Contains(ev.Detail, grantID) || strings.Contains(ev.Detail, r0) {
-			t.Errorf("audit event %+v: want client app, user 7, the grant id and no token", ev)
+		if ev := evs[0]; ev.ClientID != "app" || ev.UserID != e.userID || !strings.Contains(ev.Detail, grantID) || strings.Contains(ev.Detail, r0) {
+			t.Errorf("audit event %+v: want client app, user %d, the grant id and no token", ev, e.userID)
 		}
 		if n := len(e.events(t, audit.RefreshReused)); n != 0 {
 			t.Errorf("%d %s events, want none", n, audit.RefreshReused)
@@ -216,7 +234,7 @@ func TestTokens_RefreshReuse(t *testing.T) {
 			t.Fatalf("first rotation: %v", err)
 		}
 		if ti := e2.load(t, r0, "other", reuse); ti != nil {
-			t.Error("GetByRefreshFor returned a retired token to another client")
+			t.Error("RefreshGrant returned a retired token to another client")
 		}
 		if e2.live(t, r1) {
 			t.Error("the successor survived another client's reuse")
@@ -234,8 +252,8 @@ func TestTokens_RefreshReuse(t *testing.T) {
 		for i := range parallel {
 			wg.Go(func() {
 				<-start
-				ti, err := e.tokens.GetByRefreshFor(t.Context(), r0, "app", reuse)
-				if err != nil || ti == nil {
+				ti, err := e.tokens.RefreshGrant(t.Context(), r0, "app", reuse)
+				if err != nil {
 					errs[i] = errors.Join(err, errors.New("no token loaded"))
 					return
 				}

@@ -280,8 +280,8 @@ func TestE2E_ArtistSignsIn(t *testing.T) {
 	})
 
 	t.Run("a refresh retires the access token it replaces", func(t *testing.T) {
-		// provider.go sets go-oauth2's IsRemoveAccess, and store.Tokens
-		// documents RemoveByAccess as retiring the previous access token.
+		// GrantStore.RotateRefresh retires the refresh token and the access
+		// token issued with it, in one transaction.
 		f := app.start(false)
 		grant := f.redeem(t, b.sso(f).Get("code"))
 		tok2, err := app.refresh(t, grant.token.RefreshToken)

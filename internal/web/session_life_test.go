@@ -171,10 +171,8 @@ func TestPrompt(t *testing.T) {
 		}
 	})
 
-	// The clock moves by seconds, not minutes: codes are stamped with the
-	// real time by go-oauth2 but checked against the injected clock, so a
-	// move beyond the 60 s code lifetime kills every new code
-	// (TestSessionClock).
+	// The clock moves by seconds, not minutes: a move beyond the 60 s code
+	// lifetime would expire every code issued before it (TestSessionClock).
 	t.Run("max_age with a fresh enough session needs no form, and auth_time is in the ID token", func(t *testing.T) {
 		b := bw.slAs(t)
 		s := b.slGrant(app, slParam("max_age", "20"))
@@ -1384,8 +1382,7 @@ func TestAccount(t *testing.T) {
 // store.Options.Now (STYLE §9) must be the one every issued code and token is
 // stamped with, or tests that move it break in ways production never shows.
 //
-// go-oauth2's manage.Manager stamps codes and tokens with time.Now(); the
-// store therefore stamps what it stores with its own clock, the one it checks
+// The store stamps what it stores with its own clock, the one it checks
 // expiry against, so that moving the clock ahead never makes a new code born
 // expired, and introspection's iat agrees with the ID token's.
 func TestSessionClock(t *testing.T) {

@@ -2,12 +2,9 @@ package storetest
 
 import (
 	"errors"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-oauth2/oauth2/v4/models"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/session"
@@ -25,15 +22,14 @@ func runGrants(t *testing.T, open Opener) {
 		c := e.createClient()
 		_, sid := e.signIn(u)
 		code, grantID := e.issueCode(c, u, sid)
-		ti, err := e.Tokens.GetByCode(e.ctx, code)
-		if err != nil || ti == nil {
-			t.Fatalf("GetByCode = %v, %v", ti, err)
+		cg, err := e.peekCode(code)
+		if err != nil || cg == nil {
+			t.Fatalf("peek code = %v, %v", cg, err)
 		}
-		x := extension(ti)
-		if ti.GetClientID() != c.ID || ti.GetUserID() != itoa(u.ID) || ti.GetRedirectURI() != c.RedirectURIs[0] ||
-			ti.GetScope() != "openid offline_access" || x.Get(session.ExtGrantID) != grantID || x.Get(session.ExtSID) != sid ||
-			ti.GetAccessExpiresIn() != time.Hour {
-			t.Errorf("GetByCode = %+v (extension %v), want what issueCode stored", ti, x)
+		if cg.ClientID != c.ID || cg.UserID != u.ID || cg.RedirectURI != c.RedirectURIs[0] ||
+			cg.Scope != "openid offline_access" || cg.ID != grantID || cg.SID != sid ||
+			cg.Extension.Get("nonce") != "n-"+grantID || cg.AccessTTL != time.Hour {
+			t.Errorf("code = %+v, want what issueCode stored", cg)
 		}
 		toks, err := e.redeem(code)
 		if err != nil {
@@ -41,6 +37,13 @@ func runGrants(t *testing.T, open Opener) {
 		}
 		if !e.accessLive(toks.Access) || !e.refreshLive(toks.Refresh) {
 			t.Fatalf("fresh tokens are not live")
+		}
+		if e.codeLive(code) {
+			t.Errorf("a redeemed code is still live")
+		}
+		ag, err := e.Tokens.AccessGrant(e.ctx, toks.Access)
+		if err != nil || ag.ID != grantID || ag.UserID != u.ID || ag.SID != sid || ag.Extension.Get("nonce") != "n-"+grantID {
+			t.Errorf("AccessGrant = %+v, %v; want the code's grant with its extension", ag, err)
 		}
 		rec, err := e.Store.TokenRecord(e.ctx, toks.Access, "")
 		if err != nil || rec == nil || rec.Kind != "access_token" || rec.GrantID != grantID || rec.SID != sid || rec.UserID != itoa(u.ID) || !rec.Active {
@@ -107,6 +110,58 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("the store reports a replay or a reuse and writes nothing: the endpoint decides to revoke", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		code, grantID := e.issueCode(c, u, "")
+		toks, err := e.redeem(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var replayed *session.ReplayedError
+		if _, err := e.Tokens.RedeemCode(e.ctx, code, func(*session.CodeGrant) error { return nil }); !errors.As(err, &replayed) || replayed.GrantID != grantID {
+			t.Fatalf("RedeemCode of a used code: err = %v, want *session.ReplayedError of grant %s", err, grantID)
+		}
+		first, refreshGrant := e.mustRedeem(c, u, "")
+		if _, err := e.refresh(first.Refresh, c.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		var reused *session.ReusedError
+		if _, err := e.Tokens.RefreshGrant(e.ctx, first.Refresh, c.ID, 0); !errors.As(err, &reused) || reused.GrantID != refreshGrant {
+			t.Fatalf("RefreshGrant of a retired token: err = %v, want *session.ReusedError of grant %s", err, refreshGrant)
+		}
+		if !e.accessLive(toks.Access) || !e.refreshLive(toks.Refresh) {
+			t.Errorf("reporting a replay revoked the grant: that is the endpoint's decision")
+		}
+		if n := len(e.events(audit.CodeReplayed)) + len(e.events(audit.RefreshReused)); n != 0 {
+			t.Errorf("%d replay/reuse events written by a report, want none", n)
+		}
+		if err := e.Tokens.RevokeGrant(e.ctx, replayed.GrantID, session.ReasonCodeReplayed); err != nil {
+			t.Fatal(err)
+		}
+		if e.accessLive(toks.Access) || e.refreshLive(toks.Refresh) {
+			t.Errorf("RevokeGrant after a replay left the first exchange's tokens live")
+		}
+		if evs := e.events(audit.CodeReplayed); len(evs) != 1 || evs[0].UserID != u.ID {
+			t.Errorf("code_replayed events = %+v, want one for user %d", evs, u.ID)
+		}
+	})
+
+	t.Run("a code is checked before it is consumed: a refused accept leaves it redeemable", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		c := e.createClient()
+		code, _ := e.issueCode(c, u, "")
+		wrongVerifier := errors.New("PKCE verification failed")
+		if _, err := e.Tokens.RedeemCode(e.ctx, code, func(*session.CodeGrant) error { return wrongVerifier }); !errors.Is(err, wrongVerifier) {
+			t.Fatalf("RedeemCode with a refusing accept: err = %v, want accept's error", err)
+		}
+		if _, err := e.redeem(code); err != nil {
+			t.Errorf("the code after a refused check: %v, want it still redeemable", err)
+		}
+	})
+
 	t.Run("two concurrent redemptions of one code: exactly one passes, and the grant ends burned", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
@@ -119,21 +174,18 @@ func runGrants(t *testing.T, open Opener) {
 			var issued []pair
 			for range 2 {
 				wg.Go(func() {
-					ti, err := e.Tokens.GetByCode(e.ctx, code)
+					cg, err := e.redeemOnly(code)
+					if errors.Is(err, errRefused) {
+						return
+					}
 					if err != nil {
-						t.Errorf("GetByCode: %v", err)
-						return
-					}
-					if ti == nil {
-						return
-					}
-					if err := e.Tokens.RemoveByCode(e.ctx, code); err != nil {
+						t.Errorf("RedeemCode: %v", err)
 						return
 					}
 					mu.Lock()
 					passed++
 					mu.Unlock()
-					if p, err := e.storeTokens(ti); err == nil {
+					if p, err := e.storeTokens(cg.Grant); err == nil {
 						mu.Lock()
 						issued = append(issued, p)
 						mu.Unlock()
@@ -184,19 +236,16 @@ func runGrants(t *testing.T, open Opener) {
 		} {
 			_, sid := e.signIn(u)
 			code, _ := e.issueCode(c, u, sid)
-			ti, err := e.Tokens.GetByCode(e.ctx, code)
-			if err != nil || ti == nil {
-				t.Fatalf("%s: GetByCode = %v, %v", tc.name, ti, err)
-			}
-			if err := e.Tokens.RemoveByCode(e.ctx, code); err != nil {
-				t.Fatalf("%s: RemoveByCode: %v", tc.name, err)
+			cg, err := e.redeemOnly(code)
+			if err != nil {
+				t.Fatalf("%s: RedeemCode: %v", tc.name, err)
 			}
 			if err := tc.revoke(sid); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			p, err := e.storeTokens(ti)
+			p, err := e.storeTokens(cg.Grant)
 			if err == nil && (e.accessLive(p.Access) || e.refreshLive(p.Refresh)) {
-				t.Errorf("%s between RemoveByCode and Create: the exchange stored live tokens", tc.name)
+				t.Errorf("%s between RedeemCode and IssueTokens: the exchange stored live tokens", tc.name)
 			}
 		}
 	})
@@ -354,19 +403,16 @@ func runGrants(t *testing.T, open Opener) {
 		u := e.createUser(user.RoleAssistant)
 		c := e.createClient()
 		code, grantID := e.issueCode(c, u, "")
-		loaded, err := e.Tokens.GetByCode(e.ctx, code)
-		if err != nil || loaded == nil {
-			t.Fatal(err)
-		}
-		if err := e.Tokens.RemoveByCode(e.ctx, code); err != nil {
+		loaded, err := e.redeemOnly(code)
+		if err != nil {
 			t.Fatal(err)
 		}
 		other, _ := e.mustRedeem(c, u, "")
 		if err := e.Store.RevokeGrant(e.ctx, grantID, "revoked by client"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.storeTokens(loaded); err == nil {
-			t.Errorf("tokens stored for a revoked grant")
+		if _, err := e.storeTokens(loaded.Grant); !errors.Is(err, session.ErrGrantInvalid) {
+			t.Errorf("tokens for a revoked grant: err = %v, want session.ErrGrantInvalid", err)
 		}
 		if !e.accessLive(other.Access) {
 			t.Errorf("RevokeGrant revoked another grant's token")
@@ -384,7 +430,7 @@ func runGrants(t *testing.T, open Opener) {
 		}
 	})
 
-	t.Run("RevokeAccessToken and RemoveByAccess end one access token; its refresh token lives on", func(t *testing.T) {
+	t.Run("RevokeAccessToken ends one access token; its refresh token lives on", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
 		c := e.createClient()
@@ -393,7 +439,7 @@ func runGrants(t *testing.T, open Opener) {
 		if err := e.Store.RevokeAccessToken(e.ctx, a.Access); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Tokens.RemoveByAccess(e.ctx, b.Access); err != nil {
+		if err := e.Store.RevokeAccessToken(e.ctx, b.Access); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []pair{a, b} {
@@ -427,16 +473,17 @@ func runGrants(t *testing.T, open Opener) {
 	t.Run("a client_credentials token has no user and no refresh token", func(t *testing.T) {
 		e := newEnv(t, open)
 		c := e.createClient()
-		tok := models.NewToken()
-		tok.ClientID, tok.Scope = c.ID, "profile"
-		tok.Access, tok.AccessCreateAt, tok.AccessExpiresIn = session.NewSortableToken(), e.clock.Now(), time.Hour
-		tok.Extension = map[string][]string{session.ExtGrantID: {session.NewGrantID()}}
-		if err := e.Tokens.Create(e.ctx, tok); err != nil {
-			t.Fatalf("Create: %v", err)
+		g := session.Grant{ID: session.NewGrantID(), ClientID: c.ID}
+		tok := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour, Scope: "profile"}
+		if err := e.Tokens.IssueTokens(e.ctx, g, tok); err != nil {
+			t.Fatalf("IssueTokens: %v", err)
 		}
-		ti, err := e.Tokens.GetByAccess(e.ctx, tok.Access)
-		if err != nil || ti == nil || ti.GetUserID() != "" || ti.GetClientID() != c.ID {
-			t.Errorf("GetByAccess = %+v, %v", ti, err)
+		ag, err := e.Tokens.AccessGrant(e.ctx, tok.Access)
+		if err != nil || ag.UserID != 0 || ag.ClientID != c.ID || ag.Scope != "profile" {
+			t.Errorf("AccessGrant = %+v, %v", ag, err)
+		}
+		if rec, err := e.Store.TokenRecord(e.ctx, tok.Access, ""); err != nil || rec == nil || rec.UserID != "" {
+			t.Errorf("TokenRecord = %+v, %v; want no user", rec, err)
 		}
 	})
 }
@@ -461,12 +508,10 @@ func (e *env) raceRefresh(refresh, clientID string, reuse time.Duration) [2]refr
 // token stored under it now is refused.
 func (e *env) wantBurned(round int, clientID string, u *user.User, grantID string) {
 	e.t.Helper()
-	tok := models.NewToken()
-	tok.ClientID, tok.UserID, tok.Scope = clientID, strconv.FormatInt(u.ID, 10), "openid"
-	tok.Access, tok.AccessCreateAt, tok.AccessExpiresIn = session.NewSortableToken(), e.clock.Now(), time.Hour
-	tok.Extension = map[string][]string{session.ExtGrantID: {grantID}}
-	if err := e.Tokens.Create(e.ctx, tok); err == nil {
-		e.t.Errorf("round %d: a token was stored for grant %s, which should be burned", round, grantID)
+	g := session.Grant{ID: grantID, ClientID: clientID, UserID: u.ID, Scope: "openid"}
+	tok := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour, Scope: "openid"}
+	if err := e.Tokens.IssueTokens(e.ctx, g, tok); !errors.Is(err, session.ErrGrantInvalid) {
+		e.t.Errorf("round %d: storing a token for grant %s, which should be burned: err = %v, want session.ErrGrantInvalid", round, grantID, err)
 	}
 }
 

@@ -4,12 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-oauth2/oauth2/v4"
-	"github.com/go-oauth2/oauth2/v4/models"
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
@@ -104,59 +100,99 @@ func (e *env) issueCode(c *client.Client, u *user.User, sid string) (code, grant
 
 func (e *env) tryIssueCode(c *client.Client, u *user.User, sid string) (code, grantID string, err error) {
 	grantID = session.NewGrantID()
-	t := models.NewToken()
-	t.ClientID, t.UserID, t.RedirectURI, t.Scope = c.ID, strconv.FormatInt(u.ID, 10), c.RedirectURIs[0], "openid offline_access"
-	t.Code, t.CodeCreateAt, t.CodeExpiresIn = session.NewToken(), e.clock.Now(), time.Minute
-	t.AccessExpiresIn = time.Hour
-	t.Extension = url.Values{session.ExtGrantID: {grantID}}
-	if sid != "" {
-		t.Extension.Set(session.ExtSID, sid)
+	code = session.NewToken()
+	cg := session.CodeGrant{
+		Grant: session.Grant{ID: grantID, ClientID: c.ID, UserID: u.ID, SID: sid, RedirectURI: c.RedirectURIs[0],
+			Scope: "openid offline_access", Extension: url.Values{"nonce": {"n-" + grantID}}},
+		AccessTTL: time.Hour,
 	}
-	return t.Code, grantID, e.Tokens.Create(e.ctx, t)
+	return code, grantID, e.Tokens.IssueCode(e.ctx, code, cg, time.Minute)
 }
 
 // pair is an access and refresh token issued together.
 type pair struct{ Access, Refresh string }
 
-// errRefused stands for "the store answered nil": go-oauth2 turns that into
-// invalid_grant.
+// errRefused stands for "the grant store refused": the token endpoint
+// answers invalid_grant.
 var errRefused = errors.New("refused: the store found no live code or token")
 
-// redeem is the token endpoint's code exchange, in go-oauth2's order
-// (manage.Manager.GenerateAccessToken): load the code, mark it used, store
+// errPeek is what peekCode's accept answers, so that RedeemCode leaves the
+// code unused.
+var errPeek = errors.New("peek only")
+
+// peekCode returns a live code as RedeemCode hands it to accept, without
+// redeeming it; nil when the code is not live (a used code is not
+// revoked: the endpoint decides that, not a look).
+func (e *env) peekCode(code string) (*session.CodeGrant, error) {
+	var seen *session.CodeGrant
+	_, err := e.Tokens.RedeemCode(e.ctx, code, func(cg *session.CodeGrant) error {
+		c := *cg
+		seen = &c
+		return errPeek
+	})
+	if errors.Is(err, errPeek) {
+		return seen, nil
+	}
+	var replayed *session.ReplayedError
+	if errors.Is(err, session.ErrGrantInvalid) || errors.As(err, &replayed) {
+		return nil, nil
+	}
+	return nil, err
+}
+
+// redeemOnly is the first half of the token endpoint's code exchange: the
+// code marked used, its grant returned. A replay revokes the grant, as the
+// endpoint does.
+func (e *env) redeemOnly(code string) (*session.CodeGrant, error) {
+	cg, err := e.Tokens.RedeemCode(e.ctx, code, func(*session.CodeGrant) error { return nil })
+	return cg, e.refused(err)
+}
+
+// refused is the token endpoint's handling of a grant store error: a
+// replayed code or a reused refresh token revokes its grant; either, and a
+// dead code or token, is refused.
+func (e *env) refused(err error) error {
+	var (
+		replayed *session.ReplayedError
+		reused   *session.ReusedError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &replayed):
+		if rerr := e.Tokens.RevokeGrant(e.ctx, replayed.GrantID, session.ReasonCodeReplayed); rerr != nil {
+			return fmt.Errorf("RevokeGrant after a replay: %w", rerr)
+		}
+		return fmt.Errorf("%w: %w", errRefused, err)
+	case errors.As(err, &reused):
+		if rerr := e.Tokens.RevokeGrant(e.ctx, reused.GrantID, session.ReasonRefreshReused); rerr != nil {
+			return fmt.Errorf("RevokeGrant after a reuse: %w", rerr)
+		}
+		return fmt.Errorf("%w: %w", errRefused, err)
+	case errors.Is(err, session.ErrGrantInvalid):
+		return fmt.Errorf("%w: %w", errRefused, err)
+	}
+	return err
+}
+
+// redeem is the token endpoint's code exchange: redeem the code, then store
 // the new tokens with the code's grant.
 func (e *env) redeem(code string) (pair, error) {
-	ti, err := e.Tokens.GetByCode(e.ctx, code)
+	cg, err := e.redeemOnly(code)
 	if err != nil {
-		return pair{}, fmt.Errorf("GetByCode: %w", err)
+		return pair{}, fmt.Errorf("RedeemCode: %w", err)
 	}
-	if ti == nil {
-		return pair{}, errRefused
-	}
-	if err := e.Tokens.RemoveByCode(e.ctx, code); err != nil {
-		return pair{}, fmt.Errorf("RemoveByCode: %w", err)
-	}
-	return e.storeTokens(ti)
+	return e.storeTokens(cg.Grant)
 }
 
-// storeTokens stores a first access and refresh token for a loaded code.
-func (e *env) storeTokens(ti oauth2.TokenInfo) (pair, error) {
-	t := models.NewToken()
-	t.ClientID, t.UserID, t.RedirectURI, t.Scope = ti.GetClientID(), ti.GetUserID(), ti.GetRedirectURI(), ti.GetScope()
-	t.Access, t.AccessCreateAt, t.AccessExpiresIn = session.NewSortableToken(), e.clock.Now(), ti.GetAccessExpiresIn()
-	t.Refresh, t.RefreshCreateAt, t.RefreshExpiresIn = session.NewSortableToken(), e.clock.Now(), 24*time.Hour
-	t.Extension = extension(ti)
-	if err := e.Tokens.Create(e.ctx, t); err != nil {
-		return pair{}, fmt.Errorf("Create: %w", err)
+// storeTokens stores a first access and refresh token for grant g.
+func (e *env) storeTokens(g session.Grant) (pair, error) {
+	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: time.Hour,
+		Refresh: session.NewSortableToken(), RefreshTTL: 24 * time.Hour, Scope: g.Scope}
+	if err := e.Tokens.IssueTokens(e.ctx, g, t); err != nil {
+		return pair{}, fmt.Errorf("IssueTokens: %w", err)
 	}
 	return pair{t.Access, t.Refresh}, nil
-}
-
-func extension(ti oauth2.TokenInfo) url.Values {
-	if x, ok := ti.(oauth2.ExtendableTokenInfo); ok && x.GetExtension() != nil {
-		return x.GetExtension()
-	}
-	return url.Values{}
 }
 
 // mustRedeem issues a code to c for u in session sid and redeems it.
@@ -170,45 +206,37 @@ func (e *env) mustRedeem(c *client.Client, u *user.User, sid string) (pair, stri
 	return p, grantID
 }
 
-// refresh is the token endpoint's refresh, in go-oauth2's order
-// (manage.Manager.RefreshAccessToken, with oidc's GetByRefreshFor lookup):
-// load the refresh token for the presenting client, set a new pair on it,
-// store it (which retires the old refresh token), then retire the old one
-// again as the library does.
+// refresh is the token endpoint's refresh: find the refresh token for the
+// presenting client, then rotate it to a new pair; a reuse revokes the
+// family, as the endpoint does.
 func (e *env) refresh(refresh, clientID string, reuse time.Duration) (pair, error) {
-	ti, err := e.Tokens.GetByRefreshFor(e.ctx, refresh, clientID, reuse)
+	old, err := e.Tokens.RefreshGrant(e.ctx, refresh, clientID, reuse)
 	if err != nil {
-		return pair{}, fmt.Errorf("GetByRefreshFor: %w", err)
-	}
-	if ti == nil {
-		return pair{}, errRefused
+		return pair{}, fmt.Errorf("RefreshGrant: %w", e.refused(err))
 	}
 	next := pair{session.NewSortableToken(), session.NewSortableToken()}
-	ti.SetAccess(next.Access)
-	ti.SetAccessCreateAt(e.clock.Now())
-	ti.SetAccessExpiresIn(time.Hour)
-	ti.SetRefresh(next.Refresh)
-	if err := e.Tokens.Create(e.ctx, ti); err != nil {
-		return pair{}, fmt.Errorf("Create: %w", err)
-	}
-	if err := e.Tokens.RemoveByRefresh(e.ctx, refresh); err != nil {
-		return pair{}, fmt.Errorf("RemoveByRefresh: %w", err)
+	t := session.IssuedTokens{Access: next.Access, AccessTTL: time.Hour, Refresh: next.Refresh, Scope: old.Scope}
+	if err := e.Tokens.RotateRefresh(e.ctx, old, t); err != nil {
+		return pair{}, fmt.Errorf("RotateRefresh: %w", e.refused(err))
 	}
 	return next, nil
 }
 
 func (e *env) accessLive(access string) bool {
 	e.t.Helper()
-	ti, err := e.Tokens.GetByAccess(e.ctx, access)
-	if err != nil {
-		e.t.Fatalf("GetByAccess: %v", err)
+	_, err := e.Tokens.AccessGrant(e.ctx, access)
+	if errors.Is(err, session.ErrGrantInvalid) {
+		return false
 	}
-	return ti != nil
+	if err != nil {
+		e.t.Fatalf("AccessGrant: %v", err)
+	}
+	return true
 }
 
 // refreshLive reports whether a refresh token that was never rotated still
-// refreshes. It reads through TokenRecord, never GetByRefresh: reading a
-// retired refresh token is itself reuse, and burns its family.
+// refreshes. It reads through TokenRecord: RefreshGrant would report a
+// retired token as reuse.
 func (e *env) refreshLive(refresh string) bool {
 	e.t.Helper()
 	rec, err := e.Store.TokenRecord(e.ctx, refresh, "refresh_token")
@@ -218,15 +246,15 @@ func (e *env) refreshLive(refresh string) bool {
 	return rec != nil && rec.Kind == "refresh_token" && rec.Active
 }
 
-// codeLive reports whether an unredeemed code may still be redeemed. Only
-// for codes never redeemed: loading a used code is a replay.
+// codeLive reports whether a code may still be redeemed; looking redeems
+// nothing and revokes nothing.
 func (e *env) codeLive(code string) bool {
 	e.t.Helper()
-	ti, err := e.Tokens.GetByCode(e.ctx, code)
+	cg, err := e.peekCode(code)
 	if err != nil {
-		e.t.Fatalf("GetByCode: %v", err)
+		e.t.Fatalf("peek code: %v", err)
 	}
-	return ti != nil
+	return cg != nil
 }
 
 // claimAll claims every due back-channel notice.

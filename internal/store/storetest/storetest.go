@@ -1,8 +1,8 @@
 // Package storetest is the conformance suite of inkpass's storage: the
 // contracts written on the port interfaces that internal/store implements
 // (user.Repository, user.ThrottleStore, oidc.Store, oidc.ClientStore,
-// oidc.UserFinder, backchannel.Outbox, audit.Recorder, go-oauth2's
-// TokenStore), checked through those interfaces only, never through SQL.
+// oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, audit.Recorder),
+// checked through those interfaces only, never through SQL.
 //
 // A backend passes the suite by handing Run a function that opens a new,
 // empty instance of it (see internal/store/conformance_test.go). The suite
@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-oauth2/oauth2/v4"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/backchannel"
@@ -44,13 +42,9 @@ type ClientAdmin interface {
 	List(ctx context.Context) ([]*client.Client, error)
 }
 
-// Tokens is the token store as the protocol layer drives it: go-oauth2's
-// TokenStore (codes, access and refresh tokens) plus the refresh lookup
-// with a reuse interval (see store.Tokens for the contract).
-type Tokens interface {
-	oauth2.TokenStore
-	GetByRefreshFor(ctx context.Context, refresh, clientID string, reuse time.Duration) (oauth2.TokenInfo, error)
-}
+// Tokens is the grant store as the token endpoint drives it
+// (oidc.GrantStore; see store.Tokens for the contract).
+type Tokens = oidc.GrantStore
 
 // Accounts is the account page's view (internal/web accountStore).
 // RevokeClientAccess withdraws the consent and revokes the client's tokens
