@@ -36,7 +36,7 @@ type claimDef struct {
 // introspection), ScopeClaims (which claims each scope releases, the claims
 // parameter), ScopeDescriptions (the consent page) and claims_supported.
 // Adding a claim is one row here plus its field on user.User and on claims:
-// see docs/architecture-claims.md.
+// see docs/architecture.md.
 //
 // The scopes follow OIDC Core §5.4, plus the studio's instagram under
 // profile. role and artist_id are released with openid itself: every studio

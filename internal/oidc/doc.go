@@ -14,6 +14,6 @@
 //
 // Claims come from one table, claimTable in claims.go, which also makes the
 // scopes' claims, the consent page's words and discovery's claims_supported;
-// sub comes from one function, Subject. docs/architecture-claims.md says how
+// sub comes from one function, Subject. docs/architecture.md says how
 // to add a claim.
 package oidc
