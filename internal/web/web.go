@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
-	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
@@ -49,7 +48,9 @@ func (noMetrics) Login(string)                               {}
 
 // Deps is everything the HTTP layer needs; cmd/inkpass builds it.
 type Deps struct {
-	Provider *oidc.Provider
+	// Provider is the protocol layer, *oidc.Provider in cmd/inkpass; the
+	// ports it must offer are in ports.go.
+	Provider protocol
 	Users    authenticator
 	Accounts accountStore
 	// Audit records logouts, consents and revocations; nil records none.
