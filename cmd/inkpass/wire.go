@@ -135,7 +135,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
-			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
+			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty, RequireMFA: cc.RequireMFA,
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
 			Introspect: cc.Introspect, BackchannelLogoutURI: cc.BackchannelLogoutURI, Enabled: true, Source: "config",

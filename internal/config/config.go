@@ -137,6 +137,7 @@ type Client struct {
 	Name                   string   `yaml:"name"`
 	Public                 bool     `yaml:"public"`
 	FirstParty             bool     `yaml:"first_party"`
+	RequireMFA             bool     `yaml:"require_mfa"` // every sign-in needs a second factor
 	RedirectURIs           []string `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
 	GrantTypes             []string `yaml:"grant_types"`
