@@ -39,6 +39,8 @@ type Config struct {
 	Clients       []Client `yaml:"clients"`
 	// PendingLogins bounds the sign-ins one client address may start.
 	PendingLogins Pending `yaml:"pending_logins"`
+	// MFA is the second factor's policy.
+	MFA MFA `yaml:"mfa"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -49,6 +51,16 @@ type Config struct {
 
 	// dir is the folder of the config file; relative paths in it resolve there.
 	dir string
+}
+
+// MFA is the second factor's policy.
+type MFA struct {
+	// RequiredRoles must sign in with a second factor: a user of such a
+	// role who has none enrols right after the password.
+	RequiredRoles []string `yaml:"required_roles"`
+	// KeyFile holds the key that seals TOTP secrets at rest; empty for
+	// mfa.key in keys_dir (made on first use).
+	KeyFile string `yaml:"key_file"`
 }
 
 // Log configures log/slog output.
@@ -254,6 +266,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		}
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)
+		c.MFA.KeyFile = c.resolve(c.MFA.KeyFile)
 	case errors.Is(err, os.ErrNotExist) && !required:
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)

@@ -33,6 +33,7 @@ import (
 	op "github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
@@ -123,6 +124,8 @@ type envOptions struct {
 	// refreshReuse is the provider's refresh token reuse interval (0, none,
 	// when unset).
 	refreshReuse time.Duration
+	// mfaRoles are mfa.required_roles.
+	mfaRoles []string
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -199,6 +202,17 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		}
 	}
 
+	mfaKey, err := mfa.LoadOrCreateKey(filepath.Join(dir, "keys", "mfa.key"))
+	if err != nil {
+		t.Fatalf("mfa key: %v", err)
+	}
+	sealer, err := mfa.NewSealer(mfaKey)
+	if err != nil {
+		t.Fatalf("mfa sealer: %v", err)
+	}
+	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: "Ink & Needle Test Studio", RequiredRoles: opts.mfaRoles,
+		Throttle: opts.throttle, Now: clk.Now, Audit: db, Logger: logger})
+
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -214,7 +228,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		Logger:     logger,
 
 		RefreshReuseInterval: opts.refreshReuse,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
+	}, web.Deps{MFA: secondFactor, Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 
