@@ -30,10 +30,10 @@ import (
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/mfa"
 	op "github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
-	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
