@@ -6,7 +6,7 @@
 -- from it); last_step is the last RFC 6238 time step accepted, so a code is
 -- used once.
 CREATE TABLE inkpass_mfa_factors (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           INTEGER PRIMARY KEY,
     user_id      INTEGER NOT NULL,
     kind         TEXT    NOT NULL,
     name         TEXT    NOT NULL,
