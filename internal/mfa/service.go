@@ -29,15 +29,16 @@ const (
 // factor by guessing at it.
 const ScopeTOTP = "totp"
 
-// Audit kinds of the second factor.
+// Audit kinds of the second factor (defined in package audit, which lists
+// every kind for the CLI's filter).
 const (
-	AuditEnrolled      audit.Kind = "mfa_enrolled"
-	AuditRemoved       audit.Kind = "mfa_removed"
-	AuditSucceeded     audit.Kind = "mfa_succeeded"
-	AuditFailed        audit.Kind = "mfa_failed"
-	AuditRecoveryUsed  audit.Kind = "mfa_recovery_code_used"
-	AuditRecoveryReset audit.Kind = "mfa_recovery_codes_regenerated"
-	AuditReset         audit.Kind = "mfa_reset"
+	AuditEnrolled      = audit.MFAEnrolled
+	AuditRemoved       = audit.MFARemoved
+	AuditSucceeded     = audit.MFASucceeded
+	AuditFailed        = audit.MFAFailed
+	AuditRecoveryUsed  = audit.MFARecoveryUsed
+	AuditRecoveryReset = audit.MFARecoveryRegenerated
+	AuditReset         = audit.MFAReset
 )
 
 // Errors.
