@@ -180,6 +180,36 @@ func (s *Service) BeginTOTP(ctx context.Context, u *user.User) (*Enrolment, erro
 	if err != nil {
 		return nil, fmt.Errorf("begin totp enrolment: %w", err)
 	}
+	return s.enrolment(id, u, key)
+}
+
+// ResumeTOTP returns u's enrolment waiting for its first code, the same
+// secret again (a reloaded page or a mistyped code must not make the user
+// scan a new one), or begins one when there is none.
+func (s *Service) ResumeTOTP(ctx context.Context, u *user.User) (*Enrolment, error) {
+	all, err := s.store.Factors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		f := all[i]
+		if f.Confirmed || f.Kind != KindTOTP {
+			continue
+		}
+		sealed, _, err := s.store.FactorSecret(ctx, u.ID, f.ID)
+		if err != nil {
+			return nil, err
+		}
+		key, err := s.sealer.Open(sealed, userAD(u.ID))
+		if err != nil {
+			return nil, err
+		}
+		return s.enrolment(f.ID, u, key)
+	}
+	return s.BeginTOTP(ctx, u)
+}
+
+func (s *Service) enrolment(id int64, u *user.User, key []byte) (*Enrolment, error) {
 	uri := provisioningURI(s.opts.Issuer, u.Username, key)
 	png, err := qrcode.Encode(uri, qrcode.Medium, 256)
 	if err != nil {

@@ -177,9 +177,16 @@ func (db *DB) RecoveryCodesLeft(ctx context.Context, userID int64) (left, used i
 
 // SavePending implements mfa.Store.
 func (db *DB) SavePending(ctx context.Context, browserHash, reqHash []byte, userID int64, at, expires time.Time) error {
-	_, err := db.exec(ctx, `INSERT INTO inkpass_mfa_pending (browser_hash, req_hash, user_id, password_at, expires_at) VALUES (?, ?, ?, ?, ?)
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Proofs nobody used are forgotten here, where new ones come.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_pending WHERE expires_at <= ?`, at.Unix()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_mfa_pending (browser_hash, req_hash, user_id, password_at, expires_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (browser_hash, req_hash) DO UPDATE SET user_id = excluded.user_id, password_at = excluded.password_at, expires_at = excluded.expires_at`,
 		browserHash, reqHash, userID, at.Unix(), expires.Unix())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save password proof: %w", err)
 	}

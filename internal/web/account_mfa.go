@@ -83,7 +83,14 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 			if retry > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(retry))
 			}
-			s.renderAccount(w, r, status, u, "", msg)
+			// The same enrolment again, so a mistyped code does not
+			// need a new scan.
+			e, err := s.MFA.ResumeTOTP(ctx, u)
+			if err != nil {
+				s.serverError(w, r, "resume enrolment", err)
+				return
+			}
+			s.renderAccountMFA(w, r, status, u, "", msg, enrolView(e), nil)
 		}) {
 			return
 		}
@@ -136,8 +143,18 @@ func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *
 		err := s.Users.CheckCurrentPassword(ctx, u.ID, r.PostFormValue("password"), addr)
 		var throttled *user.ThrottledError
 		switch {
-		case errors.As(err, &throttled), errors.Is(err, user.ErrSignedOut):
+		case errors.As(err, &throttled):
 			s.renderAccount(w, r, http.StatusTooManyRequests, u, "", "Too many password attempts. Wait and try again.")
+			return
+		case errors.Is(err, user.ErrSignedOut):
+			// As on a password change: whoever guesses at the password
+			// from a session loses the session.
+			if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
+				s.serverError(w, r, "end session", err)
+				return
+			}
+			s.cookies.set(w, s.cookies.session, "", -1)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		case errors.Is(err, user.ErrInvalidCredentials):
 			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your password is not correct.")

@@ -135,7 +135,7 @@ func (s *server) renderFactor(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	if !has {
-		e, err := s.MFA.BeginTOTP(ctx, fs.u)
+		e, err := s.MFA.ResumeTOTP(ctx, fs.u)
 		if err != nil {
 			s.serverError(w, r, "begin enrolment", err)
 			return

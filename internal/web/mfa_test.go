@@ -12,9 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/oidc"
 )
@@ -328,4 +330,75 @@ func TestMFARecoveryCodeAndRemoval(t *testing.T) {
 	}
 	f2 := rp.start(true)
 	wantMFAClaims(t, f2.redeem(t, e.newBrowser(t).signIn(f2, "luna_artist", "artist_password").Get("code")), []string{"pwd"}, oidc.ACRPassword)
+}
+
+// TestMFARequiredByClient: a client registered with require_mfa makes a user
+// without a factor enrol before it gets a code; the audit trail has the
+// enrolment, the refused code and the success.
+func TestMFARequiredByClient(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c, err := e.clients.Get(t.Context(), appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RequireMFA = true
+	if err := e.clients.Update(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	b := e.newBrowser(t)
+	rp := e.appRP(t, "openid")
+	f := rp.start(true)
+	_, form := b.toLoginPage(f.url)
+	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	key, id := enrolment(t, fp)
+	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	if p := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {"123"}}); p.status != http.StatusUnauthorized {
+		t.Fatalf("bad enrolment code: status %d, want 401", p.status)
+	}
+	// The page shown again (and reloaded) keeps the same secret: nothing
+	// to scan anew after a typo.
+	fp = b.get(action)
+	if again, againID := enrolment(t, fp); string(again) != string(key) || againID != id {
+		t.Fatalf("the enrolment changed after a wrong code")
+	}
+	e.clock.Advance(mfa.Period)
+	done := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
+	next := continueLink.FindStringSubmatch(done.body)
+	if next == nil {
+		t.Fatalf("no Continue link after enrolment:\n%s", done.body)
+	}
+	s := f.redeem(t, b.callback(f, b.get(html.UnescapeString(next[1]))).Get("code"))
+	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+
+	events, err := e.db.AuditEvents(t.Context(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[audit.Kind]int{}
+	for _, ev := range events {
+		kinds[ev.Kind]++
+	}
+	for _, k := range []audit.Kind{audit.MFAEnrolled, audit.MFAFailed, audit.MFARecoveryRegenerated, audit.LoginSucceeded} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s audit event; got %v", k, kinds)
+		}
+	}
+}
+
+// TestMFAMaxAge: max_age=0 asks a user with a factor for the password and
+// then the code again.
+func TestMFAMaxAge(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	b := e.newBrowser(t)
+	b.accountLogin("luna_artist", "artist_password")
+	key, _ := b.enrolOnAccount()
+	rp := e.appRP(t, "openid")
+	f := rp.start(true, oauth2.SetAuthURLParam("max_age", "0"))
+	e.clock.Advance(time.Second)
+	_, form := b.toLoginPage(f.url)
+	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	e.clock.Advance(mfa.Period)
+	s := f.redeem(t, b.callback(f, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
+	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }

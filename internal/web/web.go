@@ -49,6 +49,7 @@ type secondFactors interface {
 	HasFactor(ctx context.Context, userID int64) (bool, error)
 	Factors(ctx context.Context, userID int64) ([]mfa.Factor, error)
 	BeginTOTP(ctx context.Context, u *user.User) (*mfa.Enrolment, error)
+	ResumeTOTP(ctx context.Context, u *user.User) (*mfa.Enrolment, error)
 	ConfirmTOTP(ctx context.Context, u *user.User, id int64, name, code, addr string) ([]string, error)
 	Verify(ctx context.Context, u *user.User, code, addr string) (recovery bool, err error)
 	RegenerateRecoveryCodes(ctx context.Context, u *user.User, addr string) ([]string, error)
