@@ -184,7 +184,7 @@ func (db *DB) SavePending(ctx context.Context, browserHash, reqHash []byte, user
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_mfa_pending (browser_hash, req_hash, user_id, password_at, expires_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (browser_hash, req_hash) DO UPDATE SET user_id = excluded.user_id, password_at = excluded.password_at, expires_at = excluded.expires_at`,
-		browserHash, reqHash, userID, at.Unix(), expires.Unix())
+			browserHash, reqHash, userID, at.Unix(), expires.Unix())
 		return err
 	})
 	if err != nil {
