@@ -60,3 +60,15 @@ INSERT INTO inkpass_login_throttle_new (scope, key, failures, last_failure_at, l
     SELECT scope, key, failures, last_failure_at, locked_until FROM inkpass_login_throttle;
 DROP TABLE inkpass_login_throttle;
 ALTER TABLE inkpass_login_throttle_new RENAME TO inkpass_login_throttle;
+
+-- Devices where a user chose to skip the second factor for a while
+-- (mfa.remember_device, off by default): the SHA-256 of the device cookie,
+-- bound to one user, until expires_at. Every change of the user's factors
+-- deletes them.
+CREATE TABLE inkpass_mfa_devices (
+    token_hash BLOB    PRIMARY KEY,
+    user_id    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX ix_inkpass_mfa_devices_user ON inkpass_mfa_devices(user_id);

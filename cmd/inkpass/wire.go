@@ -315,8 +315,9 @@ func newMFA(a *app) (*mfa.Service, error) {
 	}
 	t := a.cfg.Throttle
 	return mfa.NewService(a.db, a.db, sealer, mfa.Options{
-		Issuer:        a.cfg.StudioName,
-		RequiredRoles: a.cfg.MFA.RequiredRoles,
+		Issuer:         a.cfg.StudioName,
+		RequiredRoles:  a.cfg.MFA.RequiredRoles,
+		RememberDevice: a.cfg.MFA.RememberDevice.D(),
 		Throttle: user.ThrottlePolicy{FreeFailuresPerUsername: t.FreeFailuresPerUsername,
 			BaseLock: t.BaseLock.D(), MaxLock: t.MaxLock.D(), Window: t.Window.D()},
 		Audit:  a.db,

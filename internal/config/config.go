@@ -61,6 +61,9 @@ type MFA struct {
 	// KeyFile holds the key that seals TOTP secrets at rest; empty for
 	// mfa.key in keys_dir (made on first use).
 	KeyFile string `yaml:"key_file"`
+	// RememberDevice, when set, lets a user skip the second factor on one
+	// device for this long; 0 (the default) never.
+	RememberDevice Duration `yaml:"remember_device"`
 }
 
 // Log configures log/slog output.

@@ -14,6 +14,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -95,6 +96,12 @@ type Store interface {
 	Pending(ctx context.Context, browserHash, reqHash []byte, now time.Time) (userID int64, at time.Time, ok bool, err error)
 	// TakePending deletes the proof; false when it was gone already.
 	TakePending(ctx context.Context, browserHash, reqHash []byte) (bool, error)
+	// RememberDevice stores a remembered device (the hash of its cookie)
+	// of userID until expires; DeviceRemembered checks one; ForgetDevices
+	// drops all of the user's (DeleteFactor and ResetUser do too).
+	RememberDevice(ctx context.Context, tokenHash []byte, userID int64, now, expires time.Time) error
+	DeviceRemembered(ctx context.Context, tokenHash []byte, userID int64, now time.Time) (bool, error)
+	ForgetDevices(ctx context.Context, userID int64) error
 }
 
 // Options configure a Service.
@@ -103,6 +110,9 @@ type Options struct {
 	Issuer string
 	// RequiredRoles are the roles that must have a second factor.
 	RequiredRoles []string
+	// RememberDevice, when positive, lets a user skip the second factor on
+	// a device for this long (mfa.remember_device); zero: never.
+	RememberDevice time.Duration
 	// Throttle is the policy of the code counter: FreeFailuresPerUsername
 	// free failures, then BaseLock doubling to MaxLock, within Window.
 	Throttle user.ThrottlePolicy
@@ -242,6 +252,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u *user.User, id int64, name,
 		}
 	}
 	s.record(ctx, audit.Event{Kind: AuditEnrolled, UserID: u.ID, Username: u.Username, Addr: addr, Detail: KindTOTP})
+	// A change of factors ends every remembered device.
+	if err := s.store.ForgetDevices(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	left, used, err := s.store.RecoveryCodesLeft(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -383,6 +397,34 @@ func (s *Service) Reset(ctx context.Context, u *user.User, by string) (int, erro
 	}
 	s.record(ctx, audit.Event{Kind: AuditReset, UserID: u.ID, Username: u.Username, Detail: by + ": " + strconv.Itoa(n) + " factor(s) removed, sessions and grants ended"})
 	return n, nil
+}
+
+// RememberFor is how long a device may skip the second factor; zero when
+// devices are never remembered.
+func (s *Service) RememberFor() time.Duration { return s.opts.RememberDevice }
+
+// RememberDevice makes a device token for userID, stored as its hash, for
+// RememberFor; "" when remembering is off.
+func (s *Service) RememberDevice(ctx context.Context, userID int64) (string, error) {
+	if s.opts.RememberDevice <= 0 {
+		return "", nil
+	}
+	token := session.NewToken()
+	now := s.opts.Now()
+	if err := s.store.RememberDevice(ctx, session.Hash(token), userID, now, now.Add(s.opts.RememberDevice)); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// DeviceRemembered reports whether token (the device cookie) is a live
+// remembered device of userID. Always false while remembering is off, so
+// turning the option off takes effect at once.
+func (s *Service) DeviceRemembered(ctx context.Context, token string, userID int64) (bool, error) {
+	if s.opts.RememberDevice <= 0 || token == "" {
+		return false, nil
+	}
+	return s.store.DeviceRemembered(ctx, session.Hash(token), userID, s.opts.Now())
 }
 
 // StartPending records that u's password was verified now, for this

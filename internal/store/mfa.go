@@ -106,6 +106,9 @@ func (db *DB) DeleteFactor(ctx context.Context, userID, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return mfa.ErrNotFound
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_devices WHERE user_id = ?`, userID); err != nil {
+			return fmt.Errorf("forget devices: %w", err)
+		}
 		// Recovery codes stand in for a factor; with none left they go.
 		_, err = tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_recovery_codes WHERE user_id = ?1
 			AND NOT EXISTS (SELECT 1 FROM inkpass_mfa_factors WHERE user_id = ?1 AND confirmed = 1)`, userID)
@@ -126,7 +129,8 @@ func (db *DB) ResetUser(ctx context.Context, userID int64) (int, error) {
 		}
 		n, _ = res.RowsAffected()
 		for _, q := range []string{`DELETE FROM inkpass_mfa_factors WHERE user_id = ?`,
-			`DELETE FROM inkpass_mfa_recovery_codes WHERE user_id = ?`, `DELETE FROM inkpass_mfa_pending WHERE user_id = ?`} {
+			`DELETE FROM inkpass_mfa_recovery_codes WHERE user_id = ?`, `DELETE FROM inkpass_mfa_pending WHERE user_id = ?`,
+			`DELETE FROM inkpass_mfa_devices WHERE user_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 				return err
 			}
@@ -214,4 +218,39 @@ func (db *DB) TakePending(ctx context.Context, browserHash, reqHash []byte) (boo
 		return false, fmt.Errorf("take password proof: %w", err)
 	}
 	return n == 1, nil
+}
+
+// RememberDevice implements mfa.Store.
+func (db *DB) RememberDevice(ctx context.Context, tokenHash []byte, userID int64, now, expires time.Time) error {
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_devices WHERE expires_at <= ?`, now.Unix()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_mfa_devices (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			tokenHash, userID, now.Unix(), expires.Unix())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remember device: %w", err)
+	}
+	return nil
+}
+
+// DeviceRemembered implements mfa.Store.
+func (db *DB) DeviceRemembered(ctx context.Context, tokenHash []byte, userID int64, now time.Time) (bool, error) {
+	var ok bool
+	err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inkpass_mfa_devices WHERE token_hash = ? AND user_id = ? AND expires_at > ?)`,
+		tokenHash, userID, now.Unix()).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read remembered device: %w", err)
+	}
+	return ok, nil
+}
+
+// ForgetDevices implements mfa.Store.
+func (db *DB) ForgetDevices(ctx context.Context, userID int64) error {
+	if _, err := db.exec(ctx, `DELETE FROM inkpass_mfa_devices WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("forget devices: %w", err)
+	}
+	return nil
 }

@@ -124,8 +124,10 @@ type envOptions struct {
 	// refreshReuse is the provider's refresh token reuse interval (0, none,
 	// when unset).
 	refreshReuse time.Duration
-	// mfaRoles are mfa.required_roles.
-	mfaRoles []string
+	// mfaRoles are mfa.required_roles; rememberDevice is
+	// mfa.remember_device.
+	mfaRoles       []string
+	rememberDevice time.Duration
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -210,7 +212,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	if err != nil {
 		t.Fatalf("mfa sealer: %v", err)
 	}
-	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: "Ink & Needle Test Studio", RequiredRoles: opts.mfaRoles,
+	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: "Ink & Needle Test Studio", RequiredRoles: opts.mfaRoles, RememberDevice: opts.rememberDevice,
 		Throttle: opts.throttle, Now: clk.Now, Audit: db, Logger: logger})
 
 	var h http.Handler

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/mfa"
@@ -123,7 +124,7 @@ func (s *server) factorForm(w http.ResponseWriter, r *http.Request) {
 func (s *server) renderFactor(w http.ResponseWriter, r *http.Request, status int, fs *factorSignIn, errMsg string, retry int) {
 	ctx := r.Context()
 	page := FactorPage{Studio: s.Studio, Action: stepURL(pathFactor, fs.reqID), CSRF: s.csrfToken(fs.browser),
-		Username: fs.u.Username, Error: errMsg, RetryAfterSeconds: retry}
+		Username: fs.u.Username, Error: errMsg, RetryAfterSeconds: retry, RememberDays: rememberDays(s.MFA.RememberFor())}
 	var origins []string
 	if fs.f != nil {
 		page.ClientName = fs.f.req.ClientName
@@ -208,6 +209,14 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
+	if r.PostFormValue("remember") == "on" && s.MFA.RememberFor() > 0 {
+		dev, err := s.MFA.RememberDevice(ctx, fs.u.ID)
+		if err != nil {
+			s.serverError(w, r, "remember device", err)
+			return
+		}
+		s.cookies.set(w, s.cookies.device, dev, s.MFA.RememberFor())
+	}
 	s.Metrics.Login("succeeded")
 	s.record(r, audit.Event{Kind: audit.LoginSucceeded, UserID: fs.u.ID, Username: fs.u.Username, Detail: "password and second factor"})
 	s.log.InfoContext(ctx, "login succeeded", "user_id", fs.u.ID, "second_factor", true)
@@ -234,6 +243,14 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := s.pages.render(w, http.StatusOK, pageFactor, page); err != nil {
 		s.log.ErrorContext(ctx, "render recovery codes", "err", err)
 	}
+}
+
+// rememberDays is d in whole days, at least 1; 0 when d is 0 (off).
+func rememberDays(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return max(1, int(d/(24*time.Hour)))
 }
 
 // codeAccepted answers a rejected code through show (a wrong code, a locked

@@ -125,7 +125,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		// settled now (PasswordVerified: a PendingLogin cannot wait for
 		// another request), and what it proved is kept server-side for
 		// this browser and request (startSecondFactor).
-		secondFactor, err = s.userNeedsSecondFactor(authCtx, req, pl.User.ID, pl.User)
+		secondFactor, err = s.userNeedsSecondFactor(authCtx, req, pl.User.ID, pl.User, cookieValue(r, s.cookies.device))
 		switch {
 		case err != nil:
 			if aerr := s.Users.AbandonLogin(ctx, pl); aerr != nil {

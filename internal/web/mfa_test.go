@@ -50,8 +50,9 @@ func csrfOf(t *testing.T, p *page) string {
 // the factor id from an enrolment page.
 func enrolment(t *testing.T, p *page) (key []byte, factorID string) {
 	t.Helper()
-	s, id := secretText.FindStringSubmatch(p.body), factorIDField.FindStringSubmatch(p.body)
-	if s == nil || id == nil {
+	// The enrolment's form comes after the listed factors' forms.
+	s, ids := secretText.FindStringSubmatch(p.body), factorIDField.FindAllStringSubmatch(p.body, -1)
+	if s == nil || ids == nil {
 		t.Fatalf("no enrolment (secret and factor_id) on the page (status %d):\n%s", p.status, p.body)
 	}
 	if !strings.Contains(p.body, `src="data:image/png;base64,`) {
@@ -61,7 +62,7 @@ func enrolment(t *testing.T, p *page) (key []byte, factorID string) {
 	if err != nil {
 		t.Fatalf("secret %q: %v", s[1], err)
 	}
-	return key, id[1]
+	return key, ids[len(ids)-1][1]
 }
 
 func recoveryCodes(p *page) []string {
@@ -73,7 +74,8 @@ func recoveryCodes(p *page) []string {
 }
 
 // enrolOnAccount adds an authenticator app on /account for the signed-in
-// browser and returns its key and the recovery codes shown.
+// browser and returns its key and the recovery codes shown (ten with the
+// first app, none with a later one).
 func (b *browser) enrolOnAccount() ([]byte, []string) {
 	b.t.Helper()
 	acct := b.get("/account")
@@ -83,7 +85,7 @@ func (b *browser) enrolOnAccount() ([]byte, []string) {
 	done := b.post("/account/mfa", url.Values{"csrf_token": {csrfOf(b.t, p)}, "op": {"confirm"}, "factor_id": {id},
 		"name": {"My phone"}, "code": {mfa.Code(key, b.e.clock.Now())}})
 	codes := recoveryCodes(done)
-	if done.status != http.StatusOK || len(codes) != mfa.RecoveryCodeCount {
+	if done.status != http.StatusOK || (len(codes) != mfa.RecoveryCodeCount && len(codes) != 0) {
 		b.t.Fatalf("confirm enrolment: status %d, %d recovery codes; body:\n%s", done.status, len(codes), done.body)
 	}
 	if !strings.Contains(done.body, "My phone") {
@@ -401,4 +403,48 @@ func TestMFAMaxAge(t *testing.T) {
 	e.clock.Advance(mfa.Period)
 	s := f.redeem(t, b.callback(f, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+}
+
+// TestMFARememberDevice: with mfa.remember_device, a browser that ticked
+// "remember" signs in with the password alone (and amr says so) until the
+// user's factors change; a request asking for mfa still gets the code page,
+// and another browser is asked as before.
+func TestMFARememberDevice(t *testing.T) {
+	e := newEnv(t, envOptions{rememberDevice: 24 * time.Hour})
+	b := e.newBrowser(t)
+	b.accountLogin("luna_artist", "artist_password")
+	key, _ := b.enrolOnAccount()
+
+	rp := e.appRP(t, "openid")
+	dev := e.newBrowser(t)
+	f := rp.start(true)
+	_, form := dev.toLoginPage(f.url)
+	fp := dev.wantFactorPage(dev.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	if !strings.Contains(fp.body, `name="remember"`) {
+		t.Fatalf("the code page offers no remember checkbox:\n%s", fp.body)
+	}
+	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	e.clock.Advance(mfa.Period)
+	f.redeem(t, dev.callback(f, dev.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}, "remember": {"on"}})).Get("code"))
+
+	// prompt=login: the password again, and no code page on this device.
+	f2 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"))
+	wantMFAClaims(t, f2.redeem(t, dev.signIn(f2, "luna_artist", "artist_password").Get("code")), []string{"pwd"}, oidc.ACRPassword)
+
+	// A request that asks for a second factor is not satisfied by the device.
+	f3 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("acr_values", oidc.ACRMFA))
+	_, form3 := dev.toLoginPage(f3.url)
+	dev.wantFactorPage(dev.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+
+	// Another browser is asked.
+	other := e.newBrowser(t)
+	f4 := rp.start(true)
+	_, form4 := other.toLoginPage(f4.url)
+	other.wantFactorPage(other.submitLogin(form4, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+
+	// A new factor forgets the device.
+	b.enrolOnAccount()
+	f5 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"))
+	_, form5 := dev.toLoginPage(f5.url)
+	dev.wantFactorPage(dev.submitLogin(form5, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 }

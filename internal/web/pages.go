@@ -157,6 +157,9 @@ type FactorPage struct {
 	Enrol             *EnrolView
 	RecoveryCodes     []string
 	ContinueURL       string
+	// RememberDays, when above zero, offers the "remember" checkbox: skip
+	// the second factor on this device for that many days.
+	RememberDays int
 }
 
 // EnrolView is an authenticator app waiting for its first code: the QR code
@@ -194,7 +197,7 @@ var pageSamples = map[string]any{
 	},
 	pageFormPost:  FormPostPage{Params: []FormParam{{Name: "x", Value: "x"}}},
 	pageSignedOut: SignedOutPage{},
-	pageFactor: FactorPage{Error: "x", RetryAfterSeconds: 1, ClientName: "x", Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"},
+	pageFactor: FactorPage{Error: "x", RetryAfterSeconds: 1, ClientName: "x", RememberDays: 1, Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"},
 		RecoveryCodes: []string{"x"}, ContinueURL: "/"},
 	pageAccount: AccountPage{
 		ArtistName: "x", Notice: "x", Error: "x",

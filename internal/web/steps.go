@@ -111,13 +111,16 @@ func secondFactorNeeded(s *server, ctx context.Context, f *signIn) (bool, error)
 	if f.sess == nil || slices.Contains(f.sess.AMR, session.MethodMFA) {
 		return false, nil
 	}
-	return s.userNeedsSecondFactor(ctx, f.req, f.sess.UserID, nil)
+	return s.userNeedsSecondFactor(ctx, f.req, f.sess.UserID, nil, f.device)
 }
 
 // userNeedsSecondFactor reports whether a sign-in of userID (u when at
 // hand) for req (nil: inkpass itself) needs a second factor: the request
-// asks for one, the user has one, or the user's role must.
-func (s *server) userNeedsSecondFactor(ctx context.Context, req *oidc.AuthRequest, userID int64, u *user.User) (bool, error) {
+// asks for one, or the user has one or the user's role must, unless device
+// (the browser's remembered-device cookie) is a live remembered device of
+// this user. A remembered device never satisfies a request that asks for a
+// second factor: the session it signs in says only "pwd".
+func (s *server) userNeedsSecondFactor(ctx context.Context, req *oidc.AuthRequest, userID int64, u *user.User, device string) (bool, error) {
 	if s.MFA == nil {
 		return false, nil
 	}
@@ -125,8 +128,12 @@ func (s *server) userNeedsSecondFactor(ctx context.Context, req *oidc.AuthReques
 		return true, nil
 	}
 	has, err := s.MFA.HasFactor(ctx, userID)
-	if err != nil || has {
-		return has, err
+	if err != nil {
+		return false, err
+	}
+	if has {
+		remembered, err := s.MFA.DeviceRemembered(ctx, device, userID)
+		return !remembered, err
 	}
 	if u == nil {
 		if u, err = s.Users.Get(ctx, userID); err != nil {
@@ -157,6 +164,8 @@ type signIn struct {
 	// request while the second factor is still due (mfa's pending proof,
 	// server-side); 0 when there is none.
 	proofUser int64
+	// device is the browser's remembered-device cookie ("" for none).
+	device string
 }
 
 // nextStep is the first step f still needs: stepIssue when it needs none.
@@ -237,7 +246,7 @@ func (s *server) resume(w http.ResponseWriter, r *http.Request, reqID, browser s
 		s.serverError(w, r, "read session", err)
 		return nil, false
 	}
-	f := &signIn{id: reqID, req: req, sess: sess, storedLoginSID: req.LoginSID}
+	f := &signIn{id: reqID, req: req, sess: sess, storedLoginSID: req.LoginSID, device: cookieValue(r, s.cookies.device)}
 	if s.MFA != nil {
 		uid, _, ok, err := s.MFA.Pending(r.Context(), session.Hash(browser), session.Hash(reqID))
 		if err != nil {

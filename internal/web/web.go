@@ -59,6 +59,9 @@ type secondFactors interface {
 	StartPending(ctx context.Context, browserHash, reqHash []byte, userID int64) error
 	Pending(ctx context.Context, browserHash, reqHash []byte) (userID int64, at time.Time, ok bool, err error)
 	TakePending(ctx context.Context, browserHash, reqHash []byte) (bool, error)
+	RememberFor() time.Duration
+	RememberDevice(ctx context.Context, userID int64) (string, error)
+	DeviceRemembered(ctx context.Context, token string, userID int64) (bool, error)
 }
 
 // metricsSink counts requests and sign-ins; *metrics.Metrics implements it.
