@@ -91,7 +91,7 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 }
 
 func clientAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--id-token-alg RS256|ES256|EdDSA] [--json]")
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--id-token-alg RS256|ES256|EdDSA] [--require-mfa] [--json]")
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
@@ -306,7 +306,7 @@ func clientShow(ctx context.Context, e *env, args []string) error {
 }
 
 func clientUpdate(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--id-token-alg ALG] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--id-token-alg ALG] [--require-mfa=BOOL] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client as JSON")
 	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)

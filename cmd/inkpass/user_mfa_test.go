@@ -73,3 +73,21 @@ func TestUserMFAResetCommand(t *testing.T) {
 		t.Fatalf("after reset: %d live sessions, %d mfa_reset events; want 0 and 1", live, audited)
 	}
 }
+
+// TestClientRequireMFAFlag: --require-mfa is stored and shown, and update can
+// take it back.
+func TestClientRequireMFAFlag(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "inkpass.db", "")
+	got := jsonObject(t, c.ok(t, "", "client", "add", "--id", "vault", "--redirect-uri", "https://vault.example/cb", "--require-mfa", "--json"))
+	if got["require_mfa"] != true {
+		t.Fatalf("client add --require-mfa: require_mfa = %v", got["require_mfa"])
+	}
+	if out := c.ok(t, "", "client", "show", "vault"); !strings.Contains(out, "require_mfa") || !strings.Contains(out, "true") {
+		t.Errorf("client show does not say require_mfa true:\n%s", out)
+	}
+	got = jsonObject(t, c.ok(t, "", "client", "update", "vault", "--require-mfa=false", "--json"))
+	if got["require_mfa"] != false {
+		t.Fatalf("client update --require-mfa=false: require_mfa = %v", got["require_mfa"])
+	}
+}
