@@ -174,6 +174,25 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 		t.Fatalf("replayed code: status %d, want 401", p.status)
 	}
 
+	// Signing in at inkpass itself (no app) asks for the code too, and
+	// the account page opens only after it.
+	b4 := e.newBrowser(t)
+	p4 := b4.accountLogin("luna_artist", "artist_password")
+	if p4.status != http.StatusSeeOther || p4.location() != "/login/factor" {
+		t.Fatalf("login at inkpass: status %d Location %q, want /login/factor", p4.status, p4.location())
+	}
+	if acct := b4.get("/account"); acct.status != http.StatusSeeOther {
+		t.Fatalf("/account before the code: status %d, want a redirect", acct.status)
+	}
+	fp4 := b4.get("/login/factor")
+	e.clock.Advance(mfa.Period)
+	if done := b4.submitCode(fp4, "/login/factor", url.Values{"code": {mfa.Code(key, e.clock.Now())}}); done.location() != "/account" {
+		t.Fatalf("code at inkpass: status %d Location %q, want /account", done.status, done.location())
+	}
+	if acct := b4.get("/account"); acct.status != http.StatusOK {
+		t.Fatalf("/account after the code: status %d, want 200", acct.status)
+	}
+
 	// Discovery advertises the acr values.
 	var disc struct {
 		ACR []string `json:"acr_values_supported"`
