@@ -45,6 +45,7 @@ type clientFlags struct {
 	introspect                   *bool
 	backchannel                  *string
 	idTokenAlg                   *string
+	requireMFA                   *bool
 }
 
 func addClientFlags(fs *flag.FlagSet) *clientFlags {
@@ -56,6 +57,7 @@ func addClientFlags(fs *flag.FlagSet) *clientFlags {
 		authMethod:  fs.String("auth-method", "", "pin a confidential client to client_secret_basic or client_secret_post (by default it may use either), none (public), or either (undo a pin)"),
 		introspect:  fs.Bool("introspect", false, "a resource server: may introspect other clients' access tokens at /introspect"),
 		backchannel: fs.String("backchannel-logout-uri", "", "where inkpass POSTs a logout token when a session the client took part in ends (https, or http on loopback; \"\" for none)"),
+		requireMFA:  fs.Bool("require-mfa", false, "every sign-in for this client needs a second factor (users without one enrol first)"),
 		idTokenAlg:  fs.String("id-token-alg", "", "sign the client's ID tokens with RS256 (default for a new client), ES256 or EdDSA; the app's library must support it"),
 	}
 	fs.Var(&cf.redirects, "redirect-uri", "an exact redirect URI (repeatable)")
@@ -89,7 +91,7 @@ func openClients(ctx context.Context, e *env, fs *flag.FlagSet, cfgPath string) 
 }
 
 func clientAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--id-token-alg RS256|ES256|EdDSA] [--json]")
+	fs, cfgPath := flags(e, "client add", "--id ID --name NAME --redirect-uri URI... [--post-logout-redirect-uri URI] [--public] [--first-party] [--grant TYPE...] [--scope S...] [--auth-method M] [--introspect] [--backchannel-logout-uri URI] [--id-token-alg RS256|ES256|EdDSA] [--require-mfa] [--json]")
 	id := fs.String("id", "", "client_id (letters, digits, - _ .)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client, secret included, as JSON")
@@ -100,7 +102,7 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 		return usageError("--id is required")
 	}
 	c := &client.Client{
-		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty,
+		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty, RequireMFA: *cf.requireMFA,
 		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
 		Scopes: cf.scopes, Enabled: !*cf.disabled, Source: "cli",
 		Introspect: *cf.introspect, BackchannelLogoutURI: *cf.backchannel,
@@ -242,7 +244,7 @@ func printClient(w io.Writer, c *client.Client) {
 	for _, row := range [][2]string{
 		{"client_id", c.ID}, {"name", c.Name}, {"type", clientType(c)},
 		{"first_party", strconv.FormatBool(c.FirstParty)}, {"enabled", strconv.FormatBool(c.Enabled)},
-		{"introspect", strconv.FormatBool(c.Introspect)},
+		{"introspect", strconv.FormatBool(c.Introspect)}, {"require_mfa", strconv.FormatBool(c.RequireMFA)},
 		{"auth_method", authMethodText(c)}, {"id_token_signed_response_alg", string(c.IDTokenAlg)},
 		{"redirect_uris", strings.Join(c.RedirectURIs, " ")},
 		{"post_logout_redirect_uris", dash(strings.Join(c.PostLogoutRedirectURIs, " "))},
@@ -304,7 +306,7 @@ func clientShow(ctx context.Context, e *env, args []string) error {
 }
 
 func clientUpdate(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--id-token-alg ALG] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
+	fs, cfgPath := flags(e, "client update", "CLIENT_ID [--name ..] [--redirect-uri URI...] [--post-logout-redirect-uri URI...] [--first-party=BOOL] [--grant ..] [--scope ..] [--auth-method ..] [--introspect=BOOL] [--backchannel-logout-uri URI] [--id-token-alg ALG] [--require-mfa=BOOL] [--disabled=BOOL] [--json]   (a repeatable flag replaces the whole list)")
 	cf := addClientFlags(fs)
 	asJSON := fs.Bool("json", false, "print the client as JSON")
 	a, cs, c, err := oneClient(ctx, e, fs, cfgPath, args)
@@ -328,6 +330,8 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 			c.Scopes = cf.scopes
 		case "first-party":
 			c.FirstParty = *cf.firstParty
+		case "require-mfa":
+			c.RequireMFA = *cf.requireMFA
 		case "disabled":
 			c.Enabled = !*cf.disabled
 		case "auth-method":

@@ -31,6 +31,7 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		"activate":   {"let a deactivated user sign in again", userActivate},
 		"passwd":     {"set a user's password", userPasswd},
 		"verify":     {"mark a user's email or phone verified (or --unverify)", userVerify},
+		"mfa":        {"list or reset a user's second factors (lost device)", cmdUserMFA},
 	})
 }
 

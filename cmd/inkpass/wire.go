@@ -16,9 +16,11 @@ import (
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/metrics"
+	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -135,7 +137,7 @@ func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) erro
 	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
-			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty,
+			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty, RequireMFA: cc.RequireMFA,
 			RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			GrantTypes: cc.GrantTypes, Scopes: cc.Scopes, AuthMethod: cc.AuthMethod,
 			Introspect: cc.Introspect, BackchannelLogoutURI: cc.BackchannelLogoutURI, Enabled: true, Source: "config",
@@ -226,7 +228,12 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 			proxies = append(proxies, netip.PrefixFrom(addr, addr.BitLen()))
 		}
 	}
+	secondFactor, err := newMFA(a)
+	if err != nil {
+		return nil, err
+	}
 	deps := web.Deps{
+		MFA:            secondFactor,
 		Provider:       provider,
 		Users:          a.users,
 		Accounts:       a.db,
@@ -289,4 +296,31 @@ func newMetrics(a *app, keySet *keys.Set) *metrics.Metrics {
 		return float64(jobs)
 	})
 	return m
+}
+
+// newMFA builds the second factor's service: its sealing key from
+// mfa.key_file, or keys_dir/mfa.key (made, 0600, on first use).
+func newMFA(a *app) (*mfa.Service, error) {
+	path := a.cfg.MFA.KeyFile
+	if path == "" {
+		path = filepath.Join(a.cfg.KeysDir, "mfa.key")
+	}
+	key, err := mfa.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := mfa.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	t := a.cfg.Throttle
+	return mfa.NewService(a.db, a.db, sealer, mfa.Options{
+		Issuer:         a.cfg.StudioName,
+		RequiredRoles:  a.cfg.MFA.RequiredRoles,
+		RememberDevice: a.cfg.MFA.RememberDevice.D(),
+		Throttle: user.ThrottlePolicy{FreeFailuresPerUsername: t.FreeFailuresPerUsername,
+			BaseLock: t.BaseLock.D(), MaxLock: t.MaxLock.D(), Window: t.Window.D()},
+		Audit:  a.db,
+		Logger: a.log,
+	}), nil
 }

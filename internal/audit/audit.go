@@ -40,11 +40,23 @@ const (
 	// ClientAuthFailed is a failed client authentication at /token,
 	// /revoke or /introspect.
 	ClientAuthFailed Kind = "client_auth_failed"
+	// The second factor (internal/mfa): an authenticator app enrolled or
+	// removed, a code accepted or refused (Detail says why, never the
+	// code), a recovery code used, recovery codes made anew, and an admin's
+	// reset of a user's factors.
+	MFAEnrolled            Kind = "mfa_enrolled"
+	MFARemoved             Kind = "mfa_removed"
+	MFASucceeded           Kind = "mfa_succeeded"
+	MFAFailed              Kind = "mfa_failed"
+	MFARecoveryUsed        Kind = "mfa_recovery_code_used"
+	MFARecoveryRegenerated Kind = "mfa_recovery_codes_regenerated"
+	MFAReset               Kind = "mfa_reset"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
-	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed}
+	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
+	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset}
 
 // Event is one audit record.
 type Event struct {

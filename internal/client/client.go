@@ -63,6 +63,9 @@ type Client struct {
 	// IDTokenAlg signs this client's ID tokens (OpenID Connect Registration
 	// §2 id_token_signed_response_alg): RS256 unless an admin chose another.
 	IDTokenAlg keys.Algorithm `json:"id_token_signed_response_alg"`
+	// RequireMFA: every sign-in for this client needs a second factor
+	// (a user without one enrols first).
+	RequireMFA bool `json:"require_mfa"`
 
 	// SecretHash is HMAC-SHA256(install key, secret); never the secret.
 	SecretHash []byte `json:"-"`

@@ -39,6 +39,8 @@ type Config struct {
 	Clients       []Client `yaml:"clients"`
 	// PendingLogins bounds the sign-ins one client address may start.
 	PendingLogins Pending `yaml:"pending_logins"`
+	// MFA is the second factor's policy.
+	MFA MFA `yaml:"mfa"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -49,6 +51,19 @@ type Config struct {
 
 	// dir is the folder of the config file; relative paths in it resolve there.
 	dir string
+}
+
+// MFA is the second factor's policy.
+type MFA struct {
+	// RequiredRoles must sign in with a second factor: a user of such a
+	// role who has none enrols right after the password.
+	RequiredRoles []string `yaml:"required_roles"`
+	// KeyFile holds the key that seals TOTP secrets at rest; empty for
+	// mfa.key in keys_dir (made on first use).
+	KeyFile string `yaml:"key_file"`
+	// RememberDevice, when set, lets a user skip the second factor on one
+	// device for this long; 0 (the default) never.
+	RememberDevice Duration `yaml:"remember_device"`
 }
 
 // Log configures log/slog output.
@@ -137,6 +152,7 @@ type Client struct {
 	Name                   string   `yaml:"name"`
 	Public                 bool     `yaml:"public"`
 	FirstParty             bool     `yaml:"first_party"`
+	RequireMFA             bool     `yaml:"require_mfa"` // every sign-in needs a second factor
 	RedirectURIs           []string `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
 	GrantTypes             []string `yaml:"grant_types"`
@@ -253,6 +269,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		}
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)
+		c.MFA.KeyFile = c.resolve(c.MFA.KeyFile)
 	case errors.Is(err, os.ErrNotExist) && !required:
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)

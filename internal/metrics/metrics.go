@@ -43,7 +43,7 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "inkpass_logins_total", Help: "Sign-in attempts by outcome: succeeded, invalid_credentials, throttled, busy (no hashing slot in time), error.",
+			Name: "inkpass_logins_total", Help: "Sign-in attempts by outcome: succeeded, invalid_credentials, password_verified (a second factor follows), invalid_code (a wrong second-factor code), throttled, busy (no hashing slot in time), error.",
 		}, []string{"outcome"}),
 		throttled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "inkpass_login_throttled_total", Help: "Sign-in attempts refused by the failed-login throttle.",

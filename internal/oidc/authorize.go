@@ -45,6 +45,14 @@ type AuthRequest struct {
 	Claims    *ClaimsRequest `json:"claims,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
 
+	// ACRValues are the acr_values the client asked for that inkpass knows
+	// (ACRPassword, ACRMFA), in its order; others are ignored (OIDC Core
+	// §3.1.2.1: acr_values is voluntary).
+	ACRValues []string `json:"acr_values,omitempty"`
+	// RequireMFA: the client is registered to always need a second factor
+	// (require_mfa).
+	RequireMFA bool `json:"require_mfa,omitempty"`
+
 	// LoginSID is the sid of the browser session that satisfied this
 	// request's login step (prompt, max_age, id_token_hint); "" until one
 	// has. It is kept in a column of its own, set only by inkpass.
@@ -75,6 +83,12 @@ func (r *AuthRequest) ExtraClaims() []string {
 		}
 	}
 	return out
+}
+
+// WantsMFA reports whether req needs a second factor whoever signs in: the
+// client is registered so (require_mfa) or asked for ACRMFA in acr_values.
+func (r *AuthRequest) WantsMFA() bool {
+	return r.RequireMFA || slices.Contains(r.ACRValues, ACRMFA)
 }
 
 // HasPrompt reports whether prompt included v.
@@ -175,7 +189,7 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 	// From here on, errors are redirected to the client with its state.
 	// They go back in the response mode and with the state the request
 	// asked for, whatever else is wrong with it, so both are read first.
-	req := &AuthRequest{ClientID: c.ID, ClientName: c.Name, FirstParty: c.FirstParty, RedirectURI: redirectURI,
+	req := &AuthRequest{ClientID: c.ID, ClientName: c.Name, FirstParty: c.FirstParty, RequireMFA: c.RequireMFA, RedirectURI: redirectURI,
 		ResponseMode: ModeQuery, CreatedAt: p.cfg.Now()}
 	if modes := form["response_mode"]; len(modes) == 1 && modes[0] == ModeFormPost {
 		req.ResponseMode = ModeFormPost
@@ -274,6 +288,11 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 			return req, errInvalidRequest("max_age must be a non-negative number of seconds")
 		}
 		req.MaxAge = &n
+	}
+	for _, v := range uniqueFields(get("acr_values")) {
+		if v == ACRPassword || v == ACRMFA {
+			req.ACRValues = append(req.ACRValues, v)
+		}
 	}
 	req.LoginHint, req.IDTokenHint = get("login_hint"), get("id_token_hint")
 	if len(req.LoginHint) > maxHintLen || len(req.IDTokenHint) > maxHintLen {

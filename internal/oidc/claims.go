@@ -93,7 +93,7 @@ var scopeSentence = map[string]string{
 
 // protocolClaims are the ID token's own claims (OIDC Core §2), which say
 // nothing about the user; claims_supported lists them before claimTable's.
-var protocolClaims = []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "azp", "sid"}
+var protocolClaims = []string{"iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "azp", "sid"}
 
 // ScopeClaims says which claims each scope releases, from claimTable. It is
 // also the table of the claims parameter (ClaimsRequest): a claim named
@@ -199,6 +199,7 @@ type claims struct {
 	Sid      string   `json:"sid,omitempty"`
 	AtHash   string   `json:"at_hash,omitempty"`
 	Amr      []string `json:"amr,omitempty"`
+	Acr      string   `json:"acr,omitempty"`
 
 	Role              string `json:"role"`
 	ArtistID          *int64 `json:"artist_id,omitempty"`

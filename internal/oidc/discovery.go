@@ -49,6 +49,7 @@ type metadata struct {
 	ClaimsSupported                   []string `json:"claims_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	PromptValuesSupported             []string `json:"prompt_values_supported"`
+	ACRValuesSupported                []string `json:"acr_values_supported"`
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
@@ -90,6 +91,7 @@ func (p *Provider) buildDiscovery() *discoveryDoc {
 		ClaimsSupported:                   claimsSupported,
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		PromptValuesSupported:             []string{"none", "login", "consent", "select_account"},
+		ACRValuesSupported:                []string{ACRPassword, ACRMFA},
 		AuthorizationResponseISSSupported: true,
 		ClaimsParameterSupported:          true,
 		// Every logout token carries sid (Back-Channel Logout 1.0 §2.1).

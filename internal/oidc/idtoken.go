@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,9 +34,8 @@ type idTokenInput struct {
 // issued before sessions recorded their methods carries none; every sign-in
 // then was a password one, so it says so.
 //
-// The acr claim, once inkpass has levels worth telling apart (a second
-// factor), belongs here too: derived from these same methods, so that amr and
-// acr never disagree.
+// The acr claim is derived from these same methods (grantACR), so that amr
+// and acr never disagree.
 func grantAMR(ext url.Values) []string {
 	if amr := strings.Fields(ext.Get(extAMR)); len(amr) > 0 {
 		return amr
@@ -44,6 +44,29 @@ func grantAMR(ext url.Values) []string {
 		return []string{session.MethodPassword}
 	}
 	return nil
+}
+
+// The authentication context classes (acr values) inkpass tells apart,
+// advertised in acr_values_supported and asked for with acr_values.
+const (
+	// ACRPassword: a password sign-in (or one whose methods are unknown).
+	ACRPassword = "urn:inkpass:acr:pwd"
+	// ACRMFA: a password and a second factor (amr holds "mfa").
+	ACRMFA = "urn:inkpass:acr:mfa"
+)
+
+// grantACR is the acr claim for the methods amr (grantAMR): ACRMFA when the
+// sign-in used a second factor, ACRPassword otherwise; "" (no claim) when
+// there are no methods (client_credentials has no user sign-in).
+func grantACR(amr []string) string {
+	switch {
+	case len(amr) == 0:
+		return ""
+	case slices.Contains(amr, session.MethodMFA):
+		return ACRMFA
+	default:
+		return ACRPassword
+	}
 }
 
 // mintIDToken signs an ID token (OIDC Core §2) with the active key of the
@@ -60,7 +83,7 @@ func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 	c := userClaims(in.user, in.clientID, in.scopes, in.claims)
 	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
 	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
-	c.Amr = in.amr
+	c.Amr, c.Acr = in.amr, grantACR(in.amr)
 	if !in.authTime.IsZero() {
 		c.AuthTime = in.authTime.Unix()
 	}

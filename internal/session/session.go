@@ -36,6 +36,11 @@ type Session struct {
 const (
 	// MethodPassword is a password sign-in.
 	MethodPassword = "pwd"
+	// MethodOTP is a one-time code: an authenticator app's (RFC 6238) or a
+	// recovery code, which RFC 8176 "otp" covers too (a one-time password).
+	MethodOTP = "otp"
+	// MethodMFA says the sign-in used more than one factor (RFC 8176 §2).
+	MethodMFA = "mfa"
 )
 
 // ErrNotFound is returned for an unknown, expired or revoked session.

@@ -44,7 +44,7 @@ func (cs *Clients) HashKey() []byte { return cs.key }
 
 const clientColumns = `id, name, secret_hash, public, first_party, redirect_uris, post_logout_redirect_uris,
 	grant_types, scopes, auth_method, enabled, source, created_at, updated_at, introspect, auth_method_pinned,
-	backchannel_logout_uri, id_token_alg`
+	backchannel_logout_uri, id_token_alg, require_mfa`
 
 func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	var c client.Client
@@ -52,7 +52,7 @@ func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 	var created, updated int64
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.FirstParty, &redirects, &logouts,
 		&grants, &scopes, &c.AuthMethod, &c.Enabled, &c.Source, &created, &updated, &c.Introspect, &c.AuthMethodPinned,
-		&c.BackchannelLogoutURI, &c.IDTokenAlg); err != nil {
+		&c.BackchannelLogoutURI, &c.IDTokenAlg, &c.RequireMFA); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -173,10 +173,10 @@ func jsonList(v []string) string {
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
 	now := cs.db.now().Unix()
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now, c.Introspect, c.AuthMethodPinned,
-			c.BackchannelLogoutURI, string(c.IDTokenAlg))
+			c.BackchannelLogoutURI, string(c.IDTokenAlg), c.RequireMFA)
 		if isUnique(err) {
 			return client.ErrExists
 		}
@@ -202,10 +202,10 @@ func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
 			source = ?, updated_at = ?, introspect = ?, auth_method_pinned = ?,
-			backchannel_logout_uri = ?, id_token_alg = ? WHERE id = ?`,
+			backchannel_logout_uri = ?, id_token_alg = ?, require_mfa = ? WHERE id = ?`,
 			c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), cs.db.now().Unix(), c.Introspect, c.AuthMethodPinned,
-			c.BackchannelLogoutURI, string(c.IDTokenAlg), c.ID)
+			c.BackchannelLogoutURI, string(c.IDTokenAlg), c.RequireMFA, c.ID)
 		if err != nil {
 			return fmt.Errorf("update client %q: %w", c.ID, err)
 		}

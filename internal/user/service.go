@@ -512,6 +512,10 @@ func (s *Service) VerifyPassword(ctx context.Context, username, plain, addr stri
 // attempt's charges are taken back and the error returned. It returns the user
 // as the login left it.
 func (s *Service) CompleteLogin(ctx context.Context, pl *PendingLogin) (*User, error) {
+	return s.completeLogin(ctx, pl, true)
+}
+
+func (s *Service) completeLogin(ctx context.Context, pl *PendingLogin, done bool) (*User, error) {
 	if pl == nil || pl.done {
 		return nil, ErrLoginEnded
 	}
@@ -538,9 +542,25 @@ func (s *Service) CompleteLogin(ctx context.Context, pl *PendingLogin) (*User, e
 		u.PasswordHash = pl.newHash
 		s.log.InfoContext(ctx, "password hash upgraded", "user_id", u.ID)
 	}
-	s.record(ctx, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Addr: pl.addr})
+	if done {
+		s.record(ctx, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Addr: pl.addr})
+	}
 	u.LastLogin = &now
 	return u, nil
+}
+
+// PasswordVerified ends the password step of a login that a second factor
+// is to complete: the throttle attempt is settled as a success (the
+// username's counter cleared, the address's charge refunded: the password
+// was right, and a PendingLogin cannot wait across HTTP requests for the
+// factor), the upgraded hash is stored and last_login recorded as
+// CompleteLogin does, but login_succeeded is not audited: the sign-in is
+// not done. The second factor has its own counter (mfa.ScopeTOTP), which no
+// password clears, so a stolen password does not reset the guessing of
+// codes. The caller records what the password proved on the pending
+// request, server-side, and audits the success when the factor is given.
+func (s *Service) PasswordVerified(ctx context.Context, pl *PendingLogin) (*User, error) {
+	return s.completeLogin(ctx, pl, false)
 }
 
 // AbandonLogin ends a PendingLogin that will not be completed (its request

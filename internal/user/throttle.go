@@ -67,6 +67,10 @@ func DefaultThrottlePolicy() ThrottlePolicy {
 	}
 }
 
+// WithDefaults is p with its zero fields set to DefaultThrottlePolicy's:
+// other counters (the second factor's) follow the same policy.
+func (p ThrottlePolicy) WithDefaults() ThrottlePolicy { return p.withDefaults() }
+
 func (p ThrottlePolicy) withDefaults() ThrottlePolicy {
 	d := DefaultThrottlePolicy()
 	if p.FreeFailuresPerUsername <= 0 {

@@ -14,8 +14,10 @@ import (
 // Notices shown after an account action, keyed by the ?done= value the
 // action redirects with (POST-redirect-GET).
 var accountNotices = map[string]string{
-	"password": "Your password has been changed.",
-	"revoked":  "The app's access has been revoked.",
+	"password":   "Your password has been changed.",
+	"revoked":    "The app's access has been revoked.",
+	"mfa-rename": "The factor has been renamed.",
+	"mfa-remove": "The factor has been removed.",
 }
 
 // msgSignedOutAfterFailures tells a user why the account page sent them to
@@ -53,6 +55,12 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string) {
+	s.renderAccountMFA(w, r, status, u, notice, errMsg, nil, nil)
+}
+
+// renderAccountMFA is renderAccount with an enrolment in progress or
+// recovery codes just made (shown this once).
+func (s *server) renderAccountMFA(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string, enrol *EnrolView, codes []string) {
 	apps, err := s.Accounts.ConnectedApps(r.Context(), u.ID)
 	if err != nil {
 		s.serverError(w, r, "list connected apps", err)
@@ -65,6 +73,10 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 	for _, a := range apps {
 		page.Apps = append(page.Apps, AccountApp{ClientID: a.ClientID, ClientName: a.ClientName, Scopes: a.Scope, RevokeAction: "/account/revoke"})
+	}
+	if err := s.accountFactors(r, &page, u, enrol, codes); err != nil {
+		s.serverError(w, r, "list factors", err)
+		return
 	}
 	if err := s.pages.render(w, status, pageAccount, page); err != nil {
 		s.log.ErrorContext(r.Context(), "render account", "err", err)

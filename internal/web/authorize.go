@@ -25,7 +25,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "read session", err)
 		return
 	}
-	s.advance(w, r, &signIn{req: req, sess: sess})
+	s.advance(w, r, &signIn{req: req, sess: sess, device: cookieValue(r, s.cookies.device)})
 }
 
 // park keeps the request server-side and sends the browser to page (login or

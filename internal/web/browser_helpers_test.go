@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/mfa"
 	op "github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
@@ -159,7 +161,13 @@ type btEnv struct {
 	users  *user.Service
 	rp     *btRP
 	user   btUser
+	// mfaOffset moves the second factor's clock (not the rest of the
+	// server's), so a test need not wait 30 s for a fresh TOTP step.
+	mfaOffset *atomic.Int64
 }
+
+// mfaNow is the second factor's clock.
+func (e *btEnv) mfaNow() time.Time { return time.Now().Add(time.Duration(e.mfaOffset.Load())) }
 
 // btNewEnv builds the handler exactly as cmd/inkpass newHandler does
 // (store.Open, user.NewService, keys.Open, db.Clients, oidc.New,
@@ -234,6 +242,17 @@ func btNewEnv(t *testing.T) *btEnv {
 		}
 	}
 
+	mfaKey, err := mfa.LoadOrCreateKey(filepath.Join(dir, "keys", "mfa.key"))
+	if err != nil {
+		t.Fatalf("mfa key: %v", err)
+	}
+	sealer, err := mfa.NewSealer(mfaKey)
+	if err != nil {
+		t.Fatalf("mfa sealer: %v", err)
+	}
+	env := &btEnv{mfaOffset: new(atomic.Int64)}
+	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: btStudioName, Now: env.mfaNow, Audit: db, Logger: logger})
+
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -246,7 +265,7 @@ func btNewEnv(t *testing.T) *btEnv {
 		RefreshTTL: 24 * time.Hour,
 		SessionTTL: 12 * time.Hour,
 		Logger:     logger,
-	}, web.Deps{Studio: web.Studio{Name: btStudioName}, Logger: logger}, db, clients, users, keySet)
+	}, web.Deps{MFA: secondFactor, Studio: web.Studio{Name: btStudioName}, Logger: logger}, db, clients, users, keySet)
 
 	u, err := users.Create(ctx, user.User{
 		Username: "mara_quill", Role: user.RoleAssistant, Name: "Mara Quill", Email: "mara@studio.example",
@@ -254,8 +273,9 @@ func btNewEnv(t *testing.T) *btEnv {
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}
-	return &btEnv{t: t, srv: srv, issuer: srv.URL, db: db, users: users, rp: rp,
-		user: btUser{ID: u.ID, Username: u.Username, Password: "Blackwork-Lines-2026"}}
+	env.t, env.srv, env.issuer, env.db, env.users, env.rp = t, srv, srv.URL, db, users, rp
+	env.user = btUser{ID: u.ID, Username: u.Username, Password: "Blackwork-Lines-2026"}
+	return env
 }
 
 // btLoadFixture runs the studio fixture script on a new SQLite file.

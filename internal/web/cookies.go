@@ -15,13 +15,15 @@ import (
 type cookieNames struct {
 	session, browser string
 	secure           bool
+	// device is a remembered device (mfa.remember_device).
+	device string
 }
 
 func newCookieNames(secure bool) cookieNames {
 	if secure {
-		return cookieNames{session: "__Host-inkpass_session", browser: "__Host-inkpass_browser", secure: true}
+		return cookieNames{session: "__Host-inkpass_session", browser: "__Host-inkpass_browser", secure: true, device: "__Host-inkpass_device"}
 	}
-	return cookieNames{session: "inkpass_session", browser: "inkpass_browser"}
+	return cookieNames{session: "inkpass_session", browser: "inkpass_browser", device: "inkpass_device"}
 }
 
 func (c cookieNames) set(w http.ResponseWriter, name, value string, maxAge time.Duration) {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/mfa"
 	op "github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
@@ -123,6 +124,10 @@ type envOptions struct {
 	// refreshReuse is the provider's refresh token reuse interval (0, none,
 	// when unset).
 	refreshReuse time.Duration
+	// mfaRoles are mfa.required_roles; rememberDevice is
+	// mfa.remember_device.
+	mfaRoles       []string
+	rememberDevice time.Duration
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -201,6 +206,17 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		}
 	}
 
+	mfaKey, err := mfa.LoadOrCreateKey(filepath.Join(dir, "keys", "mfa.key"))
+	if err != nil {
+		t.Fatalf("mfa key: %v", err)
+	}
+	sealer, err := mfa.NewSealer(mfaKey)
+	if err != nil {
+		t.Fatalf("mfa sealer: %v", err)
+	}
+	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: "Ink & Needle Test Studio", RequiredRoles: opts.mfaRoles, RememberDevice: opts.rememberDevice,
+		Throttle: opts.throttle, Now: clk.Now, Audit: db, Logger: logger})
+
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -216,7 +232,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		Logger:     logger,
 
 		RefreshReuseInterval: opts.refreshReuse,
-	}, web.Deps{Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
+	}, web.Deps{MFA: secondFactor, Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
 	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
 }
 

@@ -117,12 +117,25 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	authCtx, cancel := context.WithTimeout(ctx, loginWait)
 	var u *user.User
 	pl, err := s.Users.VerifyPassword(authCtx, r.PostFormValue("username"), r.PostFormValue("password"), s.clientAddr(r))
+	secondFactor := false
 	if err == nil {
 		// The second factor (stepSecondFactor) sits here, between the
 		// password and the end of the login: a user who must give one
-		// would get its page instead, and CompleteLogin would wait for it.
-		// No factor exists yet.
-		u, err = s.Users.CompleteLogin(authCtx, pl)
+		// gets its page instead of a session. The password attempt is
+		// settled now (PasswordVerified: a PendingLogin cannot wait for
+		// another request), and what it proved is kept server-side for
+		// this browser and request (startSecondFactor).
+		secondFactor, err = s.userNeedsSecondFactor(authCtx, req, pl.User.ID, pl.User, cookieValue(r, s.cookies.device))
+		switch {
+		case err != nil:
+			if aerr := s.Users.AbandonLogin(ctx, pl); aerr != nil {
+				s.log.WarnContext(ctx, "abandon login", "err", aerr)
+			}
+		case secondFactor:
+			u, err = s.Users.PasswordVerified(authCtx, pl)
+		default:
+			u, err = s.Users.CompleteLogin(authCtx, pl)
+		}
 	}
 	cancel()
 	var throttled *user.ThrottledError
@@ -155,6 +168,10 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if secondFactor {
+		s.startSecondFactor(w, r, f, reqID, browser, u)
+		return
+	}
 	s.Metrics.Login("succeeded")
 	// A new session on every login: a cookie planted before it is worthless
 	// after it (session fixation).

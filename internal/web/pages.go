@@ -1,5 +1,7 @@
 package web
 
+import "html/template"
+
 // The data behind each HTML page: one struct per page, rendered by
 // renderer.render under the page's name (templates/<name>.html). Every field is
 // text that html/template escapes for where it lands; none is ever trusted
@@ -15,6 +17,7 @@ const (
 	pageFormPost  = "form_post"
 	pageSignedOut = "signed_out"
 	pageAccount   = "account"
+	pageFactor    = "factor"
 )
 
 // Studio is the branding at the top of every page.
@@ -125,6 +128,52 @@ type AccountPage struct {
 	Apps           []AccountApp
 	Notice         string // a success message, e.g. "Your password has been changed."
 	Error          string // shown in the error box when not empty
+
+	// The second factor section (shown when MFAAction is set): the
+	// factors, with rename and remove forms; an enrolment in progress; the
+	// recovery codes just made (shown once); how many are left. Every form
+	// posts csrf_token and op (begin, confirm, rename, remove, recovery)
+	// to MFAAction.
+	MFAAction     string
+	Factors       []AccountFactor
+	Enrol         *EnrolView
+	RecoveryCodes []string
+	RecoveryLeft  int
+	MFARequired   bool
+}
+
+// FactorPage is the second factor's step of a sign-in. It is one of three
+// things: the code form (posts csrf_token and code to Action); with Enrol,
+// the enrolment of an authenticator app that the user must add first (posts
+// csrf_token, factor_id, name and code); with RecoveryCodes, the codes just
+// made, shown once, and a link to ContinueURL.
+type FactorPage struct {
+	Studio            Studio
+	Action, CSRF      string
+	ClientName        string
+	Username          string
+	Error             string
+	RetryAfterSeconds int
+	Enrol             *EnrolView
+	RecoveryCodes     []string
+	ContinueURL       string
+	// RememberDays, when above zero, offers the "remember" checkbox: skip
+	// the second factor on this device for that many days.
+	RememberDays int
+}
+
+// EnrolView is an authenticator app waiting for its first code: the QR code
+// to scan and the same secret as text to type.
+type EnrolView struct {
+	FactorID string
+	Secret   string
+	// QR is a data: URI of a PNG that inkpass drew (trusted, see enrolView).
+	QR template.URL
+}
+
+// AccountFactor is one second factor on the account page.
+type AccountFactor struct {
+	ID, Name, Kind, Added, LastUsed string
 }
 
 // AccountApp is one connected app on the account page. Its revoke form posts
@@ -148,8 +197,12 @@ var pageSamples = map[string]any{
 	},
 	pageFormPost:  FormPostPage{Params: []FormParam{{Name: "x", Value: "x"}}},
 	pageSignedOut: SignedOutPage{},
+	pageFactor: FactorPage{Error: "x", RetryAfterSeconds: 1, ClientName: "x", RememberDays: 1, Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"},
+		RecoveryCodes: []string{"x"}, ContinueURL: "/"},
 	pageAccount: AccountPage{
 		ArtistName: "x", Notice: "x", Error: "x",
-		Apps: []AccountApp{{ClientID: "x", Scopes: "x"}},
+		Apps:      []AccountApp{{ClientID: "x", Scopes: "x"}},
+		MFAAction: "/account/mfa", Factors: []AccountFactor{{ID: "1", Name: "x", Kind: "totp", Added: "x", LastUsed: "x"}},
+		Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"}, RecoveryCodes: []string{"x"},
 	},
 }

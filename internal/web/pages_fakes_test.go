@@ -193,6 +193,12 @@ func (u *fakeUsers) CompleteLogin(_ context.Context, pl *user.PendingLogin) (*us
 	return pl.User, nil
 }
 
+func (u *fakeUsers) PasswordVerified(_ context.Context, pl *user.PendingLogin) (*user.User, error) {
+	return pl.User, nil
+}
+
+func (u *fakeUsers) AbandonLogin(context.Context, *user.PendingLogin) error { return nil }
+
 func (u *fakeUsers) Get(_ context.Context, id int64) (*user.User, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -26,6 +26,8 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
+	r.Handle(pathFactor, http.HandlerFunc(s.factorForm)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(pathFactor, http.HandlerFunc(s.factorSubmit)).Methods(http.MethodPost)
 	r.Handle(oidc.PathRevoke, cors(s.withClientAddr(s.Provider.RevokeHandler()))).Methods(http.MethodPost, http.MethodOptions)
 	r.Handle(oidc.PathIntrospect, s.withClientAddr(s.Provider.IntrospectHandler())).Methods(http.MethodPost)
 	r.Handle(oidc.PathEndSession, http.HandlerFunc(s.logout)).Methods(http.MethodGet, http.MethodPost)
@@ -34,6 +36,7 @@ func (s *server) routes() http.Handler {
 	r.Handle("/account", http.HandlerFunc(s.account)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/account/password", http.HandlerFunc(s.accountPassword)).Methods(http.MethodPost)
 	r.Handle("/account/revoke", http.HandlerFunc(s.accountRevoke)).Methods(http.MethodPost)
+	r.Handle("/account/mfa", http.HandlerFunc(s.accountMFA)).Methods(http.MethodPost)
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	// Browsers ask for /favicon.ico whatever the page says; answer with
 	// nothing, cached, rather than a logged 404 on every page view.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // Sign-in is a walk through ordered steps for one authorization request
@@ -25,8 +27,9 @@ const (
 	// stepPassword: a session that satisfies the request (prompt, max_age,
 	// id_token_hint), or the password at /login.
 	stepPassword step = iota
-	// stepSecondFactor: the slot for a second factor. None exists yet, so
-	// it is never needed; see secondFactorNeeded.
+	// stepSecondFactor: a code from an authenticator app or a recovery
+	// code at /login/factor (enrolment first where one is demanded and the
+	// user has none); see secondFactorNeeded.
 	stepSecondFactor
 	// stepConsent: the user approves a third-party client at /consent.
 	stepConsent
@@ -57,14 +60,18 @@ var stepRules = [...]stepRule{
 		},
 		// Only the password step's own page records a login on the
 		// request: a session that merely could satisfy it (a newer one
-		// since, say) goes through /login, which records it.
+		// since, say) goes through /login, which records it. A password
+		// verified for this browser and request while a second factor is
+		// due (the proof kept server-side, f.proofUser) is done too: no
+		// session exists until the factor is given.
 		done: func(_ *server, _ context.Context, f *signIn) (bool, error) {
-			return f.req.LoginDoneBy(f.sess), nil
+			return f.req.LoginDoneBy(f.sess) || f.proofUser != 0, nil
 		},
 		promptNone: oidc.ErrLoginRequired,
 	},
 	stepSecondFactor: {
 		name:       "second factor",
+		page:       pathFactor,
 		needed:     secondFactorNeeded,
 		done:       not(secondFactorNeeded),
 		promptNone: oidc.ErrLoginRequired,
@@ -87,12 +94,54 @@ func consentNeeded(s *server, ctx context.Context, f *signIn) (bool, error) {
 	return s.Provider.NeedsConsent(ctx, f.req, f.sess.UserID)
 }
 
-// secondFactorNeeded is the second factor's slot. No factor exists yet, so
-// no request needs one. When one does, this asks whether the client or the
-// user's enrolment demands it and f.sess.AMR lacks it; its page verifies the
-// factor between user.Service.VerifyPassword and CompleteLogin, and the
-// session then records both methods (oidc.Provider.StartSession's amr).
-func secondFactorNeeded(*server, context.Context, *signIn) (bool, error) { return false, nil }
+// secondFactorNeeded: a password was verified for this request but no factor
+// given yet (f.proofUser, no session); or the browser's session lacks a
+// second factor ("mfa" not in its amr) and the request (acr_values,
+// require_mfa), the user's enrolment or the policy for the user's role
+// (mfa.required_roles) demands one. Its page (factorPage) verifies the
+// factor, or enrols one first, and only then starts the session, which
+// records both methods.
+func secondFactorNeeded(s *server, ctx context.Context, f *signIn) (bool, error) {
+	if s.MFA == nil {
+		return false, nil
+	}
+	if f.proofUser != 0 && !f.req.LoginDoneBy(f.sess) {
+		return true, nil
+	}
+	if f.sess == nil || slices.Contains(f.sess.AMR, session.MethodMFA) {
+		return false, nil
+	}
+	return s.userNeedsSecondFactor(ctx, f.req, f.sess.UserID, nil, f.device)
+}
+
+// userNeedsSecondFactor reports whether a sign-in of userID (u when at
+// hand) for req (nil: inkpass itself) needs a second factor: the request
+// asks for one, or the user has one or the user's role must, unless device
+// (the browser's remembered-device cookie) is a live remembered device of
+// this user. A remembered device never satisfies a request that asks for a
+// second factor: the session it signs in says only "pwd".
+func (s *server) userNeedsSecondFactor(ctx context.Context, req *oidc.AuthRequest, userID int64, u *user.User, device string) (bool, error) {
+	if s.MFA == nil {
+		return false, nil
+	}
+	if req != nil && req.WantsMFA() {
+		return true, nil
+	}
+	has, err := s.MFA.HasFactor(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	if has {
+		remembered, err := s.MFA.DeviceRemembered(ctx, device, userID)
+		return !remembered, err
+	}
+	if u == nil {
+		if u, err = s.Users.Get(ctx, userID); err != nil {
+			return false, err
+		}
+	}
+	return s.MFA.Required(string(u.Role)), nil
+}
 
 func not(f func(*server, context.Context, *signIn) (bool, error)) func(*server, context.Context, *signIn) (bool, error) {
 	return func(s *server, ctx context.Context, in *signIn) (bool, error) {
@@ -111,6 +160,12 @@ type signIn struct {
 	// storedLoginSID is the login_sid the stored request holds, so that
 	// advance writes it only when a step has changed it.
 	storedLoginSID string
+	// proofUser is the user whose password this browser verified for this
+	// request while the second factor is still due (mfa's pending proof,
+	// server-side); 0 when there is none.
+	proofUser int64
+	// device is the browser's remembered-device cookie ("" for none).
+	device string
 }
 
 // nextStep is the first step f still needs: stepIssue when it needs none.
@@ -139,7 +194,7 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, f *signIn) {
 		s.serverError(w, r, "next sign-in step", err)
 		return
 	}
-	if next > stepPassword && !f.req.LoginDoneBy(f.sess) {
+	if next > stepPassword && f.sess != nil && !f.req.LoginDoneBy(f.sess) {
 		// The browser's session satisfied the password step as it was
 		// (single sign-on): the request remembers it, and later pages
 		// answer for no other session.
@@ -191,7 +246,17 @@ func (s *server) resume(w http.ResponseWriter, r *http.Request, reqID, browser s
 		s.serverError(w, r, "read session", err)
 		return nil, false
 	}
-	f := &signIn{id: reqID, req: req, sess: sess, storedLoginSID: req.LoginSID}
+	f := &signIn{id: reqID, req: req, sess: sess, storedLoginSID: req.LoginSID, device: cookieValue(r, s.cookies.device)}
+	if s.MFA != nil {
+		uid, _, ok, err := s.MFA.Pending(r.Context(), session.Hash(browser), session.Hash(reqID))
+		if err != nil {
+			s.serverError(w, r, "read password proof", err)
+			return nil, false
+		}
+		if ok {
+			f.proofUser = uid
+		}
+	}
 	for k := stepPassword; k < at; k++ {
 		done, err := stepRules[k].done(s, r.Context(), f)
 		if err != nil {

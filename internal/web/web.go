@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
@@ -20,6 +21,10 @@ type authenticator interface {
 	// factor can sit between them.
 	VerifyPassword(ctx context.Context, username, password, addr string) (*user.PendingLogin, error)
 	CompleteLogin(ctx context.Context, pl *user.PendingLogin) (*user.User, error)
+	// PasswordVerified ends the password half of a login that a second
+	// factor completes (the throttle settled, nothing audited as a login).
+	PasswordVerified(ctx context.Context, pl *user.PendingLogin) (*user.User, error)
+	AbandonLogin(ctx context.Context, pl *user.PendingLogin) error
 	Get(ctx context.Context, id int64) (*user.User, error)
 	CheckCurrentPassword(ctx context.Context, id int64, plain, addr string) error
 	SetPassword(ctx context.Context, id int64, plain string) error
@@ -33,6 +38,29 @@ type authenticator interface {
 type accountStore interface {
 	ConnectedApps(ctx context.Context, userID int64) ([]session.App, error)
 	RevokeClientAccess(ctx context.Context, userID int64, clientID string) error
+}
+
+// secondFactors is the part of mfa.Service the pages use: enrolment on the
+// account page, the sign-in step, and the password step's proof kept
+// server-side between the two.
+type secondFactors interface {
+	Required(role string) bool
+	HasFactor(ctx context.Context, userID int64) (bool, error)
+	Factors(ctx context.Context, userID int64) ([]mfa.Factor, error)
+	BeginTOTP(ctx context.Context, u *user.User) (*mfa.Enrolment, error)
+	ResumeTOTP(ctx context.Context, u *user.User) (*mfa.Enrolment, error)
+	ConfirmTOTP(ctx context.Context, u *user.User, id int64, name, code, addr string) ([]string, error)
+	Verify(ctx context.Context, u *user.User, code, addr string) (recovery bool, err error)
+	RegenerateRecoveryCodes(ctx context.Context, u *user.User, addr string) ([]string, error)
+	RecoveryCodesLeft(ctx context.Context, userID int64) (left, used int, err error)
+	Rename(ctx context.Context, userID, id int64, name string) error
+	Remove(ctx context.Context, u *user.User, id int64, addr string) error
+	StartPending(ctx context.Context, browserHash, reqHash []byte, userID int64) error
+	Pending(ctx context.Context, browserHash, reqHash []byte) (userID int64, at time.Time, ok bool, err error)
+	TakePending(ctx context.Context, browserHash, reqHash []byte) (bool, error)
+	RememberFor() time.Duration
+	RememberDevice(ctx context.Context, userID int64) (string, error)
+	DeviceRemembered(ctx context.Context, token string, userID int64) (bool, error)
 }
 
 // metricsSink counts requests and sign-ins; *metrics.Metrics implements it.
@@ -53,6 +81,8 @@ type Deps struct {
 	Provider protocol
 	Users    authenticator
 	Accounts accountStore
+	// MFA is the second factor; nil for none (every sign-in is a password).
+	MFA secondFactors
 	// Audit records logouts, consents and revocations; nil records none.
 	Audit  audit.Recorder
 	Studio Studio

@@ -1,0 +1,177 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/mfa"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// accountFactors fills the account page's second factor section.
+func (s *server) accountFactors(r *http.Request, page *AccountPage, u *user.User, enrol *EnrolView, codes []string) error {
+	if s.MFA == nil {
+		return nil
+	}
+	ctx := r.Context()
+	factors, err := s.MFA.Factors(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	left, _, err := s.MFA.RecoveryCodesLeft(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	page.MFAAction, page.Enrol, page.RecoveryCodes, page.RecoveryLeft = "/account/mfa", enrol, codes, left
+	page.MFARequired = s.MFA.Required(string(u.Role))
+	for _, f := range factors {
+		af := AccountFactor{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Kind: factorKindText(f.Kind),
+			Added: f.CreatedAt.UTC().Format(time.DateOnly), LastUsed: "never"}
+		if f.LastUsedAt != nil {
+			af.LastUsed = f.LastUsedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		page.Factors = append(page.Factors, af)
+	}
+	return nil
+}
+
+func factorKindText(kind string) string {
+	if kind == mfa.KindTOTP {
+		return "Authenticator app"
+	}
+	return kind
+}
+
+// accountMFA is every second factor form of the account page, by op: begin
+// (an enrolment: QR code and secret), confirm (its first code activates it;
+// the first factor brings ten recovery codes, shown once), rename, remove
+// (the last factor only with the password, and never where the policy for
+// the user's role requires one), recovery (ten new recovery codes).
+func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if s.MFA == nil {
+		s.notFound(w, r)
+		return
+	}
+	u, ok := s.accountForm(w, r)
+	if !ok {
+		return
+	}
+	addr := s.clientAddr(r)
+	var id int64
+	if v := r.PostFormValue("factor_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+			return
+		}
+		id = n
+	}
+	switch r.PostFormValue("op") {
+	case "begin":
+		e, err := s.MFA.BeginTOTP(ctx, u)
+		if err != nil {
+			s.serverError(w, r, "begin enrolment", err)
+			return
+		}
+		s.renderAccountMFA(w, r, http.StatusOK, u, "", "", enrolView(e), nil)
+	case "confirm":
+		codes, err := s.MFA.ConfirmTOTP(ctx, u, id, r.PostFormValue("name"), r.PostFormValue("code"), addr)
+		if !s.codeAccepted(w, r, err, func(status int, msg string, retry int) {
+			if retry > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(retry))
+			}
+			// The same enrolment again, so a mistyped code does not
+			// need a new scan.
+			e, err := s.MFA.ResumeTOTP(ctx, u)
+			if err != nil {
+				s.serverError(w, r, "resume enrolment", err)
+				return
+			}
+			s.renderAccountMFA(w, r, status, u, "", msg, enrolView(e), nil)
+		}) {
+			return
+		}
+		s.renderAccountMFA(w, r, http.StatusOK, u, "Your authenticator app has been added.", "", nil, codes)
+	case "rename":
+		err := s.MFA.Rename(ctx, u.ID, id, r.PostFormValue("name"))
+		if errors.Is(err, mfa.ErrNotFound) || (err != nil && r.PostFormValue("name") == "") {
+			s.renderAccount(w, r, http.StatusBadRequest, u, "", "That factor could not be renamed.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, "rename factor", err)
+			return
+		}
+		http.Redirect(w, r, "/account?done=mfa-rename", http.StatusSeeOther)
+	case "remove":
+		s.accountRemoveFactor(w, r, u, id, addr)
+	case "recovery":
+		if has, err := s.MFA.HasFactor(ctx, u.ID); err != nil || !has {
+			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Add an authenticator app first.")
+			return
+		}
+		codes, err := s.MFA.RegenerateRecoveryCodes(ctx, u, addr)
+		if err != nil {
+			s.serverError(w, r, "regenerate recovery codes", err)
+			return
+		}
+		s.renderAccountMFA(w, r, http.StatusOK, u, "New recovery codes made; the old ones no longer work.", "", nil, codes)
+	default:
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+	}
+}
+
+// accountRemoveFactor removes one factor. The last one is the account's
+// whole second factor: removing it needs the password (checked under the
+// password throttle, as a password change does), and is refused outright
+// where the policy requires a second factor for the user's role.
+func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *user.User, id int64, addr string) {
+	ctx := r.Context()
+	factors, err := s.MFA.Factors(ctx, u.ID)
+	if err != nil {
+		s.serverError(w, r, "list factors", err)
+		return
+	}
+	if len(factors) == 1 && factors[0].ID == id {
+		if s.MFA.Required(string(u.Role)) {
+			s.renderAccount(w, r, http.StatusForbidden, u, "", "Your role must have a second factor: add another before removing this one.")
+			return
+		}
+		err := s.Users.CheckCurrentPassword(ctx, u.ID, r.PostFormValue("password"), addr)
+		var throttled *user.ThrottledError
+		switch {
+		case errors.As(err, &throttled):
+			s.renderAccount(w, r, http.StatusTooManyRequests, u, "", "Too many password attempts. Wait and try again.")
+			return
+		case errors.Is(err, user.ErrSignedOut):
+			// As on a password change: whoever guesses at the password
+			// from a session loses the session.
+			if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
+				s.serverError(w, r, "end session", err)
+				return
+			}
+			s.cookies.set(w, s.cookies.session, "", -1)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		case errors.Is(err, user.ErrInvalidCredentials):
+			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your password is not correct.")
+			return
+		case err != nil:
+			s.serverError(w, r, "check current password", err)
+			return
+		}
+	}
+	err = s.MFA.Remove(ctx, u, id, addr)
+	if errors.Is(err, mfa.ErrNotFound) {
+		s.renderAccount(w, r, http.StatusBadRequest, u, "", "That factor could not be removed.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "remove factor", err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=mfa-remove", http.StatusSeeOther)
+}
