@@ -120,7 +120,7 @@ func (s *SigningKeys) Update(ctx context.Context, fn func([]keys.Record) (keys.C
 		sum   [sha256.Size]byte
 	)
 	err := s.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		rows, _, err := selectSigningKeys(ctx, tx)
+		rows, rowsSum, err := selectSigningKeys(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -133,9 +133,8 @@ func (s *SigningKeys) Update(ctx context.Context, fn func([]keys.Record) (keys.C
 			return err
 		}
 		if ch.Empty() {
-			after, sum = current, [sha256.Size]byte{}
-			_, sum, err = selectSigningKeys(ctx, tx)
-			return err
+			after, sum = current, rowsSum
+			return nil
 		}
 		for _, kid := range ch.Remove {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_signing_keys WHERE kid = ?`, kid); err != nil {
