@@ -130,6 +130,12 @@ func keysMigrateToDatabase(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); err != nil {
 		return fmt.Errorf("keys folder %s: no keys.json to copy: %w", a.cfg.KeysDir, err)
 	}
+	// Open checks the folder as serve would (permissions, every file
+	// against its kid) and prunes keys whose publication has ended, so
+	// only keys that may still verify a token are copied.
+	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
+		return err
+	}
 	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
 	if err != nil {
 		return err
