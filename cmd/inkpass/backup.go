@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/store"
 )
@@ -31,6 +33,11 @@ func cmdBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s (integrity checked)\n", a.db.Path(), *to)
+	if a.cfg.Keys.Store == config.KeyStoreDatabase {
+		kek, _ := a.cfg.KEKPath()
+		fmt.Fprintf(e.stdout, "the signing keys are in it, encrypted: keep a copy of the key-encryption key %s apart from it; without that file they cannot be read\n", kek)
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "also keep a copy of the signing keys folder %s: without it, tokens already issued cannot be verified\n", a.cfg.KeysDir)
 	return nil
 }
@@ -71,7 +78,19 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 			cfg.Database, state, rep.Applied, orNone(rep.Pending))
 		printOddities(w, rep.Oddities)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.KeysDir, "keys.json")); os.IsNotExist(err) {
+	if cfg.Keys.Store == config.KeyStoreDatabase {
+		// The keys themselves are checked by serve and keys list, which
+		// open the database; check changes nothing, so it reads the KEK only.
+		path, configured := cfg.KEKPath()
+		switch _, err := keys.ReadKEK(path); {
+		case err == nil:
+			fmt.Fprintf(w, "keys        in the database (keys.store: database); key-encryption key %s ok\n", path)
+		case errors.Is(err, os.ErrNotExist) && !configured:
+			fmt.Fprintf(w, "keys        in the database (keys.store: database); key-encryption key %s does not exist: serve generates it if the database holds no keys yet\n", path)
+		default:
+			return err
+		}
+	} else if _, err := os.Stat(filepath.Join(cfg.KeysDir, "keys.json")); os.IsNotExist(err) {
 		fmt.Fprintf(w, "keys        %s is empty: serve generates an RS256 key, and one for each other algorithm a client uses\n", cfg.KeysDir)
 	} else {
 		set, _, err := keys.Open(keys.Options{Dir: cfg.KeysDir, RetainFor: keyRetention(cfg)})

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -12,8 +14,9 @@ import (
 
 func cmdKeys(ctx context.Context, e *env, args []string) error {
 	return subcommand(ctx, e, "keys", args, map[string]command{
-		"list":   {"list signing keys: the active one and those still published", keysList},
-		"rotate": {"make a new signing key active for each algorithm (or --alg); old ones stay published until their tokens expire", keysRotate},
+		"list":                {"list signing keys: the active one and those still published", keysList},
+		"rotate":              {"make a new signing key active for each algorithm (or --alg); old ones stay published until their tokens expire", keysRotate},
+		"migrate-to-database": {"copy the keys folder's signing keys into the database (encrypted under the key-encryption key), for keys.store: database", keysMigrateToDatabase},
 	})
 }
 
@@ -106,5 +109,51 @@ func keysRotate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "new active %s signing key %s\n", k.Algorithm, k.KID)
 	}
 	fmt.Fprintln(e.stdout, "a running server picks them up within 30 s; every client keeps its algorithm")
+	return nil
+}
+
+// keysMigrateToDatabase copies every key of the folder, retired ones
+// included, into an empty inkpass_signing_keys, with the same kids and times:
+// tokens already issued keep verifying once keys.store says database. It
+// refuses a database that already holds keys rather than merge two sets,
+// and leaves the folder as it was.
+func keysMigrateToDatabase(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := flags(e, "keys migrate-to-database", "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, fs, *cfgPath, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); err != nil {
+		return fmt.Errorf("keys folder %s: no keys.json to copy: %w", a.cfg.KeysDir, err)
+	}
+	// Open checks the folder as serve would (permissions, every file
+	// against its kid) and prunes keys whose publication has ended, so
+	// only keys that may still verify a token are copied.
+	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
+		return err
+	}
+	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
+	if err != nil {
+		return err
+	}
+	dst, err := databaseKeys(ctx, a)
+	if err != nil {
+		return err
+	}
+	if _, err := dst.Update(ctx, func(current []keys.Record) (keys.Change, error) {
+		if len(current) > 0 {
+			return keys.Change{}, fmt.Errorf("the database already holds %d signing keys; nothing copied", len(current))
+		}
+		return keys.Change{Add: recs}, nil
+	}); err != nil {
+		return err
+	}
+	kek, _ := a.cfg.KEKPath()
+	fmt.Fprintf(e.stdout, "copied %d signing keys from %s into the database, encrypted under %s\n", len(recs), a.cfg.KeysDir, kek)
+	fmt.Fprintln(e.stdout, "now set keys.store: database in config.yaml and restart every server; back up the key-encryption key apart from the database")
 	return nil
 }

@@ -32,7 +32,7 @@ func commands() map[string]command {
 		"user":    {"manage users: add, list, show, update, deactivate, activate, passwd", cmdUser},
 		"artist":  {"manage artists: add, list", cmdArtist},
 		"client":  {"manage OAuth clients: add, list, show, update, remove, rotate-secret", cmdClient},
-		"keys":    {"manage signing keys: list, rotate", cmdKeys},
+		"keys":    {"manage signing keys: list, rotate, migrate-to-database", cmdKeys},
 		"audit":   {"list security events (logins, logouts, consents, revocations...)", cmdAudit},
 		"backup":  {"write a consistent copy of the database, safe while serving", cmdBackup},
 		"check":   {"validate config, database and keys; print what serve would do", cmdCheck},

@@ -18,15 +18,22 @@ import (
 
 // TestServe_SIGHUPReloadsKeys: a key that `inkpass keys rotate` adds while
 // serve runs is published after SIGHUP, without waiting for the periodic
-// reload, and serve logs that the signal reloaded the keys.
+// reload, and serve logs that the signal reloaded the keys: with the keys
+// in the folder and in the database (keys.store: database), where the other
+// process's rotation is a row serve reads back.
 func TestServe_SIGHUPReloadsKeys(t *testing.T) {
+	t.Run("folder", func(t *testing.T) { testSIGHUPReloadsKeys(t, "") })
+	t.Run("database", func(t *testing.T) { testSIGHUPReloadsKeys(t, "keys:\n  store: database\n") })
+}
+
+func testSIGHUPReloadsKeys(t *testing.T, extra string) {
 	// Should serve not handle SIGHUP, its default action would end the
 	// whole test binary; this keeps the test process alive to fail instead.
 	guard := make(chan os.Signal, 1)
 	signal.Notify(guard, syscall.SIGHUP)
 	defer signal.Stop(guard)
 
-	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n")
+	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n"+extra)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"os"
@@ -30,19 +31,71 @@ func keyRetention(cfg *config.Config) time.Duration {
 	return max(keys.DefaultRetainFor, cfg.Tokens.IDToken.D()+time.Hour)
 }
 
-// openKeys opens the signing keys; in an empty folder it makes an RS256 key.
-// Keys of the other algorithms come from ensureClientKeys (serve),
-// ensureClientKey (client add/update) and keys rotate --alg.
+// openKeys opens the signing keys in the store keys.store names; in an empty
+// store it makes an RS256 key. Keys of the other algorithms come from
+// ensureClientKeys (serve), ensureClientKey (client add/update) and keys
+// rotate --alg.
 func openKeys(a *app, announce bool) (*keys.Set, error) {
-	set, created, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, Algorithm: keys.RS256, RetainFor: keyRetention(a.cfg)})
+	opts := keys.Options{Dir: a.cfg.KeysDir, Algorithm: keys.RS256, RetainFor: keyRetention(a.cfg)}
+	where := []any{"dir", a.cfg.KeysDir}
+	if a.cfg.Keys.Store == config.KeyStoreDatabase {
+		st, err := databaseKeys(context.Background(), a)
+		if err != nil {
+			return nil, err
+		}
+		opts.Store = st
+		where = []any{"store", "database"}
+	}
+	set, created, err := keys.Open(opts)
 	if err != nil {
 		return nil, err
 	}
 	if created && announce {
 		active := set.Active()
-		a.log.Info("generated the first signing key", "kid", active.KID, "alg", string(active.Algorithm), "dir", a.cfg.KeysDir)
+		a.log.Info("generated the first signing key", append([]any{"kid", active.KID, "alg", string(active.Algorithm)}, where...)...)
 	}
 	return set, nil
+}
+
+// databaseKeys is the database key store under the key-encryption key of
+// keys.kek_file, or keys_dir/kek. That default file is generated (and the
+// log says so) only while the database holds no signing keys: a missing KEK
+// for existing keys is a lost file to restore, not one to replace. A file
+// the operator named is never generated.
+func databaseKeys(ctx context.Context, a *app) (*store.SigningKeys, error) {
+	path, configured := a.cfg.KEKPath()
+	kek, err := keys.ReadKEK(path)
+	if errors.Is(err, fs.ErrNotExist) && !configured {
+		n, cerr := a.db.CountSigningKeys(ctx)
+		if cerr != nil {
+			return nil, cerr
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("the database holds %d signing keys but their key-encryption key %s is missing: restore it from its backup, or name it in keys.kek_file", n, path)
+		}
+		if kek, err = keys.CreateKEK(path); err == nil {
+			a.log.Info("generated the key-encryption key of the database key store: back it up, apart from the database", "path", path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := keys.NewSealer(kek)
+	if err != nil {
+		return nil, err
+	}
+	return a.db.SigningKeys(sealer), nil
+}
+
+// hasStoredKeys reports whether the configured key store holds keys yet,
+// without making any.
+func hasStoredKeys(ctx context.Context, a *app) (bool, error) {
+	if a.cfg.Keys.Store == config.KeyStoreDatabase {
+		n, err := a.db.CountSigningKeys(ctx)
+		return n > 0, err
+	}
+	_, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json"))
+	return err == nil, nil
 }
 
 // fillIDTokenAlgs gives the clients registered before each client had its
@@ -57,7 +110,11 @@ func fillIDTokenAlgs(ctx context.Context, a *app, cs *store.Clients, set *keys.S
 	}
 	alg := keys.RS256
 	if set == nil {
-		if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); err == nil {
+		has, err := hasStoredKeys(ctx, a)
+		if err != nil {
+			return err
+		}
+		if has {
 			if set, err = openKeys(a, false); err != nil {
 				return err
 			}

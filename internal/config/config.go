@@ -26,6 +26,7 @@ type Config struct {
 	Issuer     string    `yaml:"issuer"`
 	Database   string    `yaml:"database"`
 	KeysDir    string    `yaml:"keys_dir"`
+	Keys       Keys      `yaml:"keys"`
 	Log        Log       `yaml:"log"`
 	Password   Password  `yaml:"password"`
 	Throttle   Throttle  `yaml:"throttle"`
@@ -124,6 +125,31 @@ type Profiling struct {
 	Listen string `yaml:"listen"`
 }
 
+// Keys chooses where the signing keys live.
+type Keys struct {
+	// Store is "folder" (KeysDir, the default) or "database".
+	Store string `yaml:"store"`
+	// KEKFile is the key-encryption key of the database store; empty is
+	// KeysDir/kek (KEKPath).
+	KEKFile string `yaml:"kek_file"`
+}
+
+// The values of keys.store.
+const (
+	KeyStoreFolder   = "folder"
+	KeyStoreDatabase = "database"
+)
+
+// KEKPath is the key-encryption key file of the database key store, and
+// whether the operator named it (keys.kek_file) rather than taking the
+// default beside the keys folder.
+func (c *Config) KEKPath() (path string, configured bool) {
+	if c.Keys.KEKFile != "" {
+		return c.Keys.KEKFile, true
+	}
+	return filepath.Join(c.KeysDir, "kek"), false
+}
+
 // Signing is deprecated. Algorithm chose every client's ID-token
 // algorithm, so changing it broke every running relying party at once (issue
 // 13); each client now has its own (Client.IDTokenAlg, RS256 unless set). It
@@ -198,6 +224,7 @@ func Default() Config {
 		Issuer:     "http://127.0.0.1:8080",
 		Database:   "inkpass.db",
 		KeysDir:    "keys",
+		Keys:       Keys{Store: KeyStoreFolder},
 		Log:        Log{Format: "text", Level: "info"},
 		Password: Password{
 			Target:           "auto",
@@ -270,6 +297,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)
 		c.MFA.KeyFile = c.resolve(c.MFA.KeyFile)
+		c.Keys.KEKFile = c.resolve(c.Keys.KEKFile)
 	case errors.Is(err, os.ErrNotExist) && !required:
 		c.Database = c.resolve(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)
@@ -493,6 +521,11 @@ func (c *Config) Validate() error {
 	}
 	if c.KeysDir == "" {
 		bad("keys_dir", "must not be empty")
+	}
+	switch c.Keys.Store {
+	case KeyStoreFolder, KeyStoreDatabase:
+	default:
+		bad("keys.store", "%q must be folder or database", c.Keys.Store)
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q must be text or json", c.Log.Format)

@@ -210,6 +210,7 @@ var badValues = []struct {
 	{"a profiling address without a port", "profiling:\n  listen: \"127.0.0.1\"", "profiling.listen"},
 	{"a profiling address that is the main one", "listen: \"127.0.0.1:8080\"\nprofiling:\n  listen: \"127.0.0.1:8080\"", "profiling.listen"},
 	{"an HMAC signing algorithm", "signing:\n  algorithm: HS256", "signing.algorithm"},
+	{"a key store that is neither folder nor database", "keys:\n  store: vault", "keys.store"},
 	{"a code that lives five minutes", "tokens:\n  authorization_code: 5m", "tokens.authorization_code"},
 	{"an access token that lives two days", "tokens:\n  access_token: 48h", "tokens.access_token"},
 	{"a zero id token lifetime", "tokens:\n  id_token: 0s", "tokens.id_token"},
@@ -548,5 +549,29 @@ func TestLoad_ClientIDTokenAlg(t *testing.T) {
 	}
 	if got := c.Clients[1].IDTokenAlg; got != "" {
 		t.Errorf("clients[1].id_token_signed_response_alg = %q, want unset (the client keeps its algorithm)", got)
+	}
+}
+
+// TestConfig_KEKPath: the database key store's key-encryption key defaults to
+// keys_dir/kek, and keys.kek_file, resolved beside the config file, replaces
+// it; the folder store stays the default.
+func TestConfig_KEKPath(t *testing.T) {
+	c, err := config.Load(writeConfig(t, "keys_dir: k\n"), true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Keys.Store != config.KeyStoreFolder {
+		t.Errorf("keys.store defaults to %q, want folder", c.Keys.Store)
+	}
+	if path, configured := c.KEKPath(); path != filepath.Join(c.KeysDir, "kek") || configured {
+		t.Errorf("KEKPath() = %q, %v, want %q, false", path, configured, filepath.Join(c.KeysDir, "kek"))
+	}
+	c, err = config.Load(writeConfig(t, "keys:\n  store: database\n  kek_file: secrets/kek\n"), true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, configured := c.KEKPath()
+	if !configured || !filepath.IsAbs(path) || !strings.HasSuffix(path, filepath.Join("secrets", "kek")) || filepath.Dir(filepath.Dir(path)) != c.Dir() {
+		t.Errorf("KEKPath() = %q, %v, want %s, true", path, configured, filepath.Join(c.Dir(), "secrets", "kek"))
 	}
 }

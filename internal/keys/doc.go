@@ -56,6 +56,17 @@
 // that window has passed the key leaves the JWKS at the next Reload, and its
 // file and index entry are removed at the next Open or Rotate.
 //
+// # Stores
+//
+// Everything above describes the default Store, the folder. A Set reads and
+// writes its keys only through the Store port (store.go): Load for Reload,
+// Update (the caller's decision applied under the store's exclusive lock)
+// for Open, Ensure and Rotate. The other implementation is internal/store's
+// SigningKeys, for several servers sharing a database: private keys sealed
+// with AES-256-GCM (Sealer) under a key-encryption key that is a file
+// outside the database (ReadKEK, CreateKEK). keystoretest is the contract
+// both pass.
+//
 // # What this package does not do
 //
 // It signs and verifies bytes. It does not build or check claims (exp, aud,

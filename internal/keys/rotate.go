@@ -1,8 +1,8 @@
 package keys
 
 import (
+	"context"
 	"crypto"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,9 +19,11 @@ import (
 // default algorithm. Retired keys whose RetainFor has passed are pruned from
 // the index and disk.
 //
-// Rotate works from the index on disk, under the directory's exclusive lock,
-// not from this Set's snapshot, so rotations by several processes never lose
-// one another's keys. Key generation happens before the lock is taken.
+// Rotate works from what the store holds, under its exclusive lock (the
+// folder's flock, the database's write transaction), not from this Set's
+// snapshot, so rotations by several processes never lose one another's keys
+// nor make two active keys of one algorithm. Key generation happens before
+// the lock is taken.
 //
 // If the new index is written but deleting a pruned file fails, the rotation
 // stands: Rotate returns the new key's Info together with the error.
@@ -53,7 +55,7 @@ func (s *Set) RotateAll() ([]Info, error) {
 }
 
 // Ensure gives every algorithm in algs an active key, generating one where
-// the index on disk has none, and returns the keys it made (none when every
+// the store has none, and returns the keys it made (none when every
 // algorithm already had one). It also picks up keys another process added.
 func (s *Set) Ensure(algs ...Algorithm) ([]Info, error) {
 	snap := s.snap.Load()
@@ -75,10 +77,10 @@ func (s *Set) Ensure(algs ...Algorithm) ([]Info, error) {
 }
 
 // update is Rotate, RotateAll and Ensure. For each of algs (every algorithm
-// with an active key on disk when algs is nil) a new key becomes active and
-// retires the previous active key of its algorithm; with onlyMissing, keys
-// are made only for algorithms without an active key. The result lists the
-// new keys; with an error it is non-empty only when they were written.
+// with an active key in the store when algs is nil) a new key becomes active
+// and retires the previous active key of its algorithm; with onlyMissing,
+// keys are made only for algorithms without an active key. The result lists
+// the new keys; with an error it is non-empty only when they were stored.
 func (s *Set) update(algs []Algorithm, onlyMissing bool) ([]Info, error) {
 	snap := s.snap.Load()
 	pre := make(map[Algorithm]crypto.Signer)
@@ -99,110 +101,92 @@ func (s *Set) update(algs []Algorithm, onlyMissing bool) ([]Info, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unlock, err := lockDir(s.dir, true)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-
-	raw, fi, idx, err := readIndex(s.dir)
-	if err != nil {
-		return nil, err
-	}
-	if idx == nil || len(idx.Keys) == 0 {
-		return nil, fmt.Errorf("%s lists no keys", filepath.Join(s.dir, indexName))
-	}
-	current, err := loadKeys(s.dir, idx)
-	if err != nil {
-		return nil, err
-	}
-	onDisk := make(map[Algorithm]*key)
-	for _, k := range current {
-		if k.retiredAt == nil {
-			onDisk[k.alg] = k
-		}
-	}
-	if algs == nil {
-		// Another process may have added an algorithm since our snapshot.
-		for _, a := range SupportedAlgorithms() {
-			if onDisk[a] != nil {
-				algs = append(algs, a)
-			}
-		}
-	}
-
 	now := s.clock()
-	next := slices.Clone(current)
 	var fresh []*key
-	for _, a := range algs {
-		if onlyMissing && onDisk[a] != nil {
-			continue
-		}
-		if slices.ContainsFunc(fresh, func(k *key) bool { return k.alg == a }) {
-			continue
-		}
-		priv := pre[a]
-		if priv == nil {
-			if priv, err = generate(a, s.rsaBits); err != nil {
-				return nil, err
+	// fn works from what the store holds, under its lock, not from this
+	// Set's snapshot, so rotations by several processes never lose one
+	// another's keys. It may run more than once: it only computes (a key
+	// generated in it is kept in pre for the next run).
+	after, err := s.store.Update(context.Background(), func(current []Record) (Change, error) {
+		fresh = nil
+		stored := make(map[Algorithm]Record)
+		for _, r := range current {
+			if r.RetiredAt == nil {
+				stored[r.Alg] = r
 			}
 		}
-		k, err := newKey(a, priv, now, nil)
-		if err != nil {
-			return nil, err
+		want := algs
+		if want == nil {
+			// Another process may have added an algorithm since our snapshot.
+			for _, a := range SupportedAlgorithms() {
+				if _, ok := stored[a]; ok {
+					want = append(want, a)
+				}
+			}
 		}
-		fresh = append(fresh, k)
-		if old := onDisk[a]; old != nil {
-			retired := *old
-			t := now
-			retired.retiredAt = &t
-			next[slices.Index(next, old)] = &retired
+		ch := Change{Retire: make(map[string]time.Time)}
+		for _, a := range want {
+			old, has := stored[a]
+			if onlyMissing && has {
+				continue
+			}
+			if slices.ContainsFunc(fresh, func(k *key) bool { return k.alg == a }) {
+				continue
+			}
+			priv := pre[a]
+			if priv == nil {
+				var err error
+				if priv, err = generate(a, s.rsaBits); err != nil {
+					return Change{}, err
+				}
+				pre[a] = priv
+			}
+			k, err := newKey(a, priv, now, nil)
+			if err != nil {
+				return Change{}, err
+			}
+			fresh = append(fresh, k)
+			ch.Add = append(ch.Add, k.record())
+			if has {
+				ch.Retire[old.KID] = now
+			}
 		}
-	}
-	if len(fresh) == 0 {
-		// Nothing to write: serve what the disk holds.
-		snap, err := buildSnapshot(current, now, s.retain)
-		if err != nil {
-			return nil, err
+		if len(fresh) == 0 {
+			// Nothing to write: serve what the store holds.
+			return Change{}, nil
 		}
-		s.install(snap, raw, fi)
-		return nil, nil
-	}
-	kept, pruned := prune(append(next, fresh...), now, s.retain)
-	newSnap, err := buildSnapshot(kept, now, s.retain)
-	if err != nil {
+		ch.Remove = expired(current, ch.Retire, now, s.retain)
+		return ch, nil
+	})
+	if after == nil {
 		return nil, err
 	}
-	var written []*key
+	keys, kerr := keysOf(after)
+	if kerr != nil {
+		return nil, errors.Join(kerr, err)
+	}
+	newSnap, kerr := buildSnapshot(keys, now, s.retain)
+	if kerr != nil {
+		return nil, errors.Join(kerr, err)
+	}
+	s.snap.Store(newSnap)
+	made := make([]Info, 0, len(fresh))
 	for _, k := range fresh {
-		if err := writeKeyFile(s.dir, k.file(), k.priv); err != nil {
-			removeKeyFiles(s.dir, written)
-			return nil, err
+		if i := slices.IndexFunc(newSnap.keys, func(n *key) bool { return n.kid == k.kid }); i >= 0 {
+			made = append(made, newSnap.info(newSnap.keys[i]))
 		}
-		written = append(written, k)
 	}
-	raw, fi, err = writeIndex(s.dir, newSnap.keys)
 	if err != nil {
-		// The index still names the old keys; the new files are unlisted.
-		removeKeyFiles(s.dir, written)
-		return nil, err
-	}
-	s.install(newSnap, raw, fi)
-	made := make([]Info, len(fresh))
-	for i, k := range fresh {
-		made[i] = newSnap.info(k)
-	}
-	if err := removeKeyFiles(s.dir, pruned); err != nil {
 		return made, fmt.Errorf("new keys are active: %w", err)
 	}
 	return made, nil
 }
 
 // Reload picks up changes made by another process, such as `inkpass keys
-// rotate`. When keys.json has the same identity, size and mtime as last seen
-// it costs one stat. Otherwise it re-reads the directory under a shared lock.
-// It also drops retired keys whose RetainFor has passed from the JWKS, even
-// when nothing on disk changed; it never writes or deletes files.
+// rotate`. When the store has not changed it costs one stat of keys.json (or
+// one small query). It also drops retired keys whose RetainFor has passed
+// from the JWKS, even when nothing in the store changed; it never writes or
+// deletes anything.
 //
 // changed reports whether what the Set serves (active key or JWKS) changed.
 // On error the Set keeps serving its previous keys.
@@ -212,31 +196,14 @@ func (s *Set) Reload() (changed bool, err error) {
 	old := s.snap.Load()
 	now := s.clock()
 
-	fi, err := os.Stat(filepath.Join(s.dir, indexName))
+	recs, stored, err := s.store.Load(context.Background())
 	if err != nil {
 		return false, fmt.Errorf("reload keys: %w", err)
 	}
-	if sameIndex(fi, s.idxStat) {
+	if !stored {
 		return s.expire(old, now)
 	}
-
-	unlock, err := lockDir(s.dir, false)
-	if err != nil {
-		return false, fmt.Errorf("reload keys: %w", err)
-	}
-	defer unlock()
-	raw, fi, idx, err := readIndex(s.dir)
-	if err != nil {
-		return false, fmt.Errorf("reload keys: %w", err)
-	}
-	if idx == nil || len(idx.Keys) == 0 {
-		return false, fmt.Errorf("reload keys: %s lists no keys", filepath.Join(s.dir, indexName))
-	}
-	if sha256.Sum256(raw) == s.idxSum {
-		s.idxStat = fi // rewritten with the same content
-		return s.expire(old, now)
-	}
-	keys, err := loadKeys(s.dir, idx)
+	keys, err := keysOf(recs)
 	if err != nil {
 		return false, fmt.Errorf("reload keys: %w", err)
 	}
@@ -244,7 +211,7 @@ func (s *Set) Reload() (changed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("reload keys: %w", err)
 	}
-	s.install(snap, raw, fi)
+	s.snap.Store(snap)
 	sameKID := func(a, b *key) bool { return a.kid == b.kid }
 	return !maps.EqualFunc(snap.active, old.active, sameKID) || snap.etag != old.etag, nil
 }
@@ -269,24 +236,21 @@ func sameIndex(a, b fs.FileInfo) bool {
 	return b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
 }
 
-func (s *Set) install(snap *snapshot, raw []byte, fi fs.FileInfo) {
-	s.snap.Store(snap)
-	s.idxStat = fi
-	s.idxSum = sha256.Sum256(raw)
-}
-
-// prune splits keys into those still published at now and retired keys
-// whose publication has ended. A key retired at r is published while
+// expired lists the retired keys (retired in recs, or by retire) whose
+// publication has ended at now. A key retired at r is published while
 // now < r+retain.
-func prune(keys []*key, now time.Time, retain time.Duration) (kept, pruned []*key) {
-	for _, k := range keys {
-		if k.retiredAt != nil && !now.Before(k.retiredAt.Add(retain)) {
-			pruned = append(pruned, k)
-			continue
+func expired(recs []Record, retire map[string]time.Time, now time.Time, retain time.Duration) []string {
+	var out []string
+	for _, r := range recs {
+		retiredAt := r.RetiredAt
+		if t, ok := retire[r.KID]; ok {
+			retiredAt = &t
 		}
-		kept = append(kept, k)
+		if retiredAt != nil && !now.Before(retiredAt.Add(retain)) {
+			out = append(out, r.KID)
+		}
 	}
-	return kept, pruned
+	return out
 }
 
 func removeKeyFiles(dir string, keys []*key) error {

@@ -1,14 +1,11 @@
 package keys
 
 import (
+	"context"
 	"crypto"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +51,9 @@ type Options struct {
 	// RSABits is the size of generated RS256 keys: 2048 (default), 3072 or
 	// 4096. Keys on disk are accepted at any size from 2048 up.
 	RSABits int
+	// Store keeps the keys; nil is the key folder Dir (NewFolderStore).
+	// The database store is internal/store's SigningKeys.
+	Store Store
 }
 
 // Info describes one key. It holds no key material.
@@ -77,7 +77,8 @@ type Info struct {
 //
 // A Set must be made by Open.
 type Set struct {
-	dir     string
+	dir     string // the key folder; "" with another Store
+	store   Store
 	alg     Algorithm
 	retain  time.Duration
 	now     func() time.Time
@@ -85,12 +86,10 @@ type Set struct {
 
 	snap atomic.Pointer[snapshot]
 
-	mu sync.Mutex // serialises Rotate and Reload; guards idxStat, idxSum
+	mu sync.Mutex // serialises Rotate and Reload, and so calls to store
 	// missing serialises signers that find no key of their algorithm, so
 	// a burst of them generates one key, not one each.
 	missing sync.Mutex
-	idxStat fs.FileInfo
-	idxSum  [sha256.Size]byte
 }
 
 // key is one loaded key. It is never modified after construction: snapshots
@@ -120,10 +119,11 @@ type snapshot struct {
 	nextExpiry time.Time // earliest end of a retired key's publication; zero if none
 }
 
-// Open loads the key directory, creating it if missing. When the directory
-// holds no keys it generates one of opts.Algorithm and reports created=true,
-// so the caller can log it. Retired keys past RetainFor are pruned: their
-// entries leave the index and their files are deleted.
+// Open loads the keys from opts.Store, by default the key directory, which
+// it creates if missing. When the store holds no keys it generates one of
+// opts.Algorithm and reports created=true, so the caller can log it. Retired
+// keys past RetainFor are pruned: their entries leave the index and their
+// files are deleted (or their rows, in the database).
 //
 // Open refuses, with an error naming the file: a key file that group or
 // others can access, or a directory or index they can write
@@ -144,9 +144,12 @@ func Open(opts Options) (s *Set, created bool, err error) {
 }
 
 func newSet(opts Options) (*Set, error) {
-	s := &Set{dir: opts.Dir, alg: opts.Algorithm, retain: opts.RetainFor, now: opts.Now, rsaBits: opts.RSABits}
-	if s.dir == "" {
-		s.dir = DefaultDir
+	s := &Set{dir: opts.Dir, store: opts.Store, alg: opts.Algorithm, retain: opts.RetainFor, now: opts.Now, rsaBits: opts.RSABits}
+	if s.store == nil {
+		if s.dir == "" {
+			s.dir = DefaultDir
+		}
+		s.store = NewFolderStore(s.dir)
 	}
 	if s.alg == "" {
 		s.alg = DefaultAlgorithm
@@ -178,77 +181,46 @@ func newSet(opts Options) (*Set, error) {
 func (s *Set) clock() time.Time { return s.now().UTC() }
 
 func (s *Set) open() (bool, error) {
-	if err := os.MkdirAll(s.dir, dirMode); err != nil {
-		return false, fmt.Errorf("create key directory: %w", err)
+	if f, ok := s.store.(*folderStore); ok {
+		if err := f.prepare(); err != nil {
+			return false, err
+		}
 	}
-	if err := checkDir(s.dir); err != nil {
-		return false, err
-	}
-	unlock, err := lockDir(s.dir, true)
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-
 	now := s.clock()
-	raw, fi, idx, err := readIndex(s.dir)
-	if err != nil {
-		return false, err
-	}
 	var (
-		keys    []*key
-		pruned  []*key
+		first   *key
 		created bool
 	)
-	if idx == nil || len(idx.Keys) == 0 {
-		has, err := hasPEMFiles(s.dir)
-		if err != nil {
-			return false, fmt.Errorf("read key directory: %w", err)
+	after, err := s.store.Update(context.Background(), func(current []Record) (Change, error) {
+		created = false
+		if len(current) == 0 {
+			// Generated once, even if the store calls fn again.
+			if first == nil {
+				priv, err := generate(s.alg, s.rsaBits)
+				if err != nil {
+					return Change{}, err
+				}
+				if first, err = newKey(s.alg, priv, now, nil); err != nil {
+					return Change{}, err
+				}
+			}
+			created = true
+			return Change{Add: []Record{first.record()}}, nil
 		}
-		if has {
-			return false, fmt.Errorf("%s holds .pem files but %s lists no keys; restore the index from a backup or move the files away",
-				s.dir, filepath.Join(s.dir, indexName))
-		}
-		// The folder may predate inkpass (a git checkout makes it 0755):
-		// before the first private key goes in, make it the owner's alone.
-		if err := os.Chmod(s.dir, dirMode); err != nil {
-			return false, fmt.Errorf("secure key directory: %w", err)
-		}
-		priv, err := generate(s.alg, s.rsaBits)
-		if err != nil {
-			return false, err
-		}
-		k, err := newKey(s.alg, priv, now, nil)
-		if err != nil {
-			return false, err
-		}
-		if err := writeKeyFile(s.dir, k.file(), priv); err != nil {
-			return false, err
-		}
-		keys, created = []*key{k}, true
-	} else {
-		loaded, err := loadKeys(s.dir, idx)
-		if err != nil {
-			return false, err
-		}
-		keys, pruned = prune(loaded, now, s.retain)
+		return Change{Remove: expired(current, nil, now, s.retain)}, nil
+	})
+	if err != nil {
+		return false, err
 	}
-
+	keys, err := keysOf(after)
+	if err != nil {
+		return false, err
+	}
 	snap, err := buildSnapshot(keys, now, s.retain)
 	if err != nil {
 		return false, err
 	}
-	if created || len(pruned) > 0 {
-		if raw, fi, err = writeIndex(s.dir, snap.keys); err != nil {
-			return false, err
-		}
-	}
-	// Delete only after the index no longer names the files: a crash in
-	// between leaves an unlisted file, never a listed file that is missing.
-	if err := removeKeyFiles(s.dir, pruned); err != nil {
-		return false, err
-	}
-	s.install(snap, raw, fi)
+	s.snap.Store(snap)
 	return created, nil
 }
 
