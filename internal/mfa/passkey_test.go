@@ -95,7 +95,7 @@ func (k *softKey) create(options []byte) []byte {
 		k.t.Fatal(err)
 	}
 	out, _ := json.Marshal(map[string]any{"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
-		"response": map[string]any{"clientDataJSON": b64.EncodeToString(cd), "attestationObject": b64.EncodeToString(att), "transports": []string{"usb"}},
+		"response":               map[string]any{"clientDataJSON": b64.EncodeToString(cd), "attestationObject": b64.EncodeToString(att), "transports": []string{"usb"}},
 		"clientExtensionResults": map[string]any{}})
 	return out
 }
