@@ -19,7 +19,7 @@ func TestRender_PasskeyPagesLoadOneScript(t *testing.T) {
 	}
 	hostileJSON := `{"challenge":"x\"><script>alert(1)</script>"}`
 	cases := []struct {
-		name, page string
+		name, page    string
 		with, without any
 		attr          string
 	}{
