@@ -342,3 +342,106 @@ func (s *Service) passkeyFailed(ctx context.Context, u *user.User, addr, what st
 	s.opts.Logger.InfoContext(ctx, "passkey "+what, "user_id", u.ID, "err", err)
 	s.record(ctx, audit.Event{Kind: AuditFailed, UserID: u.ID, Username: u.Username, Addr: addr, Detail: "webauthn " + what})
 }
+
+// Passwordless sign-in: a discoverable credential (a passkey that names its
+// user) with user verification (the authenticator checked a PIN or a
+// fingerprint) stands for both factors: something the user has and
+// something they know or are. User verification is required in the
+// options and checked again on the answer: a passkey that only proves
+// presence signs nobody in without the password.
+
+// ErrNotVerifying: the passkey's answer lacks user verification (UV).
+var ErrNotVerifying = errors.New("the passkey did not verify the user")
+
+func passwordlessPurpose(reqID string) []byte {
+	return session.Hash("webauthn-passwordless:" + reqID)
+}
+
+// BeginPasswordless starts a username-less ceremony for this browser and
+// request and returns the options for navigator.credentials.get, as JSON;
+// nil when passkeys are off.
+func (s *Service) BeginPasswordless(ctx context.Context, browserHash []byte, reqID string) ([]byte, error) {
+	if s.passkeys == nil {
+		return nil, nil
+	}
+	assertion, sd, err := s.passkeys.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return nil, fmt.Errorf("begin passwordless login: %w", err)
+	}
+	// No user yet: the answer names one.
+	if err := s.saveCeremony(ctx, browserHash, passwordlessPurpose(reqID), 0, sd); err != nil {
+		return nil, err
+	}
+	return json.Marshal(assertion.Response)
+}
+
+// PasswordlessSignIn checks the answer to the ceremony begun for this
+// browser and request and returns whose passkey it was and its RFC 8176
+// method (MethodHWK or MethodSWK). The counter is handled as in
+// VerifyPasskey. The caller checks that the user is active.
+func (s *Service) PasswordlessSignIn(ctx context.Context, browserHash []byte, reqID string, response []byte, addr string) (int64, string, error) {
+	if s.passkeys == nil {
+		return 0, "", ErrNoPasskeys
+	}
+	sd, err := s.takeCeremony(ctx, browserHash, passwordlessPurpose(reqID), 0)
+	if err != nil {
+		return 0, "", err
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil {
+		s.opts.Logger.InfoContext(ctx, "passkey answer unreadable", "err", err)
+		return 0, "", ErrBadPasskey
+	}
+	var w *waUser
+	find := func(_, handle []byte) (webauthn.User, error) {
+		if len(handle) != 8 {
+			return nil, errors.New("not an inkpass user handle")
+		}
+		id := int64(binary.BigEndian.Uint64(handle))
+		found, err := s.passkeyUser(ctx, &user.User{ID: id})
+		if err != nil {
+			return nil, err
+		}
+		if len(found.creds) == 0 {
+			return nil, errors.New("no passkeys")
+		}
+		w = found
+		return w, nil
+	}
+	_, cred, err := s.passkeys.ValidatePasskeyLogin(find, *sd, parsed)
+	if err != nil {
+		s.opts.Logger.InfoContext(ctx, "passkey refused", "err", err)
+		if w != nil {
+			s.record(ctx, audit.Event{Kind: AuditFailed, UserID: w.u.ID, Addr: addr, Detail: "webauthn passwordless refused"})
+		}
+		return 0, "", ErrBadPasskey
+	}
+	uid := w.u.ID
+	if !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
+		s.record(ctx, audit.Event{Kind: AuditFailed, UserID: uid, Addr: addr, Detail: "webauthn passwordless without user verification"})
+		return 0, "", ErrNotVerifying
+	}
+	if cred.Authenticator.CloneWarning {
+		s.record(ctx, audit.Event{Kind: AuditFailed, UserID: uid, Addr: addr, Detail: "webauthn clone warning: sign counter did not advance"})
+		s.opts.Logger.WarnContext(ctx, "passkey sign counter did not advance: possible clone", "user_id", uid)
+		return 0, "", ErrCloneWarning
+	}
+	i := slices.IndexFunc(w.creds, func(c webauthn.Credential) bool { return bytes.Equal(c.ID, cred.ID) })
+	if i < 0 {
+		return 0, "", ErrBadPasskey
+	}
+	raw, err := json.Marshal(cred)
+	if err != nil {
+		return 0, "", fmt.Errorf("encode passkey: %w", err)
+	}
+	ok, err := s.store.UpdatePasskey(ctx, uid, w.ids[i], w.raw[i], raw, s.opts.Now())
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok {
+		return 0, "", ErrBadPasskey
+	}
+	method := passkeyMethod(cred)
+	s.record(ctx, audit.Event{Kind: AuditSucceeded, UserID: uid, Addr: addr, Detail: KindWebAuthn + " passwordless " + method})
+	return uid, method, nil
+}

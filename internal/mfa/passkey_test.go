@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type softKey struct {
 	priv   *ecdsa.PrivateKey
 	id     []byte
 	backup bool // backup eligible (a synced passkey)
+	noUV   bool // answers without user verification (presence only)
+	handle []byte
 }
 
 func newSoftKey(t *testing.T, backup bool) *softKey {
@@ -50,6 +53,9 @@ var b64 = base64.RawURLEncoding
 func (k *softKey) authData(counter uint32, attested bool) []byte {
 	rp := sha256.Sum256([]byte(pkRPID))
 	flags := byte(0x01 | 0x04) // UP, UV
+	if k.noUV && !attested {
+		flags &^= 0x04
+	}
 	if k.backup {
 		flags |= 0x08
 	}
@@ -90,6 +96,13 @@ func clientData(t *testing.T, typ string, options []byte, origin string) []byte 
 // create answers navigator.credentials.create with options.
 func (k *softKey) create(options []byte) []byte {
 	cd := clientData(k.t, "webauthn.create", options, pkIssuer)
+	var o struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	json.Unmarshal(options, &o)
+	k.handle, _ = b64.DecodeString(o.User.ID)
 	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": k.authData(0, true)})
 	if err != nil {
 		k.t.Fatal(err)
@@ -113,7 +126,7 @@ func (k *softKey) get(options []byte, counter uint32, origin string) []byte {
 	}
 	out, _ := json.Marshal(map[string]any{"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
 		"response": map[string]any{"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(ad),
-			"signature": b64.EncodeToString(sig)},
+			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.handle)},
 		"clientExtensionResults": map[string]any{}})
 	return out
 }
@@ -298,5 +311,49 @@ func TestPasskey_OffForIPIssuer(t *testing.T) {
 	}
 	if _, err := svc.BeginPasskeyEnrolment(f.ctx, f.u, session.Hash("b")); !errors.Is(err, mfa.ErrNoPasskeys) {
 		t.Errorf("BeginPasskeyEnrolment: err = %v, want ErrNoPasskeys", err)
+	}
+}
+
+// TestPasskey_Passwordless: the username-less ceremony finds the user by
+// the passkey's user handle and signs them in only when the authenticator
+// verified them (UV); a presence-only answer is refused and audited, and
+// the counter rules hold as for the second factor.
+func TestPasskey_Passwordless(t *testing.T) {
+	f := newFixture(t)
+	svc := f.passkeyService()
+	browser := session.Hash("browser-1")
+	k := newSoftKey(t, false)
+	f.enrolPasskey(t, svc, k, browser)
+
+	try := func(counter uint32) (int64, string, error) {
+		t.Helper()
+		opts, err := svc.BeginPasswordless(f.ctx, browser, "req-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(opts), "allowCredentials") || !strings.Contains(string(opts), `"userVerification":"required"`) {
+			t.Fatalf("passwordless options %s: want no allowed list and UV required", opts)
+		}
+		return svc.PasswordlessSignIn(f.ctx, browser, "req-1", k.get(opts, counter, pkIssuer), "")
+	}
+	k.noUV = true
+	if uid, _, err := try(1); err == nil || uid != 0 {
+		t.Fatalf("presence only: user %d err %v, want refused", uid, err)
+	}
+	if got := f.storedCounter(t); got != 0 {
+		t.Errorf("a refused answer moved the stored counter to %d", got)
+	}
+	k.noUV = false
+	uid, method, err := try(2)
+	if err != nil || uid != f.u.ID || method != mfa.MethodHWK {
+		t.Fatalf("with UV: user %d method %q err %v, want %d hwk", uid, method, err, f.u.ID)
+	}
+	if _, _, err := try(2); !errors.Is(err, mfa.ErrCloneWarning) {
+		t.Errorf("counter 2 again: err = %v, want ErrCloneWarning", err)
+	}
+	var failed int
+	rawOpen(t, f.path).QueryRow(`SELECT COUNT(*) FROM inkpass_audit WHERE kind = ? AND user_id = ?`, string(mfa.AuditFailed), f.u.ID).Scan(&failed)
+	if failed != 2 {
+		t.Errorf("%d mfa_failed audit events, want 2 (presence only, clone warning)", failed)
 	}
 }

@@ -58,7 +58,9 @@ func (b *btBrowser) waitFor(what string, ok func(btPage) bool) btPage {
 // page next to the code form; the key signs the app in, and a go-oidc
 // relying party finds amr [pwd hwk mfa] and acr urn:inkpass:acr:mfa in the
 // ID token. Editing the URL to /consent?req= after the password alone
-// still gets the app no code.
+// still gets the app no code. Then "Sign in with a passkey" on the login
+// page, with no username or password, signs the app in with amr [hwk mfa]
+// (the virtual key verifies its user).
 func TestBrowser_Passkey(t *testing.T) {
 	t.Parallel()
 	e := btNewEnvHost(t, "localhost")
@@ -97,25 +99,29 @@ func TestBrowser_Passkey(t *testing.T) {
 	if q.Get("code") == "" || q.Get("state") != "state-passkey" {
 		t.Fatalf("app received %v, want a code and state=state-passkey", q)
 	}
-	tokens := e.exchange(btAppID, btAppSecret, e.rp.url(btAppCallback), q.Get("code"))
 	provider, err := gooidc.NewProvider(t.Context(), e.issuer)
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	idt, err := provider.Verifier(&gooidc.Config{ClientID: btAppID}).Verify(t.Context(), tokens.IDToken)
-	if err != nil {
-		t.Fatalf("verify ID token: %v", err)
+	wantClaims := func(code string, amr []string) {
+		t.Helper()
+		tokens := e.exchange(btAppID, btAppSecret, e.rp.url(btAppCallback), code)
+		idt, err := provider.Verifier(&gooidc.Config{ClientID: btAppID}).Verify(t.Context(), tokens.IDToken)
+		if err != nil {
+			t.Fatalf("verify ID token: %v", err)
+		}
+		var claims struct {
+			AMR []string `json:"amr"`
+			ACR string   `json:"acr"`
+		}
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(claims.AMR, amr) || claims.ACR != oidc.ACRMFA {
+			t.Errorf("ID token amr %v acr %q, want %v and %s", claims.AMR, claims.ACR, amr, oidc.ACRMFA)
+		}
 	}
-	var claims struct {
-		AMR []string `json:"amr"`
-		ACR string   `json:"acr"`
-	}
-	if err := idt.Claims(&claims); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"pwd", "hwk", "mfa"}; !slices.Equal(claims.AMR, want) || claims.ACR != oidc.ACRMFA {
-		t.Errorf("ID token amr %v acr %q, want %v and %s", claims.AMR, claims.ACR, want, oidc.ACRMFA)
-	}
+	wantClaims(q.Get("code"), []string{"pwd", "hwk", "mfa"})
 
 	// The password alone, then a hand-edited URL past the second factor.
 	b.clearCookies()
@@ -132,4 +138,16 @@ func TestBrowser_Passkey(t *testing.T) {
 	if p := b.page(); strings.HasPrefix(p.URL, e.rp.srv.URL) {
 		t.Fatalf("the browser reached the app at %s after the password alone", p.URL)
 	}
+
+	// Passwordless: the login page's "Sign in with a passkey", no username;
+	// the virtual key verifies its user (UV), so it stands for both factors.
+	b.clearCookies()
+	b.open(e.btAuthorizeURL(btAppID, "state-passwordless"))
+	b.at(b.page(), e.issuer, "/login")
+	b.do("sign in with the passkey", chromedp.Click(chromedp.CSS("#passkey-login-button")))
+	q = b.at(b.waitAt(e.rp.srv.URL, btAppCallback), e.rp.srv.URL, btAppCallback)
+	if q.Get("code") == "" || q.Get("state") != "state-passwordless" {
+		t.Fatalf("app received %v, want a code and state=state-passwordless", q)
+	}
+	wantClaims(q.Get("code"), []string{"hwk", "mfa"})
 }

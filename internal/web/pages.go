@@ -29,6 +29,11 @@ type Studio struct {
 // LoginPage is the username and password form.
 type LoginPage struct {
 	Studio Studio
+	// PasskeyAction and PasskeyOptions, when set, offer "Sign in with a
+	// passkey": static/webauthn.js answers the options (JSON for
+	// navigator.credentials.get, no user named) and posts csrf_token and
+	// passkey to PasskeyAction.
+	PasskeyAction, PasskeyOptions string
 	// Action is the form's POST target, e.g. "/login?req=abc".
 	Action string
 	// CSRF goes into the hidden field "csrf_token".
@@ -199,7 +204,7 @@ type AccountApp struct {
 // sample has one element in every slice, so that newRenderer, by executing it,
 // checks every field a template names before the server takes a request.
 var pageSamples = map[string]any{
-	pageLogin:    LoginPage{RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x"},
+	pageLogin:    LoginPage{RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}"},
 	pageError:    ErrorPage{Status: 500, RequestID: "x"},
 	pageSignedIn: SignedInPage{Name: "x"},
 	pageConsent: ConsentPage{

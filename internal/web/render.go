@@ -248,6 +248,10 @@ func (r *renderer) render(w http.ResponseWriter, status int, page string, data a
 // ceremony (and so loads static/webauthn.js).
 func passkeyCeremony(data any) bool {
 	switch p := data.(type) {
+	case LoginPage:
+		return p.PasskeyOptions != ""
+	case *LoginPage:
+		return p.PasskeyOptions != ""
 	case FactorPage:
 		return p.PasskeyOptions != ""
 	case *FactorPage:

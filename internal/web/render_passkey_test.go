@@ -23,6 +23,8 @@ func TestRender_PasskeyPagesLoadOneScript(t *testing.T) {
 		with, without any
 		attr          string
 	}{
+		{"login", pageLogin, LoginPage{Action: "/login?req=r", CSRF: "t", PasskeyAction: "/login/passkey?req=r", PasskeyOptions: hostileJSON},
+			LoginPage{Action: "/login?req=r", CSRF: "t"}, "data-webauthn-get="},
 		{"factor", pageFactor, FactorPage{Action: "/login/factor?req=r", CSRF: "t", PasskeyOptions: hostileJSON},
 			FactorPage{Action: "/login/factor?req=r", CSRF: "t"}, "data-webauthn-get="},
 		{"account", pageAccount, AccountPage{CSRF: "t", MFAAction: "/account/mfa", PasskeysEnabled: true, PasskeyCreate: hostileJSON},

@@ -69,6 +69,8 @@ type secondFactors interface {
 	FinishPasskeyEnrolment(ctx context.Context, u *user.User, browserHash []byte, name string, response []byte, addr string) ([]string, error)
 	BeginPasskeySignIn(ctx context.Context, u *user.User, browserHash []byte, reqID string) ([]byte, error)
 	VerifyPasskey(ctx context.Context, u *user.User, browserHash []byte, reqID string, response []byte, addr string) (string, error)
+	BeginPasswordless(ctx context.Context, browserHash []byte, reqID string) ([]byte, error)
+	PasswordlessSignIn(ctx context.Context, browserHash []byte, reqID string, response []byte, addr string) (int64, string, error)
 }
 
 // metricsSink counts requests and sign-ins; *metrics.Metrics implements it.
