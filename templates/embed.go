@@ -6,8 +6,10 @@
 // *.html file is one page named after its file (login.html is page "login") and
 // defines "title" and "content". static/ is served under /static/.
 //
-// Pages run no JavaScript, load nothing from another origin and use no inline
-// style: the Content-Security-Policy set by internal/web forbids all three.
+// Pages load nothing from another origin and use no inline script, handler or
+// style: the Content-Security-Policy set by internal/web forbids all three. The
+// one script, static/webauthn.js (the passkey ceremonies of the second factor's
+// page and the account page), is a file of our own; every page works without it.
 package templates
 
 import "embed"

@@ -379,5 +379,8 @@ func newMFA(a *app) (*mfa.Service, error) {
 			BaseLock: t.BaseLock.D(), MaxLock: t.MaxLock.D(), Window: t.Window.D()},
 		Audit:  a.db,
 		Logger: a.log,
+		// Passkeys: the issuer's host is the relying party id, its
+		// origin the one origin (off when the host is an IP address).
+		WebAuthnOrigin: a.cfg.Issuer,
 	}), nil
 }

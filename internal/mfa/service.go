@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/skip2/go-qrcode"
 
 	"github.com/inkpass/inkpass/internal/audit"
@@ -22,6 +23,8 @@ import (
 const (
 	// KindTOTP is an authenticator app (RFC 6238).
 	KindTOTP = "totp"
+	// KindWebAuthn is a passkey or security key (WebAuthn, passkey.go).
+	KindWebAuthn = "webauthn"
 )
 
 // ScopeTOTP is the throttle scope of second-factor codes (TOTP and recovery
@@ -102,6 +105,7 @@ type Store interface {
 	RememberDevice(ctx context.Context, tokenHash []byte, userID int64, now, expires time.Time) error
 	DeviceRemembered(ctx context.Context, tokenHash []byte, userID int64, now time.Time) (bool, error)
 	ForgetDevices(ctx context.Context, userID int64) error
+	PasskeyStore
 }
 
 // Options configure a Service.
@@ -119,6 +123,10 @@ type Options struct {
 	Now      func() time.Time
 	Audit    audit.Recorder
 	Logger   *slog.Logger
+	// WebAuthnOrigin is the issuer URL: its origin is the one origin a
+	// passkey ceremony may come from and its host the relying party id.
+	// Empty: no passkeys.
+	WebAuthnOrigin string
 }
 
 // Service enrols and verifies second factors.
@@ -127,6 +135,7 @@ type Service struct {
 	throttle user.ThrottleStore
 	sealer   *Sealer
 	opts     Options
+	passkeys *webauthn.WebAuthn // nil: no passkeys
 }
 
 // NewService builds a Service.
@@ -144,7 +153,18 @@ func NewService(st Store, ts user.ThrottleStore, sealer *Sealer, opts Options) *
 		opts.Issuer = "inkpass"
 	}
 	opts.Throttle = opts.Throttle.WithDefaults()
-	return &Service{store: st, throttle: ts, sealer: sealer, opts: opts}
+	s := &Service{store: st, throttle: ts, sealer: sealer, opts: opts}
+	if opts.WebAuthnOrigin != "" {
+		wa, err := newWebAuthn(opts.Issuer, opts.WebAuthnOrigin)
+		if err != nil {
+			// The issuer is validated at start-up; a host WebAuthn
+			// cannot use (an IP address) only turns passkeys off.
+			opts.Logger.Info("passkeys are off", "err", err)
+		} else {
+			s.passkeys = wa
+		}
+	}
+	return s
 }
 
 // PendingTTL is how long a verified password waits for the second factor.

@@ -130,7 +130,7 @@ func (db *DB) ResetUser(ctx context.Context, userID int64) (int, error) {
 		n, _ = res.RowsAffected()
 		for _, q := range []string{`DELETE FROM inkpass_mfa_factors WHERE user_id = ?`,
 			`DELETE FROM inkpass_mfa_recovery_codes WHERE user_id = ?`, `DELETE FROM inkpass_mfa_pending WHERE user_id = ?`,
-			`DELETE FROM inkpass_mfa_devices WHERE user_id = ?`} {
+			`DELETE FROM inkpass_mfa_devices WHERE user_id = ?`, `DELETE FROM inkpass_webauthn_ceremonies WHERE user_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 				return err
 			}

@@ -61,6 +61,12 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 // renderAccountMFA is renderAccount with an enrolment in progress or
 // recovery codes just made (shown this once).
 func (s *server) renderAccountMFA(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string, enrol *EnrolView, codes []string) {
+	s.renderAccountPage(w, r, status, u, notice, errMsg, enrol, codes, "")
+}
+
+// renderAccountPage is renderAccountMFA with, when passkeyCreate is set,
+// a passkey enrolment in progress (its options, for the page's script).
+func (s *server) renderAccountPage(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string, enrol *EnrolView, codes []string, passkeyCreate string) {
 	apps, err := s.Accounts.ConnectedApps(r.Context(), u.ID)
 	if err != nil {
 		s.serverError(w, r, "list connected apps", err)
@@ -78,6 +84,7 @@ func (s *server) renderAccountMFA(w http.ResponseWriter, r *http.Request, status
 		s.serverError(w, r, "list factors", err)
 		return
 	}
+	page.PasskeyCreate = passkeyCreate
 	if err := s.pages.render(w, status, pageAccount, page); err != nil {
 		s.log.ErrorContext(r.Context(), "render account", "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/mfa"
+	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -26,6 +27,7 @@ func (s *server) accountFactors(r *http.Request, page *AccountPage, u *user.User
 	}
 	page.MFAAction, page.Enrol, page.RecoveryCodes, page.RecoveryLeft = "/account/mfa", enrol, codes, left
 	page.MFARequired = s.MFA.Required(string(u.Role))
+	page.PasskeysEnabled = s.MFA.PasskeysEnabled()
 	for _, f := range factors {
 		af := AccountFactor{ID: strconv.FormatInt(f.ID, 10), Name: f.Name, Kind: factorKindText(f.Kind),
 			Added: f.CreatedAt.UTC().Format(time.DateOnly), LastUsed: "never"}
@@ -38,8 +40,11 @@ func (s *server) accountFactors(r *http.Request, page *AccountPage, u *user.User
 }
 
 func factorKindText(kind string) string {
-	if kind == mfa.KindTOTP {
+	switch kind {
+	case mfa.KindTOTP:
 		return "Authenticator app"
+	case mfa.KindWebAuthn:
+		return "Passkey"
 	}
 	return kind
 }
@@ -95,6 +100,29 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.renderAccountMFA(w, r, http.StatusOK, u, "Your authenticator app has been added.", "", nil, codes)
+	case "passkey-begin":
+		opts, err := s.MFA.BeginPasskeyEnrolment(ctx, u, session.Hash(cookieValue(r, s.cookies.browser)))
+		if errors.Is(err, mfa.ErrNoPasskeys) {
+			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Passkeys are not available here.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, "begin passkey enrolment", err)
+			return
+		}
+		s.renderAccountPage(w, r, http.StatusOK, u, "", "", nil, nil, string(opts))
+	case "passkey-finish":
+		codes, err := s.MFA.FinishPasskeyEnrolment(ctx, u, session.Hash(cookieValue(r, s.cookies.browser)),
+			r.PostFormValue("name"), []byte(r.PostFormValue("credential")), addr)
+		if errors.Is(err, mfa.ErrBadPasskey) || errors.Is(err, mfa.ErrNoPasskeys) {
+			s.renderAccount(w, r, http.StatusBadRequest, u, "", "The passkey could not be added. Try again.")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, "finish passkey enrolment", err)
+			return
+		}
+		s.renderAccountMFA(w, r, http.StatusOK, u, "Your passkey has been added.", "", nil, codes)
 	case "rename":
 		err := s.MFA.Rename(ctx, u.ID, id, r.PostFormValue("name"))
 		if errors.Is(err, mfa.ErrNotFound) || (err != nil && r.PostFormValue("name") == "") {

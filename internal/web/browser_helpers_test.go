@@ -14,6 +14,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -175,6 +176,14 @@ func (e *btEnv) mfaNow() time.Time { return time.Now().Add(time.Duration(e.mfaOf
 // SQLite file loaded from ../../testdata/studio-fixture.sql.
 func btNewEnv(t *testing.T) *btEnv {
 	t.Helper()
+	return btNewEnvHost(t, "")
+}
+
+// btNewEnvHost is btNewEnv with the issuer at host (its server still on
+// 127.0.0.1): "localhost" makes passkeys work, since a WebAuthn relying
+// party id is a domain, never an IP address. "" is 127.0.0.1, no passkeys.
+func btNewEnvHost(t *testing.T, host string) *btEnv {
+	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "studio.db")
@@ -251,14 +260,20 @@ func btNewEnv(t *testing.T) *btEnv {
 		t.Fatalf("mfa sealer: %v", err)
 	}
 	env := &btEnv{mfaOffset: new(atomic.Int64)}
-	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: btStudioName, Now: env.mfaNow, Audit: db, Logger: logger})
 
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
+	issuer, passkeyOrigin := srv.URL, ""
+	if host != "" {
+		issuer = "http://" + net.JoinHostPort(host, strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port))
+		passkeyOrigin = issuer
+	}
+	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: btStudioName, Now: env.mfaNow, Audit: db, Logger: logger,
+		WebAuthnOrigin: passkeyOrigin})
 
 	h = wireHandler(t, op.Config{
-		Issuer:     srv.URL,
+		Issuer:     issuer,
 		CodeTTL:    time.Minute,
 		AccessTTL:  time.Hour,
 		IDTokenTTL: time.Hour,
@@ -273,7 +288,7 @@ func btNewEnv(t *testing.T) *btEnv {
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}
-	env.t, env.srv, env.issuer, env.db, env.users, env.rp = t, srv, srv.URL, db, users, rp
+	env.t, env.srv, env.issuer, env.db, env.users, env.rp = t, srv, issuer, db, users, rp
 	env.user = btUser{ID: u.ID, Username: u.Username, Password: "Blackwork-Lines-2026"}
 	return env
 }

@@ -128,6 +128,9 @@ type envOptions struct {
 	// mfa.remember_device.
 	mfaRoles       []string
 	rememberDevice time.Duration
+	// passkeyOrigin turns passkeys on for this origin (the server stays at
+	// 127.0.0.1, whose address WebAuthn cannot use as relying party id).
+	passkeyOrigin string
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -215,7 +218,7 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		t.Fatalf("mfa sealer: %v", err)
 	}
 	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: "Ink & Needle Test Studio", RequiredRoles: opts.mfaRoles, RememberDevice: opts.rememberDevice,
-		Throttle: opts.throttle, Now: clk.Now, Audit: db, Logger: logger})
+		Throttle: opts.throttle, Now: clk.Now, Audit: db, Logger: logger, WebAuthnOrigin: opts.passkeyOrigin})
 
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))

@@ -142,6 +142,15 @@ func (s *server) renderFactor(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		page.Enrol = enrolView(e)
+	} else if s.MFA.PasskeysEnabled() {
+		// A new challenge for each showing of the page, bound to this
+		// browser and request; the one before is replaced.
+		opts, err := s.MFA.BeginPasskeySignIn(ctx, fs.u, session.Hash(fs.browser), fs.reqID)
+		if err != nil {
+			s.serverError(w, r, "begin passkey sign-in", err)
+			return
+		}
+		page.PasskeyOptions = string(opts)
 	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
@@ -173,7 +182,14 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 	code, addr := r.PostFormValue("code"), s.clientAddr(r)
 	var codes []string
 	var err error
-	if id := r.PostFormValue("factor_id"); id != "" {
+	// The methods of the session to come (RFC 8176): the password, then
+	// the factor given.
+	amr := []string{session.MethodPassword, session.MethodOTP, session.MethodMFA}
+	if assertion := r.PostFormValue("passkey"); assertion != "" {
+		var method string
+		method, err = s.MFA.VerifyPasskey(ctx, fs.u, session.Hash(fs.browser), fs.reqID, []byte(assertion), addr)
+		amr = []string{session.MethodPassword, method, session.MethodMFA}
+	} else if id := r.PostFormValue("factor_id"); id != "" {
 		n, perr := strconv.ParseInt(id, 10, 64)
 		if perr != nil {
 			s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
@@ -203,7 +219,7 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 			s.log.WarnContext(ctx, "end previous session", "err", err)
 		}
 	}
-	token, sess, err := s.Provider.StartSession(ctx, fs.u.ID, []string{session.MethodPassword, session.MethodOTP, session.MethodMFA})
+	token, sess, err := s.Provider.StartSession(ctx, fs.u.ID, amr)
 	if err != nil {
 		s.serverError(w, r, "start session", err)
 		return
@@ -266,6 +282,12 @@ func (s *server) codeAccepted(w http.ResponseWriter, r *http.Request, err error,
 	case errors.Is(err, mfa.ErrInvalidCode):
 		s.Metrics.Login("invalid_code")
 		show(http.StatusUnauthorized, msgBadCode, 0)
+	case errors.Is(err, mfa.ErrBadPasskey), errors.Is(err, mfa.ErrNoPasskeys):
+		s.Metrics.Login("invalid_code")
+		show(http.StatusUnauthorized, msgBadPasskey, 0)
+	case errors.Is(err, mfa.ErrCloneWarning):
+		s.Metrics.Login("invalid_code")
+		show(http.StatusUnauthorized, "This passkey was refused: it may have been copied. Use another factor and tell the studio.", 0)
 	case errors.Is(err, mfa.ErrNoEnrolment):
 		show(http.StatusBadRequest, "This enrolment has expired: scan the new code and try again.", 0)
 	default:
@@ -273,6 +295,9 @@ func (s *server) codeAccepted(w http.ResponseWriter, r *http.Request, err error,
 	}
 	return false
 }
+
+// msgBadPasskey is the one message for a passkey that did not verify.
+const msgBadPasskey = "Your passkey could not be verified. Try again, or enter a code."
 
 // msgBadCode is the one message for a wrong, old or used code.
 const msgBadCode = "That code is not valid. Enter the current code from your authenticator app, or an unused recovery code."

@@ -73,6 +73,17 @@ func (s *server) pendingRequest(w http.ResponseWriter, r *http.Request, reqID, b
 // the page's CSP form-action: browsers apply it to the redirect that follows
 // the form's POST.
 func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int, page LoginPage, req *oidc.AuthRequest) {
+	if s.MFA != nil && s.MFA.PasskeysEnabled() {
+		// A username-less passkey ceremony for this browser and request
+		// (passkey_login.go), replaced each time the page is shown.
+		reqID := r.URL.Query().Get("req")
+		opts, err := s.MFA.BeginPasswordless(r.Context(), session.Hash(s.browserID(w, r)), reqID)
+		if err != nil {
+			s.serverError(w, r, "begin passkey sign-in", err)
+			return
+		}
+		page.PasskeyAction, page.PasskeyOptions = stepURL(pathPasskeyLogin, reqID), string(opts)
+	}
 	var origins []string
 	if req != nil {
 		origins = append(origins, req.RedirectURI)

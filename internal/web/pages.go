@@ -29,6 +29,11 @@ type Studio struct {
 // LoginPage is the username and password form.
 type LoginPage struct {
 	Studio Studio
+	// PasskeyAction and PasskeyOptions, when set, offer "Sign in with a
+	// passkey": static/webauthn.js answers the options (JSON for
+	// navigator.credentials.get, no user named) and posts csrf_token and
+	// passkey to PasskeyAction.
+	PasskeyAction, PasskeyOptions string
 	// Action is the form's POST target, e.g. "/login?req=abc".
 	Action string
 	// CSRF goes into the hidden field "csrf_token".
@@ -140,6 +145,12 @@ type AccountPage struct {
 	RecoveryCodes []string
 	RecoveryLeft  int
 	MFARequired   bool
+	// PasskeysEnabled offers "Add a passkey" (op passkey-begin);
+	// PasskeyCreate, the options of a passkey enrolment in progress (JSON
+	// for navigator.credentials.create, read by static/webauthn.js, which
+	// posts op passkey-finish with name and credential).
+	PasskeysEnabled bool
+	PasskeyCreate   string
 }
 
 // FactorPage is the second factor's step of a sign-in. It is one of three
@@ -160,6 +171,11 @@ type FactorPage struct {
 	// RememberDays, when above zero, offers the "remember" checkbox: skip
 	// the second factor on this device for that many days.
 	RememberDays int
+	// PasskeyOptions, when set, offers the user's passkey: the options for
+	// navigator.credentials.get (JSON), which static/webauthn.js answers by
+	// posting csrf_token and passkey (the assertion) to Action. The code
+	// form stays for browsers without script.
+	PasskeyOptions string
 }
 
 // EnrolView is an authenticator app waiting for its first code: the QR code
@@ -188,7 +204,7 @@ type AccountApp struct {
 // sample has one element in every slice, so that newRenderer, by executing it,
 // checks every field a template names before the server takes a request.
 var pageSamples = map[string]any{
-	pageLogin:    LoginPage{RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x"},
+	pageLogin:    LoginPage{RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}"},
 	pageError:    ErrorPage{Status: 500, RequestID: "x"},
 	pageSignedIn: SignedInPage{Name: "x"},
 	pageConsent: ConsentPage{
@@ -198,11 +214,12 @@ var pageSamples = map[string]any{
 	pageFormPost:  FormPostPage{Params: []FormParam{{Name: "x", Value: "x"}}},
 	pageSignedOut: SignedOutPage{},
 	pageFactor: FactorPage{Error: "x", RetryAfterSeconds: 1, ClientName: "x", RememberDays: 1, Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"},
-		RecoveryCodes: []string{"x"}, ContinueURL: "/"},
+		RecoveryCodes: []string{"x"}, ContinueURL: "/", PasskeyOptions: "{}"},
 	pageAccount: AccountPage{
 		ArtistName: "x", Notice: "x", Error: "x",
 		Apps:      []AccountApp{{ClientID: "x", Scopes: "x"}},
 		MFAAction: "/account/mfa", Factors: []AccountFactor{{ID: "1", Name: "x", Kind: "totp", Added: "x", LastUsed: "x"}},
 		Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"}, RecoveryCodes: []string{"x"},
+		PasskeysEnabled: true, PasskeyCreate: "{}",
 	},
 }

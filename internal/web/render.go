@@ -223,6 +223,11 @@ func (r *renderer) render(w http.ResponseWriter, status int, page string, data a
 	if page == pageFormPost {
 		scriptSrc = r.formPostScript
 	}
+	if passkeyCeremony(data) {
+		// static/webauthn.js, the passkey ceremony: a file of our own,
+		// no inline script or handler; pages without one allow none.
+		scriptSrc = "'self'"
+	}
 
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -237,6 +242,26 @@ func (r *renderer) render(w http.ResponseWriter, status int, page string, data a
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return nil
+}
+
+// passkeyCeremony reports whether data is a page that runs a passkey
+// ceremony (and so loads static/webauthn.js).
+func passkeyCeremony(data any) bool {
+	switch p := data.(type) {
+	case LoginPage:
+		return p.PasskeyOptions != ""
+	case *LoginPage:
+		return p.PasskeyOptions != ""
+	case FactorPage:
+		return p.PasskeyOptions != ""
+	case *FactorPage:
+		return p.PasskeyOptions != ""
+	case AccountPage:
+		return p.PasskeyCreate != ""
+	case *AccountPage:
+		return p.PasskeyCreate != ""
+	}
+	return false
 }
 
 // fail answers a request whose page could not be rendered. It says nothing
@@ -339,6 +364,7 @@ func (r *renderer) staticHandler() http.Handler {
 // mime.types says.
 var assetTypes = map[string]string{
 	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
 	".svg":  "image/svg+xml",
 	".png":  "image/png",
 	".ico":  "image/x-icon",

@@ -26,6 +26,7 @@ func (s *server) routes() http.Handler {
 
 	r.Handle("/login", http.HandlerFunc(s.loginForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.HandlerFunc(s.loginSubmit)).Methods(http.MethodPost)
+	r.Handle(pathPasskeyLogin, http.HandlerFunc(s.passkeyLoginSubmit)).Methods(http.MethodPost)
 	r.Handle(pathFactor, http.HandlerFunc(s.factorForm)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(pathFactor, http.HandlerFunc(s.factorSubmit)).Methods(http.MethodPost)
 	r.Handle(oidc.PathRevoke, cors(s.withClientAddr(s.Provider.RevokeHandler()))).Methods(http.MethodPost, http.MethodOptions)

@@ -61,6 +61,16 @@ type secondFactors interface {
 	RememberFor() time.Duration
 	RememberDevice(ctx context.Context, userID int64) (string, error)
 	DeviceRemembered(ctx context.Context, token string, userID int64) (bool, error)
+	// Passkeys (WebAuthn): PasskeysEnabled is false when the issuer's host
+	// cannot be a relying party id; the ceremonies are bound to the
+	// browser (the hash of its cookie) and, for a sign-in, the request.
+	PasskeysEnabled() bool
+	BeginPasskeyEnrolment(ctx context.Context, u *user.User, browserHash []byte) ([]byte, error)
+	FinishPasskeyEnrolment(ctx context.Context, u *user.User, browserHash []byte, name string, response []byte, addr string) ([]string, error)
+	BeginPasskeySignIn(ctx context.Context, u *user.User, browserHash []byte, reqID string) ([]byte, error)
+	VerifyPasskey(ctx context.Context, u *user.User, browserHash []byte, reqID string, response []byte, addr string) (string, error)
+	BeginPasswordless(ctx context.Context, browserHash []byte, reqID string) ([]byte, error)
+	PasswordlessSignIn(ctx context.Context, browserHash []byte, reqID string, response []byte, addr string) (int64, string, error)
 }
 
 // metricsSink counts requests and sign-ins; *metrics.Metrics implements it.

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/mfa"
+	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/user"
+)
+
+// pathPasskeyLogin takes "Sign in with a passkey" from the login page: the
+// password step and the second factor at once.
+const pathPasskeyLogin = "/login/passkey"
+
+// passkeyLoginSubmit checks the answer to the login page's username-less
+// ceremony (bound to this browser and request). A passkey that verified its
+// user (UV: a PIN or a fingerprint on the authenticator) counts as both
+// factors: the session's amr is hwk or swk, then mfa, and the request goes
+// on from its password step as after loginSubmit. Any failure shows the
+// login page again, with the password form.
+func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if s.MFA == nil || !s.MFA.PasskeysEnabled() {
+		s.notFound(w, r)
+		return
+	}
+	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired",
+			"Reload the sign-in page and try again. (Cookies must be enabled.)")
+		return
+	}
+	browser := cookieValue(r, s.cookies.browser)
+	reqID := r.URL.Query().Get("req")
+	var f *signIn
+	var req *oidc.AuthRequest
+	if reqID != "" {
+		var ok bool
+		if f, ok = s.resume(w, r, reqID, browser, stepPassword); !ok {
+			return
+		}
+		req = f.req
+	}
+	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	if req != nil {
+		page.ClientName = req.ClientName
+	}
+	uid, method, err := s.MFA.PasswordlessSignIn(ctx, session.Hash(browser), reqID, []byte(r.PostFormValue("passkey")), s.clientAddr(r))
+	var u *user.User
+	if err == nil {
+		if u, err = s.Users.Get(ctx, uid); err == nil && !u.Active {
+			err = mfa.ErrBadPasskey
+		} else if errors.Is(err, user.ErrNotFound) {
+			err = mfa.ErrBadPasskey
+		}
+	}
+	switch {
+	case errors.Is(err, mfa.ErrNotVerifying):
+		s.Metrics.Login("invalid_credentials")
+		page.Error = "Your passkey did not check your PIN or fingerprint, so it cannot sign you in alone. Sign in with your password."
+		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
+		return
+	case errors.Is(err, mfa.ErrBadPasskey), errors.Is(err, mfa.ErrCloneWarning):
+		s.Metrics.Login("invalid_credentials")
+		page.Error = "Your passkey could not be verified. Try again, or sign in with your password."
+		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
+		return
+	case err != nil:
+		s.serverError(w, r, "passkey sign-in", err)
+		return
+	}
+	// A new session on every login (session fixation), as loginSubmit.
+	if old := cookieValue(r, s.cookies.session); old != "" {
+		if err := s.Provider.EndSession(ctx, old); err != nil {
+			s.log.WarnContext(ctx, "end previous session", "err", err)
+		}
+	}
+	token, sess, err := s.Provider.StartSession(ctx, u.ID, []string{method, session.MethodMFA})
+	if err != nil {
+		s.serverError(w, r, "start session", err)
+		return
+	}
+	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
+	s.Metrics.Login("succeeded")
+	s.record(r, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Detail: "passkey with user verification"})
+	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID, "passkey", true)
+	if f == nil {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return
+	}
+	if !f.req.AllowsUser(u.ID) {
+		s.respond(w, r, s.Provider.ErrorResponse(f.req, oidc.ErrLoginRequired()))
+		return
+	}
+	f.req.LoginSID, f.sess = sess.SID, sess
+	s.advance(w, r, f)
+}
