@@ -239,6 +239,7 @@ func TestServe(t *testing.T) {
 	lines := srv.lines
 	listening := regexp.MustCompile(`^(inkpass|metrics) listening on (http://127\.0\.0\.1:\d+)`)
 	var base, metricsBase, admin string
+	signInAt := false
 	for (base == "" || metricsBase == "") && lines.Scan() {
 		line := lines.Text()
 		if strings.Contains(line, "one-time password") {
@@ -246,6 +247,8 @@ func TestServe(t *testing.T) {
 			lines.Scan()
 			admin = strings.TrimSpace(lines.Text())
 		}
+		// The first start says where to sign in: the issuer's account page.
+		signInAt = signInAt || strings.Contains(line, "Sign in at http://127.0.0.1:1/account ")
 		if m := listening.FindStringSubmatch(line); m != nil && m[1] == "inkpass" {
 			base = m[2]
 		} else if m != nil {
@@ -255,6 +258,9 @@ func TestServe(t *testing.T) {
 	srv.drain()
 	if base == "" || metricsBase == "" {
 		t.Fatalf("serve never said where it listens (main %q, metrics %q)", base, metricsBase)
+	}
+	if !signInAt {
+		t.Error("first start did not say where to sign in (Sign in at <issuer>/account)")
 	}
 	if len(admin) < 20 {
 		t.Errorf("first start printed admin password %q, want a long random one", admin)

@@ -48,7 +48,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	var o options
 	fs := flag.NewFlagSet("studio-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.issuer, "issuer", "http://127.0.0.1:8080", "inkpass issuer URL (discovery is read from ISSUER/.well-known/openid-configuration)")
+	fs.StringVar(&o.issuer, "issuer", "http://localhost:8080", "inkpass issuer URL (discovery is read from ISSUER/.well-known/openid-configuration)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:9090", "address to listen on")
 	fs.StringVar(&o.clientID, "client-id", "studio-demo", "OAuth client id registered in inkpass")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "client secret, for a confidential client only (default $STUDIO_DEMO_CLIENT_SECRET)")

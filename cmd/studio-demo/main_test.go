@@ -162,7 +162,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.clientSecret != "s3cret" || o.issuer != "http://127.0.0.1:8080" || o.listen != "127.0.0.1:9090" ||
+		if o.clientSecret != "s3cret" || o.issuer != "http://localhost:8080" || o.listen != "127.0.0.1:9090" ||
 			o.clientID != "studio-demo" || o.redirectURL != "http://127.0.0.1:9090/callback" {
 			t.Errorf("options %+v", o)
 		}

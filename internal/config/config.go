@@ -216,12 +216,14 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Default is the configuration of a fresh `make run`: loopback only, files
-// beside the config.
+// beside the config. The issuer is localhost, not 127.0.0.1 (where it
+// listens): browsers refuse an IP address as a WebAuthn relying-party id, so
+// passkeys need a host name, and localhost resolves to the loopback listener.
 func Default() Config {
 	return Config{
 		StudioName: "Tattoo Studio",
 		Listen:     "127.0.0.1:8080",
-		Issuer:     "http://127.0.0.1:8080",
+		Issuer:     "http://localhost:8080",
 		Database:   "inkpass.db",
 		KeysDir:    "keys",
 		Keys:       Keys{Store: KeyStoreFolder},

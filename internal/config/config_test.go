@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"errors"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -52,6 +54,20 @@ func TestLoad_ShippedConfig(t *testing.T) {
 		}
 		if c.Dir() != root {
 			t.Errorf("Dir() = %q, want %q", c.Dir(), root)
+		}
+	})
+
+	// Browsers refuse an IP address as a WebAuthn relying-party id, so a
+	// fresh `make run` must name its issuer for passkeys to work, while the
+	// listener stays on the loopback address.
+	t.Run("the issuer is a host name that passkeys accept, on loopback", func(t *testing.T) {
+		u, err := url.Parse(c.Issuer)
+		if err != nil || u.Hostname() != "localhost" || net.ParseIP(u.Hostname()) != nil {
+			t.Errorf("issuer = %q, want http://localhost:<port> (an IP address turns passkeys off)", c.Issuer)
+		}
+		host, port, err := net.SplitHostPort(c.Listen)
+		if err != nil || !net.ParseIP(host).IsLoopback() || u.Port() != port {
+			t.Errorf("listen = %q, want a loopback address on the issuer's port %q", c.Listen, u.Port())
 		}
 	})
 

@@ -162,6 +162,8 @@ type btEnv struct {
 	users  *user.Service
 	rp     *btRP
 	user   btUser
+	// admin is a user of role admin (argon2id at the test cost too).
+	admin btUser
 	// mfaOffset moves the second factor's clock (not the rest of the
 	// server's), so a test need not wait 30 s for a fresh TOTP step.
 	mfaOffset *atomic.Int64
@@ -184,7 +186,21 @@ func btNewEnv(t *testing.T) *btEnv {
 // party id is a domain, never an IP address. "" is 127.0.0.1, no passkeys.
 func btNewEnvHost(t *testing.T, host string) *btEnv {
 	t.Helper()
+	return btNewEnvWith(t, btEnvOptions{host: host})
+}
+
+// btEnvOptions vary the server: host is as for btNewEnvHost, mfaRoles are
+// mfa.required_roles.
+type btEnvOptions struct {
+	host     string
+	mfaRoles []string
+}
+
+// btNewEnvWith is btNewEnv with options.
+func btNewEnvWith(t *testing.T, opts btEnvOptions) *btEnv {
+	t.Helper()
 	ctx := t.Context()
+	host := opts.host
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "studio.db")
 	btLoadFixture(t, dbPath)
@@ -270,7 +286,7 @@ func btNewEnvHost(t *testing.T, host string) *btEnv {
 		passkeyOrigin = issuer
 	}
 	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: btStudioName, Now: env.mfaNow, Audit: db, Logger: logger,
-		WebAuthnOrigin: passkeyOrigin})
+		WebAuthnOrigin: passkeyOrigin, RequiredRoles: opts.mfaRoles})
 
 	h = wireHandler(t, op.Config{
 		Issuer:     issuer,
@@ -290,6 +306,13 @@ func btNewEnvHost(t *testing.T, host string) *btEnv {
 	}
 	env.t, env.srv, env.issuer, env.db, env.users, env.rp = t, srv, issuer, db, users, rp
 	env.user = btUser{ID: u.ID, Username: u.Username, Password: "Blackwork-Lines-2026"}
+	a, err := users.Create(ctx, user.User{
+		Username: "ivo_owner", Role: user.RoleAdmin, Name: "Ivo Owner", Email: "ivo@studio.example",
+	}, "Fineline-Owner-2026")
+	if err != nil {
+		t.Fatalf("create admin: %v", err)
+	}
+	env.admin = btUser{ID: a.ID, Username: a.Username, Password: "Fineline-Owner-2026"}
 	return env
 }
 
