@@ -95,7 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 		freePort                         bool
 		wait                             time.Duration
 	)
-	fs.StringVar(&rawURL, "url", "http://127.0.0.1:8080", "inkpass base URL (the issuer); loopback hosts only")
+	fs.StringVar(&rawURL, "url", "http://localhost:8080", "inkpass base URL (the issuer, as make run sets it); loopback hosts only")
 	fs.StringVar(&cfg.scenario, "scenario", scDiscovery, "one of "+strings.Join(scenarios, ", "))
 	fs.IntVar(&cfg.c, "c", 16, fmt.Sprintf("concurrent workers, each with its own state (at most %d); for login-burst, the number of simultaneous logins", maxConcurrency))
 	fs.DurationVar(&cfg.d, "d", 10*time.Second, fmt.Sprintf("how long to send requests (at most %s)", maxDuration))

@@ -5,7 +5,7 @@
 // It refuses any target that is not a loopback address, and every run is
 // bounded in time (-d, at most 2 minutes) and in count (-n).
 //
-//	inkpass-load -url http://127.0.0.1:8080 -scenario refresh -c 16 -d 10s \
+//	inkpass-load -url http://localhost:8080 -scenario refresh -c 16 -d 10s \
 //	    -public-client-id load-public -redirect-uri http://127.0.0.1:1/cb \
 //	    -username loadtest -password-file pw.txt -pid 1234
 //
