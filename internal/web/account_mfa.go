@@ -21,11 +21,11 @@ func (s *server) accountFactors(r *http.Request, page *AccountPage, u *user.User
 	if err != nil {
 		return err
 	}
-	left, _, err := s.MFA.RecoveryCodesLeft(ctx, u.ID)
+	left, used, err := s.MFA.RecoveryCodesLeft(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	page.MFAAction, page.Enrol, page.RecoveryCodes, page.RecoveryLeft = "/account/mfa", enrol, codes, left
+	page.MFAAction, page.Enrol, page.RecoveryCodes, page.RecoveryLeft, page.RecoveryUsed = "/account/mfa", enrol, codes, left, used
 	page.MFARequired = s.MFA.Required(string(u.Role))
 	page.PasskeysEnabled = s.MFA.PasskeysEnabled()
 	for _, f := range factors {

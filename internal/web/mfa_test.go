@@ -333,8 +333,8 @@ func TestMFARecoveryCodeAndRemoval(t *testing.T) {
 	if _, _, p := signInWithCode(codes[0]); p.status != http.StatusUnauthorized {
 		t.Fatalf("a used recovery code: status %d, want 401", p.status)
 	}
-	if acct := nb.get("/account"); !strings.Contains(acct.body, "Recovery codes left: 9.") {
-		t.Errorf("account page does not show 9 recovery codes left")
+	if acct := nb.get("/account"); !strings.Contains(acct.body, "Recovery codes left: 9.") || !strings.Contains(acct.body, "Used: 1.") {
+		t.Errorf("account page does not show 9 recovery codes left and 1 used")
 	}
 
 	acct := b.get("/account")

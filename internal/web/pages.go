@@ -144,7 +144,10 @@ type AccountPage struct {
 	Enrol         *EnrolView
 	RecoveryCodes []string
 	RecoveryLeft  int
-	MFARequired   bool
+	// RecoveryUsed counts the codes of this set already spent: each use is
+	// a sign-in without the second factor, which the user should recognise.
+	RecoveryUsed int
+	MFARequired  bool
 	// PasskeysEnabled offers "Add a passkey" (op passkey-begin);
 	// PasskeyCreate, the options of a passkey enrolment in progress (JSON
 	// for navigator.credentials.create, read by static/webauthn.js, which
