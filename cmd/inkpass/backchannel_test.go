@@ -99,7 +99,7 @@ func TestBackchannelLogout_CLIDeactivate(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the worker delivered nothing")
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

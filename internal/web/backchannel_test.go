@@ -198,7 +198,7 @@ func (be *bcEnv) waitDrained(t *testing.T) {
 // no nonce. It returns the claims.
 func (be *bcEnv) logoutClaims(t *testing.T, raw, clientID string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		t.Fatalf("logout token is not a JWS: %v", err)
 	}
@@ -273,7 +273,7 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 		t.Errorf("events %q: the sign-out page waited for the relying party's answer", events)
 	}
 	c := be.logoutClaims(t, raw, bcPortalID)
-	if jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}); err != nil {
+	if jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}); err != nil {
 		t.Errorf("logout token: %v", err)
 	} else if alg := jws.Signatures[0].Header.Algorithm; alg != string(keys.ES256) {
 		t.Errorf("logout token alg = %s, want the portal's ES256", alg)
