@@ -28,22 +28,6 @@ func (s *Set) SignAs(alg Algorithm, payload []byte) (string, error) {
 	return snap.sign(alg, payload)
 }
 
-// SignFunc is for payloads that depend on the signing algorithm, such as an
-// ID token's at_hash and c_hash (HashForAlgorithm): build receives the set's
-// default algorithm, the one that signs. An error from build is returned
-// wrapped.
-func (s *Set) SignFunc(build func(alg Algorithm) ([]byte, error)) (string, error) {
-	snap, err := s.signing(s.alg)
-	if err != nil {
-		return "", err
-	}
-	payload, err := build(s.alg)
-	if err != nil {
-		return "", fmt.Errorf("build payload for key %s: %w", snap.active[s.alg].kid, err)
-	}
-	return snap.sign(s.alg, payload)
-}
-
 // signing returns a snapshot with an active key of alg.
 func (s *Set) signing(alg Algorithm) (*snapshot, error) {
 	if snap := s.snap.Load(); snap.active[alg] != nil {
