@@ -55,8 +55,12 @@ func (s *Set) signing(alg Algorithm) (*snapshot, error) {
 }
 
 func (snap *snapshot) sign(alg Algorithm, payload []byte) (string, error) {
-	kid := snap.active[alg].kid
-	jws, err := snap.signers[alg].Sign(payload)
+	return signCompact(snap.signers[alg], snap.active[alg].kid, payload)
+}
+
+// signCompact signs payload with signer, key kid's, in compact serialization.
+func signCompact(signer jose.Signer, kid string, payload []byte) (string, error) {
+	jws, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("sign with key %s: %w", kid, err)
 	}
