@@ -24,10 +24,6 @@ func (s *Set) JWKS() []byte { return s.snap.Load().jwks }
 // process serving the same keys gives the same value.
 func (s *Set) JWKSETag() string { return s.snap.Load().etag }
 
-// Algorithms lists the algorithms of published keys, without repeats, in
-// List order: what Verify accepts.
-func (s *Set) Algorithms() []Algorithm { return slices.Clone(s.snap.Load().algs) }
-
 // PublicKeys returns the published keys as public JWKs, as in JWKS.
 func (s *Set) PublicKeys() []jose.JSONWebKey { return slices.Clone(s.snap.Load().publicKeys) }
 

@@ -38,7 +38,7 @@ type Options struct {
 	// Dir is the key directory, created with mode 0700 if missing.
 	Dir string
 	// Algorithm is the set's default algorithm: that of the first key Open
-	// generates in an empty directory, and the one Sign, SignFunc, Active and
+	// generates in an empty directory, and the one Sign, Active and
 	// Rotate("") use. Each algorithm has its own active key (Ensure, Rotate,
 	// SignAs), so this never changes what an existing key signs.
 	Algorithm Algorithm

@@ -28,22 +28,6 @@ func (s *Set) SignAs(alg Algorithm, payload []byte) (string, error) {
 	return snap.sign(alg, payload)
 }
 
-// SignFunc is for payloads that depend on the signing algorithm, such as an
-// ID token's at_hash and c_hash (HashForAlgorithm): build receives the set's
-// default algorithm, the one that signs. An error from build is returned
-// wrapped.
-func (s *Set) SignFunc(build func(alg Algorithm) ([]byte, error)) (string, error) {
-	snap, err := s.signing(s.alg)
-	if err != nil {
-		return "", err
-	}
-	payload, err := build(s.alg)
-	if err != nil {
-		return "", fmt.Errorf("build payload for key %s: %w", snap.active[s.alg].kid, err)
-	}
-	return snap.sign(s.alg, payload)
-}
-
 // signing returns a snapshot with an active key of alg.
 func (s *Set) signing(alg Algorithm) (*snapshot, error) {
 	if snap := s.snap.Load(); snap.active[alg] != nil {
@@ -71,8 +55,12 @@ func (s *Set) signing(alg Algorithm) (*snapshot, error) {
 }
 
 func (snap *snapshot) sign(alg Algorithm, payload []byte) (string, error) {
-	kid := snap.active[alg].kid
-	jws, err := snap.signers[alg].Sign(payload)
+	return signCompact(snap.signers[alg], snap.active[alg].kid, payload)
+}
+
+// signCompact signs payload with signer, key kid's, in compact serialization.
+func signCompact(signer jose.Signer, kid string, payload []byte) (string, error) {
+	jws, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("sign with key %s: %w", kid, err)
 	}

@@ -23,13 +23,5 @@ func (s *Set) SignTyped(alg Algorithm, typ string, payload []byte) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("signer for key %s: %w", active.kid, err)
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("sign with key %s: %w", active.kid, err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		return "", fmt.Errorf("sign with key %s: %w", active.kid, err)
-	}
-	return out, nil
+	return signCompact(signer, active.kid, payload)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/user"
 )
 
 // ClientThrottle is the policy for failed client authentications at /token,
@@ -26,14 +27,16 @@ type ClientThrottle struct {
 	Window time.Duration
 }
 
-// DefaultClientThrottle matches the login throttle's defaults.
+// DefaultClientThrottle is the login throttle's policy
+// (user.DefaultThrottlePolicy), a client in place of a username.
 func DefaultClientThrottle() ClientThrottle {
+	d := user.DefaultThrottlePolicy()
 	return ClientThrottle{
-		FreeFailuresPerClient:  5,
-		FreeFailuresPerAddress: 20,
-		BaseLock:               2 * time.Second,
-		MaxLock:                15 * time.Minute,
-		Window:                 15 * time.Minute,
+		FreeFailuresPerClient:  d.FreeFailuresPerUsername,
+		FreeFailuresPerAddress: d.FreeFailuresPerAddress,
+		BaseLock:               d.BaseLock,
+		MaxLock:                d.MaxLock,
+		Window:                 d.Window,
 	}
 }
 
@@ -57,19 +60,11 @@ func (t ClientThrottle) withDefaults() ClientThrottle {
 	return t
 }
 
-// lockFor is the lock the failures-th failure earns when free are free.
+// lockFor is the lock the failures-th failure earns when free are free:
+// the login throttle's back-off (user.ThrottlePolicy.LockFor).
 func (t ClientThrottle) lockFor(free int) func(int) time.Duration {
-	return func(failures int) time.Duration {
-		over := failures - free
-		if over <= 0 {
-			return 0
-		}
-		lock := t.BaseLock
-		for i := 1; i < over && lock < t.MaxLock; i++ {
-			lock *= 2
-		}
-		return min(lock, t.MaxLock)
-	}
+	p := user.ThrottlePolicy{BaseLock: t.BaseLock, MaxLock: t.MaxLock}
+	return func(failures int) time.Duration { return p.LockFor(failures, free) }
 }
 
 // ThrottleStore counts failed client authentications (store.DB implements

@@ -105,3 +105,20 @@ func TestAuthenticateClient_UnitUnknownClientCountsTheAddressOnly(t *testing.T) 
 		t.Errorf("failures = %v, want %v", u.throttle.failures, want)
 	}
 }
+
+// The client throttle's back-off: the free failures lock nothing, then each
+// failure doubles the lock from BaseLock up to MaxLock.
+func TestClientThrottle_UnitLockFor(t *testing.T) {
+	lock := DefaultClientThrottle().withDefaults().lockFor(5)
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{
+		{1, 0}, {5, 0}, {6, 2 * time.Second}, {7, 4 * time.Second}, {8, 8 * time.Second},
+		{14, 512 * time.Second}, {15, 15 * time.Minute}, {1000, 15 * time.Minute},
+	} {
+		if got := lock(tc.failures); got != tc.want {
+			t.Errorf("lockFor(5)(%d) = %v, want %v", tc.failures, got, tc.want)
+		}
+	}
+}

@@ -20,7 +20,8 @@ const (
 	PathUserInfo  = "/userinfo"
 )
 
-// discoveryDoc is the pre-encoded discovery document.
+// discoveryDoc is the pre-encoded discovery document. Nothing in it depends
+// on the keys of the moment, so New builds it once.
 type discoveryDoc struct {
 	body []byte
 	etag string
@@ -103,19 +104,9 @@ func (p *Provider) buildDiscovery() *discoveryDoc {
 	return &discoveryDoc{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
 }
 
-func (p *Provider) currentDiscovery() *discoveryDoc {
-	if d := p.discovery.Load(); d != nil {
-		return d
-	}
-	d := p.buildDiscovery()
-	p.discovery.Store(d)
-	return d
-}
-
 // Discovery returns the pre-encoded discovery document and its ETag.
 func (p *Provider) Discovery() (body []byte, etag string) {
-	d := p.currentDiscovery()
-	return d.body, d.etag
+	return p.discovery.body, p.discovery.etag
 }
 
 // JWKS returns the public keys, pre-encoded by the key set, and their ETag.

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -33,7 +34,9 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, form url.Value
 		return nil, oerr
 	}
 	if old.ClientID != c.ID {
-		return nil, errInvalidGrant("the refresh token was issued to another client")
+		// The generic answer: the client must not learn that the token
+		// exists and belongs to someone else; the reason goes to the log.
+		return nil, errInvalidGrant(badRefresh).withCause(errors.New("the refresh token was issued to another client"))
 	}
 	u, oerr := p.activeUser(ctx, old.UserID)
 	if oerr != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"sync/atomic"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
@@ -125,7 +124,7 @@ type Provider struct {
 	signer   Signer
 	throttle ThrottleStore
 
-	discovery atomic.Pointer[discoveryDoc]
+	discovery *discoveryDoc
 }
 
 // New wires the provider over its stores.
@@ -154,6 +153,7 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 	if cfg.RefreshReuseInterval < 0 {
 		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
 	}
+	p.discovery = p.buildDiscovery()
 
 	return p, nil
 }

@@ -82,7 +82,13 @@ func TestRefresh_UnitAnotherClientsToken(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.SetBasicAuth(unitWeb, unitSecret)
-	if resp, _, e := u.p.token(r); e == nil || e.Code != "invalid_grant" {
+	resp, _, e := u.p.token(r)
+	if e == nil || e.Code != "invalid_grant" {
 		t.Fatalf("refresh with another client's token = %+v, %v; want invalid_grant", resp, e)
+	}
+	// The answer is the one an unknown token gets: saying the token belongs
+	// to another client would confirm a stolen token is live.
+	if e.Description != badRefresh {
+		t.Errorf("description %q, want the generic %q", e.Description, badRefresh)
 	}
 }
