@@ -33,6 +33,9 @@ const (
 // SupportedScopes are the scopes inkpass can grant.
 var SupportedScopes = []string{"openid", "profile", "email", "phone", "offline_access"}
 
+// MaxIDLength is the longest client_id a registration may have.
+const MaxIDLength = 128
+
 // Client is a registered relying party.
 type Client struct {
 	ID                     string   `json:"id"`
@@ -118,7 +121,7 @@ func (c *Client) Normalize() {
 func (c *Client) Validate() error {
 	var errs []error
 	bad := func(field, problem string) { errs = append(errs, &FieldError{field, problem}) }
-	if c.ID == "" || len(c.ID) > 128 || strings.ContainsFunc(c.ID, func(r rune) bool { return r <= ' ' || r > '~' || r == ':' }) {
+	if c.ID == "" || len(c.ID) > MaxIDLength || strings.ContainsFunc(c.ID, func(r rune) bool { return r <= ' ' || r > '~' || r == ':' }) {
 		bad("id", "must be 1-128 printable ASCII characters without spaces or ':'")
 	}
 	if len(c.Name) > 120 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -109,16 +110,20 @@ func (p *Provider) clientLocked(until time.Time) *Error {
 	return e
 }
 
-// clientFailed counts and audits one failed client authentication: per
-// address always, per client when the client exists (an unknown id is not
-// worth a row of its own).
-func (p *Provider) clientFailed(ctx context.Context, id, addr string, known bool, reason string) {
+// clientFailed counts and audits one failed client authentication, per
+// client id and per address (throttleAddr, an IPv6 client by its /64). An
+// unknown id is counted as a known one is, so that its lock comes after as
+// many failures: otherwise "too many failed client authentications" would
+// tell a guesser which ids are registered.
+func (p *Provider) clientFailed(ctx context.Context, id, addr, throttleAddr string, known bool, reason string) {
 	t := p.cfg.ClientThrottle
-	counted := ""
-	if known {
-		counted = id
+	counted := id
+	if len(counted) > client.MaxIDLength {
+		// No client can have such an id, so its lock tells nothing; not
+		// worth a row the size of the request.
+		counted = ""
 	}
-	if err := p.throttle.RecordClientFailure(ctx, counted, addr, p.cfg.Now(), t.Window,
+	if err := p.throttle.RecordClientFailure(ctx, counted, throttleAddr, p.cfg.Now(), t.Window,
 		t.lockFor(t.FreeFailuresPerClient), t.lockFor(t.FreeFailuresPerAddress)); err != nil {
 		p.log.ErrorContext(ctx, "count failed client authentication", "err", err)
 	}

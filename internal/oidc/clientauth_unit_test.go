@@ -88,7 +88,7 @@ func TestAuthenticateClient_Unit(t *testing.T) {
 
 // An unknown client's failure is counted against the address only: an
 // invented id gets no row of its own.
-func TestAuthenticateClient_UnitUnknownClientCountsTheAddressOnly(t *testing.T) {
+func TestAuthenticateClient_UnitUnknownClientIsCountedLikeAKnownOne(t *testing.T) {
 	u := newUnit(t)
 	r := httptest.NewRequest(http.MethodPost, "/token", nil)
 	r.SetBasicAuth("invented", "guess")
@@ -100,7 +100,9 @@ func TestAuthenticateClient_UnitUnknownClientCountsTheAddressOnly(t *testing.T) 
 	if _, _, e := u.p.authenticateClient(context.Background(), r, url.Values{}); e == nil {
 		t.Fatal("a wrong secret authenticated")
 	}
-	want := []string{"@" + unitAddr, unitWeb + "@" + unitAddr}
+	// Counted alike, an unknown id locks after as many failures as a real
+	// one: the lock does not tell a guesser which ids are registered.
+	want := []string{"invented@" + unitAddr, unitWeb + "@" + unitAddr}
 	if strings.Join(u.throttle.failures, " ") != strings.Join(want, " ") {
 		t.Errorf("failures = %v, want %v", u.throttle.failures, want)
 	}
@@ -120,5 +122,24 @@ func TestClientThrottle_UnitLockFor(t *testing.T) {
 		if got := lock(tc.failures); got != tc.want {
 			t.Errorf("lockFor(5)(%d) = %v, want %v", tc.failures, got, tc.want)
 		}
+	}
+}
+
+// An IPv6 client is throttled by its /64, as at the login form: picking
+// another address inside it must not start a fresh count. The audit keeps
+// the address as it came.
+func TestAuthenticateClient_UnitIPv6CountedBy64(t *testing.T) {
+	u := newUnit(t)
+	for _, addr := range []string{"2001:db8:0:42::1", "2001:db8:0:42:ffff::9"} {
+		r := httptest.NewRequest(http.MethodPost, "/token", nil)
+		r = r.WithContext(WithClientAddr(r.Context(), addr))
+		r.SetBasicAuth(unitWeb, "guess")
+		if _, _, e := u.p.authenticateClient(r.Context(), r, url.Values{}); e == nil {
+			t.Fatal("a wrong secret authenticated")
+		}
+	}
+	want := unitWeb + "@2001:db8:0:42::/64"
+	if len(u.throttle.failures) != 2 || u.throttle.failures[0] != want || u.throttle.failures[1] != want {
+		t.Errorf("failures = %v, want both counted as %s", u.throttle.failures, want)
 	}
 }

@@ -132,9 +132,12 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	// client and per address, and the lock is checked before the secret.
 	guess := method != client.AuthNone
 	addr := clientAddr(r)
+	// The throttle counts an IPv6 client by its /64, as the login throttle
+	// does: one host holds a whole /64. The audit keeps the full address.
+	throttleAddr := user.AddressKey(addr)
 	failed := func(known bool, reason string) *Error {
 		if guess {
-			p.clientFailed(ctx, id, addr, known, reason)
+			p.clientFailed(ctx, id, addr, throttleAddr, known, reason)
 		}
 		return wrap(errInvalidClient("client authentication failed").withCause(errors.New(reason)))
 	}
@@ -142,7 +145,7 @@ func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form
 	var err error
 	if guess {
 		var until time.Time
-		c, until, err = p.clients.GetWithLock(ctx, id, addr)
+		c, until, err = p.clients.GetWithLock(ctx, id, throttleAddr)
 		if err != nil && !errors.Is(err, client.ErrNotFound) {
 			return nil, "", errServer(err)
 		}

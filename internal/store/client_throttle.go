@@ -9,7 +9,8 @@ import (
 )
 
 // RecordClientFailure counts one failed client authentication against addr
-// and, unless clientID is empty (an unknown client), against clientID, and
+// and, unless clientID is empty (none given, or too long to be one), against
+// clientID (registered or not: the caller counts both alike), and
 // sets each key's lock, in one transaction. Failures older than window are
 // forgotten first; entries whose lock and window have both passed are
 // deleted as it goes, so the table holds only what can still matter.

@@ -132,10 +132,10 @@ type throttle struct {
 // share one account.
 func usernameKey(username string) string { return strings.ToLower(username) }
 
-// addressKey is the address an attempt is counted against. An IPv6 client
+// AddressKey is the address an attempt is counted against. An IPv6 client
 // usually holds a whole /64 (RFC 6177), and picking a fresh address inside it
 // costs nothing, so IPv6 addresses are counted by their /64.
-func addressKey(addr string) string {
+func AddressKey(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil || !a.Unmap().Is6() {
 		return addr
@@ -153,7 +153,7 @@ func (t *throttle) keys(username, addr string) []ThrottleKey {
 	}
 	k := []ThrottleKey{{Scope: ScopeUsername, Key: usernameKey(username), LockFor: lock(t.policy.FreeFailuresPerUsername)}}
 	if addr != "" {
-		k = append(k, ThrottleKey{Scope: ScopeAddress, Key: addressKey(addr), LockFor: lock(t.policy.FreeFailuresPerAddress)})
+		k = append(k, ThrottleKey{Scope: ScopeAddress, Key: AddressKey(addr), LockFor: lock(t.policy.FreeFailuresPerAddress)})
 	}
 	return k
 }
