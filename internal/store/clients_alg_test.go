@@ -2,13 +2,10 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
-	"github.com/inkpass/inkpass/internal/store"
 )
 
 // TestMigration_ClientIDTokenAlg: a client registered before each client had
@@ -16,33 +13,11 @@ import (
 // its tokens were signed with; a new registration stores its algorithm.
 func TestMigration_ClientIDTokenAlg(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "inkpass.db")
-	db, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`DELETE FROM inkpass_migrations WHERE name = 'client_id_token_alg'`,
-		`ALTER TABLE inkpass_clients DROP COLUMN id_token_alg`,
-		`INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('old-app', 'O', 'client_secret_basic', 0, 0)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
-
-	db, err = store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openRewound(t, `
+		DELETE FROM inkpass_migrations WHERE name = 'client_id_token_alg';
+		ALTER TABLE inkpass_clients DROP COLUMN id_token_alg;
+		INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('old-app', 'O', 'client_secret_basic', 0, 0);
+	`)
 	cs, err := db.Clients(ctx)
 	if err != nil {
 		t.Fatal(err)

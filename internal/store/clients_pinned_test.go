@@ -2,11 +2,7 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
-
-	"github.com/inkpass/inkpass/internal/store"
 )
 
 // TestMigration_ClientAuthMethodPinned: on a database from before the
@@ -15,35 +11,12 @@ import (
 // secret method.
 func TestMigration_ClientAuthMethodPinned(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "inkpass.db")
-	db, err := store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	// Put the file back to just before the migration, with two clients.
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`DELETE FROM inkpass_migrations WHERE name = 'client_auth_pinned'`,
-		`ALTER TABLE inkpass_clients DROP COLUMN auth_method_pinned`,
-		`INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('basic-app', 'B', 'client_secret_basic', 0, 0)`,
-		`INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('post-app', 'P', 'client_secret_post', 0, 0)`,
-	} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	raw.Close()
-
-	db, err = store.Open(ctx, path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openRewound(t, `
+		DELETE FROM inkpass_migrations WHERE name = 'client_auth_pinned';
+		ALTER TABLE inkpass_clients DROP COLUMN auth_method_pinned;
+		INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('basic-app', 'B', 'client_secret_basic', 0, 0);
+		INSERT INTO inkpass_clients (id, name, auth_method, created_at, updated_at) VALUES ('post-app', 'P', 'client_secret_post', 0, 0);
+	`)
 	cs, err := db.Clients(ctx)
 	if err != nil {
 		t.Fatal(err)

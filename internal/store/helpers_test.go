@@ -110,6 +110,24 @@ func openAdopted(t *testing.T) *store.DB {
 	return mustOpen(t, newFixtureDB(t), store.Options{})
 }
 
+// openRewound makes a fresh database, runs script on the closed file (to put
+// it back to just before a migration: delete the migration's row, undo its
+// schema change, add rows of that time) and opens it again, so that the
+// migration runs on those rows.
+func openRewound(t *testing.T, script string) *store.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "inkpass.db")
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatalf("store.Open(%s): %v", path, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("close store: %v", err)
+	}
+	execSQLFile(t, path, script)
+	return mustOpen(t, path, store.Options{})
+}
+
 // rawDB is a plain database/sql handle on path, for reading what the store
 // actually wrote, beside the store's own connections.
 func rawDB(t *testing.T, path string) *sql.DB {

@@ -64,11 +64,17 @@ func Inspect(ctx context.Context, path string) (*Report, error) {
 		}
 		for rows.Next() {
 			var v int
-			if err := rows.Scan(&v); err == nil {
-				applied[v] = true
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("inspect %s: %w", path, err)
 			}
+			applied[v] = true
 		}
+		err = rows.Err()
 		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: %w", path, err)
+		}
 		var v string
 		if err := pool.QueryRowContext(ctx, `SELECT value FROM inkpass_meta WHERE key = 'adopted'`).Scan(&v); err == nil {
 			r.Adopted = v == "1"

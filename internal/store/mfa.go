@@ -10,7 +10,7 @@ import (
 	"github.com/inkpass/inkpass/internal/mfa"
 )
 
-// The second factor's tables (migrations/0013_mfa.sql): *DB is mfa.Store.
+// The second factor's tables (migrations/0014_mfa.sql): *DB is mfa.Store.
 
 // CreateFactor implements mfa.Store.
 func (db *DB) CreateFactor(ctx context.Context, f mfa.Factor, sealed []byte) (int64, error) {

@@ -36,7 +36,11 @@ type pruneStep struct {
 // lifetimes both ended a day ago, sessions a week past their end, abandoned
 // authorization requests, burned grant ids older than any refresh token could
 // be, and throttle entries whose lock and window have passed. The audit trail
-// is never pruned.
+// is never pruned. Other tables that grow are kept small elsewhere: the
+// second factor's pending proofs, remembered devices and passkey ceremonies,
+// and the client throttle, by their own writes (TestDB_PrunedOnWrite);
+// inkpass_session_clients, with their sessions (ON DELETE CASCADE); the
+// back-channel outbox, by its worker.
 //
 // Each transaction deletes at most Options.PruneBatch rows, and the writer is
 // free between them, so sign-ins and the studio's app write in between

@@ -35,7 +35,7 @@ func TestDB_Prune(t *testing.T) {
 	if err := db.CreateSession(ctx, session.Hash("live"), liveSess); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordFailure(ctx, user.ScopeUsername, "p", start, 15*time.Minute, func(int) time.Duration { return 0 }); err != nil {
+	if _, _, err := db.Reserve(ctx, start, 15*time.Minute, []user.ThrottleKey{{Scope: user.ScopeUsername, Key: "p", LockFor: func(int) time.Duration { return 0 }}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -23,26 +24,13 @@ type reuseEnv struct {
 	db     *store.DB
 	tokens *store.Tokens
 	userID int64
-	mu     sync.Mutex
-	now    time.Time
-}
-
-func (e *reuseEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *reuseEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = e.now.Add(d)
+	clock  *testsupport.Clock
 }
 
 func newReuseEnv(t *testing.T) *reuseEnv {
 	t.Helper()
-	e := &reuseEnv{now: time.Unix(1_800_000_000, 0)}
-	e.db = mustOpen(t, filepath.Join(t.TempDir(), "inkpass.db"), store.Options{Now: e.clock})
+	e := &reuseEnv{clock: testsupport.NewClock(time.Unix(1_800_000_000, 0))}
+	e.db = mustOpen(t, filepath.Join(t.TempDir(), "inkpass.db"), store.Options{Now: e.clock.Now})
 	e.tokens = e.db.Tokens()
 	uid, err := e.db.CreateUser(t.Context(), &user.User{Username: "reuse", PasswordHash: "x", Role: user.RoleAssistant, Active: true})
 	if err != nil {
@@ -202,7 +190,7 @@ func TestTokens_RefreshReuse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("first rotation: %v", err)
 		}
-		e.advance(reuse + 2*time.Second)
+		e.clock.Advance(reuse + 2*time.Second)
 		_, err = e.rotate(t.Context(), second)
 		wantReuseRefused(t, err)
 		if e.live(t, r1) {

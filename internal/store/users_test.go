@@ -449,70 +449,11 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		}
 	})
 
-	t.Run("throttle: failures lock once lockFor says so, and ClearFailures forgets them", func(t *testing.T) {
-		db, _, _ := setup(t)
-		now := time.Unix(1_750_000_000, 0)
-		var seen []int
-		lockFor := func(n int) time.Duration {
-			seen = append(seen, n)
-			if n < 3 {
-				return 0
-			}
-			return time.Duration(n) * time.Minute
-		}
-		locked := func(scope, key string) time.Time {
-			t.Helper()
-			until, err := db.LockedUntil(ctx, scope, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return until
-		}
-		if u := locked(user.ScopeUsername, "kai"); !u.IsZero() {
-			t.Errorf("LockedUntil of a key never seen = %v, want zero", u)
-		}
-		for i := range 2 {
-			if err := db.RecordFailure(ctx, user.ScopeUsername, "kai", now.Add(time.Duration(i)*time.Second), 15*time.Minute, lockFor); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if u := locked(user.ScopeUsername, "kai"); !u.IsZero() {
-			t.Errorf("after 2 free failures LockedUntil = %v, want zero", u)
-		}
-		third := now.Add(2 * time.Second)
-		if err := db.RecordFailure(ctx, user.ScopeUsername, "kai", third, 15*time.Minute, lockFor); err != nil {
-			t.Fatal(err)
-		}
-		if u := locked(user.ScopeUsername, "kai"); !u.Equal(third.Add(3 * time.Minute)) {
-			t.Errorf("after the 3rd failure LockedUntil = %v, want %v", u, third.Add(3*time.Minute))
-		}
-		if u := locked(user.ScopeAddress, "kai"); !u.IsZero() {
-			t.Errorf("the address scope shares the username's counter: LockedUntil = %v", u)
-		}
-		if !reflect.DeepEqual(seen, []int{1, 2, 3}) {
-			t.Errorf("lockFor saw counts %v, want [1 2 3]", seen)
-		}
-		if err := db.ClearFailures(ctx, user.ScopeUsername, "kai"); err != nil {
-			t.Fatal(err)
-		}
-		if u := locked(user.ScopeUsername, "kai"); !u.IsZero() {
-			t.Errorf("after ClearFailures LockedUntil = %v, want zero", u)
-		}
-		seen = nil
-		if err := db.RecordFailure(ctx, user.ScopeUsername, "kai", third, 15*time.Minute, lockFor); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(seen, []int{1}) {
-			t.Errorf("after ClearFailures the next failure counted as %v, want [1]", seen)
-		}
-	})
-
-	t.Run("throttle: failures older than the window are forgotten", func(t *testing.T) {
+	t.Run("throttle: attempts older than the window are forgotten", func(t *testing.T) {
 		db, _, _ := setup(t)
 		start := time.Unix(1_750_000_000, 0)
 		window := 10 * time.Minute
-		var last int
-		lockFor := func(n int) time.Duration { last = n; return 0 }
+		keys := []user.ThrottleKey{{Scope: user.ScopeAddress, Key: "192.0.2.7", LockFor: func(int) time.Duration { return 0 }}}
 		for _, tc := range []struct {
 			at   time.Duration
 			want int
@@ -525,11 +466,12 @@ func runUserRepoTests(t *testing.T, open func(t *testing.T) *store.DB) {
 			{time.Minute + 2*window + time.Second, 1},
 			{time.Minute + 2*window + 2*time.Second, 2},
 		} {
-			if err := db.RecordFailure(ctx, user.ScopeAddress, "192.0.2.7", start.Add(tc.at), window, lockFor); err != nil {
+			counts, _, err := db.Reserve(ctx, start.Add(tc.at), window, keys)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if last != tc.want {
-				t.Errorf("failure at +%v counted as %d, want %d", tc.at, last, tc.want)
+			if len(counts) != 1 || counts[0] != tc.want {
+				t.Errorf("attempt at +%v counted as %v, want [%d]", tc.at, counts, tc.want)
 			}
 		}
 	})

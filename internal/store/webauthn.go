@@ -10,7 +10,7 @@ import (
 	"github.com/inkpass/inkpass/internal/mfa"
 )
 
-// Passkeys (migrations/0015_webauthn.sql): *DB is mfa.Store.
+// Passkeys (migrations/0016_webauthn.sql): *DB is mfa.Store.
 
 // CreatePasskey implements mfa.Store: a passkey is confirmed when it is
 // stored (the registration ceremony proved it).
