@@ -188,10 +188,8 @@ func reloadKeys(ctx context.Context, a *app, set *keys.Set, hup <-chan os.Signal
 }
 
 // syncConfigClients registers (or updates) the clients listed in config.yaml.
+// cmdServe has checked a.cfg.RequireClientSecrets before anything was set up.
 func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) error {
-	if err := a.cfg.RequireClientSecrets(); err != nil {
-		return err
-	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty, RequireMFA: cc.RequireMFA,
