@@ -37,7 +37,7 @@ func TestHasher_SetDummyLike(t *testing.T) {
 			}
 			h.VerifyDummy(context.Background(), v.Password)
 			want := Describe(v.Hash)
-			if len(obs.vs) != 1 || obs.vs[0].Params != want || obs.vs[0].Format != sniff(v.Hash) {
+			if len(obs.vs) != 1 || obs.vs[0].Params() != want || obs.vs[0].Format != sniff(v.Hash) {
 				t.Errorf("VerifyDummy computed %+v, want one %s verification", obs.vs, want)
 			}
 			if !slowVectors[v.Method] {
