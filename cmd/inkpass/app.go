@@ -58,20 +58,25 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		db.Close()
 		return nil, err
 	}
-	t := cfg.Throttle
 	users := user.NewService(db, hasher, db, user.Options{
 		MinPasswordLength: cfg.Password.MinLength,
-		Throttle: user.ThrottlePolicy{
-			FreeFailuresPerUsername: t.FreeFailuresPerUsername,
-			FreeFailuresPerAddress:  t.FreeFailuresPerAddress,
-			BaseLock:                t.BaseLock.D(),
-			MaxLock:                 t.MaxLock.D(),
-			Window:                  t.Window.D(),
-		},
-		Logger: log,
-		Audit:  db,
+		Throttle:          throttlePolicy(cfg.Throttle),
+		Logger:            log,
+		Audit:             db,
 	})
 	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+}
+
+// throttlePolicy is config's throttle section as the policy of the sign-in
+// counters (user.Service) and of the second factor's (mfa.Service).
+func throttlePolicy(t config.Throttle) user.ThrottlePolicy {
+	return user.ThrottlePolicy{
+		FreeFailuresPerUsername: t.FreeFailuresPerUsername,
+		FreeFailuresPerAddress:  t.FreeFailuresPerAddress,
+		BaseLock:                t.BaseLock.D(),
+		MaxLock:                 t.MaxLock.D(),
+		Window:                  t.Window.D(),
+	}
 }
 
 // passwordTarget resolves "auto": a fresh database gets argon2id; an adopted one

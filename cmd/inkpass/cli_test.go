@@ -16,6 +16,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 // cli runs the real commands in-process against a config in a temp folder.
@@ -104,20 +105,7 @@ func usernames(list []map[string]any) []string {
 // fixtureDB builds testdata/studio-fixture.sql into dir and returns the path.
 func fixtureDB(t *testing.T, dir string) string {
 	t.Helper()
-	script, err := os.ReadFile("../../testdata/studio-fixture.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "studio.db")
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(string(script)); err != nil {
-		t.Fatalf("build fixture: %v", err)
-	}
-	return path
+	return testsupport.StudioDB(t, dir)
 }
 
 func TestMigrate(t *testing.T) {

@@ -351,6 +351,7 @@ func TestServe_ProfilingListener(t *testing.T) {
 type serving struct {
 	lines  *bufio.Scanner
 	out    *io.PipeReader
+	logs   *syncWriter
 	cancel context.CancelFunc
 	done   chan int
 }
@@ -367,13 +368,31 @@ func (c *cli) serve(t *testing.T) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	pr, pw := io.Pipe()
-	s := &serving{lines: bufio.NewScanner(pr), out: pr, cancel: cancel, done: make(chan int, 1)}
+	s := &serving{lines: bufio.NewScanner(pr), out: pr, logs: &syncWriter{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, s.logs)
 		pw.Close()
 		s.done <- code
 	}()
 	return s
+}
+
+// listening reads the console up to "inkpass listening on", drains the rest
+// and returns the base URL; it fails the test if serve exits first.
+func (s *serving) listening(t *testing.T) string {
+	t.Helper()
+	re := regexp.MustCompile(`^inkpass listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for base == "" && s.lines.Scan() {
+		if m := re.FindStringSubmatch(s.lines.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	s.drain()
+	if base == "" {
+		t.Fatalf("serve did not start: exit %d", <-s.done)
+	}
+	return base
 }
 
 // drain discards the rest of the console, so that serve never blocks on it.

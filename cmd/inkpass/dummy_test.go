@@ -27,7 +27,7 @@ func TestServe_UnknownUsernameCostsTheCommonFormat(t *testing.T) {
 	defer a.Close()
 	var mu sync.Mutex
 	var seen []string
-	a.hasher.SetObserver(func(v password.Verification) { mu.Lock(); seen = append(seen, v.Params); mu.Unlock() })
+	a.hasher.SetObserver(func(v password.Verification) { mu.Lock(); seen = append(seen, v.Params()); mu.Unlock() })
 
 	// The most common stored parameters, counted independently of the code
 	// under test: the fixture has three pbkdf2 users (260000, 600000 and

@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/keys"
@@ -41,17 +39,7 @@ func TestUpgrade_IDTokenAlg(t *testing.T) {
 	}
 
 	srv := c.serve(t)
-	listening := regexp.MustCompile(`^inkpass listening on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for base == "" && srv.lines.Scan() {
-		if m := listening.FindStringSubmatch(srv.lines.Text()); m != nil {
-			base = m[1]
-		}
-	}
-	srv.drain()
-	if base == "" {
-		t.Fatal("serve never said where it listens")
-	}
+	base := srv.listening(t)
 	get := func(path string, v any) {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -102,12 +90,7 @@ func TestServe_ConfigClientIDTokenAlg(t *testing.T) {
 			}
 		}
 		srv := c.serve(t)
-		for srv.lines.Scan() {
-			if strings.HasPrefix(srv.lines.Text(), "inkpass listening on") {
-				break
-			}
-		}
-		srv.drain()
+		srv.listening(t)
 		srv.stop(t)
 		if got := jsonObject(t, c.ok(t, "", "client", "show", "ed-app", "--json"))["id_token_signed_response_alg"]; got != "EdDSA" {
 			t.Errorf("start %d: ed-app alg %v, want EdDSA", run+1, got)

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"database/sql"
-	"io"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // TestOddUserValues_CLI: values the studio's app wrote that do not fit their
@@ -79,35 +75,11 @@ func TestOddUserValues_CLI(t *testing.T) {
 	}
 
 	// serve starts on the odd admin row, and logs the odd values.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	logs := &syncWriter{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, logs)
-		pw.Close()
-	}()
-	lines := bufio.NewScanner(pr)
-	listening := false
-	for !listening && lines.Scan() {
-		listening = strings.Contains(lines.Text(), "inkpass listening on")
-	}
-	go io.Copy(io.Discard, pr)
-	if !listening {
-		t.Fatalf("serve did not start: exit %d", <-done)
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after shutdown, want 0", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
-	if !strings.Contains(logs.String(), "odd value in the users table") {
-		t.Errorf("serve did not log the odd admin row:\n%s", logs.String())
+	srv := c.serve(t)
+	srv.listening(t)
+	srv.stop(t)
+	if !strings.Contains(srv.logs.String(), "odd value in the users table") {
+		t.Errorf("serve did not log the odd admin row:\n%s", srv.logs.String())
 	}
 }
 

@@ -3,13 +3,10 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"os"
 	"os/signal"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,27 +31,8 @@ func testSIGHUPReloadsKeys(t *testing.T, extra string) {
 	defer signal.Stop(guard)
 
 	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\n"+extra)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	logs := &syncWriter{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, logs)
-		pw.Close()
-	}()
-	lines := bufio.NewScanner(pr)
-	listening := regexp.MustCompile(`^inkpass listening on (http://127\.0\.0\.1:\d+)`)
-	var base string
-	for base == "" && lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			base = m[1]
-		}
-	}
-	go io.Copy(io.Discard, pr)
-	if base == "" {
-		t.Fatalf("serve did not start: exit %d", <-done)
-	}
+	srv := c.serve(t)
+	base := srv.listening(t)
 
 	jwks := func() string {
 		resp, err := http.Get(base + "/jwks")
@@ -82,17 +60,8 @@ func testSIGHUPReloadsKeys(t *testing.T, extra string) {
 	if !published {
 		t.Error("after SIGHUP, /jwks still lacks the ES256 key that keys rotate added")
 	}
-	if !strings.Contains(logs.String(), "signing keys reloaded") || !strings.Contains(logs.String(), "trigger=SIGHUP") {
-		t.Errorf("serve did not log a reload on SIGHUP:\n%s", logs.String())
+	if logs := srv.logs.String(); !strings.Contains(logs, "signing keys reloaded") || !strings.Contains(logs, "trigger=SIGHUP") {
+		t.Errorf("serve did not log a reload on SIGHUP:\n%s", logs)
 	}
-
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d after shutdown, want 0", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	srv.stop(t)
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
-	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -188,10 +187,8 @@ func reloadKeys(ctx context.Context, a *app, set *keys.Set, hup <-chan os.Signal
 }
 
 // syncConfigClients registers (or updates) the clients listed in config.yaml.
+// cmdServe has checked a.cfg.RequireClientSecrets before anything was set up.
 func syncConfigClients(ctx context.Context, a *app, clients *store.Clients) error {
-	if err := a.cfg.RequireClientSecrets(); err != nil {
-		return err
-	}
 	for i, cc := range a.cfg.Clients {
 		c := &client.Client{
 			ID: cc.ID, Name: cc.Name, Public: cc.Public, FirstParty: cc.FirstParty, RequireMFA: cc.RequireMFA,
@@ -370,15 +367,14 @@ func newMFA(a *app) (*mfa.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := a.cfg.Throttle
 	return mfa.NewService(a.db, a.db, sealer, mfa.Options{
 		Issuer:         a.cfg.StudioName,
 		RequiredRoles:  a.cfg.MFA.RequiredRoles,
 		RememberDevice: a.cfg.MFA.RememberDevice.D(),
-		Throttle: user.ThrottlePolicy{FreeFailuresPerUsername: t.FreeFailuresPerUsername,
-			BaseLock: t.BaseLock.D(), MaxLock: t.MaxLock.D(), Window: t.Window.D()},
-		Audit:  a.db,
-		Logger: a.log,
+		// The factor's counters are per user; mfa uses no address counter.
+		Throttle: throttlePolicy(a.cfg.Throttle),
+		Audit:    a.db,
+		Logger:   a.log,
 		// Passkeys: the issuer's host is the relying party id, its
 		// origin the one origin (off when the host is an IP address).
 		WebAuthnOrigin: a.cfg.Issuer,

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"text/template"
@@ -144,19 +143,18 @@ func TestApacheModAuthOpenIDC(t *testing.T) {
 // URL and its ServerRoot. backchannel registers redirect_uri?logout=backchannel as the
 // client's back-channel logout URI.
 func startApache(t *testing.T, apache string, tmpl *template.Template, clientID, alg string, backchannel bool) (base, dir string, err error) {
-	port, err := freePort()
-	if err != nil {
-		return "", "", err
-	}
-	base = "http://127.0.0.1:" + strconv.Itoa(port)
-	spec := clientSpec{id: clientID, alg: alg, redirects: []string{base + "/protected/redirect_uri"}, postLogouts: []string{base + "/loggedout"}}
+	var extra func(string) []string
 	if backchannel {
-		spec.extra = []string{backchannelLogoutFlag, base + "/protected/redirect_uri?logout=backchannel"}
+		extra = func(base string) []string {
+			return []string{backchannelLogoutFlag, base + "/protected/redirect_uri?logout=backchannel"}
+		}
 	}
-	secret, err := idp.addClient(spec)
+	rp, err := idp.addRP(clientID, alg, "/protected/redirect_uri", "/loggedout", extra)
 	if err != nil {
 		return "", "", err
 	}
+	port, secret := rp.port, rp.secret
+	base = rp.base
 	dir, err = os.MkdirTemp("", "inkpass-interop-apache-")
 	if err != nil {
 		return "", "", err

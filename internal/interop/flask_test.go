@@ -128,16 +128,12 @@ func readmeFlaskApp(path string) (string, error) {
 // app.py and runs it with `flask run` on a free port; it returns the app's
 // base URL.
 func startFlask(t *testing.T, python, code, alg string) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	id := "flask-" + strings.ToLower(alg)
-	secret, err := idp.addClient(clientSpec{id: id, alg: alg, redirects: []string{base + "/callback"}, postLogouts: []string{base + "/"}})
+	rp, err := idp.addRP(id, alg, "/callback", "/", nil)
 	if err != nil {
 		return "", err
 	}
+	port, base, secret := rp.port, rp.base, rp.secret
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte(code), 0o600); err != nil {
 		return "", err

@@ -231,6 +231,34 @@ func (p *inkpass) addClient(c clientSpec) (string, error) {
 	return got.Secret, nil
 }
 
+// rpSite is a relying party's address on a free local port and the secret
+// of its client at inkpass.
+type rpSite struct {
+	port         int
+	base, secret string
+}
+
+// addRP picks a free port for a relying party and registers client id for
+// it, with base+callback as its redirect URI and base+loggedOut as its
+// post-logout redirect URI; extra, when not nil, gives more flags for the
+// base URL.
+func (p *inkpass) addRP(id, alg, callback, loggedOut string, extra func(base string) []string) (rpSite, error) {
+	port, err := freePort()
+	if err != nil {
+		return rpSite{}, err
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	spec := clientSpec{id: id, alg: alg, redirects: []string{base + callback}, postLogouts: []string{base + loggedOut}}
+	if extra != nil {
+		spec.extra = extra(base)
+	}
+	secret, err := p.addClient(spec)
+	if err != nil {
+		return rpSite{}, err
+	}
+	return rpSite{port: port, base: base, secret: secret}, nil
+}
+
 func (p *inkpass) stop() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return

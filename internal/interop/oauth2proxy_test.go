@@ -125,16 +125,12 @@ func oauth2ProxyBin() (string, error) {
 }
 
 func startOAuth2Proxy(t *testing.T, bin, alg string) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	id := "o2p-" + strings.ToLower(alg)
-	secret, err := idp.addClient(clientSpec{id: id, alg: alg, redirects: []string{base + "/oauth2/callback"}, postLogouts: []string{base + "/loggedout"}})
+	rp, err := idp.addRP(id, alg, "/oauth2/callback", "/loggedout", nil)
 	if err != nil {
 		return "", err
 	}
+	port, base, secret := rp.port, rp.base, rp.secret
 	idpURL, _ := url.Parse(idp.base)
 	args := []string{
 		"--http-address=127.0.0.1:" + strconv.Itoa(port),

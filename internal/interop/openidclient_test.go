@@ -113,16 +113,12 @@ func contains(list any, s string) bool {
 }
 
 func startNodeRP(t *testing.T, node, dir, alg string) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	id := "oidc-" + strings.ToLower(alg)
-	secret, err := idp.addClient(clientSpec{id: id, alg: alg, redirects: []string{base + "/callback"}, postLogouts: []string{base + "/"}})
+	rp, err := idp.addRP(id, alg, "/callback", "/", nil)
 	if err != nil {
 		return "", err
 	}
+	port, base, secret := rp.port, rp.base, rp.secret
 	p, err := startProc(t, "openid-client", dir, baseEnv(
 		"ISSUER="+idp.base, "CLIENT_ID="+id, "CLIENT_SECRET="+secret, "ID_TOKEN_ALG="+alg, "PORT="+strconv.Itoa(port),
 	), node, "rp.mjs")

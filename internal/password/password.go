@@ -121,9 +121,14 @@ type Hasher struct {
 // guessed right.
 type Verification struct {
 	Format Format
-	Params string // as Describe writes them, e.g. "scrypt:32768:8:1"
 	Took   time.Duration
+	d      decoded
 }
+
+// Params are the verified hash's parameters as Describe writes them, e.g.
+// "scrypt:32768:8:1". Formatted on demand: the server's observer (metrics)
+// reads only Took, and this runs on every sign-in.
+func (v Verification) Params() string { return v.d.describe() }
 
 // NewHasher validates p and returns a Hasher for it. Every problem is reported
 // at once: a target outside argon2id, werkzeug and off; Argon2 parameters below
@@ -268,7 +273,7 @@ func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, er
 	}
 	if h.observe != nil {
 		start := time.Now()
-		defer func() { h.observe(Verification{Format: d.format(), Params: d.describe(), Took: time.Since(start)}) }()
+		defer func() { h.observe(Verification{Format: d.format(), Took: time.Since(start), d: d}) }()
 	}
 	release, err := h.lim.acquire(ctx, d.memoryCost())
 	if err != nil {

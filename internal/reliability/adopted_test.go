@@ -6,12 +6,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 // oddRow is a users row the studio's app could have left behind that the
@@ -51,19 +51,12 @@ var fixtureLogins = []struct{ username, password string }{
 // studioDB builds the studio fixture plus the odd rows into dir.
 func studioDB(t *testing.T, dir string) string {
 	t.Helper()
-	script, err := os.ReadFile(filepath.Join("..", "..", "testdata", "studio-fixture.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "studio.db")
+	path := testsupport.StudioDB(t, dir)
 	db, err := sql.Open("sqlite3", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(string(script)); err != nil {
-		t.Fatalf("build the studio fixture: %v", err)
-	}
 	for _, r := range oddRows {
 		cols := map[string]any{
 			"id": r.id, "username": r.username, "role": "assistant", "is_active": 1,

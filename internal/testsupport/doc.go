@@ -1,5 +1,6 @@
 // Package testsupport holds the small helpers several packages' tests share:
-// a settable clock and a log buffer safe for concurrent writers.
+// a settable clock, a log buffer safe for concurrent writers, and the
+// studio fixture database.
 //
 // It is imported by _test.go files only. Production code must not import it:
 // it exists so that tests stop copying these helpers, not to give the program

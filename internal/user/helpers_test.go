@@ -131,20 +131,7 @@ func freshEnv(t *testing.T, o envOptions) *env {
 // adoptedEnv is a Service on a fresh copy of the studio fixture.
 func adoptedEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	script, err := os.ReadFile("../../testdata/studio-fixture.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "studio.db")
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(string(script)); err != nil {
-		t.Fatalf("build fixture: %v", err)
-	}
-	db.Close()
-	return newEnv(t, path, o)
+	return newEnv(t, testsupport.StudioDB(t, t.TempDir()), o)
 }
 
 // raw runs a one-value query on the env's file with a separate connection and

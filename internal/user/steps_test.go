@@ -94,6 +94,37 @@ func TestService_VerifyPasswordThenCompleteLogin(t *testing.T) {
 		}
 	})
 
+	t.Run("PasswordVerified settles the password step but audits no sign-in", func(t *testing.T) {
+		t.Parallel()
+		e := throttleEnv(t, testThrottle)
+		e.svc = user.NewService(e.db, e.hasher, e.db, user.Options{Throttle: testThrottle, Now: e.clock.Now, Audit: e.db})
+		e.failN(t, "mira", "192.0.2.60", 2)
+		pl, err := e.svc.VerifyPassword(ctx, "mira", miraPassword, "192.0.2.60")
+		if err != nil {
+			t.Fatalf("VerifyPassword: %v", err)
+		}
+		u, err := e.svc.PasswordVerified(ctx, pl)
+		if err != nil {
+			t.Fatalf("PasswordVerified: %v", err)
+		}
+		if u.LastLogin == nil || !u.LastLogin.Equal(e.clock.Now()) {
+			t.Errorf("LastLogin = %v, want %v", u.LastLogin, e.clock.Now())
+		}
+		if n := e.raw(t, `SELECT count(*) FROM inkpass_audit WHERE kind = 'login_succeeded'`); n != "0" {
+			t.Errorf("%s login_succeeded events after PasswordVerified, want 0: the second factor is still to come", n)
+		}
+		if n := e.raw(t, `SELECT count(*) FROM inkpass_login_throttle WHERE scope = 'username' AND key = 'mira'`); n != "0" {
+			t.Errorf("%s username throttle rows after PasswordVerified, want 0 (the password was right)", n)
+		}
+		if _, err := e.svc.CompleteLogin(ctx, pl); !errors.Is(err, user.ErrLoginEnded) {
+			t.Errorf("CompleteLogin after PasswordVerified = %v, want ErrLoginEnded", err)
+		}
+		// The slot is free: the pending login does not outlive its request.
+		if _, err := e.svc.VerifyPassword(ctx, "mira", "not-the-password", "192.0.2.61"); err != user.ErrInvalidCredentials {
+			t.Errorf("VerifyPassword after PasswordVerified = %v, want ErrInvalidCredentials (not a concurrent refusal)", err)
+		}
+	})
+
 	t.Run("a wrong password ends at VerifyPassword with ErrInvalidCredentials", func(t *testing.T) {
 		t.Parallel()
 		e := throttleEnv(t, testThrottle)
