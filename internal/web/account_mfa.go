@@ -168,27 +168,7 @@ func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *
 			s.renderAccount(w, r, http.StatusForbidden, u, "", "Your role must have a second factor: add another before removing this one.")
 			return
 		}
-		err := s.Users.CheckCurrentPassword(ctx, u.ID, r.PostFormValue("password"), addr)
-		var throttled *user.ThrottledError
-		switch {
-		case errors.As(err, &throttled):
-			s.renderAccount(w, r, http.StatusTooManyRequests, u, "", "Too many password attempts. Wait and try again.")
-			return
-		case errors.Is(err, user.ErrSignedOut):
-			// As on a password change: whoever guesses at the password
-			// from a session loses the session.
-			if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
-				s.serverError(w, r, "end session", err)
-				return
-			}
-			s.cookies.set(w, s.cookies.session, "", -1)
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		case errors.Is(err, user.ErrInvalidCredentials):
-			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your password is not correct.")
-			return
-		case err != nil:
-			s.serverError(w, r, "check current password", err)
+		if !s.currentPasswordOK(w, r, u, r.PostFormValue("password"), addr) {
 			return
 		}
 	}
