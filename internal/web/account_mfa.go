@@ -137,7 +137,12 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 	case "remove":
 		s.accountRemoveFactor(w, r, u, id, addr)
 	case "recovery":
-		if has, err := s.MFA.HasFactor(ctx, u.ID); err != nil || !has {
+		has, err := s.MFA.HasFactor(ctx, u.ID)
+		if err != nil {
+			s.serverError(w, r, "check factors", err)
+			return
+		}
+		if !has {
 			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Add an authenticator app first.")
 			return
 		}
