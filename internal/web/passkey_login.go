@@ -43,11 +43,6 @@ func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case errors.Is(err, mfa.ErrNotVerifying):
-		s.Metrics.Login("invalid_credentials")
-		page.Error = "Your passkey did not check your PIN or fingerprint, so it cannot sign you in alone. Sign in with your password."
-		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
-		return
 	case errors.Is(err, mfa.ErrBadPasskey), errors.Is(err, mfa.ErrCloneWarning):
 		s.Metrics.Login("invalid_credentials")
 		page.Error = "Your passkey could not be verified. Try again, or sign in with your password."
