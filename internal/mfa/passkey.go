@@ -350,9 +350,6 @@ func (s *Service) passkeyFailed(ctx context.Context, u *user.User, addr, what st
 // options and checked again on the answer: a passkey that only proves
 // presence signs nobody in without the password.
 
-// ErrNotVerifying: the passkey's answer lacks user verification (UV).
-var ErrNotVerifying = errors.New("the passkey did not verify the user")
-
 func passwordlessPurpose(reqID string) []byte {
 	return session.Hash("webauthn-passwordless:" + reqID)
 }
@@ -417,9 +414,11 @@ func (s *Service) PasswordlessSignIn(ctx context.Context, browserHash []byte, re
 		return 0, "", ErrBadPasskey
 	}
 	uid := w.u.ID
+	// ValidatePasskeyLogin has refused an answer without UV already (the
+	// ceremony required it); this is a second check, not a path of its own.
 	if !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
 		s.record(ctx, audit.Event{Kind: AuditFailed, UserID: uid, Addr: addr, Detail: "webauthn passwordless without user verification"})
-		return 0, "", ErrNotVerifying
+		return 0, "", ErrBadPasskey
 	}
 	if cred.Authenticator.CloneWarning {
 		s.record(ctx, audit.Event{Kind: AuditFailed, UserID: uid, Addr: addr, Detail: "webauthn clone warning: sign counter did not advance"})

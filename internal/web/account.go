@@ -101,6 +101,45 @@ func (s *server) accountForm(w http.ResponseWriter, r *http.Request) (*user.User
 	return u, ok
 }
 
+// currentPasswordOK checks the signed-in user's current password (under the
+// password throttle) before a change that needs it: a password change, or
+// removing the last second factor. It answers a refusal itself and reports
+// whether the password was right.
+func (s *server) currentPasswordOK(w http.ResponseWriter, r *http.Request, u *user.User, password, addr string) bool {
+	ctx := r.Context()
+	err := s.Users.CheckCurrentPassword(ctx, u.ID, password, addr)
+	var throttled *user.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.renderAccount(w, r, http.StatusTooManyRequests, u, "",
+			"Too many password attempts. Wait "+strconv.Itoa(secs)+" seconds before trying again.")
+		return false
+	case errors.Is(err, user.ErrSignedOut):
+		// Whoever holds this session has guessed at the password too often:
+		// the session ends, and a new one needs the password at /login,
+		// which the login throttle guards.
+		if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
+			s.serverError(w, r, "end session", err)
+			return false
+		}
+		s.cookies.set(w, s.cookies.session, "", -1)
+		s.log.InfoContext(ctx, "signed out after wrong current passwords", "user_id", u.ID)
+		page := LoginPage{Studio: s.Studio, Action: loginAction(""), CSRF: s.csrfToken(s.browserID(w, r)),
+			Error: msgSignedOutAfterFailures}
+		s.renderLogin(w, r, http.StatusUnauthorized, page, nil)
+		return false
+	case errors.Is(err, user.ErrInvalidCredentials):
+		s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your current password is not correct.")
+		return false
+	case err != nil:
+		s.serverError(w, r, "check current password", err)
+		return false
+	}
+	return true
+}
+
 // accountPassword changes the password: the current one is required, the new
 // one must pass the policy (length, not the username).
 func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
@@ -110,41 +149,14 @@ func (s *server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cur, next, confirm := r.PostFormValue("current_password"), r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
-	err := s.Users.CheckCurrentPassword(ctx, u.ID, cur, s.clientAddr(r))
-	var throttled *user.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		s.renderAccount(w, r, http.StatusTooManyRequests, u, "",
-			"Too many password attempts. Wait "+strconv.Itoa(secs)+" seconds before trying again.")
-		return
-	case errors.Is(err, user.ErrSignedOut):
-		// Whoever holds this session has guessed at the password too often:
-		// the session ends, and a new one needs the password at /login,
-		// which the login throttle guards.
-		if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
-			s.serverError(w, r, "end session", err)
-			return
-		}
-		s.cookies.set(w, s.cookies.session, "", -1)
-		s.log.InfoContext(ctx, "signed out after wrong current passwords", "user_id", u.ID)
-		page := LoginPage{Studio: s.Studio, Action: loginAction(""), CSRF: s.csrfToken(s.browserID(w, r)),
-			Error: msgSignedOutAfterFailures}
-		s.renderLogin(w, r, http.StatusUnauthorized, page, nil)
-		return
-	case errors.Is(err, user.ErrInvalidCredentials):
-		s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your current password is not correct.")
-		return
-	case err != nil:
-		s.serverError(w, r, "check current password", err)
+	if !s.currentPasswordOK(w, r, u, cur, s.clientAddr(r)) {
 		return
 	}
 	if next != confirm {
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "The new password and its confirmation differ.")
 		return
 	}
-	err = s.Users.SetPassword(ctx, u.ID, next)
+	err := s.Users.SetPassword(ctx, u.ID, next)
 	var fe *user.FieldError
 	switch {
 	case errors.As(err, &fe):

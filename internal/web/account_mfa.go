@@ -137,7 +137,12 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 	case "remove":
 		s.accountRemoveFactor(w, r, u, id, addr)
 	case "recovery":
-		if has, err := s.MFA.HasFactor(ctx, u.ID); err != nil || !has {
+		has, err := s.MFA.HasFactor(ctx, u.ID)
+		if err != nil {
+			s.serverError(w, r, "check factors", err)
+			return
+		}
+		if !has {
 			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Add an authenticator app first.")
 			return
 		}
@@ -168,27 +173,7 @@ func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *
 			s.renderAccount(w, r, http.StatusForbidden, u, "", "Your role must have a second factor: add another before removing this one.")
 			return
 		}
-		err := s.Users.CheckCurrentPassword(ctx, u.ID, r.PostFormValue("password"), addr)
-		var throttled *user.ThrottledError
-		switch {
-		case errors.As(err, &throttled):
-			s.renderAccount(w, r, http.StatusTooManyRequests, u, "", "Too many password attempts. Wait and try again.")
-			return
-		case errors.Is(err, user.ErrSignedOut):
-			// As on a password change: whoever guesses at the password
-			// from a session loses the session.
-			if err := s.Provider.EndSession(ctx, cookieValue(r, s.cookies.session)); err != nil {
-				s.serverError(w, r, "end session", err)
-				return
-			}
-			s.cookies.set(w, s.cookies.session, "", -1)
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		case errors.Is(err, user.ErrInvalidCredentials):
-			s.renderAccount(w, r, http.StatusBadRequest, u, "", "Your password is not correct.")
-			return
-		case err != nil:
-			s.serverError(w, r, "check current password", err)
+		if !s.currentPasswordOK(w, r, u, r.PostFormValue("password"), addr) {
 			return
 		}
 	}

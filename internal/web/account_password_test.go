@@ -92,3 +92,43 @@ func TestAccountPassword_GuessingTheCurrentPassword(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountMFA_GuessingThePasswordToRemoveTheLastFactor: removing the last
+// second factor checks the password as a password change does, so it is no
+// gentler an oracle: after the free failures the session ends and the
+// sign-in page says why.
+func TestAccountMFA_GuessingThePasswordToRemoveTheLastFactor(t *testing.T) {
+	e := newEnv(t, envOptions{throttle: lockForAnHour})
+	kai := e.slNewUser(t, "kai.factor", kaiPassword, nil)
+	free := user.DefaultThrottlePolicy().FreeFailuresPerUsername
+	b := e.newBrowser(t)
+	signInDirect(t, b, kai.username, kaiPassword)
+	b.enrolOnAccount()
+	acct := b.get("/account")
+	fid := factorIDField.FindStringSubmatch(acct.body)[1]
+	signedOut := false
+	for i := 1; i <= 25 && !signedOut; i++ {
+		p := b.post("/account/mfa", url.Values{"csrf_token": {csrfOf(t, acct)}, "op": {"remove"},
+			"factor_id": {fid}, "password": {"guess-" + strconv.Itoa(i)}})
+		if i < free {
+			if p.status != http.StatusBadRequest || loginError(p) != "Your current password is not correct." {
+				t.Fatalf("guess %d: status %d, error box %q, want 400 and the wrong-password message", i, p.status, loginError(p))
+			}
+			continue
+		}
+		if p.status != http.StatusUnauthorized || !strings.Contains(loginError(p), "signed out") {
+			t.Fatalf("guess %d: status %d to %q, error box %q, want 401 saying the session was signed out", i, p.status, p.location(), loginError(p))
+		}
+		parseLoginForm(t, p) // the page is the sign-in form
+		signedOut = true
+	}
+	if !signedOut {
+		t.Fatal("25 wrong passwords never ended the session")
+	}
+	if p := b.get("/account"); p.status != http.StatusSeeOther || p.location() != "/login" {
+		t.Errorf("GET /account after the sign-out: status %d to %q, want 303 to /login", p.status, p.location())
+	}
+	if n := e.passwordChecks(t, kai.id, audit.PasswordCheckFailed); n != free {
+		t.Errorf("%d password_check_failed events, want %d", n, free)
+	}
+}

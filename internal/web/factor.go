@@ -214,17 +214,10 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if old := cookieValue(r, s.cookies.session); old != "" {
-		if err := s.Provider.EndSession(ctx, old); err != nil {
-			s.log.WarnContext(ctx, "end previous session", "err", err)
-		}
-	}
-	token, sess, err := s.Provider.StartSession(ctx, fs.u.ID, amr)
-	if err != nil {
-		s.serverError(w, r, "start session", err)
+	sess, ok := s.newSession(w, r, fs.u.ID, amr)
+	if !ok {
 		return
 	}
-	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	if r.PostFormValue("remember") == "on" && s.MFA.RememberFor() > 0 {
 		dev, err := s.MFA.RememberDevice(ctx, fs.u.ID)
 		if err != nil {

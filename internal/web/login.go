@@ -98,30 +98,13 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 // step (advance).
 func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
-		return
-	}
-	if !s.checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "This form has expired",
-			"Reload the sign-in page and try again. (Cookies must be enabled.)")
-		return
-	}
 	browser := cookieValue(r, s.cookies.browser)
 	reqID := r.URL.Query().Get("req")
-	var f *signIn
-	var req *oidc.AuthRequest
-	if reqID != "" {
-		var ok bool
-		if f, ok = s.resume(w, r, reqID, browser, stepPassword); !ok {
-			return
-		}
-		req = f.req
+	f, req, page, ok := s.loginPost(w, r, reqID, browser)
+	if !ok {
+		return
 	}
-	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser), Username: r.PostFormValue("username")}
-	if req != nil {
-		page.ClientName = req.ClientName
-	}
+	page.Username = r.PostFormValue("username")
 	// A login that cannot get a hashing slot in time is told to retry,
 	// rather than left to outlive the server's write timeout while its hash
 	// still runs for nobody.
@@ -184,19 +167,10 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Metrics.Login("succeeded")
-	// A new session on every login: a cookie planted before it is worthless
-	// after it (session fixation).
-	if old := cookieValue(r, s.cookies.session); old != "" {
-		if err := s.Provider.EndSession(ctx, old); err != nil {
-			s.log.WarnContext(ctx, "end previous session", "err", err)
-		}
-	}
-	token, sess, err := s.Provider.StartSession(ctx, u.ID, []string{session.MethodPassword})
-	if err != nil {
-		s.serverError(w, r, "start session", err)
+	sess, ok := s.newSession(w, r, u.ID, []string{session.MethodPassword})
+	if !ok {
 		return
 	}
-	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
 	if f == nil {
 		next := "/account"
@@ -217,6 +191,54 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// page answers for it alone.
 	f.req.LoginSID, f.sess = sess.SID, sess
 	s.advance(w, r, f)
+}
+
+// loginPost begins a form posted to the password step (the password form
+// or the login page's passkey button): the form is read and its CSRF token
+// checked, the pending request (?req=, reqID) is resumed at stepPassword,
+// and the login page to show again on a failure is prepared. f and req are
+// nil for a sign-in at inkpass itself. When ok is false the answer is sent.
+func (s *server) loginPost(w http.ResponseWriter, r *http.Request, reqID, browser string) (f *signIn, req *oidc.AuthRequest, page LoginPage, ok bool) {
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
+		return nil, nil, page, false
+	}
+	if !s.checkCSRF(r) {
+		s.errorPage(w, r, http.StatusForbidden, "This form has expired",
+			"Reload the sign-in page and try again. (Cookies must be enabled.)")
+		return nil, nil, page, false
+	}
+	if reqID != "" {
+		if f, ok = s.resume(w, r, reqID, browser, stepPassword); !ok {
+			return nil, nil, page, false
+		}
+		req = f.req
+	}
+	page = LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	if req != nil {
+		page.ClientName = req.ClientName
+	}
+	return f, req, page, true
+}
+
+// newSession starts a session for uid whose amr is methods, and sets its
+// cookie. A new session on every login: the browser's previous one ends
+// first, so a cookie planted before the login is worthless after it
+// (session fixation). When ok is false the error page is sent.
+func (s *server) newSession(w http.ResponseWriter, r *http.Request, uid int64, methods []string) (sess *session.Session, ok bool) {
+	ctx := r.Context()
+	if old := cookieValue(r, s.cookies.session); old != "" {
+		if err := s.Provider.EndSession(ctx, old); err != nil {
+			s.log.WarnContext(ctx, "end previous session", "err", err)
+		}
+	}
+	token, sess, err := s.Provider.StartSession(ctx, uid, methods)
+	if err != nil {
+		s.serverError(w, r, "start session", err)
+		return nil, false
+	}
+	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
+	return sess, true
 }
 
 // finish answers a request with a code. A pending request is answered exactly

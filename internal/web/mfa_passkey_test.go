@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"encoding/json"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,7 +63,7 @@ func TestMFAPasskeyFailures(t *testing.T) {
 	if !strings.Contains(fp.body, "data-webauthn-get=") || !strings.Contains(fp.body, `name="code"`) {
 		t.Fatalf("the factor page does not offer both the passkey and the code:\n%s", fp.body)
 	}
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 	bad := nb.submitCode(fp, action, url.Values{"passkey": {`{"id":"Y3JlZGVudGlhbC0x","rawId":"Y3JlZGVudGlhbC0x","type":"public-key","response":{}}`}})
 	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "passkey could not be verified") || bad.location() != "" {
 		t.Fatalf("bad passkey: status %d Location %q, want 401 and the message:\n%s", bad.status, bad.location(), bad.body)

@@ -111,6 +111,16 @@ func (b *browser) wantFactorPage(p *page, redirectURI string) *page {
 	return fp
 }
 
+// factorAction is the action of the code form on the factor page fp.
+func factorAction(t *testing.T, fp *page) string {
+	t.Helper()
+	a := formAction.FindStringSubmatch(fp.body)
+	if a == nil {
+		t.Fatalf("the factor page has no code form:\n%s", fp.body)
+	}
+	return html.UnescapeString(a[1])
+}
+
 // submitCode posts a code on the factor page fp.
 func (b *browser) submitCode(fp *page, action string, extra url.Values) *page {
 	b.t.Helper()
@@ -149,7 +159,7 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 	f := rp.start(true)
 	_, form := b2.toLoginPage(f.url)
 	fp := b2.wantFactorPage(b2.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 
 	// A wrong code is refused and shows the form again.
 	if p := b2.submitCode(fp, action, url.Values{"code": {"000000"}}); p.status != http.StatusUnauthorized {
@@ -169,7 +179,7 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 	f3 := rp.start(true)
 	_, form3 := b3.toLoginPage(f3.url)
 	fp3 := b3.wantFactorPage(b3.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
-	action3 := html.UnescapeString(formAction.FindStringSubmatch(fp3.body)[1])
+	action3 := factorAction(t, fp3)
 	if p := b3.submitCode(fp3, action3, url.Values{"code": {mfa.Code(key, at)}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("replayed code: status %d, want 401", p.status)
 	}
@@ -247,7 +257,7 @@ func TestMFAPolicyForcesEnrolment(t *testing.T) {
 	_, form := b.toLoginPage(f.url)
 	fp := b.wantFactorPage(b.submitLogin(form, "admin", "secure_password"), rp.conf.RedirectURL)
 	key, id := enrolment(t, fp)
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 
 	// No way around it: the login page again asks for the password, and a
 	// second password leads back here.
@@ -299,7 +309,7 @@ func TestMFAStepUp(t *testing.T) {
 	if secretText.MatchString(fp.body) {
 		t.Fatal("step-up of an enrolled user shows an enrolment")
 	}
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
 	s2 := up.redeem(t, b.callback(up, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s2, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
@@ -325,7 +335,7 @@ func TestMFARecoveryCodeAndRemoval(t *testing.T) {
 		f := rp.start(true)
 		_, form := nb.toLoginPage(f.url)
 		fp := nb.wantFactorPage(nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
-		action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+		action := factorAction(t, fp)
 		return f, nb, nb.submitCode(fp, action, url.Values{"code": {code}})
 	}
 	f, nb, p := signInWithCode(strings.ToUpper(codes[0]))
@@ -372,7 +382,7 @@ func TestMFARequiredByClient(t *testing.T) {
 	_, form := b.toLoginPage(f.url)
 	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	key, id := enrolment(t, fp)
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 	if p := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {"123"}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("bad enrolment code: status %d, want 401", p.status)
 	}
@@ -418,7 +428,7 @@ func TestMFAMaxAge(t *testing.T) {
 	e.clock.Advance(time.Second)
 	_, form := b.toLoginPage(f.url)
 	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
 	s := f.redeem(t, b.callback(f, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
@@ -442,7 +452,7 @@ func TestMFARememberDevice(t *testing.T) {
 	if !strings.Contains(fp.body, `name="remember"`) {
 		t.Fatalf("the code page offers no remember checkbox:\n%s", fp.body)
 	}
-	action := html.UnescapeString(formAction.FindStringSubmatch(fp.body)[1])
+	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
 	f.redeem(t, dev.callback(f, dev.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}, "remember": {"on"}})).Get("code"))
 

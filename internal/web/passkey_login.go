@@ -27,25 +27,11 @@ func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
-		s.errorPage(w, r, http.StatusForbidden, "This form has expired",
-			"Reload the sign-in page and try again. (Cookies must be enabled.)")
-		return
-	}
 	browser := cookieValue(r, s.cookies.browser)
 	reqID := r.URL.Query().Get("req")
-	var f *signIn
-	var req *oidc.AuthRequest
-	if reqID != "" {
-		var ok bool
-		if f, ok = s.resume(w, r, reqID, browser, stepPassword); !ok {
-			return
-		}
-		req = f.req
-	}
-	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
-	if req != nil {
-		page.ClientName = req.ClientName
+	f, req, page, ok := s.loginPost(w, r, reqID, browser)
+	if !ok {
+		return
 	}
 	uid, method, err := s.MFA.PasswordlessSignIn(ctx, session.Hash(browser), reqID, []byte(r.PostFormValue("passkey")), s.clientAddr(r))
 	var u *user.User
@@ -57,11 +43,6 @@ func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
-	case errors.Is(err, mfa.ErrNotVerifying):
-		s.Metrics.Login("invalid_credentials")
-		page.Error = "Your passkey did not check your PIN or fingerprint, so it cannot sign you in alone. Sign in with your password."
-		s.renderLogin(w, r, http.StatusUnauthorized, page, req)
-		return
 	case errors.Is(err, mfa.ErrBadPasskey), errors.Is(err, mfa.ErrCloneWarning):
 		s.Metrics.Login("invalid_credentials")
 		page.Error = "Your passkey could not be verified. Try again, or sign in with your password."
@@ -71,18 +52,10 @@ func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "passkey sign-in", err)
 		return
 	}
-	// A new session on every login (session fixation), as loginSubmit.
-	if old := cookieValue(r, s.cookies.session); old != "" {
-		if err := s.Provider.EndSession(ctx, old); err != nil {
-			s.log.WarnContext(ctx, "end previous session", "err", err)
-		}
-	}
-	token, sess, err := s.Provider.StartSession(ctx, u.ID, []string{method, session.MethodMFA})
-	if err != nil {
-		s.serverError(w, r, "start session", err)
+	sess, ok := s.newSession(w, r, u.ID, []string{method, session.MethodMFA})
+	if !ok {
 		return
 	}
-	s.cookies.set(w, s.cookies.session, token, sess.ExpiresAt.Sub(sess.CreatedAt))
 	s.Metrics.Login("succeeded")
 	s.record(r, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Detail: "passkey with user verification"})
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID, "passkey", true)

@@ -1,6 +1,6 @@
-// webauthn.js runs the passkey ceremonies (WebAuthn) of two pages: the
-// second factor's page (a form with data-webauthn-get, the options for
-// navigator.credentials.get) and the account page (a form with
+// webauthn.js runs the passkey ceremonies (WebAuthn) of three pages: the
+// login page and the second factor's page (a form with data-webauthn-get, the
+// options for navigator.credentials.get) and the account page (a form with
 // data-webauthn-create, the options for navigator.credentials.create). It
 // shows the form's button, and on a click asks the browser for the
 // credential, puts its JSON in the form's hidden field (passkey or
