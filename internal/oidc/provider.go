@@ -124,11 +124,30 @@ type Provider struct {
 	signer   Signer
 	throttle ThrottleStore
 
-	discovery *discoveryDoc
+	*Documents
 }
 
 // New wires the provider over its stores.
 func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, sessions Store, signer Signer) (*Provider, error) {
+	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
+		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
+	}
+	if cfg.RefreshReuseInterval < 0 {
+		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
+	}
+	cfg = cfg.withDefaults()
+	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
+		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer, throttle: sessions}
+	p.Documents = NewDocuments(cfg, signer)
+
+	return p, nil
+}
+
+// withDefaults fills what a Config may leave out: the clock, a logger that
+// discards, no audit, no metrics, the default client throttle and pending
+// request lifetime. Every unit's constructor applies it, so a unit built
+// alone in a test behaves as the one New builds.
+func (cfg Config) withDefaults() Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -138,9 +157,6 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 	if cfg.AuthRequestTTL <= 0 {
 		cfg.AuthRequestTTL = 30 * time.Minute
 	}
-	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
-		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
-	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
@@ -148,12 +164,5 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		cfg.Audit = audit.Discard{}
 	}
 	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
-		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer, throttle: sessions}
-	if cfg.RefreshReuseInterval < 0 {
-		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
-	}
-	p.discovery = p.buildDiscovery()
-
-	return p, nil
+	return cfg
 }
