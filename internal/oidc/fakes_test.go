@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/session"
@@ -264,9 +265,10 @@ func unitUsersMap() map[int64]*user.User {
 	}
 }
 
-func newUnit(t *testing.T) *unit {
+// newFakeClients holds the unit clients: unitApp, unitWeb, unitPinned,
+// unitMachine and unitOff, secrets hashed with unitHashKey.
+func newFakeClients(t *testing.T) *fakeClients {
 	t.Helper()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	cs := map[string]*client.Client{}
 	for _, c := range []*client.Client{
 		{ID: unitApp, Name: "App", Public: true, FirstParty: true, RedirectURIs: []string{unitAppCB},
@@ -293,8 +295,20 @@ func newUnit(t *testing.T) *unit {
 		}
 		cs[c.ID] = c
 	}
+	return &fakeClients{m: cs, locks: map[string]time.Time{}}
+}
+
+// unitConfig is the unit tests' Config, on the clock *now.
+func unitConfig(now *time.Time) Config {
+	return Config{Issuer: unitIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
+		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour, Now: func() time.Time { return *now }}
+}
+
+func newUnit(t *testing.T) *unit {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	u := &unit{
-		clients:  &fakeClients{m: cs, locks: map[string]time.Time{}},
+		clients:  newFakeClients(t),
 		users:    &fakeUsers{m: unitUsersMap()},
 		tokens:   &fakeTokens{},
 		throttle: &fakeThrottle{},
@@ -302,9 +316,7 @@ func newUnit(t *testing.T) *unit {
 		records:  &fakeRecords{m: map[string]*session.TokenRecord{}},
 		now:      now,
 	}
-	p, err := New(Config{Issuer: unitIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
-		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour, Now: func() time.Time { return u.now }},
-		u.clients, u.tokens, u.users, fakeStore{ConsentStore: u.consents, ThrottleStore: u.throttle, TokenRecords: u.records}, fakeSigner{})
+	p, err := New(unitConfig(&u.now), u.clients, u.tokens, u.users, fakeStore{ConsentStore: u.consents, ThrottleStore: u.throttle, TokenRecords: u.records}, fakeSigner{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,5 +372,18 @@ func (f *fakeRecords) RevokeSessionTokens(_ context.Context, sid string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.revoked = append(f.revoked, "session:"+sid)
+	return nil
+}
+
+// fakeAudit records the events a unit audits.
+type fakeAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (f *fakeAudit) Record(_ context.Context, ev audit.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, ev)
 	return nil
 }

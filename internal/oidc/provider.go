@@ -122,8 +122,8 @@ type Provider struct {
 	records  TokenRecords
 	audit    audit.Recorder
 	signer   Signer
-	throttle ThrottleStore
 
+	clientAuth *ClientAuthenticator
 	*Documents
 }
 
@@ -137,8 +137,9 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 	}
 	cfg = cfg.withDefaults()
 	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
-		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer, throttle: sessions}
+		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer}
 	p.Documents = NewDocuments(cfg, signer)
+	p.clientAuth = NewClientAuthenticator(cfg, clients, sessions)
 
 	return p, nil
 }

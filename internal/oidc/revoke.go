@@ -46,7 +46,7 @@ func (p *Provider) parseTokenForm(r *http.Request) (*client.Client, string, stri
 			return nil, "", "", errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, _, e := p.authenticateClient(r.Context(), r, form)
+	c, _, e := p.clientAuth.authenticateClient(r.Context(), r, form)
 	if e != nil {
 		return nil, "", "", e
 	}

@@ -61,7 +61,7 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 			return nil, nil, errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, _, oerr := p.authenticateClient(r.Context(), r, form)
+	c, _, oerr := p.clientAuth.authenticateClient(r.Context(), r, form)
 	if oerr != nil {
 		return nil, nil, oerr
 	}
@@ -91,89 +91,6 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 	}
 	return resp, c, oerr
 }
-
-// authenticateClient applies the client's registered method (RFC 6749 §2.3,
-// OIDC Core §9): exactly one of Basic, body secret, or none for public
-// clients; either secret method unless the client's is pinned
-// (client.AcceptsAuthMethod).
-func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*client.Client, string, *Error) {
-	var id, secret, method string
-	basicID, basicSecret, hasBasic := r.BasicAuth()
-	switch {
-	case hasBasic && form.Has("client_secret"):
-		return nil, "", errInvalidRequest("use one client authentication method, not two")
-	case hasBasic:
-		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(basicID)
-		secret, err2 = url.QueryUnescape(basicSecret)
-		if err1 != nil || err2 != nil {
-			return nil, "", basicFailure(errInvalidClient("malformed client credentials"))
-		}
-		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
-			return nil, "", basicFailure(errInvalidClient("client_id does not match the credentials"))
-		}
-		method = client.AuthSecretBasic
-	case form.Has("client_secret"):
-		id, secret, method = form.Get("client_id"), form.Get("client_secret"), client.AuthSecretPost
-	default:
-		id, method = form.Get("client_id"), client.AuthNone
-	}
-	if id == "" {
-		return nil, "", errInvalidClient("client authentication is missing")
-	}
-	wrap := func(e *Error) *Error {
-		if hasBasic {
-			return basicFailure(e)
-		}
-		return e
-	}
-	// A request that presents a secret may be a guess: it is throttled per
-	// client and per address, and the lock is checked before the secret.
-	guess := method != client.AuthNone
-	addr := clientAddr(r)
-	// The throttle counts an IPv6 client by its /64, as the login throttle
-	// does: one host holds a whole /64. The audit keeps the full address.
-	throttleAddr := user.AddressKey(addr)
-	failed := func(known bool, reason string) *Error {
-		if guess {
-			p.clientFailed(ctx, id, addr, throttleAddr, known, reason)
-		}
-		return wrap(errInvalidClient("client authentication failed").withCause(errors.New(reason)))
-	}
-	var c *client.Client
-	var err error
-	if guess {
-		var until time.Time
-		c, until, err = p.clients.GetWithLock(ctx, id, throttleAddr)
-		if err != nil && !errors.Is(err, client.ErrNotFound) {
-			return nil, "", errServer(err)
-		}
-		if e := p.clientLocked(until); e != nil {
-			return nil, "", wrap(e)
-		}
-	} else {
-		c, err = p.clients.Get(ctx, id)
-	}
-	if errors.Is(err, client.ErrNotFound) {
-		return nil, "", failed(false, "unknown client")
-	}
-	if err != nil {
-		return nil, "", errServer(err)
-	}
-	if !c.Enabled {
-		return nil, "", failed(true, "client disabled")
-	}
-	if !c.AcceptsAuthMethod(method) {
-		return nil, "", failed(true, "client used "+method+", registered for "+c.AuthMethod)
-	}
-	if method != client.AuthNone && !c.VerifySecret(secret) {
-		return nil, "", failed(true, "wrong client secret")
-	}
-	return c, secret, nil
-}
-
-func basicFailure(e *Error) *Error { e.BasicChallenge = true; return e }
 
 // respond builds the token response; with the openid scope and a user it
 // mints an ID token. The nonce belongs only to the ID token of the code
