@@ -60,7 +60,7 @@ func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, form url.
 	if oerr := p.grantFailure(ctx, err, badCode); oerr != nil {
 		return nil, oerr
 	}
-	u, oerr := p.activeUser(ctx, cg.UserID)
+	u, oerr := activeUser(ctx, p.users, p.log, cg.UserID)
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -38,7 +38,7 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, form url.Value
 		// exists and belongs to someone else; the reason goes to the log.
 		return nil, errInvalidGrant(badRefresh).withCause(errors.New("the refresh token was issued to another client"))
 	}
-	u, oerr := p.activeUser(ctx, old.UserID)
+	u, oerr := activeUser(ctx, p.users, p.log, old.UserID)
 	if oerr != nil {
 		return nil, oerr
 	}

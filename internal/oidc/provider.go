@@ -124,6 +124,9 @@ type Provider struct {
 	signer   Signer
 
 	clientAuth *ClientAuthenticator
+	*UserInfo
+	*Revocation
+	*Introspection
 	*Documents
 }
 
@@ -140,6 +143,9 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer}
 	p.Documents = NewDocuments(cfg, signer)
 	p.clientAuth = NewClientAuthenticator(cfg, clients, sessions)
+	p.UserInfo = NewUserInfo(cfg, tokens, users)
+	p.Revocation = NewRevocation(cfg, p.clientAuth, sessions)
+	p.Introspection = NewIntrospection(cfg, p.clientAuth, sessions, users)
 
 	return p, nil
 }

@@ -60,7 +60,7 @@ func (p *Provider) Session(ctx context.Context, cookie string) (*session.Session
 	s, err := p.sessions.SessionByTokenHash(ctx, session.Hash(cookie))
 	var inactive *session.InactiveUserError
 	if errors.As(err, &inactive) {
-		p.revokeInactive(ctx, inactive.UserID)
+		revokeInactive(ctx, p.users, p.log, inactive.UserID)
 	}
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil

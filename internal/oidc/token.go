@@ -34,7 +34,7 @@ func (p *Provider) TokenHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, c, oerr := p.token(r)
 		if oerr != nil {
-			p.writeTokenError(w, r, c, oerr)
+			writeTokenError(p.log, w, r, c, oerr)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp, true)
@@ -110,7 +110,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Gran
 	}
 	if u == nil {
 		var oerr *Error
-		if u, oerr = p.activeUser(ctx, g.UserID); oerr != nil {
+		if u, oerr = activeUser(ctx, p.users, p.log, g.UserID); oerr != nil {
 			return nil, oerr
 		}
 	}
@@ -144,11 +144,11 @@ func hasScope(scope, want string) bool {
 // grant invalid (DESIGN: a deactivated user is out at once). The client hears
 // only that the grant is invalid: what became of the account is not its
 // business, and the reason goes to the log.
-func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error) {
+func activeUser(ctx context.Context, users UserFinder, log *slog.Logger, id int64) (*user.User, *Error) {
 	if id == 0 {
 		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the grant has no user"))
 	}
-	u, err := p.users.UserByID(ctx, id)
+	u, err := users.UserByID(ctx, id)
 	if errors.Is(err, user.ErrNotFound) {
 		return nil, errInvalidGrant(deadGrant).withCause(err)
 	}
@@ -156,7 +156,7 @@ func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error
 		return nil, errServer(err)
 	}
 	if !u.Active {
-		p.revokeInactive(ctx, u.ID)
+		revokeInactive(ctx, users, log, u.ID)
 		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the user is deactivated"))
 	}
 	if !u.Role.Known() {
@@ -168,9 +168,9 @@ func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error
 // revokeInactive ends what a user found inactive still holds, so that
 // re-activation starts clean; a failure is logged, and the request is
 // refused either way.
-func (p *Provider) revokeInactive(ctx context.Context, id int64) {
-	if err := p.users.RevokeInactiveUser(ctx, id); err != nil {
-		p.log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
+func revokeInactive(ctx context.Context, users UserFinder, log *slog.Logger, id int64) {
+	if err := users.RevokeInactiveUser(ctx, id); err != nil {
+		log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
 	}
 }
 
@@ -179,15 +179,15 @@ const deadGrant = "the grant is invalid, expired or revoked"
 
 // writeTokenError answers per RFC 6749 §5.2, logging once at the level of
 // whoever is at fault.
-func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *client.Client, e *Error) {
+func writeTokenError(log *slog.Logger, w http.ResponseWriter, r *http.Request, c *client.Client, e *Error) {
 	clientID := ""
 	if c != nil {
 		clientID = c.ID
 	}
 	if e.Status >= 500 {
-		p.log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
+		log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
 	} else {
-		reqlog.Event(r.Context(), p.log, "token request refused", slog.String("client_id", clientID), slog.Any("err", e))
+		reqlog.Event(r.Context(), log, "token request refused", slog.String("client_id", clientID), slog.Any("err", e))
 	}
 	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)
