@@ -570,7 +570,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if req.Claims != nil {
 		ext.Set(extClaims, encodeClaimsRequest(req.Claims))
 	}
-	code, err := p.issueCode(ctx, session.CodeGrant{
+	code, err := issueCode(ctx, p.cfg, p.tokens, session.CodeGrant{
 		Grant: session.Grant{ID: ext.Get(extGrantID), ClientID: req.ClientID, UserID: u.ID, SID: s.SID,
 			Scope: strings.Join(req.Scopes, " "), RedirectURI: req.RedirectURI, Extension: ext},
 		Challenge: req.CodeChallenge, ChallengeMethod: req.CodeChallengeMethod,

@@ -328,7 +328,7 @@ func newUnit(t *testing.T) *unit {
 // id_token_hint cases.
 func (u *unit) idToken(t *testing.T, userID int64, clientID string) string {
 	t.Helper()
-	tok, err := u.p.mintIDToken(idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
+	tok, err := mintIDToken(u.p.cfg, fakeSigner{}, idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,4 +386,72 @@ func (f *fakeAudit) Record(_ context.Context, ev audit.Event) error {
 	defer f.mu.Unlock()
 	f.events = append(f.events, ev)
 	return nil
+}
+
+// fakeCodes is the code half of a GrantStore in memory: IssueCode,
+// RedeemCode (one redemption, then *session.ReplayedError), IssueTokens and
+// RevokeGrant, recording what was issued and revoked.
+type fakeCodes struct {
+	mu      sync.Mutex
+	codes   map[string]*session.CodeGrant
+	used    map[string]bool
+	issued  []session.IssuedTokens
+	revoked []string // grant ids
+}
+
+func (f *fakeCodes) IssueCode(_ context.Context, code string, cg session.CodeGrant, _ time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.codes == nil {
+		f.codes, f.used = map[string]*session.CodeGrant{}, map[string]bool{}
+	}
+	f.codes[code] = &cg
+	return nil
+}
+
+func (f *fakeCodes) RedeemCode(_ context.Context, code string, accept func(*session.CodeGrant) error) (*session.CodeGrant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cg, ok := f.codes[code]
+	switch {
+	case !ok:
+		return nil, session.ErrGrantInvalid
+	case f.used[code]:
+		return nil, &session.ReplayedError{GrantID: cg.ID}
+	}
+	cp := *cg
+	if err := accept(&cp); err != nil {
+		return nil, err
+	}
+	f.used[code] = true
+	return &cp, nil
+}
+
+func (f *fakeCodes) IssueTokens(_ context.Context, _ session.Grant, t session.IssuedTokens) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.issued = append(f.issued, t)
+	return nil
+}
+
+func (f *fakeCodes) RevokeGrant(_ context.Context, grantID, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, grantID)
+	return nil
+}
+
+// fakeMetrics counts issued tokens by grant type.
+type fakeMetrics struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *fakeMetrics) TokenIssued(grantType string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	f.n[grantType]++
 }

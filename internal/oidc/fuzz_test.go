@@ -89,7 +89,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	if err != nil {
 		f.Fatal(err)
 	}
-	hint, err := p.mintIDToken(idTokenInput{user: &user.User{ID: 7, Username: "fuzz", Role: user.RoleAssistant, Name: "Fuzz", Active: true},
+	hint, err := mintIDToken(p.cfg, ks, idTokenInput{user: &user.User{ID: 7, Username: "fuzz", Role: user.RoleAssistant, Name: "Fuzz", Active: true},
 		clientID: fuzzApp, alg: keys.EdDSA, scopes: []string{"openid", "profile"}, sid: "sid-1"})
 	if err != nil {
 		f.Fatal(err)

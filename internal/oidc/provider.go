@@ -124,6 +124,7 @@ type Provider struct {
 	signer   Signer
 
 	clientAuth *ClientAuthenticator
+	*TokenEndpoint
 	*UserInfo
 	*Revocation
 	*Introspection
@@ -143,6 +144,7 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer}
 	p.Documents = NewDocuments(cfg, signer)
 	p.clientAuth = NewClientAuthenticator(cfg, clients, sessions)
+	p.TokenEndpoint = NewTokenEndpoint(cfg, p.clientAuth, tokens, users, signer)
 	p.UserInfo = NewUserInfo(cfg, tokens, users)
 	p.Revocation = NewRevocation(cfg, p.clientAuth, sessions)
 	p.Introspection = NewIntrospection(cfg, p.clientAuth, sessions, users)

@@ -29,12 +29,49 @@ type tokenResponse struct {
 	IDToken      string `json:"id_token,omitempty"`
 }
 
+// TokenEndpoint is POST /token: it authenticates the client, checks the
+// request's shape and dispatches on grant_type to one grant of grants
+// (grant_code.go, grant_refresh.go, grant_client_credentials.go). It holds no
+// store itself: each grant holds the part of GrantStore it uses.
+type TokenEndpoint struct {
+	cfg    Config
+	auth   clientAuthenticator
+	grants map[string]grant
+}
+
+// grant is one grant type at the token endpoint (RFC 6749 §4): it turns the
+// request of a client already authenticated and allowed the grant type into
+// tokens, or an OAuth error.
+type grant interface {
+	exchange(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error)
+}
+
+// tokenGrantStore is the part of GrantStore the token endpoint's grants use:
+// all of it but IssueCode (the Authorizer's) and AccessGrant (UserInfo's).
+type tokenGrantStore interface {
+	codeRedeemer
+	refreshRotator
+	grantRevoker
+}
+
+// NewTokenEndpoint serves the three grant types inkpass implements over
+// store, minting ID tokens for users found in users with signer.
+func NewTokenEndpoint(cfg Config, auth clientAuthenticator, store tokenGrantStore, users UserFinder, signer tokenSigner) *TokenEndpoint {
+	cfg = cfg.withDefaults()
+	m := newTokenMinter(cfg, users, signer, store)
+	return &TokenEndpoint{cfg: cfg, auth: auth, grants: map[string]grant{
+		client.GrantAuthorizationCode: newCodeGrant(cfg, store, users, m),
+		client.GrantRefreshToken:      newRefreshGrant(cfg, store, users, m),
+		client.GrantClientCredentials: newClientCredentialsGrant(cfg, store, m),
+	}}
+}
+
 // TokenHandler serves POST /token.
-func (p *Provider) TokenHandler() http.Handler {
+func (p *TokenEndpoint) TokenHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, c, oerr := p.token(r)
 		if oerr != nil {
-			writeTokenError(p.log, w, r, c, oerr)
+			writeTokenError(p.cfg.Logger, w, r, c, oerr)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp, true)
@@ -43,7 +80,7 @@ func (p *Provider) TokenHandler() http.Handler {
 
 // token runs one token request and returns the answer or an OAuth error; the
 // client is returned when it was authenticated, for the log.
-func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Error) {
+func (p *TokenEndpoint) token(r *http.Request) (*tokenResponse, *client.Client, *Error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return nil, nil, errInvalidRequest("the body must be application/x-www-form-urlencoded")
 	}
@@ -61,42 +98,47 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 			return nil, nil, errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, _, oerr := p.clientAuth.authenticateClient(r.Context(), r, form)
+	c, _, oerr := p.auth.authenticateClient(r.Context(), r, form)
 	if oerr != nil {
 		return nil, nil, oerr
 	}
-	grant := form.Get("grant_type")
-	switch grant {
-	case "":
+	grantType := form.Get("grant_type")
+	g, ok := p.grants[grantType]
+	switch {
+	case grantType == "":
 		return nil, c, errInvalidRequest("grant_type is missing")
-	case client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials:
-	default:
-		return nil, c, errUnsupportedGrantType("grant_type %q is not supported", grant)
+	case !ok:
+		return nil, c, errUnsupportedGrantType("grant_type %q is not supported", grantType)
+	case !c.AllowsGrant(grantType):
+		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grantType)
 	}
-	if !c.AllowsGrant(grant) {
-		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grant)
-	}
-	var resp *tokenResponse
-	switch grant {
-	case client.GrantAuthorizationCode:
-		resp, oerr = p.exchangeCode(r.Context(), c, form)
-	case client.GrantRefreshToken:
-		resp, oerr = p.refresh(r.Context(), c, form)
-	case client.GrantClientCredentials:
-		resp, oerr = p.clientCredentials(r.Context(), c, form)
-	}
+	resp, oerr := g.exchange(r.Context(), c, form)
 	if oerr == nil {
-		p.cfg.Metrics.TokenIssued(grant)
-		reqlog.Event(r.Context(), p.log, "token issued", slog.String("client_id", c.ID), slog.String("grant_type", grant))
+		p.cfg.Metrics.TokenIssued(grantType)
+		reqlog.Event(r.Context(), p.cfg.Logger, "token issued", slog.String("client_id", c.ID), slog.String("grant_type", grantType))
 	}
 	return resp, c, oerr
+}
+
+// tokenMinter is what every grant shares once its store has said yes: the
+// token response, with an ID token for a user grant with openid, and the
+// answer to a store's refusal (grantFailure).
+type tokenMinter struct {
+	cfg     Config
+	users   UserFinder
+	signer  tokenSigner
+	revoker grantRevoker
+}
+
+func newTokenMinter(cfg Config, users UserFinder, signer tokenSigner, revoker grantRevoker) *tokenMinter {
+	return &tokenMinter{cfg: cfg.withDefaults(), users: users, signer: signer, revoker: revoker}
 }
 
 // respond builds the token response; with the openid scope and a user it
 // mints an ID token. The nonce belongs only to the ID token of the code
 // exchange (OIDC Core §12.2). u is the grant's user when the caller has
 // already loaded it, nil otherwise.
-func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Grant, t session.IssuedTokens, withNonce bool, u *user.User) (*tokenResponse, *Error) {
+func (m *tokenMinter) respond(ctx context.Context, c *client.Client, g session.Grant, t session.IssuedTokens, withNonce bool, u *user.User) (*tokenResponse, *Error) {
 	resp := &tokenResponse{
 		AccessToken:  t.Access,
 		TokenType:    "Bearer",
@@ -110,7 +152,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Gran
 	}
 	if u == nil {
 		var oerr *Error
-		if u, oerr = activeUser(ctx, p.users, p.log, g.UserID); oerr != nil {
+		if u, oerr = activeUser(ctx, m.users, m.cfg.Logger, g.UserID); oerr != nil {
 			return nil, oerr
 		}
 	}
@@ -127,7 +169,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Gran
 	if withNonce {
 		in.nonce = ext.Get(extNonce)
 	}
-	idt, err := p.mintIDToken(in)
+	idt, err := mintIDToken(m.cfg, m.signer, in)
 	if err != nil {
 		return nil, errServer(err)
 	}
