@@ -455,3 +455,68 @@ func (f *fakeMetrics) TokenIssued(grantType string) {
 	}
 	f.n[grantType]++
 }
+
+// fakeAuthRequests keeps pending requests in memory, bound to the browser
+// hash, with the store's answers: session.ErrAuthRequestNotFound for
+// unknown, expired, another browser's, or a second delete.
+type fakeAuthRequests struct {
+	mu  sync.Mutex
+	now func() time.Time
+	m   map[string]*fakeAuthRequest // by id hash
+}
+
+type fakeAuthRequest struct {
+	browser  string
+	data     []byte
+	loginSID string
+	expires  time.Time
+}
+
+func (f *fakeAuthRequests) SaveAuthRequest(_ context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, _ int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]*fakeAuthRequest{}
+	}
+	f.m[string(idHash)] = &fakeAuthRequest{browser: string(browserHash), data: data, loginSID: loginSID, expires: expires}
+	return nil
+}
+
+func (f *fakeAuthRequests) live(idHash, browserHash []byte) (*fakeAuthRequest, error) {
+	r, ok := f.m[string(idHash)]
+	if !ok || r.browser != string(browserHash) || !f.now().Before(r.expires) {
+		return nil, session.ErrAuthRequestNotFound
+	}
+	return r, nil
+}
+
+func (f *fakeAuthRequests) AuthRequest(_ context.Context, idHash, browserHash []byte) ([]byte, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.live(idHash, browserHash)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.data, r.loginSID, nil
+}
+
+func (f *fakeAuthRequests) SetAuthRequestLogin(_ context.Context, idHash, browserHash []byte, sid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.live(idHash, browserHash)
+	if err != nil {
+		return err
+	}
+	r.loginSID = sid
+	return nil
+}
+
+func (f *fakeAuthRequests) DeleteAuthRequest(_ context.Context, idHash []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[string(idHash)]; !ok {
+		return session.ErrAuthRequestNotFound
+	}
+	delete(f.m, string(idHash))
+	return nil
+}

@@ -316,7 +316,7 @@ func FuzzIDTokenHint(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, hint string) {
-		c, err := e.p.parseIDTokenHint(hint)
+		c, err := parseIDTokenHint(e.keys, fuzzIssuer, hint)
 		if err != nil {
 			if c != nil {
 				t.Fatalf("claims with an error: %+v", c)

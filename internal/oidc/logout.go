@@ -89,7 +89,7 @@ func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 		return nil, errInvalidRequest("state is too long").noRedirect()
 	}
 	if hint := form.Get("id_token_hint"); hint != "" {
-		c, err := p.parseIDTokenHint(hint)
+		c, err := parseIDTokenHint(p.signer, p.cfg.Issuer, hint)
 		if err != nil {
 			return nil, errInvalidRequest("id_token_hint is not an ID token issued here").withCause(err).noRedirect()
 		}

@@ -123,6 +123,8 @@ type Provider struct {
 	audit    audit.Recorder
 	signer   Signer
 
+	*Authorizer
+	*PendingRequests
 	clientAuth *ClientAuthenticator
 	*TokenEndpoint
 	*UserInfo
@@ -143,6 +145,8 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
 		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer}
 	p.Documents = NewDocuments(cfg, signer)
+	p.Authorizer = NewAuthorizer(cfg, clients, signer, users, tokens)
+	p.PendingRequests = NewPendingRequests(cfg, sessions)
 	p.clientAuth = NewClientAuthenticator(cfg, clients, sessions)
 	p.TokenEndpoint = NewTokenEndpoint(cfg, p.clientAuth, tokens, users, signer)
 	p.UserInfo = NewUserInfo(cfg, tokens, users)
