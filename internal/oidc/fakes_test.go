@@ -33,6 +33,8 @@ const (
 	unitSecret  = "a-client-secret-of-enough-length"
 	unitAppCB   = "https://app.example/cb"
 	unitWebCB   = "https://web.example/cb"
+	// unitWebSignedOut is web's post-logout redirect URI.
+	unitWebSignedOut = "https://web.example/signed-out"
 )
 
 // unitHashKey is the install key the fakes' client secrets are hashed with
@@ -274,7 +276,7 @@ func newFakeClients(t *testing.T) *fakeClients {
 		{ID: unitApp, Name: "App", Public: true, FirstParty: true, RedirectURIs: []string{unitAppCB},
 			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
 			Scopes:     []string{"openid", "profile", "offline_access"}, AuthMethod: client.AuthNone},
-		{ID: unitWeb, Name: "Web", RedirectURIs: []string{unitWebCB, "https://web.example/other"},
+		{ID: unitWeb, Name: "Web", RedirectURIs: []string{unitWebCB, "https://web.example/other"}, PostLogoutRedirectURIs: []string{unitWebSignedOut},
 			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
 			Scopes:     []string{"openid", "profile", "email", "offline_access"}, AuthMethod: client.AuthSecretBasic},
 		{ID: unitPinned, Name: "Pinned", RedirectURIs: []string{"https://pinned.example/cb"},
@@ -328,7 +330,7 @@ func newUnit(t *testing.T) *unit {
 // id_token_hint cases.
 func (u *unit) idToken(t *testing.T, userID int64, clientID string) string {
 	t.Helper()
-	tok, err := mintIDToken(u.p.cfg, fakeSigner{}, idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
+	tok, err := mintIDToken(unitConfig(&u.now), fakeSigner{}, idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,5 +520,47 @@ func (f *fakeAuthRequests) DeleteAuthRequest(_ context.Context, idHash []byte) e
 		return session.ErrAuthRequestNotFound
 	}
 	delete(f.m, string(idHash))
+	return nil
+}
+
+// fakeSessions keeps sessions in memory by token hash; inactive names the
+// users whose sessions are answered with *session.InactiveUserError.
+type fakeSessions struct {
+	mu       sync.Mutex
+	m        map[string]session.Session
+	inactive map[int64]bool
+	revoked  int
+}
+
+func (f *fakeSessions) CreateSession(_ context.Context, tokenHash []byte, s session.Session) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]session.Session{}
+	}
+	f.m[string(tokenHash)] = s
+	return nil
+}
+
+func (f *fakeSessions) SessionByTokenHash(_ context.Context, tokenHash []byte) (*session.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.m[string(tokenHash)]
+	switch {
+	case !ok:
+		return nil, session.ErrNotFound
+	case f.inactive[s.UserID]:
+		return nil, &session.InactiveUserError{UserID: s.UserID}
+	}
+	return &s, nil
+}
+
+func (f *fakeSessions) RevokeSession(_ context.Context, tokenHash []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[string(tokenHash)]; ok {
+		delete(f.m, string(tokenHash))
+		f.revoked++
+	}
 	return nil
 }

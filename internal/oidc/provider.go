@@ -105,36 +105,32 @@ type Signer interface {
 	Verify(compact string) ([]byte, error)
 }
 
-// Provider is inkpass's OpenID Provider. Its storage is held as narrow
-// ports, each declared beside the unit that uses it: sessions (sessions.go),
-// authReqs (authorize.go), consents (consent.go), records (revoke.go:
-// revocation, introspection, logout) and throttle (clientauth.go); the
-// signer serves ID tokens, JWKS and id_token_hint checks.
+// Provider is inkpass's OpenID Provider: a thin composition of the
+// protocol's units, each built by its own constructor over only the ports it
+// uses (docs/architecture.md has the table). New builds them all from the
+// full set of dependencies that cmd/inkpass wires; the units' methods are
+// the Provider's through embedding, so internal/web sees one value that
+// implements every port it declares. The Provider itself holds no store and
+// decides nothing.
 type Provider struct {
-	cfg      Config
-	log      *slog.Logger
-	clients  ClientStore
-	tokens   GrantStore
-	users    UserFinder
-	sessions SessionStore
-	authReqs AuthRequestStore
-	consents ConsentStore
-	records  TokenRecords
-	audit    audit.Recorder
-	signer   Signer
+	*Authorizer      // authorize.go: ParseAuthorize, NeedsLogin, Grant, ErrorResponse
+	*PendingRequests // authorize.go: the requests kept while the user signs in
+	*Sessions        // sessions.go: StartSession, Session, EndSession
+	*Consents        // consent.go: NeedsConsent, RecordConsent
+	*LogoutEndpoint  // logout.go: ParseLogout, Logout
+	*TokenEndpoint   // token.go and grant_*.go: TokenHandler
+	*UserInfo        // userinfo.go: UserInfoHandler
+	*Revocation      // revoke.go: RevokeHandler
+	*Introspection   // revoke.go: IntrospectHandler
+	*Documents       // discovery.go: Discovery, JWKS and their handlers
 
-	*Authorizer
-	*PendingRequests
+	// clientAuth is shared by the token endpoint, revocation and
+	// introspection, so that the three count failures in one throttle.
 	clientAuth *ClientAuthenticator
-	*TokenEndpoint
-	*UserInfo
-	*Revocation
-	*Introspection
-	*Documents
 }
 
-// New wires the provider over its stores.
-func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, sessions Store, signer Signer) (*Provider, error) {
+// New wires the provider over its stores: each unit gets its part of them.
+func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, store Store, signer Signer) (*Provider, error) {
 	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
 		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
 	}
@@ -142,18 +138,21 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
 	}
 	cfg = cfg.withDefaults()
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
-		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer}
-	p.Documents = NewDocuments(cfg, signer)
-	p.Authorizer = NewAuthorizer(cfg, clients, signer, users, tokens)
-	p.PendingRequests = NewPendingRequests(cfg, sessions)
-	p.clientAuth = NewClientAuthenticator(cfg, clients, sessions)
-	p.TokenEndpoint = NewTokenEndpoint(cfg, p.clientAuth, tokens, users, signer)
-	p.UserInfo = NewUserInfo(cfg, tokens, users)
-	p.Revocation = NewRevocation(cfg, p.clientAuth, sessions)
-	p.Introspection = NewIntrospection(cfg, p.clientAuth, sessions, users)
-
-	return p, nil
+	auth := NewClientAuthenticator(cfg, clients, store)
+	sessions := NewSessions(cfg, store, users)
+	return &Provider{
+		Authorizer:      NewAuthorizer(cfg, clients, signer, users, tokens),
+		PendingRequests: NewPendingRequests(cfg, store),
+		Sessions:        sessions,
+		Consents:        NewConsents(store),
+		LogoutEndpoint:  NewLogoutEndpoint(cfg, clients, signer, sessions, store),
+		TokenEndpoint:   NewTokenEndpoint(cfg, auth, tokens, users, signer),
+		UserInfo:        NewUserInfo(cfg, tokens, users),
+		Revocation:      NewRevocation(cfg, auth, store),
+		Introspection:   NewIntrospection(cfg, auth, store, users),
+		Documents:       NewDocuments(cfg, signer),
+		clientAuth:      auth,
+	}, nil
 }
 
 // withDefaults fills what a Config may leave out: the clock, a logger that

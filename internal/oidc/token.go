@@ -210,7 +210,7 @@ func activeUser(ctx context.Context, users UserFinder, log *slog.Logger, id int6
 // revokeInactive ends what a user found inactive still holds, so that
 // re-activation starts clean; a failure is logged, and the request is
 // refused either way.
-func revokeInactive(ctx context.Context, users UserFinder, log *slog.Logger, id int64) {
+func revokeInactive(ctx context.Context, users inactiveRevoker, log *slog.Logger, id int64) {
 	if err := users.RevokeInactiveUser(ctx, id); err != nil {
 		log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
 	}
