@@ -17,10 +17,10 @@ import (
 	"github.com/inkpass/inkpass/internal/user"
 )
 
-// Fakes for the Provider's narrow ports, so that a unit of the protocol is
+// Fakes for the protocol units' narrow ports, so that a unit of the protocol is
 // tested without an HTTP server, SQLite or a slow hash. Each keeps state in
 // memory under a mutex; none decides a rule the real store decides, so what
-// these tests check is the Provider's own logic. The storage contract itself
+// these tests check is the units' own logic. The storage contract itself
 // is internal/store/storetest's.
 
 const (
@@ -245,7 +245,10 @@ func (f *fakeConsents) GrantConsent(_ context.Context, userID int64, clientID st
 	return nil
 }
 
-// unit is a Provider on fakes, with the fakes at hand.
+// unit is a whole Provider on fakes, with the fakes at hand, for tests that
+// cross units (the claim table's agreement of ID token, userinfo and
+// introspection). A test of one unit builds that unit alone with its
+// constructor and only its own fakes (the *_unit_test.go files).
 type unit struct {
 	p        *Provider
 	clients  *fakeClients

@@ -23,7 +23,7 @@ type Config struct {
 	RefreshTTL time.Duration
 	// RefreshReuseInterval is how long a just-rotated refresh token may be
 	// presented again by its own client and still be answered (see
-	// Provider.refresh); 0 means never.
+	// refreshGrant in grant_refresh.go); 0 means never.
 	RefreshReuseInterval time.Duration
 	SessionTTL           time.Duration
 	// AuthRequestTTL is how long a user may take to sign in.
@@ -70,8 +70,9 @@ type UserFinder interface {
 // pending authorization requests (AuthRequestStore), consents
 // (ConsentStore), the counts of failed client authentications
 // (ThrottleStore), and the token records behind revocation and
-// introspection. Each unit of the Provider holds only the port it uses,
-// declared next to it. Each write is one transaction;
+// introspection. New hands each unit only the part it uses, declared next
+// to that unit (docs/architecture.md has the table). Each write is one
+// transaction;
 // internal/store/storetest checks an implementation against this contract.
 type Store interface {
 	ThrottleStore
@@ -98,6 +99,8 @@ type Store interface {
 // implements it. SignAs signs with the active key of one algorithm, a
 // client's id_token_signed_response_alg: a JWT for a client (an ID token, a
 // logout token) uses that client's algorithm, which its relying party checks.
+// The units hold its parts: TokenEndpoint a tokenSigner (SignAs), Authorizer
+// and LogoutEndpoint a hintVerifier (Verify), Documents a KeySet.
 type Signer interface {
 	SignAs(alg keys.Algorithm, payload []byte) (string, error)
 	JWKS() []byte
