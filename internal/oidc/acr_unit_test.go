@@ -22,7 +22,7 @@ func TestParseAuthorize_ACRValues(t *testing.T) {
 		{"urn:other:gold", nil, false},
 	}
 	for _, tt := range tests {
-		req, e := parseAuthz(t, u, authzRequest(func(v url.Values) {
+		req, e := parseAuthz(t, parsingAuthorizer(t, u), authzRequest(func(v url.Values) {
 			if tt.acr != "" {
 				v.Set("acr_values", tt.acr)
 			}

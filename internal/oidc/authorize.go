@@ -124,6 +124,31 @@ const (
 // cannot grow the table beyond it.
 const MaxPendingPerBrowser = 20
 
+// Authorizer is the authorization endpoint: it validates requests
+// (ParseAuthorize), decides whether a session answers one (NeedsLogin), and
+// answers one with a code or an error (Grant, ErrorResponse). It needs the
+// clients, the key set's verification of id_token_hint, the users and the
+// store's IssueCode; the requests kept while the user signs in are
+// PendingRequests'.
+type Authorizer struct {
+	cfg     Config
+	clients clientGetter
+	hints   hintVerifier
+	users   UserFinder
+	codes   codeIssuer
+}
+
+// clientGetter finds a client, enabled or not (ClientStore.Get).
+type clientGetter interface {
+	Get(ctx context.Context, id string) (*client.Client, error)
+}
+
+// NewAuthorizer validates requests against clients and hints, and issues
+// codes for users into codes.
+func NewAuthorizer(cfg Config, clients clientGetter, hints hintVerifier, users UserFinder, codes codeIssuer) *Authorizer {
+	return &Authorizer{cfg: cfg.withDefaults(), clients: clients, hints: hints, users: users, codes: codes}
+}
+
 // single returns the one value of a parameter; OAuth 2.0 §3.1 forbids a
 // parameter given twice.
 func single(form url.Values, name string) (string, error) {
@@ -140,7 +165,7 @@ func single(form url.Values, name string) (string, error) {
 // ParseAuthorize validates an authorization request in the order RFC 6749
 // §4.1.2.1 demands: client_id, then redirect_uri, each failure shown on our
 // own page; only then may errors go back to the client, with its state.
-func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
+func (p *Authorizer) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, errInvalidRequest("the request could not be read").withCause(err).noRedirect()
 	}
@@ -299,7 +324,7 @@ func (p *Provider) ParseAuthorize(r *http.Request) (*AuthRequest, *Error) {
 		return req, errInvalidRequest("login_hint or id_token_hint is too long")
 	}
 	if req.IDTokenHint != "" {
-		hint, err := p.parseIDTokenHint(req.IDTokenHint)
+		hint, err := parseIDTokenHint(p.hints, p.cfg.Issuer, req.IDTokenHint)
 		if err != nil {
 			return req, errInvalidRequest("id_token_hint is not an ID token issued here").withCause(err)
 		}
@@ -396,6 +421,20 @@ func uniqueFields(s string) []string {
 	return out
 }
 
+// PendingRequests keeps authorization requests server-side, bound to the
+// browser that made them, while the user walks the sign-in steps. It needs
+// only the AuthRequestStore.
+type PendingRequests struct {
+	cfg   Config
+	store AuthRequestStore
+}
+
+// NewPendingRequests keeps pending requests in store for
+// cfg.AuthRequestTTL.
+func NewPendingRequests(cfg Config, store AuthRequestStore) *PendingRequests {
+	return &PendingRequests{cfg: cfg.withDefaults(), store: store}
+}
+
 // AuthRequestStore keeps pending authorization requests while the user signs
 // in: the port of SaveAuthRequest, RecordLogin, LoadAuthRequest and
 // FinishAuthRequest.
@@ -418,13 +457,13 @@ type AuthRequestStore interface {
 
 // SaveAuthRequest keeps req server-side, bound to the browser that made it,
 // and returns the opaque id the login page carries.
-func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browserID string) (string, error) {
+func (p *PendingRequests) SaveAuthRequest(ctx context.Context, req *AuthRequest, browserID string) (string, error) {
 	data, err := json.Marshal(req)
 	if err != nil {
 		return "", fmt.Errorf("save auth request: %w", err)
 	}
 	id := session.NewToken()
-	err = p.authReqs.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, req.LoginSID,
+	err = p.store.SaveAuthRequest(ctx, session.Hash(id), session.Hash(browserID), data, req.LoginSID,
 		p.cfg.Now().Add(p.cfg.AuthRequestTTL), MaxPendingPerBrowser)
 	if err != nil {
 		return "", err
@@ -434,11 +473,11 @@ func (p *Provider) SaveAuthRequest(ctx context.Context, req *AuthRequest, browse
 
 // RecordLogin notes on this browser's pending request id that session s has
 // satisfied its login step.
-func (p *Provider) RecordLogin(ctx context.Context, id, browserID string, req *AuthRequest, s *session.Session) error {
+func (p *PendingRequests) RecordLogin(ctx context.Context, id, browserID string, req *AuthRequest, s *session.Session) error {
 	if id == "" || browserID == "" {
 		return ErrUnknownAuthRequest
 	}
-	err := p.authReqs.SetAuthRequestLogin(ctx, session.Hash(id), session.Hash(browserID), s.SID)
+	err := p.store.SetAuthRequestLogin(ctx, session.Hash(id), session.Hash(browserID), s.SID)
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return ErrUnknownAuthRequest
 	}
@@ -454,11 +493,11 @@ func (p *Provider) RecordLogin(ctx context.Context, id, browserID string, req *A
 var ErrUnknownAuthRequest = errors.New("authorization request expired or unknown")
 
 // LoadAuthRequest returns the pending request made by this browser.
-func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*AuthRequest, error) {
+func (p *PendingRequests) LoadAuthRequest(ctx context.Context, id, browserID string) (*AuthRequest, error) {
 	if id == "" || browserID == "" {
 		return nil, ErrUnknownAuthRequest
 	}
-	data, loginSID, err := p.authReqs.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
+	data, loginSID, err := p.store.AuthRequest(ctx, session.Hash(id), session.Hash(browserID))
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return nil, ErrUnknownAuthRequest
 	}
@@ -474,8 +513,8 @@ func (p *Provider) LoadAuthRequest(ctx context.Context, id, browserID string) (*
 }
 
 // FinishAuthRequest deletes a pending request once it has been answered.
-func (p *Provider) FinishAuthRequest(ctx context.Context, id string) error {
-	err := p.authReqs.DeleteAuthRequest(ctx, session.Hash(id))
+func (p *PendingRequests) FinishAuthRequest(ctx context.Context, id string) error {
+	err := p.store.DeleteAuthRequest(ctx, session.Hash(id))
 	if errors.Is(err, session.ErrAuthRequestNotFound) {
 		return ErrUnknownAuthRequest
 	}
@@ -485,7 +524,7 @@ func (p *Provider) FinishAuthRequest(ctx context.Context, id string) error {
 // NeedsLogin reports whether req can be answered with session s, or needs the
 // user to (re-)enter their password: no session, prompt=login, or a session
 // older than max_age (OIDC Core §3.1.2.1).
-func (p *Provider) NeedsLogin(req *AuthRequest, s *session.Session) bool {
+func (p *Authorizer) NeedsLogin(req *AuthRequest, s *session.Session) bool {
 	if s == nil {
 		return true
 	}
@@ -525,7 +564,7 @@ func (r *Response) URL() string {
 	return u.String()
 }
 
-func (p *Provider) response(req *AuthRequest, params url.Values) *Response {
+func (p *Authorizer) response(req *AuthRequest, params url.Values) *Response {
 	if req.State != "" {
 		params.Set("state", req.State)
 	}
@@ -536,7 +575,7 @@ func (p *Provider) response(req *AuthRequest, params url.Values) *Response {
 
 // ErrorResponse is the redirect that tells the client about e. Call it only
 // for errors without NoRedirect.
-func (p *Provider) ErrorResponse(req *AuthRequest, e *Error) *Response {
+func (p *Authorizer) ErrorResponse(req *AuthRequest, e *Error) *Response {
 	params := url.Values{"error": {e.Code}}
 	if e.Description != "" {
 		params.Set("error_description", e.Description)
@@ -546,7 +585,7 @@ func (p *Provider) ErrorResponse(req *AuthRequest, e *Error) *Response {
 
 // Grant issues the authorization code for req to the user of session s and
 // returns the response that carries it to the client.
-func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Session) (*Response, *Error) {
+func (p *Authorizer) Grant(ctx context.Context, req *AuthRequest, s *session.Session) (*Response, *Error) {
 	u, err := p.users.UserByID(ctx, s.UserID)
 	if err != nil {
 		return nil, errServer(err)
@@ -570,7 +609,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if req.Claims != nil {
 		ext.Set(extClaims, encodeClaimsRequest(req.Claims))
 	}
-	code, err := p.issueCode(ctx, session.CodeGrant{
+	code, err := issueCode(ctx, p.cfg, p.codes, session.CodeGrant{
 		Grant: session.Grant{ID: ext.Get(extGrantID), ClientID: req.ClientID, UserID: u.ID, SID: s.SID,
 			Scope: strings.Join(req.Scopes, " "), RedirectURI: req.RedirectURI, Extension: ext},
 		Challenge: req.CodeChallenge, ChallengeMethod: req.CodeChallengeMethod,
@@ -583,7 +622,7 @@ func (p *Provider) Grant(ctx context.Context, req *AuthRequest, s *session.Sessi
 	if err != nil {
 		return nil, errServer(fmt.Errorf("issue code: %w", err))
 	}
-	reqlog.Event(ctx, p.log, "authorization code issued", slog.String("client_id", req.ClientID), slog.Int64("user_id", u.ID))
+	reqlog.Event(ctx, p.cfg.Logger, "authorization code issued", slog.String("client_id", req.ClientID), slog.Int64("user_id", u.ID))
 	return p.response(req, url.Values{"code": {code}}), nil
 }
 

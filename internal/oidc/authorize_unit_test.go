@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/inkpass/inkpass/internal/session"
 )
 
 // Unit tests of ParseAuthorize on fakes: every rule of the authorization
@@ -26,10 +30,18 @@ func authzRequest(mod func(url.Values)) url.Values {
 	return v
 }
 
-func parseAuthz(t *testing.T, u *unit, v url.Values) (*AuthRequest, *Error) {
+func parseAuthz(t *testing.T, a *Authorizer, v url.Values) (*AuthRequest, *Error) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, "/authorize?"+v.Encode(), nil)
-	return u.p.ParseAuthorize(r)
+	return a.ParseAuthorize(r)
+}
+
+// parsingAuthorizer is an Authorizer with only what parsing needs: the
+// clients and the hint verifier. No users and no code store: a parsing rule
+// that reached either would panic.
+func parsingAuthorizer(t *testing.T, u *unit) *Authorizer {
+	t.Helper()
+	return NewAuthorizer(unitConfig(&u.now), u.clients, fakeSigner{}, nil, nil)
 }
 
 // requestObject is an unsigned JWT whose payload is claims.
@@ -39,6 +51,7 @@ func requestObject(claims string) string {
 
 func TestParseAuthorize_Unit(t *testing.T) {
 	u := newUnit(t)
+	a := parsingAuthorizer(t, u)
 	hint := u.idToken(t, 2, unitApp)
 	longHint := strings.Repeat("h", 300)
 	type want struct {
@@ -201,7 +214,7 @@ func TestParseAuthorize_Unit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			req, e := parseAuthz(t, u, authzRequest(tc.mod))
+			req, e := parseAuthz(t, a, authzRequest(tc.mod))
 			switch {
 			case tc.want.code == "" && e != nil:
 				t.Fatalf("refused: %v", e)
@@ -217,7 +230,7 @@ func TestParseAuthorize_Unit(t *testing.T) {
 				t.Fatalf("request = %+v, want redirect %s mode %s state %q", req, tc.want.redirect, tc.want.mode, tc.want.state)
 			}
 			if e != nil {
-				resp := u.p.ErrorResponse(req, e)
+				resp := a.ErrorResponse(req, e)
 				if resp.Params.Get("error") != e.Code || resp.Params.Get("iss") != unitIssuer || resp.RedirectURI != tc.want.redirect {
 					t.Errorf("error response = %+v", resp)
 				}
@@ -237,11 +250,57 @@ func TestParseAuthorize_UnitPostReadsOnlyTheBody(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/authorize?redirect_uri="+url.QueryEscape("https://evil.example/cb")+"&prompt=none",
 		strings.NewReader(body.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req, e := u.p.ParseAuthorize(r)
+	req, e := parsingAuthorizer(t, u).ParseAuthorize(r)
 	if e != nil {
 		t.Fatalf("refused: %v", e)
 	}
 	if req.RedirectURI != unitAppCB || req.HasPrompt("none") {
 		t.Errorf("request = %+v: the query string was read", req)
+	}
+}
+
+// TestAuthorizer_Grant answers requests through the Authorizer built on its
+// own ports alone: clients, the hint verifier, the users and a code issuer.
+func TestAuthorizer_Grant(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	users := &fakeUsers{m: unitUsersMap()}
+	users.m[4].Active = false
+	s2 := &session.Session{SID: "sid-2", UserID: 2, AuthTime: now.Add(-time.Minute), AMR: []string{"pwd", "otp", "mfa"}}
+	tests := []struct {
+		name      string
+		req       AuthRequest
+		s         *session.Session
+		wantError string
+	}{
+		{"a code for the session's user", AuthRequest{Nonce: "n-1"}, s2, ""},
+		{"a deactivated user gets none", AuthRequest{}, &session.Session{SID: "sid-4", UserID: 4, AuthTime: now}, "login_required"},
+		{"an unknown user gets none", AuthRequest{}, &session.Session{SID: "sid-9", UserID: 9, AuthTime: now}, "server_error"},
+		{"a hint naming another user gets none", AuthRequest{HintSubject: Subject(4, unitApp)}, s2, "login_required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			codes := &fakeCodes{}
+			a := NewAuthorizer(unitConfig(&now), newFakeClients(t), fakeSigner{}, users, codes)
+			req := tc.req
+			req.ClientID, req.RedirectURI, req.Scopes, req.State, req.ResponseMode = unitApp, unitAppCB, []string{"openid"}, "st", ModeQuery
+			resp, e := a.Grant(context.Background(), &req, tc.s)
+			if tc.wantError != "" {
+				if e == nil || e.Code != tc.wantError || len(codes.codes) != 0 {
+					t.Fatalf("Grant = %+v, %v (codes %d), want %s and no code", resp, e, len(codes.codes), tc.wantError)
+				}
+				return
+			}
+			if e != nil {
+				t.Fatalf("Grant: %v", e)
+			}
+			code := resp.Params.Get("code")
+			cg := codes.codes[code]
+			if cg == nil || resp.Params.Get("state") != "st" || resp.Params.Get("iss") != unitIssuer || resp.RedirectURI != unitAppCB {
+				t.Fatalf("response %+v, stored %+v", resp, codes.codes)
+			}
+			if cg.UserID != 2 || cg.SID != "sid-2" || cg.Extension.Get(extNonce) != "n-1" || cg.Extension.Get(extAMR) != "pwd otp mfa" || cg.AccessTTL != time.Hour {
+				t.Errorf("code grant %+v", cg)
+			}
+		})
 	}
 }

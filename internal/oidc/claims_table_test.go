@@ -137,7 +137,7 @@ func TestClaimTable_IDTokenUserinfoAndIntrospectionAgree(t *testing.T) {
 	scopes := []string{"openid", "profile", "email"}
 	requested := []string{"birthdate"}
 
-	tok, err := u.p.mintIDToken(idTokenInput{user: artist, clientID: unitWeb, scopes: scopes, claims: requested, sid: "s"})
+	tok, err := mintIDToken(unitConfig(&u.now), fakeSigner{}, idTokenInput{user: artist, clientID: unitWeb, scopes: scopes, claims: requested, sid: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inkpass/inkpass/internal/audit"
 )
 
 // Unit tests of client authentication at the token endpoint (RFC 6749 §2.3,
@@ -52,9 +54,12 @@ func TestAuthenticateClient_Unit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			u := newUnit(t)
+			// The authenticator alone, on its two ports.
+			now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			clients, throttle := newFakeClients(t), &fakeThrottle{}
+			auth := NewClientAuthenticator(unitConfig(&now), clients, throttle)
 			if tc.lock != "" {
-				u.clients.locks[tc.lock] = u.now.Add(time.Minute)
+				clients.locks[tc.lock] = now.Add(time.Minute)
 			}
 			form := tc.form
 			if form == nil {
@@ -65,7 +70,7 @@ func TestAuthenticateClient_Unit(t *testing.T) {
 			if tc.basic != nil {
 				r.SetBasicAuth(tc.basic[0], tc.basic[1])
 			}
-			c, _, e := u.p.authenticateClient(context.Background(), r, form)
+			c, _, e := auth.authenticateClient(context.Background(), r, form)
 			switch {
 			case tc.wantID != "" && e != nil:
 				t.Fatalf("refused: %v", e)
@@ -79,8 +84,8 @@ func TestAuthenticateClient_Unit(t *testing.T) {
 			if tc.lock != "" && e != nil && (e.RetryAfter != time.Minute) {
 				t.Errorf("a locked request says Retry-After %v, want the lock's minute", e.RetryAfter)
 			}
-			if got := u.throttle.count(); got != tc.counted {
-				t.Errorf("failures counted = %d (%v), want %d", got, u.throttle.failures, tc.counted)
+			if got := throttle.count(); got != tc.counted {
+				t.Errorf("failures counted = %d (%v), want %d", got, throttle.failures, tc.counted)
 			}
 		})
 	}
@@ -92,12 +97,12 @@ func TestAuthenticateClient_UnitUnknownClientIsCountedLikeAKnownOne(t *testing.T
 	u := newUnit(t)
 	r := httptest.NewRequest(http.MethodPost, "/token", nil)
 	r.SetBasicAuth("invented", "guess")
-	if _, _, e := u.p.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+	if _, _, e := u.p.clientAuth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
 		t.Fatal("an unknown client authenticated")
 	}
 	r = httptest.NewRequest(http.MethodPost, "/token", nil)
 	r.SetBasicAuth(unitWeb, "guess")
-	if _, _, e := u.p.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+	if _, _, e := u.p.clientAuth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
 		t.Fatal("a wrong secret authenticated")
 	}
 	// Counted alike, an unknown id locks after as many failures as a real
@@ -134,12 +139,39 @@ func TestAuthenticateClient_UnitIPv6CountedBy64(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/token", nil)
 		r = r.WithContext(WithClientAddr(r.Context(), addr))
 		r.SetBasicAuth(unitWeb, "guess")
-		if _, _, e := u.p.authenticateClient(r.Context(), r, url.Values{}); e == nil {
+		if _, _, e := u.p.clientAuth.authenticateClient(r.Context(), r, url.Values{}); e == nil {
 			t.Fatal("a wrong secret authenticated")
 		}
 	}
 	want := unitWeb + "@2001:db8:0:42::/64"
 	if len(u.throttle.failures) != 2 || u.throttle.failures[0] != want || u.throttle.failures[1] != want {
 		t.Errorf("failures = %v, want both counted as %s", u.throttle.failures, want)
+	}
+}
+
+// TestClientAuthenticator_AuditsEachFailure builds the authenticator on its
+// own ports (clients, throttle, an audit recorder) and checks what it audits:
+// a known client's failure under its id, an unknown id only inside the
+// detail, never in the client_id column; a success audits nothing.
+func TestClientAuthenticator_AuditsEachFailure(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := &fakeAudit{}
+	cfg := unitConfig(&now)
+	cfg.Audit = rec
+	auth := NewClientAuthenticator(cfg, newFakeClients(t), &fakeThrottle{})
+	for _, basic := range [][2]string{{unitWeb, unitSecret}, {unitWeb, "wrong"}, {"invented", "guess"}} {
+		r := httptest.NewRequest(http.MethodPost, "/token", nil)
+		r.SetBasicAuth(basic[0], basic[1])
+		auth.authenticateClient(r.Context(), r, url.Values{})
+	}
+	if len(rec.events) != 2 {
+		t.Fatalf("audited %d events, want the 2 failures: %+v", len(rec.events), rec.events)
+	}
+	known, unknown := rec.events[0], rec.events[1]
+	if known.Kind != audit.ClientAuthFailed || known.ClientID != unitWeb || known.Detail != "wrong client secret" || known.Addr != unitAddr {
+		t.Errorf("a known client's failure audited as %+v", known)
+	}
+	if unknown.ClientID != "" || !strings.Contains(unknown.Detail, `"invented"`) {
+		t.Errorf("an unknown id's failure audited as %+v", unknown)
 	}
 }

@@ -5,6 +5,15 @@ import (
 	"slices"
 )
 
+// Consents decides and records what a user approved for a client. It needs
+// only the ConsentStore.
+type Consents struct {
+	store ConsentStore
+}
+
+// NewConsents keeps consents in store.
+func NewConsents(store ConsentStore) *Consents { return &Consents{store: store} }
+
 // ConsentStore remembers what each user approved for each client: the port
 // of NeedsConsent and RecordConsent.
 type ConsentStore interface {
@@ -22,14 +31,14 @@ type ConsentStore interface {
 // deviation). Otherwise first-party clients (the studio's own apps) never
 // ask; third-party ones ask until the user has approved every requested scope
 // and every extra claim (by name, or by a scope that releases it).
-func (p *Provider) NeedsConsent(ctx context.Context, req *AuthRequest, userID int64) (bool, error) {
+func (p *Consents) NeedsConsent(ctx context.Context, req *AuthRequest, userID int64) (bool, error) {
 	if req.HasPrompt("consent") {
 		return true, nil
 	}
 	if req.FirstParty {
 		return false, nil
 	}
-	have, err := p.consents.ConsentScopes(ctx, userID, req.ClientID)
+	have, err := p.store.ConsentScopes(ctx, userID, req.ClientID)
 	if err != nil {
 		return false, err
 	}
@@ -63,8 +72,8 @@ func (req *AuthRequest) ConsentItems() []string {
 
 // RecordConsent remembers the user's approval of req's scopes and extra
 // claims.
-func (p *Provider) RecordConsent(ctx context.Context, req *AuthRequest, userID int64) error {
-	return p.consents.GrantConsent(ctx, userID, req.ClientID, req.ConsentItems())
+func (p *Consents) RecordConsent(ctx context.Context, req *AuthRequest, userID int64) error {
+	return p.store.GrantConsent(ctx, userID, req.ClientID, req.ConsentItems())
 }
 
 // ErrConsentRequired answers prompt=none when consent is missing.

@@ -20,11 +20,28 @@ const (
 	PathUserInfo  = "/userinfo"
 )
 
-// discoveryDoc is the pre-encoded discovery document. Nothing in it depends
-// on the keys of the moment, so New builds it once.
-type discoveryDoc struct {
+// KeySet is the public half of Signer: the JWKS, pre-encoded, and its ETag.
+type KeySet interface {
+	JWKS() []byte
+	JWKSETag() string
+}
+
+// Documents serves the public documents relying parties poll: the discovery
+// document (OpenID Connect Discovery 1.0, RFC 8414) and the JWKS. It needs
+// only the issuer and the key set.
+type Documents struct {
+	keys KeySet
+	// The discovery document, pre-encoded: nothing in it depends on the
+	// keys of the moment, so it is built once.
 	body []byte
 	etag string
+}
+
+// NewDocuments builds the discovery document for cfg's issuer; the JWKS is
+// read from keys on each request, so a rotation shows at once.
+func NewDocuments(cfg Config, keys KeySet) *Documents {
+	body, etag := buildDiscovery(cfg.Issuer)
+	return &Documents{keys: keys, body: body, etag: etag}
 }
 
 // metadata is OpenID Connect Discovery 1.0 §3 (and RFC 8414). It advertises
@@ -65,12 +82,11 @@ type metadata struct {
 // parties such as go-oidc and oauth2-proxy take the list at start-up as the
 // algorithms they accept, so it must not change when a key is rotated or a
 // client is given a new algorithm (its key may be made after they started).
-func (p *Provider) buildDiscovery() *discoveryDoc {
+func buildDiscovery(iss string) (body []byte, etag string) {
 	var names []string
 	for _, a := range keys.SupportedAlgorithms() {
 		names = append(names, string(a))
 	}
-	iss := p.cfg.Issuer
 	m := metadata{
 		Issuer:                            iss,
 		AuthorizationEndpoint:             iss + PathAuthorize,
@@ -99,34 +115,34 @@ func (p *Provider) buildDiscovery() *discoveryDoc {
 		BackchannelLogoutSupported:        true,
 		BackchannelLogoutSessionSupported: true,
 	}
-	body, _ := json.MarshalIndent(m, "", "  ")
+	body, _ = json.MarshalIndent(m, "", "  ")
 	sum := sha256.Sum256(body)
-	return &discoveryDoc{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+	return body, `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 }
 
 // Discovery returns the pre-encoded discovery document and its ETag.
-func (p *Provider) Discovery() (body []byte, etag string) {
-	return p.discovery.body, p.discovery.etag
+func (d *Documents) Discovery() (body []byte, etag string) {
+	return d.body, d.etag
 }
 
 // JWKS returns the public keys, pre-encoded by the key set, and their ETag.
-func (p *Provider) JWKS() (body []byte, etag string) {
-	return p.signer.JWKS(), p.signer.JWKSETag()
+func (d *Documents) JWKS() (body []byte, etag string) {
+	return d.keys.JWKS(), d.keys.JWKSETag()
 }
 
 // DiscoveryHandler serves the pre-encoded discovery document.
-func (p *Provider) DiscoveryHandler() http.Handler {
+func (d *Documents) DiscoveryHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, etag := p.Discovery()
+		body, etag := d.Discovery()
 		ServeDocument(w, r, body, etag)
 	})
 }
 
 // JWKSHandler serves the public keys. The max-age is short so that clients
 // pick up a rotated key within minutes.
-func (p *Provider) JWKSHandler() http.Handler {
+func (d *Documents) JWKSHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, etag := p.JWKS()
+		body, etag := d.JWKS()
 		ServeDocument(w, r, body, etag)
 	})
 }

@@ -10,16 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
-// Fakes for the Provider's narrow ports, so that a unit of the protocol is
+// Fakes for the protocol units' narrow ports, so that a unit of the protocol is
 // tested without an HTTP server, SQLite or a slow hash. Each keeps state in
 // memory under a mutex; none decides a rule the real store decides, so what
-// these tests check is the Provider's own logic. The storage contract itself
+// these tests check is the units' own logic. The storage contract itself
 // is internal/store/storetest's.
 
 const (
@@ -32,6 +33,8 @@ const (
 	unitSecret  = "a-client-secret-of-enough-length"
 	unitAppCB   = "https://app.example/cb"
 	unitWebCB   = "https://web.example/cb"
+	// unitWebSignedOut is web's post-logout redirect URI.
+	unitWebSignedOut = "https://web.example/signed-out"
 )
 
 // unitHashKey is the install key the fakes' client secrets are hashed with
@@ -242,7 +245,10 @@ func (f *fakeConsents) GrantConsent(_ context.Context, userID int64, clientID st
 	return nil
 }
 
-// unit is a Provider on fakes, with the fakes at hand.
+// unit is a whole Provider on fakes, with the fakes at hand, for tests that
+// cross units (the claim table's agreement of ID token, userinfo and
+// introspection). A test of one unit builds that unit alone with its
+// constructor and only its own fakes (the *_unit_test.go files).
 type unit struct {
 	p        *Provider
 	clients  *fakeClients
@@ -264,15 +270,16 @@ func unitUsersMap() map[int64]*user.User {
 	}
 }
 
-func newUnit(t *testing.T) *unit {
+// newFakeClients holds the unit clients: unitApp, unitWeb, unitPinned,
+// unitMachine and unitOff, secrets hashed with unitHashKey.
+func newFakeClients(t *testing.T) *fakeClients {
 	t.Helper()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	cs := map[string]*client.Client{}
 	for _, c := range []*client.Client{
 		{ID: unitApp, Name: "App", Public: true, FirstParty: true, RedirectURIs: []string{unitAppCB},
 			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
 			Scopes:     []string{"openid", "profile", "offline_access"}, AuthMethod: client.AuthNone},
-		{ID: unitWeb, Name: "Web", RedirectURIs: []string{unitWebCB, "https://web.example/other"},
+		{ID: unitWeb, Name: "Web", RedirectURIs: []string{unitWebCB, "https://web.example/other"}, PostLogoutRedirectURIs: []string{unitWebSignedOut},
 			GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
 			Scopes:     []string{"openid", "profile", "email", "offline_access"}, AuthMethod: client.AuthSecretBasic},
 		{ID: unitPinned, Name: "Pinned", RedirectURIs: []string{"https://pinned.example/cb"},
@@ -293,8 +300,20 @@ func newUnit(t *testing.T) *unit {
 		}
 		cs[c.ID] = c
 	}
+	return &fakeClients{m: cs, locks: map[string]time.Time{}}
+}
+
+// unitConfig is the unit tests' Config, on the clock *now.
+func unitConfig(now *time.Time) Config {
+	return Config{Issuer: unitIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
+		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour, Now: func() time.Time { return *now }}
+}
+
+func newUnit(t *testing.T) *unit {
+	t.Helper()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	u := &unit{
-		clients:  &fakeClients{m: cs, locks: map[string]time.Time{}},
+		clients:  newFakeClients(t),
 		users:    &fakeUsers{m: unitUsersMap()},
 		tokens:   &fakeTokens{},
 		throttle: &fakeThrottle{},
@@ -302,9 +321,7 @@ func newUnit(t *testing.T) *unit {
 		records:  &fakeRecords{m: map[string]*session.TokenRecord{}},
 		now:      now,
 	}
-	p, err := New(Config{Issuer: unitIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
-		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour, Now: func() time.Time { return u.now }},
-		u.clients, u.tokens, u.users, fakeStore{ConsentStore: u.consents, ThrottleStore: u.throttle, TokenRecords: u.records}, fakeSigner{})
+	p, err := New(unitConfig(&u.now), u.clients, u.tokens, u.users, fakeStore{ConsentStore: u.consents, ThrottleStore: u.throttle, TokenRecords: u.records}, fakeSigner{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +333,7 @@ func newUnit(t *testing.T) *unit {
 // id_token_hint cases.
 func (u *unit) idToken(t *testing.T, userID int64, clientID string) string {
 	t.Helper()
-	tok, err := u.p.mintIDToken(idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
+	tok, err := mintIDToken(unitConfig(&u.now), fakeSigner{}, idTokenInput{user: u.users.m[userID], clientID: clientID, scopes: []string{"openid"}, sid: "sid-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,5 +377,193 @@ func (f *fakeRecords) RevokeSessionTokens(_ context.Context, sid string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.revoked = append(f.revoked, "session:"+sid)
+	return nil
+}
+
+// fakeAudit records the events a unit audits.
+type fakeAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (f *fakeAudit) Record(_ context.Context, ev audit.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, ev)
+	return nil
+}
+
+// fakeCodes is the code half of a GrantStore in memory: IssueCode,
+// RedeemCode (one redemption, then *session.ReplayedError), IssueTokens and
+// RevokeGrant, recording what was issued and revoked.
+type fakeCodes struct {
+	mu      sync.Mutex
+	codes   map[string]*session.CodeGrant
+	used    map[string]bool
+	issued  []session.IssuedTokens
+	revoked []string // grant ids
+}
+
+func (f *fakeCodes) IssueCode(_ context.Context, code string, cg session.CodeGrant, _ time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.codes == nil {
+		f.codes, f.used = map[string]*session.CodeGrant{}, map[string]bool{}
+	}
+	f.codes[code] = &cg
+	return nil
+}
+
+func (f *fakeCodes) RedeemCode(_ context.Context, code string, accept func(*session.CodeGrant) error) (*session.CodeGrant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cg, ok := f.codes[code]
+	switch {
+	case !ok:
+		return nil, session.ErrGrantInvalid
+	case f.used[code]:
+		return nil, &session.ReplayedError{GrantID: cg.ID}
+	}
+	cp := *cg
+	if err := accept(&cp); err != nil {
+		return nil, err
+	}
+	f.used[code] = true
+	return &cp, nil
+}
+
+func (f *fakeCodes) IssueTokens(_ context.Context, _ session.Grant, t session.IssuedTokens) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.issued = append(f.issued, t)
+	return nil
+}
+
+func (f *fakeCodes) RevokeGrant(_ context.Context, grantID, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.revoked = append(f.revoked, grantID)
+	return nil
+}
+
+// fakeMetrics counts issued tokens by grant type.
+type fakeMetrics struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (f *fakeMetrics) TokenIssued(grantType string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	f.n[grantType]++
+}
+
+// fakeAuthRequests keeps pending requests in memory, bound to the browser
+// hash, with the store's answers: session.ErrAuthRequestNotFound for
+// unknown, expired, another browser's, or a second delete.
+type fakeAuthRequests struct {
+	mu  sync.Mutex
+	now func() time.Time
+	m   map[string]*fakeAuthRequest // by id hash
+}
+
+type fakeAuthRequest struct {
+	browser  string
+	data     []byte
+	loginSID string
+	expires  time.Time
+}
+
+func (f *fakeAuthRequests) SaveAuthRequest(_ context.Context, idHash, browserHash []byte, data []byte, loginSID string, expires time.Time, _ int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]*fakeAuthRequest{}
+	}
+	f.m[string(idHash)] = &fakeAuthRequest{browser: string(browserHash), data: data, loginSID: loginSID, expires: expires}
+	return nil
+}
+
+func (f *fakeAuthRequests) live(idHash, browserHash []byte) (*fakeAuthRequest, error) {
+	r, ok := f.m[string(idHash)]
+	if !ok || r.browser != string(browserHash) || !f.now().Before(r.expires) {
+		return nil, session.ErrAuthRequestNotFound
+	}
+	return r, nil
+}
+
+func (f *fakeAuthRequests) AuthRequest(_ context.Context, idHash, browserHash []byte) ([]byte, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.live(idHash, browserHash)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.data, r.loginSID, nil
+}
+
+func (f *fakeAuthRequests) SetAuthRequestLogin(_ context.Context, idHash, browserHash []byte, sid string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.live(idHash, browserHash)
+	if err != nil {
+		return err
+	}
+	r.loginSID = sid
+	return nil
+}
+
+func (f *fakeAuthRequests) DeleteAuthRequest(_ context.Context, idHash []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[string(idHash)]; !ok {
+		return session.ErrAuthRequestNotFound
+	}
+	delete(f.m, string(idHash))
+	return nil
+}
+
+// fakeSessions keeps sessions in memory by token hash; inactive names the
+// users whose sessions are answered with *session.InactiveUserError.
+type fakeSessions struct {
+	mu       sync.Mutex
+	m        map[string]session.Session
+	inactive map[int64]bool
+	revoked  int
+}
+
+func (f *fakeSessions) CreateSession(_ context.Context, tokenHash []byte, s session.Session) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[string]session.Session{}
+	}
+	f.m[string(tokenHash)] = s
+	return nil
+}
+
+func (f *fakeSessions) SessionByTokenHash(_ context.Context, tokenHash []byte) (*session.Session, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.m[string(tokenHash)]
+	switch {
+	case !ok:
+		return nil, session.ErrNotFound
+	case f.inactive[s.UserID]:
+		return nil, &session.InactiveUserError{UserID: s.UserID}
+	}
+	return &s, nil
+}
+
+func (f *fakeSessions) RevokeSession(_ context.Context, tokenHash []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.m[string(tokenHash)]; ok {
+		delete(f.m, string(tokenHash))
+		f.revoked++
+	}
 	return nil
 }

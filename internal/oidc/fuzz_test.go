@@ -37,9 +37,10 @@ const (
 )
 
 type fuzzEnv struct {
-	p      *Provider
-	keys   *keys.Set
-	idHint string // an ID token this provider signed, for seeds
+	p       *Provider
+	clients ClientStore
+	keys    *keys.Set
+	idHint  string // an ID token this provider signed, for seeds
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
@@ -84,17 +85,18 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	if err != nil {
 		f.Fatal(err)
 	}
-	p, err := New(Config{Issuer: fuzzIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
-		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour}, clients, db.Tokens(), db, db, ks)
+	cfg := Config{Issuer: fuzzIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
+		RefreshTTL: 24 * time.Hour, SessionTTL: time.Hour}
+	p, err := New(cfg, clients, db.Tokens(), db, db, ks)
 	if err != nil {
 		f.Fatal(err)
 	}
-	hint, err := p.mintIDToken(idTokenInput{user: &user.User{ID: 7, Username: "fuzz", Role: user.RoleAssistant, Name: "Fuzz", Active: true},
+	hint, err := mintIDToken(cfg.withDefaults(), ks, idTokenInput{user: &user.User{ID: 7, Username: "fuzz", Role: user.RoleAssistant, Name: "Fuzz", Active: true},
 		clientID: fuzzApp, alg: keys.EdDSA, scopes: []string{"openid", "profile"}, sid: "sid-1"})
 	if err != nil {
 		f.Fatal(err)
 	}
-	return &fuzzEnv{p: p, keys: ks, idHint: hint}
+	return &fuzzEnv{p: p, clients: clients, keys: ks, idHint: hint}
 }
 
 // FuzzParseAuthorize feeds authorization requests, as a query (GET) or a form
@@ -144,7 +146,7 @@ func FuzzParseAuthorize(f *testing.F) {
 		}
 		req, oerr := e.p.ParseAuthorize(r)
 		registered := func(req *AuthRequest) bool {
-			c, err := e.p.clients.Get(context.Background(), req.ClientID)
+			c, err := e.clients.Get(context.Background(), req.ClientID)
 			return err == nil && c.HasRedirectURI(req.RedirectURI)
 		}
 		if oerr != nil {
@@ -276,7 +278,7 @@ func FuzzBasicAuth(f *testing.F) {
 		if err := r.ParseForm(); err != nil {
 			t.Fatal(err)
 		}
-		c, got, oerr := e.p.authenticateClient(context.Background(), r, r.PostForm)
+		c, got, oerr := e.p.clientAuth.authenticateClient(context.Background(), r, r.PostForm)
 		if oerr != nil {
 			if c != nil || oerr.Code == "" || oerr.Status >= 500 {
 				t.Fatalf("failure with a client, without a code, or a server error: %v / %+v", c, oerr)
@@ -316,7 +318,7 @@ func FuzzIDTokenHint(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, hint string) {
-		c, err := e.p.parseIDTokenHint(hint)
+		c, err := parseIDTokenHint(e.keys, fuzzIssuer, hint)
 		if err != nil {
 			if c != nil {
 				t.Fatalf("claims with an error: %+v", c)

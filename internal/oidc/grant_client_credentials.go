@@ -12,7 +12,17 @@ import (
 // The client credentials grant (RFC 6749 §4.4): a confidential client acts
 // on its own behalf. There is no user, so no ID token and no refresh token;
 // each request is a grant of its own.
-func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
+type clientCredentialsGrant struct {
+	cfg   Config
+	store tokenIssuer
+	mint  *tokenMinter
+}
+
+func newClientCredentialsGrant(cfg Config, store tokenIssuer, mint *tokenMinter) *clientCredentialsGrant {
+	return &clientCredentialsGrant{cfg: cfg.withDefaults(), store: store, mint: mint}
+}
+
+func (cc *clientCredentialsGrant) exchange(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
 	if c.Public {
 		return nil, errUnauthorizedClient("public clients cannot use client_credentials")
 	}
@@ -27,9 +37,9 @@ func (p *Provider) clientCredentials(ctx context.Context, c *client.Client, form
 		return nil, errInvalidScope("scope includes a value this client may not request")
 	}
 	g := session.Grant{ID: session.NewGrantID(), ClientID: c.ID}
-	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: p.cfg.AccessTTL, Scope: strings.Join(scopes, " ")}
-	if err := p.tokens.IssueTokens(ctx, g, t); err != nil {
-		return nil, p.grantFailure(ctx, err, "the client may not use this grant")
+	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: cc.cfg.AccessTTL, Scope: strings.Join(scopes, " ")}
+	if err := cc.store.IssueTokens(ctx, g, t); err != nil {
+		return nil, cc.mint.grantFailure(ctx, err, "the client may not use this grant")
 	}
-	return p.respond(ctx, c, g, t, false, nil)
+	return cc.mint.respond(ctx, c, g, t, false, nil)
 }

@@ -13,23 +13,35 @@ import (
 // (authorize.go) issues the code through issueCode, the token endpoint
 // redeems it here.
 
-// issueCode stores a new code for cg and returns it.
-func (p *Provider) issueCode(ctx context.Context, cg session.CodeGrant) (string, error) {
+// issueCode stores a new code for cg in codes and returns it.
+func issueCode(ctx context.Context, cfg Config, codes codeIssuer, cg session.CodeGrant) (string, error) {
 	code := session.NewSortableToken()
-	cg.AccessTTL = p.cfg.AccessTTL
-	if err := p.tokens.IssueCode(ctx, code, cg, p.cfg.CodeTTL); err != nil {
+	cg.AccessTTL = cfg.AccessTTL
+	if err := codes.IssueCode(ctx, code, cg, cfg.CodeTTL); err != nil {
 		return "", err
 	}
 	return code, nil
 }
 
+// codeGrant redeems codes for tokens.
+type codeGrant struct {
+	cfg   Config
+	store codeRedeemer
+	users UserFinder
+	mint  *tokenMinter
+}
+
+func newCodeGrant(cfg Config, store codeRedeemer, users UserFinder, mint *tokenMinter) *codeGrant {
+	return &codeGrant{cfg: cfg.withDefaults(), store: store, users: users, mint: mint}
+}
+
 const badCode = "the authorization code is invalid, expired, already used, or was issued to another client or redirect_uri"
 
-// exchangeCode redeems a code for tokens. The code is checked (client,
+// exchange redeems a code for tokens. The code is checked (client,
 // redirect_uri, PKCE) before it is consumed, so a wrong verifier does not
 // burn it for its legitimate holder; a code used already is a replay (RFC
 // 6749 §4.1.2) and revokes everything its first exchange issued.
-func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
+func (g *codeGrant) exchange(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, errInvalidRequest("code is missing")
@@ -48,7 +60,7 @@ func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, form url.
 	if c.Public && verifier == "" {
 		return nil, errInvalidGrant("PKCE code_verifier is required for public clients")
 	}
-	cg, err := p.tokens.RedeemCode(ctx, code, func(cg *session.CodeGrant) error {
+	cg, err := g.store.RedeemCode(ctx, code, func(cg *session.CodeGrant) error {
 		if cg.ClientID != c.ID || (cg.RedirectURI != "" && cg.RedirectURI != redirectURI) {
 			return errInvalidGrant(badCode)
 		}
@@ -57,24 +69,24 @@ func (p *Provider) exchangeCode(ctx context.Context, c *client.Client, form url.
 		}
 		return nil
 	})
-	if oerr := p.grantFailure(ctx, err, badCode); oerr != nil {
+	if oerr := g.mint.grantFailure(ctx, err, badCode); oerr != nil {
 		return nil, oerr
 	}
-	u, oerr := p.activeUser(ctx, cg.UserID)
+	u, oerr := activeUser(ctx, g.users, g.cfg.Logger, cg.UserID)
 	if oerr != nil {
 		return nil, oerr
 	}
 	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: cg.AccessTTL, Scope: cg.Scope}
 	if t.AccessTTL <= 0 {
-		t.AccessTTL = p.cfg.AccessTTL
+		t.AccessTTL = g.cfg.AccessTTL
 	}
 	if wantsRefresh(c, cg.Scope) {
-		t.Refresh, t.RefreshTTL = session.NewSortableToken(), p.cfg.RefreshTTL
+		t.Refresh, t.RefreshTTL = session.NewSortableToken(), g.cfg.RefreshTTL
 	}
-	if err := p.tokens.IssueTokens(ctx, cg.Grant, t); err != nil {
-		return nil, p.grantFailure(ctx, err, badCode)
+	if err := g.store.IssueTokens(ctx, cg.Grant, t); err != nil {
+		return nil, g.mint.grantFailure(ctx, err, badCode)
 	}
-	return p.respond(ctx, c, cg.Grant, t, true, u)
+	return g.mint.respond(ctx, c, cg.Grant, t, true, u)
 }
 
 // checkPKCE is RFC 7636 §4.6 with S256 only: a code issued with a challenge
@@ -95,7 +107,7 @@ func checkPKCE(cg *session.CodeGrant, verifier string) *Error {
 // grantFailure turns a grant store error into the client's answer, and
 // revokes the grant of a replayed code or a reused refresh token: that
 // decision is the token endpoint's, the store only reports.
-func (p *Provider) grantFailure(ctx context.Context, err error, msg string) *Error {
+func (m *tokenMinter) grantFailure(ctx context.Context, err error, msg string) *Error {
 	if err == nil {
 		return nil
 	}
@@ -108,10 +120,10 @@ func (p *Provider) grantFailure(ctx context.Context, err error, msg string) *Err
 	case errors.As(err, &oe):
 		return oe
 	case errors.As(err, &replayed):
-		p.revokeGrant(ctx, replayed.GrantID, session.ReasonCodeReplayed)
+		m.revokeGrant(ctx, replayed.GrantID, session.ReasonCodeReplayed)
 		return errInvalidGrant("%s", msg).withCause(err)
 	case errors.As(err, &reused):
-		p.revokeGrant(ctx, reused.GrantID, session.ReasonRefreshReused)
+		m.revokeGrant(ctx, reused.GrantID, session.ReasonRefreshReused)
 		return errInvalidGrant("%s", msg).withCause(err)
 	case errors.Is(err, session.ErrGrantInvalid):
 		return errInvalidGrant("%s", msg).withCause(err)

@@ -24,13 +24,25 @@ import (
 
 const badRefresh = "the refresh token is invalid, expired or revoked"
 
-func (p *Provider) refresh(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
+// refreshGrant rotates refresh tokens.
+type refreshGrant struct {
+	cfg   Config
+	store refreshRotator
+	users UserFinder
+	mint  *tokenMinter
+}
+
+func newRefreshGrant(cfg Config, store refreshRotator, users UserFinder, mint *tokenMinter) *refreshGrant {
+	return &refreshGrant{cfg: cfg.withDefaults(), store: store, users: users, mint: mint}
+}
+
+func (g *refreshGrant) exchange(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error) {
 	refresh := form.Get("refresh_token")
 	if refresh == "" {
 		return nil, errInvalidRequest("refresh_token is missing")
 	}
-	old, err := p.tokens.RefreshGrant(ctx, refresh, c.ID, p.cfg.RefreshReuseInterval)
-	if oerr := p.grantFailure(ctx, err, badRefresh); oerr != nil {
+	old, err := g.store.RefreshGrant(ctx, refresh, c.ID, g.cfg.RefreshReuseInterval)
+	if oerr := g.mint.grantFailure(ctx, err, badRefresh); oerr != nil {
 		return nil, oerr
 	}
 	if old.ClientID != c.ID {
@@ -38,7 +50,7 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, form url.Value
 		// exists and belongs to someone else; the reason goes to the log.
 		return nil, errInvalidGrant(badRefresh).withCause(errors.New("the refresh token was issued to another client"))
 	}
-	u, oerr := p.activeUser(ctx, old.UserID)
+	u, oerr := activeUser(ctx, g.users, g.cfg.Logger, old.UserID)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -59,14 +71,14 @@ func (p *Provider) refresh(ctx context.Context, c *client.Client, form url.Value
 		}
 		scope = strings.Join(want, " ")
 	}
-	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: p.cfg.AccessTTL, Scope: scope}
+	t := session.IssuedTokens{Access: session.NewSortableToken(), AccessTTL: g.cfg.AccessTTL, Scope: scope}
 	// A client that narrowed offline_access away gets no new refresh token;
 	// the one it presented is retired all the same.
 	if wantsRefresh(c, scope) {
 		t.Refresh = session.NewSortableToken()
 	}
-	if err := p.tokens.RotateRefresh(ctx, old, t); err != nil {
-		return nil, p.grantFailure(ctx, err, badRefresh)
+	if err := g.store.RotateRefresh(ctx, old, t); err != nil {
+		return nil, g.mint.grantFailure(ctx, err, badRefresh)
 	}
-	return p.respond(ctx, c, old.Grant, t, false, u)
+	return g.mint.respond(ctx, c, old.Grant, t, false, u)
 }

@@ -48,11 +48,40 @@ type GrantStore interface {
 	RevokeGrant(ctx context.Context, grantID, reason string) error
 }
 
+// The parts of GrantStore, one per unit that uses them: the Authorizer
+// issues codes, the grants redeem, issue, rotate and revoke, UserInfo reads
+// access grants (accessGrants, userinfo.go).
+type (
+	codeIssuer interface {
+		IssueCode(ctx context.Context, code string, cg session.CodeGrant, ttl time.Duration) error
+	}
+	tokenIssuer interface {
+		IssueTokens(ctx context.Context, g session.Grant, t session.IssuedTokens) error
+	}
+	codeRedeemer interface {
+		RedeemCode(ctx context.Context, code string, accept func(*session.CodeGrant) error) (*session.CodeGrant, error)
+		tokenIssuer
+	}
+	refreshRotator interface {
+		RefreshGrant(ctx context.Context, refresh, clientID string, reuse time.Duration) (*session.RefreshGrant, error)
+		RotateRefresh(ctx context.Context, old *session.RefreshGrant, t session.IssuedTokens) error
+	}
+	grantRevoker interface {
+		RevokeGrant(ctx context.Context, grantID, reason string) error
+	}
+)
+
+var _ interface {
+	codeIssuer
+	tokenGrantStore
+	accessGrants
+} = GrantStore(nil)
+
 // revokeGrant ends a grant on a replay or reuse; the request is refused
 // either way, so a failure is only logged.
-func (p *Provider) revokeGrant(ctx context.Context, grantID, reason string) {
-	if err := p.tokens.RevokeGrant(ctx, grantID, reason); err != nil {
-		p.log.ErrorContext(ctx, "revoke grant", "grant_id", grantID, "reason", reason, "err", err)
+func (m *tokenMinter) revokeGrant(ctx context.Context, grantID, reason string) {
+	if err := m.revoker.RevokeGrant(ctx, grantID, reason); err != nil {
+		m.cfg.Logger.ErrorContext(ctx, "revoke grant", "grant_id", grantID, "reason", reason, "err", err)
 	}
 }
 

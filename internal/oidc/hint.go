@@ -25,11 +25,17 @@ func (h *hintClaims) audiences() []string {
 	return many
 }
 
-// parseIDTokenHint accepts an ID token this issuer signed, even an expired one
-// (OIDC Core §3.1.2.1 and RP-Initiated Logout §2 allow that), and returns who
-// it names.
-func (p *Provider) parseIDTokenHint(hint string) (*hintClaims, error) {
-	payload, err := p.signer.Verify(hint)
+// hintVerifier checks a JWT this issuer signed and returns its payload
+// (Signer.Verify).
+type hintVerifier interface {
+	Verify(compact string) ([]byte, error)
+}
+
+// parseIDTokenHint accepts an ID token issuer signed, verified by v, even an
+// expired one (OIDC Core §3.1.2.1 and RP-Initiated Logout §2 allow that),
+// and returns who it names.
+func parseIDTokenHint(v hintVerifier, issuer, hint string) (*hintClaims, error) {
+	payload, err := v.Verify(hint)
 	if err != nil {
 		return nil, fmt.Errorf("id_token_hint: %w", err)
 	}
@@ -37,7 +43,7 @@ func (p *Provider) parseIDTokenHint(hint string) (*hintClaims, error) {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, fmt.Errorf("id_token_hint: %w", err)
 	}
-	if c.Issuer != p.cfg.Issuer {
+	if c.Issuer != issuer {
 		return nil, errors.New("id_token_hint: issued by another issuer")
 	}
 	// A user's sub is Subject's: today a decimal user id, which this

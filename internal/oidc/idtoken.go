@@ -69,20 +69,25 @@ func grantACR(amr []string) string {
 	}
 }
 
+// tokenSigner signs a JWT with the active key of alg (Signer.SignAs).
+type tokenSigner interface {
+	SignAs(alg keys.Algorithm, payload []byte) (string, error)
+}
+
 // mintIDToken signs an ID token (OIDC Core §2) with the active key of the
 // client's algorithm: each client keeps its own (Registration §2
 // id_token_signed_response_alg), so a key rotation or another client's
 // choice never changes the alg a running relying party verifies. at_hash
 // uses that algorithm's hash (§3.1.3.6).
-func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
+func mintIDToken(cfg Config, signer tokenSigner, in idTokenInput) (string, error) {
 	alg := in.alg
 	if alg == "" {
 		alg = keys.RS256
 	}
-	now := p.cfg.Now()
+	now := cfg.Now()
 	c := userClaims(in.user, in.clientID, in.scopes, in.claims)
-	c.Iss, c.Aud, c.Azp = p.cfg.Issuer, in.clientID, in.clientID
-	c.Iat, c.Exp = now.Unix(), now.Add(p.cfg.IDTokenTTL).Unix()
+	c.Iss, c.Aud, c.Azp = cfg.Issuer, in.clientID, in.clientID
+	c.Iat, c.Exp = now.Unix(), now.Add(cfg.IDTokenTTL).Unix()
 	c.Amr, c.Acr = in.amr, grantACR(in.amr)
 	if !in.authTime.IsZero() {
 		c.AuthTime = in.authTime.Unix()
@@ -98,7 +103,7 @@ func (p *Provider) mintIDToken(in idTokenInput) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode ID token: %w", err)
 	}
-	tok, err := p.signer.SignAs(alg, payload)
+	tok, err := signer.SignAs(alg, payload)
 	if err != nil {
 		return "", fmt.Errorf("sign ID token: %w", err)
 	}

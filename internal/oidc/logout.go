@@ -14,6 +14,34 @@ import (
 // PathEndSession is the RP-initiated logout endpoint.
 const PathEndSession = "/logout"
 
+// LogoutEndpoint is RP-Initiated Logout: it validates a logout request
+// against the clients and the key set (ParseLogout), and ends a session with
+// the tokens issued under it (Logout).
+type LogoutEndpoint struct {
+	cfg      Config
+	clients  clientGetter
+	hints    hintVerifier
+	sessions sessionEnder
+	tokens   sessionTokenRevoker
+}
+
+// sessionEnder signs a browser out (Sessions.EndSession).
+type sessionEnder interface {
+	EndSession(ctx context.Context, cookie string) error
+}
+
+// sessionTokenRevoker revokes what was issued under a session
+// (Store.RevokeSessionTokens).
+type sessionTokenRevoker interface {
+	RevokeSessionTokens(ctx context.Context, sid string) error
+}
+
+// NewLogoutEndpoint validates logout requests against clients and hints,
+// and logs out through sessions and tokens.
+func NewLogoutEndpoint(cfg Config, clients clientGetter, hints hintVerifier, sessions sessionEnder, tokens sessionTokenRevoker) *LogoutEndpoint {
+	return &LogoutEndpoint{cfg: cfg.withDefaults(), clients: clients, hints: hints, sessions: sessions, tokens: tokens}
+}
+
 // LogoutRequest is a validated RP-Initiated Logout 1.0 request.
 type LogoutRequest struct {
 	ClientID   string
@@ -74,7 +102,7 @@ func (l *LogoutRequest) RedirectURL() string {
 // only when it exactly matches one registered for the client named by
 // client_id or by the hint's audience; otherwise the request is refused, so no
 // logout ever redirects to an unvalidated URI.
-func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
+func (p *LogoutEndpoint) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, errInvalidRequest("the request could not be read").noRedirect()
 	}
@@ -89,7 +117,7 @@ func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 		return nil, errInvalidRequest("state is too long").noRedirect()
 	}
 	if hint := form.Get("id_token_hint"); hint != "" {
-		c, err := p.parseIDTokenHint(hint)
+		c, err := parseIDTokenHint(p.hints, p.cfg.Issuer, hint)
 		if err != nil {
 			return nil, errInvalidRequest("id_token_hint is not an ID token issued here").withCause(err).noRedirect()
 		}
@@ -134,11 +162,11 @@ func (p *Provider) ParseLogout(r *http.Request) (*LogoutRequest, *Error) {
 
 // Logout ends the browser session behind cookie and revokes the tokens
 // issued under it.
-func (p *Provider) Logout(ctx context.Context, cookie string, s *session.Session) error {
+func (p *LogoutEndpoint) Logout(ctx context.Context, cookie string, s *session.Session) error {
 	if s != nil {
-		if err := p.records.RevokeSessionTokens(ctx, s.SID); err != nil {
+		if err := p.tokens.RevokeSessionTokens(ctx, s.SID); err != nil {
 			return err
 		}
 	}
-	return p.EndSession(ctx, cookie)
+	return p.sessions.EndSession(ctx, cookie)
 }

@@ -23,7 +23,7 @@ type Config struct {
 	RefreshTTL time.Duration
 	// RefreshReuseInterval is how long a just-rotated refresh token may be
 	// presented again by its own client and still be answered (see
-	// Provider.refresh); 0 means never.
+	// refreshGrant in grant_refresh.go); 0 means never.
 	RefreshReuseInterval time.Duration
 	SessionTTL           time.Duration
 	// AuthRequestTTL is how long a user may take to sign in.
@@ -70,8 +70,9 @@ type UserFinder interface {
 // pending authorization requests (AuthRequestStore), consents
 // (ConsentStore), the counts of failed client authentications
 // (ThrottleStore), and the token records behind revocation and
-// introspection. Each unit of the Provider holds only the port it uses,
-// declared next to it. Each write is one transaction;
+// introspection. New hands each unit only the part it uses, declared next
+// to that unit (docs/architecture.md has the table). Each write is one
+// transaction;
 // internal/store/storetest checks an implementation against this contract.
 type Store interface {
 	ThrottleStore
@@ -98,6 +99,8 @@ type Store interface {
 // implements it. SignAs signs with the active key of one algorithm, a
 // client's id_token_signed_response_alg: a JWT for a client (an ID token, a
 // logout token) uses that client's algorithm, which its relying party checks.
+// The units hold its parts: TokenEndpoint a tokenSigner (SignAs), Authorizer
+// and LogoutEndpoint a hintVerifier (Verify), Documents a KeySet.
 type Signer interface {
 	SignAs(alg keys.Algorithm, payload []byte) (string, error)
 	JWKS() []byte
@@ -105,30 +108,61 @@ type Signer interface {
 	Verify(compact string) ([]byte, error)
 }
 
-// Provider is inkpass's OpenID Provider. Its storage is held as narrow
-// ports, each declared beside the unit that uses it: sessions (sessions.go),
-// authReqs (authorize.go), consents (consent.go), records (revoke.go:
-// revocation, introspection, logout) and throttle (clientauth.go); the
-// signer serves ID tokens, JWKS and id_token_hint checks.
+// Provider is inkpass's OpenID Provider: a thin composition of the
+// protocol's units, each built by its own constructor over only the ports it
+// uses (docs/architecture.md has the table). New builds them all from the
+// full set of dependencies that cmd/inkpass wires; the units' methods are
+// the Provider's through embedding, so internal/web sees one value that
+// implements every port it declares. The Provider itself holds no store and
+// decides nothing.
 type Provider struct {
-	cfg      Config
-	log      *slog.Logger
-	clients  ClientStore
-	tokens   GrantStore
-	users    UserFinder
-	sessions SessionStore
-	authReqs AuthRequestStore
-	consents ConsentStore
-	records  TokenRecords
-	audit    audit.Recorder
-	signer   Signer
-	throttle ThrottleStore
+	*Authorizer      // authorize.go: ParseAuthorize, NeedsLogin, Grant, ErrorResponse
+	*PendingRequests // authorize.go: the requests kept while the user signs in
+	*Sessions        // sessions.go: StartSession, Session, EndSession
+	*Consents        // consent.go: NeedsConsent, RecordConsent
+	*LogoutEndpoint  // logout.go: ParseLogout, Logout
+	*TokenEndpoint   // token.go and grant_*.go: TokenHandler
+	*UserInfo        // userinfo.go: UserInfoHandler
+	*Revocation      // revoke.go: RevokeHandler
+	*Introspection   // revoke.go: IntrospectHandler
+	*Documents       // discovery.go: Discovery, JWKS and their handlers
 
-	discovery *discoveryDoc
+	// clientAuth is shared by the token endpoint, revocation and
+	// introspection, so that the three count failures in one throttle.
+	clientAuth *ClientAuthenticator
 }
 
-// New wires the provider over its stores.
-func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, sessions Store, signer Signer) (*Provider, error) {
+// New wires the provider over its stores: each unit gets its part of them.
+func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, store Store, signer Signer) (*Provider, error) {
+	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
+		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
+	}
+	if cfg.RefreshReuseInterval < 0 {
+		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
+	}
+	cfg = cfg.withDefaults()
+	auth := NewClientAuthenticator(cfg, clients, store)
+	sessions := NewSessions(cfg, store, users)
+	return &Provider{
+		Authorizer:      NewAuthorizer(cfg, clients, signer, users, tokens),
+		PendingRequests: NewPendingRequests(cfg, store),
+		Sessions:        sessions,
+		Consents:        NewConsents(store),
+		LogoutEndpoint:  NewLogoutEndpoint(cfg, clients, signer, sessions, store),
+		TokenEndpoint:   NewTokenEndpoint(cfg, auth, tokens, users, signer),
+		UserInfo:        NewUserInfo(cfg, tokens, users),
+		Revocation:      NewRevocation(cfg, auth, store),
+		Introspection:   NewIntrospection(cfg, auth, store, users),
+		Documents:       NewDocuments(cfg, signer),
+		clientAuth:      auth,
+	}, nil
+}
+
+// withDefaults fills what a Config may leave out: the clock, a logger that
+// discards, no audit, no metrics, the default client throttle and pending
+// request lifetime. Every unit's constructor applies it, so a unit built
+// alone in a test behaves as the one New builds.
+func (cfg Config) withDefaults() Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -138,9 +172,6 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 	if cfg.AuthRequestTTL <= 0 {
 		cfg.AuthRequestTTL = 30 * time.Minute
 	}
-	if _, err := url.Parse(cfg.Issuer); err != nil || cfg.Issuer == "" {
-		return nil, fmt.Errorf("oidc: bad issuer %q", cfg.Issuer)
-	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
@@ -148,12 +179,5 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		cfg.Audit = audit.Discard{}
 	}
 	cfg.ClientThrottle = cfg.ClientThrottle.withDefaults()
-	p := &Provider{cfg: cfg, log: cfg.Logger, clients: clients, tokens: tokens, users: users, audit: cfg.Audit,
-		sessions: sessions, authReqs: sessions, consents: sessions, records: sessions, signer: signer, throttle: sessions}
-	if cfg.RefreshReuseInterval < 0 {
-		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
-	}
-	p.discovery = p.buildDiscovery()
-
-	return p, nil
+	return cfg
 }

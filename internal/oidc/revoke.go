@@ -17,12 +17,57 @@ import (
 
 // TokenRecords is the port of revocation, introspection and logout to the
 // token records: Store lists the same methods, with their contracts, among
-// its token-store parts.
+// its token-store parts. Each unit holds only its part: Introspection a
+// tokenFinder, Revocation a tokenRevoker, LogoutEndpoint a
+// sessionTokenRevoker.
 type TokenRecords interface {
 	TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error)
 	RevokeAccessToken(ctx context.Context, token string) error
 	RevokeGrant(ctx context.Context, grantID, reason string) error
 	RevokeSessionTokens(ctx context.Context, sid string) error
+}
+
+// tokenFinder finds a token record by value (Store.TokenRecord).
+type tokenFinder interface {
+	TokenRecord(ctx context.Context, token, hint string) (*session.TokenRecord, error)
+}
+
+// tokenRevoker finds and revokes tokens (Store's contracts).
+type tokenRevoker interface {
+	tokenFinder
+	RevokeAccessToken(ctx context.Context, token string) error
+	RevokeGrant(ctx context.Context, grantID, reason string) error
+}
+
+// Revocation is RFC 7009's endpoint: an authenticated client revokes its
+// own tokens.
+type Revocation struct {
+	log     *slog.Logger
+	audit   audit.Recorder
+	auth    clientAuthenticator
+	records tokenRevoker
+}
+
+// NewRevocation revokes tokens in records for clients auth authenticates,
+// auditing to cfg.Audit.
+func NewRevocation(cfg Config, auth clientAuthenticator, records tokenRevoker) *Revocation {
+	cfg = cfg.withDefaults()
+	return &Revocation{log: cfg.Logger, audit: cfg.Audit, auth: auth, records: records}
+}
+
+// Introspection is RFC 7662's endpoint: what a token is, to a confidential
+// client entitled to ask.
+type Introspection struct {
+	cfg     Config
+	auth    clientAuthenticator
+	records tokenFinder
+	users   UserFinder
+}
+
+// NewIntrospection answers from records and users for clients auth
+// authenticates.
+func NewIntrospection(cfg Config, auth clientAuthenticator, records tokenFinder, users UserFinder) *Introspection {
+	return &Introspection{cfg: cfg.withDefaults(), auth: auth, records: records, users: users}
 }
 
 // Paths of RFC 7009 revocation and RFC 7662 introspection.
@@ -33,7 +78,7 @@ const (
 
 // parseTokenForm reads a client-authenticated POST carrying token and
 // token_type_hint, the shape both endpoints share.
-func (p *Provider) parseTokenForm(r *http.Request) (*client.Client, string, string, *Error) {
+func parseTokenForm(auth clientAuthenticator, r *http.Request) (*client.Client, string, string, *Error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return nil, "", "", errInvalidRequest("the body must be application/x-www-form-urlencoded")
 	}
@@ -46,7 +91,7 @@ func (p *Provider) parseTokenForm(r *http.Request) (*client.Client, string, stri
 			return nil, "", "", errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, _, e := p.authenticateClient(r.Context(), r, form)
+	c, _, e := auth.authenticateClient(r.Context(), r, form)
 	if e != nil {
 		return nil, "", "", e
 	}
@@ -61,17 +106,17 @@ func (p *Provider) parseTokenForm(r *http.Request) (*client.Client, string, stri
 // revokes its whole grant, access tokens included; revoking an access token
 // revokes that token. An unknown token, or one issued to another client, gets
 // 200 all the same (§2.2): the answer tells nothing about other clients.
-func (p *Provider) RevokeHandler() http.Handler {
+func (p *Revocation) RevokeHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, token, hint, e := p.parseTokenForm(r)
+		c, token, hint, e := parseTokenForm(p.auth, r)
 		if e != nil {
-			p.writeTokenError(w, r, c, e)
+			writeTokenError(p.log, w, r, c, e)
 			return
 		}
 		ctx := r.Context()
 		rec, err := p.records.TokenRecord(ctx, token, hint)
 		if err != nil {
-			p.writeTokenError(w, r, c, errServer(err))
+			writeTokenError(p.log, w, r, c, errServer(err))
 			return
 		}
 		if rec != nil && rec.ClientID == c.ID {
@@ -82,7 +127,7 @@ func (p *Provider) RevokeHandler() http.Handler {
 				err = p.records.RevokeAccessToken(ctx, token)
 			}
 			if err != nil {
-				p.writeTokenError(w, r, c, errServer(err))
+				writeTokenError(p.log, w, r, c, errServer(err))
 				return
 			}
 			uid, _ := strconv.ParseInt(rec.UserID, 10, 64)
@@ -125,26 +170,26 @@ type introspection struct {
 // and of removed or disabled clients, are all just {"active": false}. The
 // answer states only what the token's scope releases: username with
 // profile, role with openid (see ScopeClaims).
-func (p *Provider) IntrospectHandler() http.Handler {
+func (p *Introspection) IntrospectHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, token, hint, e := p.parseTokenForm(r)
+		c, token, hint, e := parseTokenForm(p.auth, r)
 		if e == nil && c.Public {
 			e = errInvalidClient("public clients cannot introspect tokens")
 		}
 		if e != nil {
-			p.writeTokenError(w, r, c, e)
+			writeTokenError(p.cfg.Logger, w, r, c, e)
 			return
 		}
 		ans, err := p.introspect(r, c, token, hint)
 		if err != nil {
-			p.writeTokenError(w, r, c, errServer(err))
+			writeTokenError(p.cfg.Logger, w, r, c, errServer(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, ans, true)
 	})
 }
 
-func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint string) (introspection, error) {
+func (p *Introspection) introspect(r *http.Request, c *client.Client, token, hint string) (introspection, error) {
 	rec, err := p.records.TokenRecord(r.Context(), token, hint)
 	if err != nil || rec == nil || !rec.Active || !p.cfg.Now().Before(rec.ExpiresAt) {
 		return introspection{}, err
@@ -158,7 +203,7 @@ func (p *Provider) introspect(r *http.Request, c *client.Client, token, hint str
 		TokenType: tokenType(rec),
 	}
 	if rec.UserID != "" {
-		u, oerr := p.activeUser(r.Context(), recordUserID(rec))
+		u, oerr := activeUser(r.Context(), p.users, p.cfg.Logger, recordUserID(rec))
 		if oerr != nil {
 			if oerr.Status >= 500 {
 				return introspection{}, oerr

@@ -9,6 +9,26 @@ import (
 	"github.com/inkpass/inkpass/internal/session"
 )
 
+// Sessions signs browsers in and out: the sessions behind the session
+// cookie. It needs the SessionStore, and the users' RevokeInactiveUser for
+// a session found to belong to a deactivated user.
+type Sessions struct {
+	cfg   Config
+	store SessionStore
+	users inactiveRevoker
+}
+
+// inactiveRevoker ends what a user found inactive still holds
+// (UserFinder.RevokeInactiveUser).
+type inactiveRevoker interface {
+	RevokeInactiveUser(ctx context.Context, id int64) error
+}
+
+// NewSessions keeps sessions in store, live for cfg.SessionTTL.
+func NewSessions(cfg Config, store SessionStore, users inactiveRevoker) *Sessions {
+	return &Sessions{cfg: cfg.withDefaults(), store: store, users: users}
+}
+
 // SessionStore keeps browser sessions: the port of StartSession, Session and
 // EndSession.
 type SessionStore interface {
@@ -31,7 +51,7 @@ type SessionStore interface {
 // order used; session.MethodPassword for a password), and returns the cookie
 // value (shown to no one else; stored only as its hash). The session's
 // auth_time is now: call it when the last step of the sign-in is done.
-func (p *Provider) StartSession(ctx context.Context, userID int64, amr []string) (string, *session.Session, error) {
+func (p *Sessions) StartSession(ctx context.Context, userID int64, amr []string) (string, *session.Session, error) {
 	if len(amr) == 0 {
 		return "", nil, errors.New("start session: no authentication method")
 	}
@@ -45,7 +65,7 @@ func (p *Provider) StartSession(ctx context.Context, userID int64, amr []string)
 		ExpiresAt: now.Add(p.cfg.SessionTTL),
 	}
 	token := session.NewToken()
-	if err := p.sessions.CreateSession(ctx, session.Hash(token), s); err != nil {
+	if err := p.store.CreateSession(ctx, session.Hash(token), s); err != nil {
 		return "", nil, fmt.Errorf("start session: %w", err)
 	}
 	return token, &s, nil
@@ -53,14 +73,14 @@ func (p *Provider) StartSession(ctx context.Context, userID int64, amr []string)
 
 // Session returns the live session behind a cookie value, or nil when there is
 // none (unknown, expired, revoked, or its user deactivated).
-func (p *Provider) Session(ctx context.Context, cookie string) (*session.Session, error) {
+func (p *Sessions) Session(ctx context.Context, cookie string) (*session.Session, error) {
 	if cookie == "" {
 		return nil, nil
 	}
-	s, err := p.sessions.SessionByTokenHash(ctx, session.Hash(cookie))
+	s, err := p.store.SessionByTokenHash(ctx, session.Hash(cookie))
 	var inactive *session.InactiveUserError
 	if errors.As(err, &inactive) {
-		p.revokeInactive(ctx, inactive.UserID)
+		revokeInactive(ctx, p.users, p.cfg.Logger, inactive.UserID)
 	}
 	if errors.Is(err, session.ErrNotFound) {
 		return nil, nil
@@ -69,9 +89,9 @@ func (p *Provider) Session(ctx context.Context, cookie string) (*session.Session
 }
 
 // EndSession signs the browser out.
-func (p *Provider) EndSession(ctx context.Context, cookie string) error {
+func (p *Sessions) EndSession(ctx context.Context, cookie string) error {
 	if cookie == "" {
 		return nil
 	}
-	return p.sessions.RevokeSession(ctx, session.Hash(cookie))
+	return p.store.RevokeSession(ctx, session.Hash(cookie))
 }

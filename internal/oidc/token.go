@@ -29,12 +29,49 @@ type tokenResponse struct {
 	IDToken      string `json:"id_token,omitempty"`
 }
 
+// TokenEndpoint is POST /token: it authenticates the client, checks the
+// request's shape and dispatches on grant_type to one grant of grants
+// (grant_code.go, grant_refresh.go, grant_client_credentials.go). It holds no
+// store itself: each grant holds the part of GrantStore it uses.
+type TokenEndpoint struct {
+	cfg    Config
+	auth   clientAuthenticator
+	grants map[string]grant
+}
+
+// grant is one grant type at the token endpoint (RFC 6749 §4): it turns the
+// request of a client already authenticated and allowed the grant type into
+// tokens, or an OAuth error.
+type grant interface {
+	exchange(ctx context.Context, c *client.Client, form url.Values) (*tokenResponse, *Error)
+}
+
+// tokenGrantStore is the part of GrantStore the token endpoint's grants use:
+// all of it but IssueCode (the Authorizer's) and AccessGrant (UserInfo's).
+type tokenGrantStore interface {
+	codeRedeemer
+	refreshRotator
+	grantRevoker
+}
+
+// NewTokenEndpoint serves the three grant types inkpass implements over
+// store, minting ID tokens for users found in users with signer.
+func NewTokenEndpoint(cfg Config, auth clientAuthenticator, store tokenGrantStore, users UserFinder, signer tokenSigner) *TokenEndpoint {
+	cfg = cfg.withDefaults()
+	m := newTokenMinter(cfg, users, signer, store)
+	return &TokenEndpoint{cfg: cfg, auth: auth, grants: map[string]grant{
+		client.GrantAuthorizationCode: newCodeGrant(cfg, store, users, m),
+		client.GrantRefreshToken:      newRefreshGrant(cfg, store, users, m),
+		client.GrantClientCredentials: newClientCredentialsGrant(cfg, store, m),
+	}}
+}
+
 // TokenHandler serves POST /token.
-func (p *Provider) TokenHandler() http.Handler {
+func (p *TokenEndpoint) TokenHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, c, oerr := p.token(r)
 		if oerr != nil {
-			p.writeTokenError(w, r, c, oerr)
+			writeTokenError(p.cfg.Logger, w, r, c, oerr)
 			return
 		}
 		writeJSON(w, http.StatusOK, resp, true)
@@ -43,7 +80,7 @@ func (p *Provider) TokenHandler() http.Handler {
 
 // token runs one token request and returns the answer or an OAuth error; the
 // client is returned when it was authenticated, for the log.
-func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Error) {
+func (p *TokenEndpoint) token(r *http.Request) (*tokenResponse, *client.Client, *Error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return nil, nil, errInvalidRequest("the body must be application/x-www-form-urlencoded")
 	}
@@ -61,125 +98,47 @@ func (p *Provider) token(r *http.Request) (*tokenResponse, *client.Client, *Erro
 			return nil, nil, errInvalidRequest("parameter %s is given more than once", name)
 		}
 	}
-	c, _, oerr := p.authenticateClient(r.Context(), r, form)
+	c, _, oerr := p.auth.authenticateClient(r.Context(), r, form)
 	if oerr != nil {
 		return nil, nil, oerr
 	}
-	grant := form.Get("grant_type")
-	switch grant {
-	case "":
+	grantType := form.Get("grant_type")
+	g, ok := p.grants[grantType]
+	switch {
+	case grantType == "":
 		return nil, c, errInvalidRequest("grant_type is missing")
-	case client.GrantAuthorizationCode, client.GrantRefreshToken, client.GrantClientCredentials:
-	default:
-		return nil, c, errUnsupportedGrantType("grant_type %q is not supported", grant)
+	case !ok:
+		return nil, c, errUnsupportedGrantType("grant_type %q is not supported", grantType)
+	case !c.AllowsGrant(grantType):
+		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grantType)
 	}
-	if !c.AllowsGrant(grant) {
-		return nil, c, errUnauthorizedClient("this client may not use grant_type %s", grant)
-	}
-	var resp *tokenResponse
-	switch grant {
-	case client.GrantAuthorizationCode:
-		resp, oerr = p.exchangeCode(r.Context(), c, form)
-	case client.GrantRefreshToken:
-		resp, oerr = p.refresh(r.Context(), c, form)
-	case client.GrantClientCredentials:
-		resp, oerr = p.clientCredentials(r.Context(), c, form)
-	}
+	resp, oerr := g.exchange(r.Context(), c, form)
 	if oerr == nil {
-		p.cfg.Metrics.TokenIssued(grant)
-		reqlog.Event(r.Context(), p.log, "token issued", slog.String("client_id", c.ID), slog.String("grant_type", grant))
+		p.cfg.Metrics.TokenIssued(grantType)
+		reqlog.Event(r.Context(), p.cfg.Logger, "token issued", slog.String("client_id", c.ID), slog.String("grant_type", grantType))
 	}
 	return resp, c, oerr
 }
 
-// authenticateClient applies the client's registered method (RFC 6749 §2.3,
-// OIDC Core §9): exactly one of Basic, body secret, or none for public
-// clients; either secret method unless the client's is pinned
-// (client.AcceptsAuthMethod).
-func (p *Provider) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*client.Client, string, *Error) {
-	var id, secret, method string
-	basicID, basicSecret, hasBasic := r.BasicAuth()
-	switch {
-	case hasBasic && form.Has("client_secret"):
-		return nil, "", errInvalidRequest("use one client authentication method, not two")
-	case hasBasic:
-		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-		var err1, err2 error
-		id, err1 = url.QueryUnescape(basicID)
-		secret, err2 = url.QueryUnescape(basicSecret)
-		if err1 != nil || err2 != nil {
-			return nil, "", basicFailure(errInvalidClient("malformed client credentials"))
-		}
-		if bodyID := form.Get("client_id"); bodyID != "" && bodyID != id {
-			return nil, "", basicFailure(errInvalidClient("client_id does not match the credentials"))
-		}
-		method = client.AuthSecretBasic
-	case form.Has("client_secret"):
-		id, secret, method = form.Get("client_id"), form.Get("client_secret"), client.AuthSecretPost
-	default:
-		id, method = form.Get("client_id"), client.AuthNone
-	}
-	if id == "" {
-		return nil, "", errInvalidClient("client authentication is missing")
-	}
-	wrap := func(e *Error) *Error {
-		if hasBasic {
-			return basicFailure(e)
-		}
-		return e
-	}
-	// A request that presents a secret may be a guess: it is throttled per
-	// client and per address, and the lock is checked before the secret.
-	guess := method != client.AuthNone
-	addr := clientAddr(r)
-	// The throttle counts an IPv6 client by its /64, as the login throttle
-	// does: one host holds a whole /64. The audit keeps the full address.
-	throttleAddr := user.AddressKey(addr)
-	failed := func(known bool, reason string) *Error {
-		if guess {
-			p.clientFailed(ctx, id, addr, throttleAddr, known, reason)
-		}
-		return wrap(errInvalidClient("client authentication failed").withCause(errors.New(reason)))
-	}
-	var c *client.Client
-	var err error
-	if guess {
-		var until time.Time
-		c, until, err = p.clients.GetWithLock(ctx, id, throttleAddr)
-		if err != nil && !errors.Is(err, client.ErrNotFound) {
-			return nil, "", errServer(err)
-		}
-		if e := p.clientLocked(until); e != nil {
-			return nil, "", wrap(e)
-		}
-	} else {
-		c, err = p.clients.Get(ctx, id)
-	}
-	if errors.Is(err, client.ErrNotFound) {
-		return nil, "", failed(false, "unknown client")
-	}
-	if err != nil {
-		return nil, "", errServer(err)
-	}
-	if !c.Enabled {
-		return nil, "", failed(true, "client disabled")
-	}
-	if !c.AcceptsAuthMethod(method) {
-		return nil, "", failed(true, "client used "+method+", registered for "+c.AuthMethod)
-	}
-	if method != client.AuthNone && !c.VerifySecret(secret) {
-		return nil, "", failed(true, "wrong client secret")
-	}
-	return c, secret, nil
+// tokenMinter is what every grant shares once its store has said yes: the
+// token response, with an ID token for a user grant with openid, and the
+// answer to a store's refusal (grantFailure).
+type tokenMinter struct {
+	cfg     Config
+	users   UserFinder
+	signer  tokenSigner
+	revoker grantRevoker
 }
 
-func basicFailure(e *Error) *Error { e.BasicChallenge = true; return e }
+func newTokenMinter(cfg Config, users UserFinder, signer tokenSigner, revoker grantRevoker) *tokenMinter {
+	return &tokenMinter{cfg: cfg.withDefaults(), users: users, signer: signer, revoker: revoker}
+}
 
 // respond builds the token response; with the openid scope and a user it
 // mints an ID token. The nonce belongs only to the ID token of the code
 // exchange (OIDC Core §12.2). u is the grant's user when the caller has
 // already loaded it, nil otherwise.
-func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Grant, t session.IssuedTokens, withNonce bool, u *user.User) (*tokenResponse, *Error) {
+func (m *tokenMinter) respond(ctx context.Context, c *client.Client, g session.Grant, t session.IssuedTokens, withNonce bool, u *user.User) (*tokenResponse, *Error) {
 	resp := &tokenResponse{
 		AccessToken:  t.Access,
 		TokenType:    "Bearer",
@@ -193,7 +152,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Gran
 	}
 	if u == nil {
 		var oerr *Error
-		if u, oerr = p.activeUser(ctx, g.UserID); oerr != nil {
+		if u, oerr = activeUser(ctx, m.users, m.cfg.Logger, g.UserID); oerr != nil {
 			return nil, oerr
 		}
 	}
@@ -210,7 +169,7 @@ func (p *Provider) respond(ctx context.Context, c *client.Client, g session.Gran
 	if withNonce {
 		in.nonce = ext.Get(extNonce)
 	}
-	idt, err := p.mintIDToken(in)
+	idt, err := mintIDToken(m.cfg, m.signer, in)
 	if err != nil {
 		return nil, errServer(err)
 	}
@@ -227,11 +186,11 @@ func hasScope(scope, want string) bool {
 // grant invalid (DESIGN: a deactivated user is out at once). The client hears
 // only that the grant is invalid: what became of the account is not its
 // business, and the reason goes to the log.
-func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error) {
+func activeUser(ctx context.Context, users UserFinder, log *slog.Logger, id int64) (*user.User, *Error) {
 	if id == 0 {
 		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the grant has no user"))
 	}
-	u, err := p.users.UserByID(ctx, id)
+	u, err := users.UserByID(ctx, id)
 	if errors.Is(err, user.ErrNotFound) {
 		return nil, errInvalidGrant(deadGrant).withCause(err)
 	}
@@ -239,7 +198,7 @@ func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error
 		return nil, errServer(err)
 	}
 	if !u.Active {
-		p.revokeInactive(ctx, u.ID)
+		revokeInactive(ctx, users, log, u.ID)
 		return nil, errInvalidGrant(deadGrant).withCause(errors.New("the user is deactivated"))
 	}
 	if !u.Role.Known() {
@@ -251,9 +210,9 @@ func (p *Provider) activeUser(ctx context.Context, id int64) (*user.User, *Error
 // revokeInactive ends what a user found inactive still holds, so that
 // re-activation starts clean; a failure is logged, and the request is
 // refused either way.
-func (p *Provider) revokeInactive(ctx context.Context, id int64) {
-	if err := p.users.RevokeInactiveUser(ctx, id); err != nil {
-		p.log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
+func revokeInactive(ctx context.Context, users inactiveRevoker, log *slog.Logger, id int64) {
+	if err := users.RevokeInactiveUser(ctx, id); err != nil {
+		log.ErrorContext(ctx, "revoke inactive user", "user_id", id, "err", err)
 	}
 }
 
@@ -262,15 +221,15 @@ const deadGrant = "the grant is invalid, expired or revoked"
 
 // writeTokenError answers per RFC 6749 §5.2, logging once at the level of
 // whoever is at fault.
-func (p *Provider) writeTokenError(w http.ResponseWriter, r *http.Request, c *client.Client, e *Error) {
+func writeTokenError(log *slog.Logger, w http.ResponseWriter, r *http.Request, c *client.Client, e *Error) {
 	clientID := ""
 	if c != nil {
 		clientID = c.ID
 	}
 	if e.Status >= 500 {
-		p.log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
+		log.ErrorContext(r.Context(), "token request failed", "client_id", clientID, "err", e)
 	} else {
-		reqlog.Event(r.Context(), p.log, "token request refused", slog.String("client_id", clientID), slog.Any("err", e))
+		reqlog.Event(r.Context(), log, "token request refused", slog.String("client_id", clientID), slog.Any("err", e))
 	}
 	if e.BasicChallenge && e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkpass", charset="UTF-8"`)

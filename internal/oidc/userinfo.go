@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -8,12 +9,31 @@ import (
 	"strings"
 
 	"github.com/inkpass/inkpass/internal/reqlog"
+	"github.com/inkpass/inkpass/internal/session"
 )
+
+// UserInfo is the userinfo endpoint: it reads the access token's grant and
+// the user as they are now, nothing else.
+type UserInfo struct {
+	log    *slog.Logger
+	grants accessGrants
+	users  UserFinder
+}
+
+// accessGrants finds a live access token's grant (GrantStore.AccessGrant).
+type accessGrants interface {
+	AccessGrant(ctx context.Context, access string) (*session.AccessGrant, error)
+}
+
+// NewUserInfo serves userinfo from grants and users.
+func NewUserInfo(cfg Config, grants accessGrants, users UserFinder) *UserInfo {
+	return &UserInfo{log: cfg.withDefaults().Logger, grants: grants, users: users}
+}
 
 // UserInfoHandler serves GET and POST /userinfo (OIDC Core §5.3): sub and the
 // claims of the token's scopes and of its grant's claims parameter (the
 // userinfo member), read from the database as it is now.
-func (p *Provider) UserInfoHandler() http.Handler {
+func (p *UserInfo) UserInfoHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		claims, e := p.userInfo(r)
 		if e != nil {
@@ -25,12 +45,12 @@ func (p *Provider) UserInfoHandler() http.Handler {
 	})
 }
 
-func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
+func (p *UserInfo) userInfo(r *http.Request) (*claims, *Error) {
 	token, e := bearerToken(r)
 	if e != nil {
 		return nil, e
 	}
-	ag, err := p.tokens.AccessGrant(r.Context(), token)
+	ag, err := p.grants.AccessGrant(r.Context(), token)
 	if err != nil {
 		return nil, errInvalidToken("the access token is invalid, expired or revoked").withCause(err)
 	}
@@ -41,7 +61,7 @@ func (p *Provider) userInfo(r *http.Request) (*claims, *Error) {
 	if !slices.Contains(scopes, "openid") {
 		return nil, errInsufficientScope("userinfo needs the openid scope")
 	}
-	u, oerr := p.activeUser(r.Context(), ag.UserID)
+	u, oerr := activeUser(r.Context(), p.users, p.log, ag.UserID)
 	if oerr != nil {
 		return nil, errInvalidToken("the access token is invalid, expired or revoked")
 	}
