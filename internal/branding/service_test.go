@@ -312,3 +312,25 @@ func TestService_Logo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkService_Current is what every page view pays for the look: no
+// database read while the cache is fresh (the count is reported).
+func BenchmarkService_Current(b *testing.B) {
+	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "inkpass.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	repo := &countingRepo{DB: db}
+	svc, err := branding.New(repo, defaults, branding.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	svc.Current(ctx)
+	b.ReportAllocs()
+	for b.Loop() {
+		svc.Current(ctx)
+	}
+	b.ReportMetric(float64(repo.versions.Load()+repo.loads.Load()), "db-reads")
+}
