@@ -51,12 +51,17 @@ const (
 	MFARecoveryUsed        Kind = "mfa_recovery_code_used"
 	MFARecoveryRegenerated Kind = "mfa_recovery_codes_regenerated"
 	MFAReset               Kind = "mfa_reset"
+	// BrandingChanged: an admin changed the studio's look (name, accent
+	// colour, support contact, logo). Username is the acting admin, Detail
+	// what changed.
+	BrandingChanged Kind = "branding_changed"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
-	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset}
+	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
+	BrandingChanged}
 
 // Event is one audit record.
 type Event struct {

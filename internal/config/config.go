@@ -42,6 +42,9 @@ type Config struct {
 	PendingLogins Pending `yaml:"pending_logins"`
 	// MFA is the second factor's policy.
 	MFA MFA `yaml:"mfa"`
+	// Branding holds the defaults of the studio's look that studio_name and
+	// logo_url do not; the console overrides them in the database.
+	Branding Branding `yaml:"branding"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -65,6 +68,15 @@ type MFA struct {
 	// RememberDevice, when set, lets a user skip the second factor on one
 	// device for this long; 0 (the default) never.
 	RememberDevice Duration `yaml:"remember_device"`
+}
+
+// Branding is the default accent colour and support contact
+// (internal/branding checks them fully when the server starts).
+type Branding struct {
+	// AccentColor is #rrggbb, or "" for inkpass's own.
+	AccentColor string `yaml:"accent_color"`
+	// SupportContact is an email address, mailto:address or https URL.
+	SupportContact string `yaml:"support_contact"`
 }
 
 // Log configures log/slog output.
@@ -472,6 +484,9 @@ func (e *ValidationError) Error() string {
 	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
+// accentPattern is branding.accent_color's one accepted shape.
+var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
 // Validate reports every problem at once, each with the option's name.
 func (c *Config) Validate() error {
 	var p []string
@@ -480,6 +495,15 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.StudioName) == "" {
 		bad("studio_name", "must not be empty")
+	}
+	if a := strings.TrimSpace(c.Branding.AccentColor); a != "" && !accentPattern.MatchString(a) {
+		bad("branding.accent_color", "%q must be a colour written #rrggbb, like #c23a30", a)
+	}
+	if sc := strings.ToLower(strings.TrimSpace(c.Branding.SupportContact)); sc != "" {
+		mail := strings.TrimPrefix(sc, "mailto:")
+		if !strings.HasPrefix(sc, "https://") && (strings.Contains(mail, ":") || !strings.Contains(mail, "@")) {
+			bad("branding.support_contact", "%q must be an email address or an https:// URL", c.Branding.SupportContact)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q is not host:port", c.Listen)
