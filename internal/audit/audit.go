@@ -51,12 +51,17 @@ const (
 	MFARecoveryUsed        Kind = "mfa_recovery_code_used"
 	MFARecoveryRegenerated Kind = "mfa_recovery_codes_regenerated"
 	MFAReset               Kind = "mfa_reset"
+	// MailFailed: an email (an invitation, a reset link) was given up after
+	// its last attempt or a permanent refusal. Detail names its kind, the
+	// recipient and the server's reply, never the body: bodies carry
+	// single-use links.
+	MailFailed Kind = "mail_failed"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
-	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset}
+	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset, MailFailed}
 
 // Event is one audit record.
 type Event struct {
