@@ -555,3 +555,32 @@ func TestSMTP_LogValue(t *testing.T) {
 		t.Errorf("the settings do not show the address: %s", out)
 	}
 }
+
+// TestWorker_LogsNoSecrets: a failed login is logged with the server's
+// reply, but neither the password tried nor the message's link.
+func TestWorker_LogsNoSecrets(t *testing.T) {
+	srv := testsupport.NewSMTPServer(t, testsupport.SMTPOptions{Username: smtpUser, Password: smtpPass})
+	clock := testsupport.NewClock(time.Unix(1_800_000_000, 0))
+	db := openStore(t, filepath.Join(t.TempDir(), "inkpass.db"), clock.Now)
+	s := settings(srv, mail.STARTTLS)
+	s.Password = "Wrong-" + smtpPass
+	var logs testsupport.LogBuffer
+	w := worker(db, newSender(t, s), clock, &logs, time.Minute)
+	if err := mail.NewOutbox(db, true).Enqueue(t.Context(), invitation("kai@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		w.Drain(t.Context())
+		clock.Advance(time.Hour)
+	}
+	out := logs.String()
+	if srv.AuthFailures() != 2 || !strings.Contains(out, "535") || len(failures(t, db)) != 1 {
+		t.Fatalf("%d AUTH failures, %d audited; want 2 attempts logged with the 535 and one give-up:\n%s", srv.AuthFailures(), len(failures(t, db)), out)
+	}
+	if strings.Contains(out, smtpPass) || strings.Contains(out, link) {
+		t.Errorf("the logs carry the password or the link:\n%s", out)
+	}
+	if d := failures(t, db)[0].Detail; strings.Contains(d, smtpPass) || strings.Contains(d, link) {
+		t.Errorf("the audit detail carries the password or the link: %s", d)
+	}
+}

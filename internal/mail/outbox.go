@@ -52,6 +52,7 @@ func (o *Outbox) Enqueue(ctx context.Context, m Message) error {
 	if !o.Configured() {
 		return ErrNotConfigured
 	}
+	m.To = strings.TrimSpace(m.To)
 	if err := Validate(m); err != nil {
 		return err
 	}

@@ -42,10 +42,12 @@ func (db *DB) QueueMail(ctx context.Context, m mail.Message) error {
 }
 
 // ClaimMail implements mail.Spool. The claim is one UPDATE over a sub-select
-// of due rows whose lease has passed, so it is atomic on any SQL database:
-// SQLite runs it under its single write lock, and PostgreSQL would add FOR
-// UPDATE SKIP LOCKED to the sub-select. Finding nothing due is one read on
-// the read pool and no write.
+// of due rows whose lease has passed, and the UPDATE repeats the lease
+// condition on the row it changes: SQLite runs it under its single write
+// lock, and on PostgreSQL a second claimer blocked on the same row re-checks
+// that condition on the row as the first left it and skips it (FOR UPDATE
+// SKIP LOCKED in the sub-select would only spare it the wait). Finding
+// nothing due is one read on the read pool and no write.
 func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]mail.Pending, error) {
 	now := db.now().Unix()
 	var due bool
@@ -65,8 +67,9 @@ func (db *DB) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]
 			WHERE id IN (SELECT id FROM inkpass_mail_outbox
 				WHERE status = 'queued' AND next_attempt_at <= ? AND claimed_until <= ?
 				ORDER BY next_attempt_at, id LIMIT ?)
+			AND status = 'queued' AND claimed_until <= ?
 			RETURNING id, kind, recipient, subject, body_text, body_html, attempts, created_at, next_attempt_at`,
-			claim, now+int64(lease/time.Second), now, now, limit)
+			claim, now+int64(lease/time.Second), now, now, limit, now)
 		if err != nil {
 			return err
 		}
