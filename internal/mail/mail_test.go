@@ -181,8 +181,8 @@ func TestSender_Send(t *testing.T) {
 					t.Errorf("%s = %q, want %q", name, got, want)
 				}
 			}
-			if p.header.Get("Message-Id") == "" || p.header.Get("Date") == "" {
-				t.Errorf("Message-ID %q, Date %q: want both", p.header.Get("Message-Id"), p.header.Get("Date"))
+			if id := p.header.Get("Message-Id"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@studio.example>") || p.header.Get("Date") == "" {
+				t.Errorf("Message-ID %q, Date %q: want both, the ID in the sender's domain", id, p.header.Get("Date"))
 			}
 			if !strings.Contains(p.text, "set your password here: "+link) {
 				t.Errorf("text part = %q", p.text)

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -206,7 +208,10 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
-	msg.SetMessageID()
+	// The sender's domain rather than this machine's host name (go-mail's
+	// default), which is often a bare "vm" that spam filters frown on.
+	msg.SetMessageIDWithValue(rand.Text() + "@" + domainOf(s.cfg.From))
+	msg.SetUserAgent("inkpass")
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	// Exchange's equivalent of Auto-Submitted: no out-of-office replies.
 	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
@@ -215,6 +220,11 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// domainOf is the part of a bare address after its last @.
+func domainOf(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
 }
 
 // PermanentError is a failure that a retry would not change (the server
