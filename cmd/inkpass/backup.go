@@ -103,6 +103,9 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(w, "keys        ok: active %s, %d published\n", strings.Join(active, ", "), len(set.PublicKeys()))
 	}
+	if err := checkMail(ctx, e, cfg); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "clients     %d in config.yaml\n", len(cfg.Clients))
 	fmt.Fprintf(w, "endpoints   %s/.well-known/openid-configuration\n", cfg.Issuer)
 	// serve would stop here: it needs every config client's secret.

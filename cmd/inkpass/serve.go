@@ -38,6 +38,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := a.cfg.RequireClientSecrets(); err != nil {
 		return err
 	}
+	if err := a.cfg.RequireMailPassword(); err != nil {
+		return err
+	}
 	how := "created"
 	if a.db.Adopted() {
 		how = "adopted the studio's existing"
@@ -72,6 +75,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go backchannel.New(a.db, keySet, backchannel.Options{
 		Issuer: a.cfg.Issuer, Logger: a.log, Wake: a.db.LogoutNoticeQueued(),
 	}).Run(ctx)
+	// Email queued by this process goes out at once, by the CLI within the
+	// worker's poll; stopped (the message in flight finished) before the
+	// database closes.
+	stopMail, err := startMailWorker(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	refreshDummy(ctx, a)
 	go refreshDummyLoop(ctx, a)
 	if m != nil {

@@ -55,13 +55,18 @@ const (
 	// colour, support contact, logo). Username is the acting admin, Detail
 	// what changed.
 	BrandingChanged Kind = "branding_changed"
+	// MailFailed: an email (an invitation, a reset link) was given up after
+	// its last attempt or a permanent refusal. Detail names its kind, the
+	// recipient and the server's reply, never the body: bodies carry
+	// single-use links.
+	MailFailed Kind = "mail_failed"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
 	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
-	BrandingChanged}
+	BrandingChanged, MailFailed}
 
 // Event is one audit record.
 type Event struct {

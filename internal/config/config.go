@@ -45,6 +45,8 @@ type Config struct {
 	// Branding holds the defaults of the studio's look that studio_name and
 	// logo_url do not; the console overrides them in the database.
 	Branding Branding `yaml:"branding"`
+	// Mail is the SMTP server inkpass's own email goes through (mail.go).
+	Mail Mail `yaml:"mail"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -275,6 +277,7 @@ func Default() Config {
 		// DefaultWriteBudget); config imports no other package of ours.
 		DatabaseBusyTimeout: Duration(5 * time.Second),
 		DatabaseWriteBudget: Duration(10 * time.Second),
+		Mail:                defaultMail(),
 	}
 }
 
@@ -381,6 +384,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 			}
 		}
 	}
+	c.loadMailPassword(getenv)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -634,6 +638,7 @@ func (c *Config) Validate() error {
 	if tk.Session.D() <= 0 {
 		bad("tokens.session", "must be positive")
 	}
+	c.validateMail(bad)
 	seen := map[string]bool{}
 	for i, cl := range c.Clients {
 		name := fmt.Sprintf("clients[%d]", i)

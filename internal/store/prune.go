@@ -40,7 +40,7 @@ type pruneStep struct {
 // second factor's pending proofs, remembered devices and passkey ceremonies,
 // and the client throttle, by their own writes (TestDB_PrunedOnWrite);
 // inkpass_session_clients, with their sessions (ON DELETE CASCADE); the
-// back-channel outbox, by its worker.
+// back-channel and mail outboxes, by their workers.
 //
 // Each transaction deletes at most Options.PruneBatch rows, and the writer is
 // free between them, so sign-ins and the studio's app write in between

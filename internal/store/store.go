@@ -52,6 +52,10 @@ type DB struct {
 	// notice was queued (backchannel.go).
 	outboxOnce sync.Once
 	outboxWake chan struct{}
+	// mailWake tells this process's mail worker that a message was queued
+	// (mail.go).
+	mailOnce sync.Once
+	mailWake chan struct{}
 	// afterPruneBatch, when set (by tests), runs between two of Prune's
 	// transactions.
 	afterPruneBatch func()
