@@ -12,6 +12,7 @@ import (
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 )
 
 // app is everything a command needs once config and database are open.
@@ -65,6 +66,30 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		Audit:             db,
 	})
 	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+}
+
+// linkMailer is the outbox the single-use links' messages go to; nil means
+// email is not configured: links are only printed (CLI) or shown (console),
+// and the login page offers no "Forgot password?".
+func linkMailer(a *app) userlink.Mailer {
+	_ = a
+	return nil // TODO(merge): the mail outbox (internal/mail), when config has SMTP settings
+}
+
+// newLinks is the single-use links service (invitations, password resets,
+// email verification) under the issuer, sending through mailer when not nil.
+func newLinks(a *app, mailer userlink.Mailer) *userlink.Service {
+	return userlink.New(a.db, a.hasher, userlink.Options{
+		Issuer:               a.cfg.Issuer,
+		StudioName:           a.cfg.StudioName,
+		InvitationTTL:        a.cfg.Links.Invitation.D(),
+		PasswordResetTTL:     a.cfg.Links.PasswordReset.D(),
+		EmailVerificationTTL: a.cfg.Links.EmailVerification.D(),
+		MinPasswordLength:    a.cfg.Password.MinLength,
+		Mailer:               mailer,
+		Audit:                a.db,
+		Logger:               a.log,
+	})
 }
 
 // throttlePolicy is config's throttle section as the policy of the sign-in

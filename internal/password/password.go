@@ -331,7 +331,8 @@ func (h *Hasher) SetObserver(fn func(Verification)) {
 // Strings that do not parse give true (except with TargetOff); callers only
 // ask after Verify succeeded, so that case never reaches a rewrite.
 func (h *Hasher) NeedsRehash(encoded string) bool {
-	if h.target == TargetOff {
+	if h.target == TargetOff || encoded == Unset {
+		// Unset: no password to rehash (and none verifies against it).
 		return false
 	}
 	d, err := parse(encoded, &h.limits)

@@ -27,6 +27,9 @@ func TestUnset(t *testing.T) {
 				t.Errorf("%s: Verify(%q, Unset) = %v, %v; want false, nil", target, plain, ok, err)
 			}
 		}
+		if h.NeedsRehash(Unset) {
+			t.Errorf("%s: NeedsRehash(Unset) = true: an invited account is no weak hash", target)
+		}
 		if s := h.Limiter().Stats(); s.Completed != 4 {
 			t.Errorf("%s: Completed = %d after 4 verifications against Unset, want 4 (each spends the dummy's work)", target, s.Completed)
 		}
