@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite of inkpass's storage: the
 // contracts written on the port interfaces that internal/store implements
 // (user.Repository, user.ThrottleStore, oidc.Store, oidc.ClientStore,
-// oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, audit.Recorder),
+// oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, audit.Recorder,
+// userlink.Store),
 // checked through those interfaces only, never through SQL.
 //
 // A backend passes the suite by handing Run a function that opens a new,
@@ -24,6 +25,7 @@ import (
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 )
 
 // ClientAdmin is how the admin CLI and the configuration sync manage
@@ -76,6 +78,7 @@ type Backend struct {
 	Accounts     Accounts
 	Audit        AuditLog
 	Outbox       backchannel.Outbox
+	Links        userlink.Store
 
 	// StudioDeactivate sets a user inactive the way the studio's own app
 	// does, behind inkpass's back: nothing is revoked. nil skips the cases
@@ -98,6 +101,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
 	t.Run("Throttle", func(t *testing.T) { runThrottle(t, open) })
 	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
+	t.Run("Links", func(t *testing.T) { runLinks(t, open) })
 }
 
 // clock is the time the suite gives a backend; tests move it.
