@@ -41,8 +41,8 @@ func (s *server) routes() http.Handler {
 	if s.Links != nil {
 		r.Handle(pathLink, http.HandlerFunc(s.linkForm)).Methods(http.MethodGet, http.MethodHead)
 		r.Handle(pathLink, http.HandlerFunc(s.linkSubmit)).Methods(http.MethodPost)
-		r.Handle("/account/email", http.HandlerFunc(s.accountVerifyEmail)).Methods(http.MethodPost)
 		if s.Links.EmailEnabled() {
+			r.Handle("/account/email", http.HandlerFunc(s.accountVerifyEmail)).Methods(http.MethodPost)
 			r.Handle(pathForgot, http.HandlerFunc(s.forgotForm)).Methods(http.MethodGet, http.MethodHead)
 			r.Handle(pathForgot, http.HandlerFunc(s.forgotSubmit)).Methods(http.MethodPost)
 		}

@@ -72,6 +72,41 @@ func runLinks(t *testing.T, open Opener) {
 		}
 	})
 
+	// A verification does not change what the link is bound to (the
+	// email), so only the conditional UPDATE stands between two uses.
+	t.Run("two uses of one verification link at once: exactly one wins", func(t *testing.T) {
+		e := newEnv(t, open)
+		u := e.createUser(user.RoleAssistant)
+		if _, err := e.Users.UpdateUser(e.ctx, u.ID, func(row *user.User, _ int) ([]string, error) {
+			row.Email = "once@studio.example"
+			return []string{"email"}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		h := e.issueLink(u, userlink.EmailVerification, time.Hour)
+		const n = 8
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for i := range n {
+			wg.Go(func() {
+				_, err := e.Links.ConsumeEmailLink(e.ctx, h)
+				switch {
+				case err == nil:
+					mu.Lock()
+					won++
+					mu.Unlock()
+				case !errors.Is(err, userlink.ErrInvalid):
+					t.Errorf("use %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Errorf("%d uses succeeded, want 1", won)
+		}
+	})
+
 	t.Run("an expired link is refused and writes nothing", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)
