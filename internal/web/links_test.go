@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/mail"
+	"github.com/inkpass/inkpass/internal/mfa"
+	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
@@ -348,10 +351,10 @@ func TestLinks_ConcurrentUse(t *testing.T) {
 	}
 }
 
-// TestLinks_ResetWithRequiredSecondFactor: a role that must have a second
+// TestLinks_InvitationWithRequiredSecondFactor: a role that must have a second
 // factor is sent to enrol one after setting the password, before any
 // session exists.
-func TestLinks_ResetWithRequiredSecondFactor(t *testing.T) {
+func TestLinks_InvitationWithRequiredSecondFactor(t *testing.T) {
 	e := newEnv(t, envOptions{mfaRoles: []string{"assistant"}})
 	u, err := e.users.CreateInvited(t.Context(), user.User{Username: "mfa.newbie", Role: user.RoleAssistant}, password.Unset)
 	if err != nil {
@@ -369,10 +372,23 @@ func TestLinks_ResetWithRequiredSecondFactor(t *testing.T) {
 	if acc := b.get("/account"); acc.status != http.StatusSeeOther {
 		t.Errorf("GET /account before the factor: status %d, want a redirect to sign in", acc.status)
 	}
-	f := b.get("/login/factor")
-	if f.status != http.StatusOK || !strings.Contains(f.body, `id="totp-secret"`) {
-		t.Errorf("factor page: status %d, want the enrolment; body:\n%s", f.status, f.body)
+	fp := b.get("/login/factor")
+	if fp.status != http.StatusOK || !strings.Contains(fp.body, `id="totp-secret"`) {
+		t.Fatalf("factor page: status %d, want the enrolment; body:\n%s", fp.status, fp.body)
 	}
+	key, id := enrolment(t, fp)
+	e.clock.Advance(mfa.Period)
+	done := b.submitCode(fp, factorAction(t, fp), url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
+	next := continueLink.FindStringSubmatch(done.body)
+	if len(recoveryCodes(done)) != mfa.RecoveryCodeCount || next == nil || html.UnescapeString(next[1]) != "/account" {
+		t.Fatalf("after enrolment: status %d, want the recovery codes and Continue to /account:\n%s", done.status, done.body)
+	}
+	if acc := b.get("/account"); acc.status != http.StatusOK || !strings.Contains(acc.body, "mfa.newbie") {
+		t.Errorf("GET /account after the enrolment: status %d", acc.status)
+	}
+	// The session is the second factor's: the app reads pwd otp mfa.
+	f := e.appRP(t, "openid").start(true)
+	wantMFAClaims(t, f.redeem(t, b.sso(f).Get("code")), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }
 
 // TestForgotPassword: one answer for every account, a link only to the
