@@ -354,3 +354,21 @@ func TestService_ForgotPassword(t *testing.T) {
 		t.Errorf("%d messages an hour later, want 4", n)
 	}
 }
+
+// TestCreateInvited: the invited user passes Create's field rules and is
+// stored with the marker, which nothing verifies.
+func TestCreateInvited(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	var ve *user.ValidationError
+	if _, err := f.users.CreateInvited(ctx, user.User{Username: "bad", Role: user.RoleAssistant, Email: "not an address"}, password.Unset); !errors.As(err, &ve) {
+		t.Errorf("a bad email: %v, want a ValidationError", err)
+	}
+	if _, err := f.users.CreateInvited(ctx, user.User{Username: "nomark", Role: user.RoleAssistant}, ""); err == nil {
+		t.Errorf("an empty marker was accepted")
+	}
+	u := f.invited(t, "fresh", "")
+	if u.PasswordHash != password.Unset || !u.Active {
+		t.Errorf("stored hash %q active %v, want the marker and active", u.PasswordHash, u.Active)
+	}
+}
