@@ -9,9 +9,11 @@ import (
 	"strings"
 
 	"github.com/inkpass/inkpass/internal/config"
+	"github.com/inkpass/inkpass/internal/mail"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 )
 
 // app is everything a command needs once config and database are open.
@@ -65,6 +67,37 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		Audit:             db,
 	})
 	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+}
+
+// linkMailer is the outbox the single-use links' messages go to; nil means
+// email is not configured: links are only printed (CLI) or shown (console),
+// and the login page offers no "Forgot password?".
+func linkMailer(a *app) userlink.Mailer {
+	if !a.cfg.Mail.Configured() {
+		return nil // a nil interface, not a nil *mail.Outbox
+	}
+	return mail.NewOutbox(a.db, true)
+}
+
+// newLinks is the single-use links service (invitations, password resets,
+// email verification) under the issuer, sending through mailer when not nil.
+func newLinks(a *app, mailer userlink.Mailer) *userlink.Service {
+	var studio func(context.Context) string
+	if look, err := newBranding(a); err == nil {
+		studio = func(ctx context.Context) string { return look.Current(ctx).Name }
+	}
+	return userlink.New(a.db, a.hasher, userlink.Options{
+		Studio:               studio,
+		Issuer:               a.cfg.Issuer,
+		StudioName:           a.cfg.StudioName,
+		InvitationTTL:        a.cfg.Links.Invitation.D(),
+		PasswordResetTTL:     a.cfg.Links.PasswordReset.D(),
+		EmailVerificationTTL: a.cfg.Links.EmailVerification.D(),
+		MinPasswordLength:    a.cfg.Password.MinLength,
+		Mailer:               mailer,
+		Audit:                a.db,
+		Logger:               a.log,
+	})
 }
 
 // throttlePolicy is config's throttle section as the policy of the sign-in

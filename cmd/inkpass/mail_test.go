@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -140,4 +141,39 @@ func TestServe_MailWorker(t *testing.T) {
 	if strings.Contains(logs, smtpPass) || strings.Contains(logs, "SERVELINKtoken") {
 		t.Errorf("serve's log carries the password or the link:\n%s", logs)
 	}
+}
+
+// TestInvitation_Emailed: with email configured, `inkpass user invite`
+// queues the invitation in the outbox and the running server's worker
+// delivers it over SMTP: to the user's own address, signed with the studio's
+// name, carrying the very link the command printed.
+func TestInvitation_Emailed(t *testing.T) {
+	t.Parallel()
+	srv := testsupport.NewSMTPServer(t, testsupport.SMTPOptions{Username: smtpUser, Password: smtpPass})
+	c := newMailCLI(t, mailConfig(srv, "starttls")+"studio_name: \"Ink & Iron\"\n", smtpPass)
+	c.ok(t, "", "user", "add", "--username", "kai", "--role", "assistant", "--email", "kai@studio.example", "--invite")
+	out := c.ok(t, "", "user", "reset-link", "kai")
+	link := regexp.MustCompile(`http://127\.0\.0\.1:1/link/[A-Za-z0-9_-]+`).FindString(out)
+	if link == "" {
+		t.Fatalf("reset-link printed no link:\n%s", out)
+	}
+	s := c.serve(t)
+	s.listening(t)
+	var found bool
+	for _, m := range srv.WaitReceived(2, 20*time.Second) {
+		if m.To[0] != "kai@studio.example" {
+			t.Errorf("a message went to %v", m.To)
+		}
+		body := strings.ReplaceAll(string(m.Data), "=\r\n", "") // quoted-printable soft breaks
+		if strings.Contains(body, link) {
+			found = true
+			if !strings.Contains(body, "Ink & Iron") {
+				t.Errorf("the reset message does not name the studio:\n%s", body)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no message carried the printed reset link %s", link)
+	}
+	s.stop(t)
 }

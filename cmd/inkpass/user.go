@@ -19,6 +19,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 )
 
 func cmdUser(ctx context.Context, e *env, args []string) error {
@@ -30,6 +31,8 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		"deactivate": {"disable a user (soft delete: sessions and tokens end)", userDeactivate},
 		"activate":   {"let a deactivated user sign in again", userActivate},
 		"passwd":     {"set a user's password", userPasswd},
+		"invite":     {"print a single-use link for the user to set a first password", userInvite},
+		"reset-link": {"print a single-use link for the user to reset their password", userResetLink},
 		"verify":     {"mark a user's email or phone verified (or --unverify)", userVerify},
 		"mfa":        {"list or reset a user's second factors (lost device)", cmdUserMFA},
 	})
@@ -65,9 +68,10 @@ func parseArtistID(s string) (*int64, error) {
 }
 
 func userAdd(ctx context.Context, e *env, args []string) error {
-	fs, cfgPath := flags(e, "user add", "--username U --role R [--artist-id N] [--name ..] [--email ..] [--phone ..] [--instagram ..] [--birthdate YYYY-MM-DD] [--password-stdin] [--json]")
+	fs, cfgPath := flags(e, "user add", "--username U --role R [--artist-id N] [--name ..] [--email ..] [--phone ..] [--instagram ..] [--birthdate YYYY-MM-DD] [--password-stdin | --invite] [--json]")
 	pf := addProfileFlags(fs)
 	stdinPw := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	invite := fs.Bool("invite", false, "create the user without a password and print an invitation link (also emailed when email is configured)")
 	asJSON := fs.Bool("json", false, "print the user as JSON")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -80,6 +84,9 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	}
 	if *pf.username == "" || *pf.role == "" {
 		return usageError("--username and --role are required")
+	}
+	if *invite && *stdinPw {
+		return usageError("--invite and --password-stdin exclude each other: an invited person chooses their own password")
 	}
 	role, err := user.ParseRole(*pf.role)
 	if err != nil {
@@ -94,14 +101,35 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	nu := user.User{
+		Username: *pf.username, Role: role, ArtistID: artistID, Name: *pf.name, Email: *pf.email,
+		Phone: *pf.phone, Instagram: *pf.instagram, Birthdate: *pf.birthdate,
+	}
+	if *invite {
+		u, err := a.users.CreateInvited(ctx, nu, password.Unset)
+		if err != nil {
+			return err
+		}
+		mailer := linkMailer(a)
+		link, expires, err := newLinks(a, mailer).Invite(ctx, u.ID, "cli")
+		if err != nil {
+			return fmt.Errorf("created user %d %q without a password, but the invitation failed (retry with `inkpass user invite %d`): %w", u.ID, u.Username, u.ID, err)
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, struct {
+				User       *user.User `json:"user"`
+				Invitation linkJSON   `json:"invitation"`
+			}{u, linkJSON{Link: link, ExpiresAt: expires.UTC()}})
+		}
+		fmt.Fprintf(e.stdout, "created user %d %q (%s) without a password\n", u.ID, u.Username, u.Role)
+		printLink(e, "invitation", link, expires, u, mailer != nil)
+		return nil
+	}
 	pw, err := readPassword(e, *stdinPw, "Password for "+*pf.username)
 	if err != nil {
 		return err
 	}
-	u, err := a.users.Create(ctx, user.User{
-		Username: *pf.username, Role: role, ArtistID: artistID, Name: *pf.name, Email: *pf.email,
-		Phone: *pf.phone, Instagram: *pf.instagram, Birthdate: *pf.birthdate,
-	}, pw)
+	u, err := a.users.Create(ctx, nu, pw)
 	if err != nil {
 		return err
 	}
@@ -440,6 +468,62 @@ func userPasswd(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "password of user %d %q changed\n", u.ID, u.Username)
 	return nil
+}
+
+// userInvite prints an invitation link: the user sets a (first) password
+// through it. An earlier invitation of the user stops working.
+func userInvite(ctx context.Context, e *env, args []string) error {
+	return userLink(ctx, e, args, "user invite", "invitation")
+}
+
+// userResetLink prints a password-reset link. An earlier reset link of the
+// user stops working; the current password keeps working until the link is
+// used.
+func userResetLink(ctx context.Context, e *env, args []string) error {
+	return userLink(ctx, e, args, "user reset-link", "password reset")
+}
+
+// linkJSON is a link as --json prints it.
+type linkJSON struct {
+	Link      string    `json:"link"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func userLink(ctx context.Context, e *env, args []string, name, kind string) error {
+	fs, cfgPath := flags(e, name, "ID|USERNAME [--json]")
+	asJSON := fs.Bool("json", false, "print the link and its expiry as JSON")
+	a, u, err := openUserArg(ctx, e, fs, cfgPath, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	mailer := linkMailer(a)
+	links := newLinks(a, mailer)
+	issue := links.PasswordReset
+	if kind == "invitation" {
+		issue = links.Invite
+	}
+	link, expires, err := issue(ctx, u.ID, "cli")
+	if errors.Is(err, userlink.ErrInactive) {
+		return fmt.Errorf("user %d %q is deactivated: activate them first (inkpass user activate)", u.ID, u.Username)
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, linkJSON{Link: link, ExpiresAt: expires.UTC()})
+	}
+	printLink(e, kind, link, expires, u, mailer != nil)
+	return nil
+}
+
+// printLink shows a link once: it is not stored anywhere it could be read
+// back, so this is the admin's only copy.
+func printLink(e *env, kind, link string, expires time.Time, u *user.User, emailed bool) {
+	fmt.Fprintf(e.stdout, "%s link for %q, single use, until %s:\n%s\n", kind, u.Username, expires.UTC().Format("2006-01-02 15:04 MST"), link)
+	if emailed && u.Email != "" {
+		fmt.Fprintf(e.stdout, "also sent to %s\n", u.Email)
+	}
 }
 
 // readPassword takes the first line of stdin with --password-stdin, or prompts

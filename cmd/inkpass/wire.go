@@ -292,6 +292,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	}
 	deps := web.Deps{
 		MFA:            secondFactor,
+		Links:          newLinks(a, linkMailer(a)),
 		Provider:       provider,
 		Users:          a.users,
 		Accounts:       a.db,

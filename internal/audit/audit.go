@@ -60,13 +60,20 @@ const (
 	// recipient and the server's reply, never the body: bodies carry
 	// single-use links.
 	MailFailed Kind = "mail_failed"
+	// Single-use links (internal/userlink): an invitation, a password
+	// reset or an email verification issued; Detail names who asked
+	// ("by alice", "by cli", "by self"), never the link. Using one is
+	// password_changed or user_verified with Detail "... by link".
+	InvitationIssued        Kind = "invitation_issued"
+	PasswordResetIssued     Kind = "password_reset_issued"
+	EmailVerificationIssued Kind = "email_verification_issued"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
 	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
-	BrandingChanged, MailFailed}
+	BrandingChanged, MailFailed, InvitationIssued, PasswordResetIssued, EmailVerificationIssued}
 
 // Event is one audit record.
 type Event struct {

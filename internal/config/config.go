@@ -48,6 +48,9 @@ type Config struct {
 	// Mail is the SMTP server inkpass's own email goes through (mail.go).
 	Mail Mail `yaml:"mail"`
 
+	// Links are the lifetimes of single-use links (internal/userlink).
+	Links Links `yaml:"links"`
+
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
 	DatabaseBusyTimeout Duration `yaml:"database_busy_timeout"`
@@ -79,6 +82,13 @@ type Branding struct {
 	AccentColor string `yaml:"accent_color"`
 	// SupportContact is an email address, mailto:address or https URL.
 	SupportContact string `yaml:"support_contact"`
+}
+
+// Links is how long each kind of single-use link works after it is issued.
+type Links struct {
+	Invitation        Duration `yaml:"invitation"`
+	PasswordReset     Duration `yaml:"password_reset"`
+	EmailVerification Duration `yaml:"email_verification"`
 }
 
 // Log configures log/slog output.
@@ -261,6 +271,11 @@ func Default() Config {
 		Metrics:       Metrics{Enabled: true, Listen: DefaultMetricsListen},
 		ShutdownGrace: Duration(15 * time.Second),
 		PendingLogins: Pending{PerMinute: 60, Burst: 60},
+		Links: Links{
+			Invitation:        Duration(72 * time.Hour),
+			PasswordReset:     Duration(time.Hour),
+			EmailVerification: Duration(24 * time.Hour),
+		},
 		Tokens: Tokens{
 			Code:         Duration(time.Minute),
 			AccessToken:  Duration(time.Hour),
@@ -521,6 +536,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "must not be empty")
+	}
+	// A link works once but is a password for as long as it lives.
+	for _, l := range []struct {
+		option string
+		d      Duration
+	}{{"links.invitation", c.Links.Invitation}, {"links.password_reset", c.Links.PasswordReset}, {"links.email_verification", c.Links.EmailVerification}} {
+		if d := l.d.D(); d < 5*time.Minute || d > 30*24*time.Hour {
+			bad(l.option, "must be between 5m and 720h")
+		}
 	}
 	if d := c.DatabaseBusyTimeout.D(); d < time.Millisecond || d > time.Minute {
 		bad("database_busy_timeout", "must be between 1ms and 1m")

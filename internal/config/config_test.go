@@ -91,6 +91,9 @@ func TestLoad_ShippedConfig(t *testing.T) {
 		if c.PendingLogins != d.PendingLogins {
 			t.Errorf("pending_logins = %+v, default %+v", c.PendingLogins, d.PendingLogins)
 		}
+		if c.Links != d.Links {
+			t.Errorf("links = %+v, default %+v", c.Links, d.Links)
+		}
 		if c.Signing != d.Signing || c.Tokens != d.Tokens {
 			t.Errorf("signing, tokens = %+v %+v, defaults %+v %+v", c.Signing, c.Tokens, d.Signing, d.Tokens)
 		}
@@ -239,6 +242,9 @@ var badValues = []struct {
 	{"a refresh reuse interval of two minutes", "tokens:\n  refresh_reuse_interval: 2m", "tokens.refresh_reuse_interval"},
 	{"a refresh reuse interval of part of a second", "tokens:\n  refresh_reuse_interval: 1500ms", "tokens.refresh_reuse_interval"},
 	{"a zero session lifetime", "tokens:\n  session: 0s", "tokens.session"},
+	{"an invitation that never expires", "links:\n  invitation: 0s", "links.invitation"},
+	{"a reset link that lives a year", "links:\n  password_reset: 8760h", "links.password_reset"},
+	{"a verification link of one second", "links:\n  email_verification: 1s", "links.email_verification"},
 	{"a client without id", "clients:\n  - public: true\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].id"},
 	{"a client without redirect URIs", "clients:\n  - id: app\n    public: true", "clients[0].redirect_uris"},
 	{"a confidential client without a secret", "clients:\n  - id: app\n    redirect_uris: [\"http://127.0.0.1:9/cb\"]", "clients[0].secret_file"},

@@ -256,6 +256,17 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 	return encodeArgon2id(h.argon2, salt, digest), nil
 }
 
+// Unset is the password_hash of an account whose person has not chosen a
+// password yet (an invitation is out): users.password_hash is NOT NULL, so
+// the row needs a value that no password matches. Verify answers it as a
+// wrong password (after the dummy's work). The studio's werkzeug
+// check_password_hash refuses it too: it splits the hash on "$" into method,
+// salt and digest and returns False when there are fewer than three parts
+// (werkzeug 2.3 and later; older versions return False for fewer than two
+// "$"), and Unset has none. The leading "!" is the locked-account mark of
+// /etc/shadow, which no hash format starts with.
+const Unset = "!inkpass-no-password"
+
 // Verify reports whether plain matches encoded, comparing digests in constant
 // time. A wrong password is (false, nil). A string Verify cannot use is an
 // error wrapping ErrMalformedHash or ErrUnknownFormat, returned before any
@@ -267,6 +278,12 @@ func (h *Hasher) Hash(ctx context.Context, plain string) (string, error) {
 // library behaviour, which is also how Python's bcrypt made the studio's
 // hashes: any password sharing those 72 bytes matches.
 func (h *Hasher) Verify(ctx context.Context, plain, encoded string) (ok bool, err error) {
+	if encoded == Unset {
+		// No password matches; the answer costs what a wrong password
+		// costs, so it does not tell an invited account apart.
+		h.VerifyDummy(ctx, plain)
+		return false, ctx.Err()
+	}
 	d, err := parse(encoded, &h.limits)
 	if err != nil {
 		return false, fmt.Errorf("verify password: %w", err)
@@ -314,7 +331,8 @@ func (h *Hasher) SetObserver(fn func(Verification)) {
 // Strings that do not parse give true (except with TargetOff); callers only
 // ask after Verify succeeded, so that case never reaches a rewrite.
 func (h *Hasher) NeedsRehash(encoded string) bool {
-	if h.target == TargetOff {
+	if h.target == TargetOff || encoded == Unset {
+		// Unset: no password to rehash (and none verifies against it).
 		return false
 	}
 	d, err := parse(encoded, &h.limits)
@@ -348,6 +366,9 @@ func Identify(encoded string) (Format, error) {
 // family is recognisable, "malformed <family> hash"; the string itself is never
 // echoed, since a broken row may hold a plain password.
 func Describe(encoded string) string {
+	if encoded == Unset {
+		return "no password yet"
+	}
 	d, err := parse(encoded, &defaultLimits)
 	if err == nil {
 		return d.describe()

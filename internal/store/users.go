@@ -398,8 +398,8 @@ func (db *DB) userForChange(ctx context.Context, tx *sql.Tx, id int64) (*user.Us
 // and the number of active admins inside the same transaction and may refuse
 // (the last-admin rule), so that two concurrent deactivations cannot both
 // pass it. Deactivating also ends everything the user holds (sessions,
-// tokens), in the same transaction: a deactivated user is out at once, not
-// when their tokens expire.
+// tokens, single-use links), in the same transaction: a deactivated user is
+// out at once, not when their tokens expire.
 func (db *DB) SetUserActive(ctx context.Context, id int64, active bool, check func(u *user.User, activeAdmins int) error) error {
 	return db.wakeOutboxAfter(db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if check != nil {
@@ -419,6 +419,9 @@ func (db *DB) SetUserActive(ctx context.Context, id int64, active bool, check fu
 			return err
 		}
 		if !active {
+			if err := endUserLinks(ctx, tx, id, db.now().Unix()); err != nil {
+				return err
+			}
 			return revokeUserGrants(ctx, tx, id, db.now().Unix())
 		}
 		return nil

@@ -146,6 +146,27 @@ func (s *Service) Create(ctx context.Context, u User, plainPassword string) (*Us
 	return s.repo.UserByID(ctx, id)
 }
 
+// CreateInvited stores a user who has no password yet: the row's hash is
+// noPassword, a marker no password matches (password.Unset, which the
+// caller passes because this package does not hash), until the person sets
+// one through an invitation link. The field rules are Create's.
+func (s *Service) CreateInvited(ctx context.Context, u User, noPassword string) (*User, error) {
+	if noPassword == "" {
+		return nil, errors.New("create invited user: the no-password marker is required")
+	}
+	u.normalize()
+	u.Active = true
+	if err := s.validate(&u, nil); err != nil {
+		return nil, err
+	}
+	u.PasswordHash = noPassword
+	id, err := s.repo.CreateUser(ctx, &u)
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", u.Username, err)
+	}
+	return s.repo.UserByID(ctx, id)
+}
+
 // validate runs the field rules and, when plain is not nil, the password policy,
 // returning every violation in one ValidationError.
 func (s *Service) validate(u *User, plain *string) error {

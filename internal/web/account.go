@@ -18,6 +18,10 @@ var accountNotices = map[string]string{
 	"revoked":    "The app's access has been revoked.",
 	"mfa-rename": "The factor has been renamed.",
 	"mfa-remove": "The factor has been removed.",
+
+	// After a single-use link (links.go).
+	"password-set": "Your password is set. You are signed in.",
+	"verify-sent":  "We have sent a link to your email address. Open it to confirm the address.",
 }
 
 // msgSignedOutAfterFailures tells a user why the account page sent them to
@@ -76,6 +80,10 @@ func (s *server) renderAccountPage(w http.ResponseWriter, r *http.Request, statu
 		Studio: s.studio(r.Context()), Username: u.Username, Name: u.Name, Role: string(u.Role), ArtistName: u.ArtistName,
 		Email: u.Email, Phone: u.Phone, Instagram: u.Instagram, Birthdate: u.Birthdate,
 		CSRF: s.csrfToken(s.browserID(w, r)), PasswordAction: "/account/password", Notice: notice, Error: errMsg,
+		EmailVerified: u.EmailVerified,
+	}
+	if s.Links != nil && s.Links.EmailEnabled() && u.Email != "" && !u.EmailVerified {
+		page.VerifyEmailAction = "/account/email"
 	}
 	for _, a := range apps {
 		page.Apps = append(page.Apps, AccountApp{ClientID: a.ClientID, ClientName: a.ClientName, Scopes: a.Scope, RevokeAction: "/account/revoke"})

@@ -35,6 +35,7 @@ import (
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -102,6 +103,8 @@ type env struct {
 	keys    *keys.Set
 	users   *user.Service
 	clock   *clock
+	// links issues single-use links under the issuer (links_test.go).
+	links *userlink.Service
 }
 
 type envOptions struct {
@@ -131,6 +134,9 @@ type envOptions struct {
 	// passkeyOrigin turns passkeys on for this origin (the server stays at
 	// 127.0.0.1, whose address WebAuthn cannot use as relying party id).
 	passkeyOrigin string
+	// mail, when set, is the outbox of the single-use links' messages
+	// (email configured: "Forgot password?" is offered).
+	mail *mailRecorder
 }
 
 // newEnv builds the handler exactly as cmd/inkpass newHandler does, on a real
@@ -224,6 +230,13 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 
+	var mailer userlink.Mailer
+	if opts.mail != nil {
+		mailer = opts.mail
+	}
+	links := userlink.New(db, hasher, userlink.Options{Issuer: srv.URL, StudioName: "Ink & Needle Test Studio",
+		Mailer: mailer, Audit: db, Logger: logger, Now: clk.Now})
+
 	h = wireHandler(t, op.Config{
 		Issuer:     srv.URL,
 		CodeTTL:    codeTTL,
@@ -235,8 +248,8 @@ func newEnv(t *testing.T, opts envOptions) *env {
 		Logger:     logger,
 
 		RefreshReuseInterval: opts.refreshReuse,
-	}, web.Deps{MFA: secondFactor, Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
-	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk}
+	}, web.Deps{MFA: secondFactor, Links: links, Studio: web.Studio{Name: "Ink & Needle Test Studio"}, Logger: logger, PendingLimit: opts.pending, Ready: db.WriteReady, TrustedProxies: opts.trustedProxies}, db, clients, users, keySet)
+	return &env{t: t, srv: srv, issuer: srv.URL, db: db, clients: clients, keys: keySet, users: users, clock: clk, links: links}
 }
 
 // testClients returns the four clients; SecretHash temporarily holds the plain

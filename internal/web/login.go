@@ -84,6 +84,9 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		}
 		page.PasskeyAction, page.PasskeyOptions = stepURL(pathPasskeyLogin, reqID), string(opts)
 	}
+	if s.Links != nil && s.Links.EmailEnabled() {
+		page.ForgotURL = pathForgot
+	}
 	var origins []string
 	if req != nil {
 		origins = append(origins, req.RedirectURI)

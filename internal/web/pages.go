@@ -18,6 +18,8 @@ const (
 	pageSignedOut = "signed_out"
 	pageAccount   = "account"
 	pageFactor    = "factor"
+	pageLink      = "link"
+	pageForgot    = "forgot"
 )
 
 // Studio is the branding at the top of every page. Handlers take it from
@@ -57,6 +59,35 @@ type LoginPage struct {
 	ClientName string
 	// RetryAfterSeconds, when above zero, shows the error box with "Please wait
 	// N seconds (or minutes) before trying again", after Error if any.
+	RetryAfterSeconds int
+	// ForgotURL, when set (email is configured), links "Forgot password?".
+	ForgotURL string
+}
+
+// LinkPage is what a single-use link opens. With SetPassword, a form that
+// posts csrf_token, new_password and confirm_password to Action (an
+// invitation or a reset); otherwise a button that posts csrf_token to
+// Action to confirm Email; with Done, the confirmation that Email is
+// verified (no form).
+type LinkPage struct {
+	Studio      Studio
+	Title       string
+	Action      string
+	CSRF        string
+	Username    string
+	SetPassword bool
+	Email       string
+	Done        bool
+	Error       string
+}
+
+// ForgotPage asks for a username or email (field "login", posted with
+// csrf_token to Action). Sent shows the one answer everyone gets;
+// RetryAfterSeconds, the per-address limit.
+type ForgotPage struct {
+	Studio            Studio
+	Action, CSRF      string
+	Sent              bool
 	RetryAfterSeconds int
 }
 
@@ -142,6 +173,12 @@ type AccountPage struct {
 	Notice         string // a success message, e.g. "Your password has been changed."
 	Error          string // shown in the error box when not empty
 
+	// EmailVerified marks Email verified; otherwise VerifyEmailAction, when
+	// set (email is configured), offers "Verify my email" (posts
+	// csrf_token).
+	EmailVerified     bool
+	VerifyEmailAction string
+
 	// The second factor section (shown when MFAAction is set): the
 	// factors, with rename and remove forms; an enrolment in progress; the
 	// recovery codes just made (shown once); how many are left. Every form
@@ -220,7 +257,9 @@ var sampleStudio = Studio{Name: "x", LogoURL: "/branding/logo?v=1", ThemeURL: "/
 // sample has one element in every slice, so that newRenderer, by executing it,
 // checks every field a template names before the server takes a request.
 var pageSamples = map[string]any{
-	pageLogin:    LoginPage{Studio: sampleStudio, RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}"},
+	pageLogin:    LoginPage{Studio: sampleStudio, RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}", ForgotURL: "/login/forgot"},
+	pageLink:     LinkPage{Studio: sampleStudio, Title: "x", Action: "/link/x", Username: "x", SetPassword: true, Email: "x", Done: true, Error: "x"},
+	pageForgot:   ForgotPage{Studio: sampleStudio, Sent: true, RetryAfterSeconds: 1},
 	pageError:    ErrorPage{Studio: sampleStudio, Status: 500, RequestID: "x"},
 	pageSignedIn: SignedInPage{Name: "x"},
 	pageConsent: ConsentPage{
@@ -232,7 +271,7 @@ var pageSamples = map[string]any{
 	pageFactor: FactorPage{Error: "x", RetryAfterSeconds: 1, ClientName: "x", RememberDays: 1, Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"},
 		RecoveryCodes: []string{"x"}, ContinueURL: "/", PasskeyOptions: "{}"},
 	pageAccount: AccountPage{
-		ArtistName: "x", Notice: "x", Error: "x",
+		ArtistName: "x", Notice: "x", Error: "x", Email: "x", VerifyEmailAction: "/account/email",
 		Apps:      []AccountApp{{ClientID: "x", Scopes: "x"}},
 		MFAAction: "/account/mfa", Factors: []AccountFactor{{ID: "1", Name: "x", Kind: "totp", Added: "x", LastUsed: "x"}},
 		Enrol: &EnrolView{FactorID: "1", Secret: "x", QR: "data:image/png;base64,x"}, RecoveryCodes: []string{"x"},

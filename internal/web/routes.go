@@ -39,6 +39,15 @@ func (s *server) routes() http.Handler {
 	r.Handle("/account/password", http.HandlerFunc(s.accountPassword)).Methods(http.MethodPost)
 	r.Handle("/account/revoke", http.HandlerFunc(s.accountRevoke)).Methods(http.MethodPost)
 	r.Handle("/account/mfa", http.HandlerFunc(s.accountMFA)).Methods(http.MethodPost)
+	if s.Links != nil {
+		r.Handle(pathLink, http.HandlerFunc(s.linkForm)).Methods(http.MethodGet, http.MethodHead)
+		r.Handle(pathLink, http.HandlerFunc(s.linkSubmit)).Methods(http.MethodPost)
+		if s.Links.EmailEnabled() {
+			r.Handle("/account/email", http.HandlerFunc(s.accountVerifyEmail)).Methods(http.MethodPost)
+			r.Handle(pathForgot, http.HandlerFunc(s.forgotForm)).Methods(http.MethodGet, http.MethodHead)
+			r.Handle(pathForgot, http.HandlerFunc(s.forgotSubmit)).Methods(http.MethodPost)
+		}
+	}
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	// Browsers ask for /favicon.ico whatever the page says; answer with
 	// nothing, cached, rather than a logged 404 on every page view.

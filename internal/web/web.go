@@ -93,6 +93,9 @@ type Deps struct {
 	Accounts accountStore
 	// MFA is the second factor; nil for none (every sign-in is a password).
 	MFA secondFactors
+	// Links are the single-use links (invitations, password resets, email
+	// verification) and "Forgot password?"; nil serves none of them.
+	Links singleUseLinks
 	// Audit records logouts, consents and revocations; nil records none.
 	Audit audit.Recorder
 	// Studio is the branding when Branding is nil (tests, tools).
@@ -127,6 +130,9 @@ type server struct {
 	cookies cookieNames
 	log     *slog.Logger
 	pending *addrLimiter
+	// forgotLimit and forgot: "Forgot password?" (links.go).
+	forgotLimit *addrLimiter
+	forgot      *forgotQueue
 }
 
 // NewHandler builds the whole HTTP handler.
@@ -151,6 +157,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{Deps: d, pages: pages, cookies: newCookieNames(d.SecureCookies), log: d.Logger,
-		pending: newAddrLimiter(d.PendingLimit, time.Now)}
+		pending: newAddrLimiter(d.PendingLimit, time.Now), forgotLimit: newAddrLimiter(forgotPerAddress, time.Now)}
+	s.forgot = &forgotQueue{run: s.sendForgotten}
 	return s.routes(), nil
 }

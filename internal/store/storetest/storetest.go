@@ -3,6 +3,8 @@
 // (user.Repository, user.ThrottleStore, oidc.Store, oidc.ClientStore,
 // oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, mail.Queue,
 // mail.Spool, audit.Recorder),
+// oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, audit.Recorder,
+// userlink.Store),
 // checked through those interfaces only, never through SQL.
 //
 // A backend passes the suite by handing Run a function that opens a new,
@@ -25,6 +27,7 @@ import (
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 )
 
 // ClientAdmin is how the admin CLI and the configuration sync manage
@@ -78,6 +81,7 @@ type Backend struct {
 	Audit        AuditLog
 	Outbox       backchannel.Outbox
 	Mail         MailOutbox
+	Links        userlink.Store
 
 	// StudioDeactivate sets a user inactive the way the studio's own app
 	// does, behind inkpass's back: nothing is revoked. nil skips the cases
@@ -101,6 +105,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Throttle", func(t *testing.T) { runThrottle(t, open) })
 	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
 	t.Run("Mail", func(t *testing.T) { runMail(t, open) })
+	t.Run("Links", func(t *testing.T) { runLinks(t, open) })
 }
 
 // clock is the time the suite gives a backend; tests move it.
