@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -371,6 +373,9 @@ func TestConsole_PeopleAndArtists(t *testing.T) {
 	if res, body := newArtist("kai", "999"); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no such artist record") {
 		t.Errorf("artist user with an unknown artist record: %d\n%s", res.StatusCode, body)
 	}
+	if res, body := b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {"nopass"}, "role": {"assistant"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "invitation links are not available") {
+		t.Errorf("no password and no invitations: %d\n%s", res.StatusCode, body)
+	}
 	res, body := newArtist("Kai", kai)
 	pm := personPath.FindStringSubmatch(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusSeeOther || pm == nil {
@@ -580,5 +585,64 @@ func TestConsole_SecondFactor(t *testing.T) {
 	}
 	if amr != "pwd otp mfa" || age > 60 {
 		t.Errorf("boss's session after re-authentication: amr %q, authenticated %ds ago; want pwd otp mfa, just now", amr, age)
+	}
+}
+
+// fakeLinks stands in for internal/invite: it makes a recognisable link and
+// remembers who asked.
+type fakeLinks struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (f *fakeLinks) make(kind string, userID int64, actor string) (string, time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, fmt.Sprintf("%s %d by %s", kind, userID, actor))
+	return fmt.Sprintf("http://127.0.0.1:1/link/%s-%d-secret", kind, userID), time.Now().Add(time.Hour), nil
+}
+
+func (f *fakeLinks) PasswordReset(_ context.Context, userID int64, actor string) (string, time.Time, error) {
+	return f.make("reset", userID, actor)
+}
+
+func (f *fakeLinks) Invite(_ context.Context, userID int64, actor string) (string, time.Time, error) {
+	return f.make("invite", userID, actor)
+}
+
+// TestConsole_Links: with invitations available, a person added without a
+// password gets an invitation link and an existing person a reset link,
+// each shown on the answer to the POST only (never on a page one can come
+// back to), asked for in the acting admin's name.
+func TestConsole_Links(t *testing.T) {
+	links := &fakeLinks{}
+	was := consoleLinks
+	consoleLinks = func(*app) console.Links { return links }
+	t.Cleanup(func() { consoleLinks = was })
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := b.adminToken()
+
+	res, body := b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {"newbie"}, "role": {"assistant"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "/link/invite-") || !strings.Contains(body, "shown only now") {
+		t.Fatalf("add without a password: %d, want the invitation link\n%s", res.StatusCode, body)
+	}
+	id := regexp.MustCompile(`/link/invite-(\d+)-secret`).FindStringSubmatch(body)[1]
+	if page := b.adminPage("/admin/people/" + id); strings.Contains(page, "-secret") {
+		t.Errorf("the person's page shows the link again")
+	}
+	res, body = b.post("/admin/people/"+id+"/reset-password", url.Values{"csrf_token": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "/link/reset-"+id+"-secret") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("reset link: %d, Cache-Control %q\n%s", res.StatusCode, res.Header.Get("Cache-Control"), body)
+	}
+	links.mu.Lock()
+	asked := slices.Clone(links.asked)
+	links.mu.Unlock()
+	if want := []string{"invite " + id + " by admin:boss", "reset " + id + " by admin:boss"}; !slices.Equal(asked, want) {
+		t.Errorf("links asked for: %v, want %v", asked, want)
+	}
+	if u := jsonObject(t, site.cli.ok(t, "", "user", "show", "newbie", "--json")); u["role"] != "assistant" || u["is_active"] != true {
+		t.Errorf("newbie: %v", u)
 	}
 }
