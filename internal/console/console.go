@@ -49,6 +49,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,18 +211,11 @@ func (c *Console) Handle(pattern string, h Handler) {
 
 func cutPattern(p string) (method, path string, ok bool) {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
-		if rest, found := cutPrefix(p, m+" "); found {
-			return m, rest, rest == Prefix || len(rest) > len(Prefix) && rest[:len(Prefix)+1] == Prefix+"/"
+		if rest, found := strings.CutPrefix(p, m+" "); found {
+			return m, rest, rest == Prefix || strings.HasPrefix(rest, Prefix+"/")
 		}
 	}
 	return "", "", false
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return s, false
 }
 
 // Routes lists every registered route (the authorization tests walk it).
