@@ -51,6 +51,9 @@ type Config struct {
 	// Links are the lifetimes of single-use links (internal/userlink).
 	Links Links `yaml:"links"`
 
+	// Console is the studio console at /admin.
+	Console Console `yaml:"console"`
+
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
 	DatabaseBusyTimeout Duration `yaml:"database_busy_timeout"`
@@ -89,6 +92,13 @@ type Links struct {
 	Invitation        Duration `yaml:"invitation"`
 	PasswordReset     Duration `yaml:"password_reset"`
 	EmailVerification Duration `yaml:"email_verification"`
+}
+
+// Console is the studio console at /admin.
+type Console struct {
+	// ReauthAfter: a change in the console asks for the password (and
+	// second factor) again when the admin's last authentication is older.
+	ReauthAfter Duration `yaml:"reauth_after"`
 }
 
 // Log configures log/slog output.
@@ -276,6 +286,7 @@ func Default() Config {
 			PasswordReset:     Duration(time.Hour),
 			EmailVerification: Duration(24 * time.Hour),
 		},
+		Console: Console{ReauthAfter: Duration(5 * time.Minute)},
 		Tokens: Tokens{
 			Code:         Duration(time.Minute),
 			AccessToken:  Duration(time.Hour),
@@ -545,6 +556,9 @@ func (c *Config) Validate() error {
 		if d := l.d.D(); d < 5*time.Minute || d > 30*24*time.Hour {
 			bad(l.option, "must be between 5m and 720h")
 		}
+	}
+	if d := c.Console.ReauthAfter.D(); d < time.Minute || d > 12*time.Hour {
+		bad("console.reauth_after", "must be between 1m and 12h")
 	}
 	if d := c.DatabaseBusyTimeout.D(); d < time.Millisecond || d > time.Minute {
 		bad("database_busy_timeout", "must be between 1ms and 1m")

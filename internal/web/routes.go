@@ -48,6 +48,10 @@ func (s *server) routes() http.Handler {
 			r.Handle(pathForgot, http.HandlerFunc(s.forgotSubmit)).Methods(http.MethodPost)
 		}
 	}
+	if s.Console != nil {
+		r.Handle("/admin", s.Console).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+		r.PathPrefix("/admin/").Handler(s.Console).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	}
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	// Browsers ask for /favicon.ico whatever the page says; answer with
 	// nothing, cached, rather than a logged 404 on every page view.
