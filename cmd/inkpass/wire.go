@@ -32,7 +32,7 @@ func keyRetention(cfg *config.Config) time.Duration {
 
 // openKeys opens the signing keys in the store keys.store names; in an empty
 // store it makes an RS256 key. Keys of the other algorithms come from
-// ensureClientKeys (serve), ensureClientKey (client add/update) and keys
+// ensureClientKeys (serve), the client registry (client add/update) and keys
 // rotate --alg.
 func openKeys(a *app, announce bool) (*keys.Set, error) {
 	opts := keys.Options{Dir: a.cfg.KeysDir, Algorithm: keys.RS256, RetainFor: keyRetention(a.cfg)}
