@@ -81,8 +81,15 @@ type Recorder interface {
 type Filter struct {
 	UserID int64
 	Kind   Kind
-	Since  time.Time
-	Limit  int
+	// ClientID: only events of this client.
+	ClientID string
+	// Since and Until: only events at or after Since, and before Until.
+	Since, Until time.Time
+	// BeforeID: only events older than the event with this id: the next
+	// page after a page whose last (oldest) event it is. The listing is
+	// newest first, by id, so a page does not shift when events are added.
+	BeforeID int64
+	Limit    int
 }
 
 // Discard records nothing; for tests and tools that do not audit.

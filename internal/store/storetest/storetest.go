@@ -56,9 +56,27 @@ type Accounts interface {
 }
 
 // AuditLog appends events and lists them newest first (inkpass audit).
+// AuditDailyCounts counts events of the given kinds per UTC day over
+// [from's day, to), every day present in order, zero when empty (the
+// console's chart).
 type AuditLog interface {
 	audit.Recorder
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	AuditDailyCounts(ctx context.Context, from, to time.Time, kinds ...audit.Kind) ([]audit.DayCount, error)
+}
+
+// SessionAdmin is the admin console's view of who is signed in where.
+// UserSessions lists a user's live sessions (not expired, not revoked),
+// newest first, with the clients that took part. EndUserSession ends one of
+// the user's live sessions by sid, with its tokens and unredeemed codes,
+// queuing back-channel logouts, in one transaction; session.ErrNotFound for
+// a sid that is not the user's live session. EndUserSessions ends every
+// session, token and unredeemed code of the user (back-channel logouts
+// queued), keeps the consents, and returns how many live sessions it ended.
+type SessionAdmin interface {
+	UserSessions(ctx context.Context, userID int64) ([]session.Live, error)
+	EndUserSession(ctx context.Context, userID int64, sid string) error
+	EndUserSessions(ctx context.Context, userID int64) (int, error)
 }
 
 // Backend is one backend's implementations of the ports, all on the same
@@ -76,6 +94,7 @@ type Backend struct {
 	Accounts     Accounts
 	Audit        AuditLog
 	Outbox       backchannel.Outbox
+	SessionAdmin SessionAdmin
 
 	// StudioDeactivate sets a user inactive the way the studio's own app
 	// does, behind inkpass's back: nothing is revoked. nil skips the cases
@@ -98,6 +117,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
 	t.Run("Throttle", func(t *testing.T) { runThrottle(t, open) })
 	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
+	t.Run("SessionAdmin", func(t *testing.T) { runSessionAdmin(t, open) })
 }
 
 // clock is the time the suite gives a backend; tests move it.

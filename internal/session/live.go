@@ -1,0 +1,11 @@
+package session
+
+// Live is one of a user's live browser sessions as an admin sees it: the
+// session and the clients that took part in it (a code was issued to them
+// there). The cookie and its hash are not part of it: an admin ends a
+// session by its sid.
+type Live struct {
+	Session
+	// Clients are the ids of the clients that took part, in id order.
+	Clients []string
+}
