@@ -34,21 +34,9 @@ func (db *DB) Record(ctx context.Context, e audit.Event) error {
 func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
 	var where []string
 	var args []any
-	if f.UserID != 0 {
-		where = append(where, "user_id = ?")
-		args = append(args, f.UserID)
-	}
-	if f.Kind != "" {
-		where = append(where, "kind = ?")
-		args = append(args, string(f.Kind))
-	}
 	if f.ClientID != "" {
 		where = append(where, "client_id = ?")
 		args = append(args, f.ClientID)
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "at >= ?")
-		args = append(args, f.Since.Unix())
 	}
 	if !f.Until.IsZero() {
 		where = append(where, "at < ?")
@@ -57,6 +45,18 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, e
 	if f.BeforeID > 0 {
 		where = append(where, "id < ?")
 		args = append(args, f.BeforeID)
+	}
+	if f.UserID != 0 {
+		where = append(where, "user_id = ?")
+		args = append(args, f.UserID)
+	}
+	if f.Kind != "" {
+		where = append(where, "kind = ?")
+		args = append(args, string(f.Kind))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, f.Since.Unix())
 	}
 	q := `SELECT id, at, kind, user_id, username, client_id, addr, detail FROM inkpass_audit`
 	if len(where) > 0 {
