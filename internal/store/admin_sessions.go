@@ -97,3 +97,34 @@ func (db *DB) EndUserSessions(ctx context.Context, userID int64) (int, error) {
 	}
 	return n, nil
 }
+
+// SignedInUsers lists the users who hold a live session, the most recently
+// signed-in first, with how many live sessions each holds and when the
+// newest began; at most limit of them (0: all).
+func (db *DB) SignedInUsers(ctx context.Context, limit int) ([]session.SignedIn, error) {
+	q := `SELECT s.user_id, coalesce(u.username, ''), count(*), max(s.created_at)
+		FROM inkpass_sessions s LEFT JOIN users u ON u.id = s.user_id
+		WHERE s.revoked_at IS NULL AND s.expires_at > ?
+		GROUP BY s.user_id ORDER BY 4 DESC, 1`
+	args := []any{db.now().Unix()}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list signed-in users: %w", err)
+	}
+	defer rows.Close()
+	var out []session.SignedIn
+	for rows.Next() {
+		var s session.SignedIn
+		var latest int64
+		if err := rows.Scan(&s.UserID, &s.Username, &s.Sessions, &latest); err != nil {
+			return nil, fmt.Errorf("list signed-in users: %w", err)
+		}
+		s.Latest = time.Unix(latest, 0)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

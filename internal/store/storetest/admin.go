@@ -70,6 +70,37 @@ func runSessionAdmin(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("SignedInUsers lists who holds live sessions, most recent first, with their counts", func(t *testing.T) {
+		e := newEnv(t, open)
+		a, b, gone := e.createUser(user.RoleAssistant), e.createUser(user.RoleArtist), e.createUser(user.RoleAssistant)
+		e.signIn(a)
+		ended, _ := e.signIn(gone)
+		if err := e.Store.RevokeSession(e.ctx, ended); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Minute)
+		e.signIn(b)
+		e.clock.Advance(time.Minute)
+		e.signIn(a)
+		got, err := e.SessionAdmin.SignedInUsers(e.ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := e.clock.Now()
+		want := []session.SignedIn{
+			{UserID: a.ID, Username: a.Username, Sessions: 2, Latest: now},
+			{UserID: b.ID, Username: b.Username, Sessions: 1, Latest: now.Add(-time.Minute)},
+		}
+		if !slices.EqualFunc(got, want, func(x, y session.SignedIn) bool {
+			return x.UserID == y.UserID && x.Username == y.Username && x.Sessions == y.Sessions && x.Latest.Equal(y.Latest)
+		}) {
+			t.Errorf("SignedInUsers = %+v, want %+v", got, want)
+		}
+		if got, err := e.SessionAdmin.SignedInUsers(e.ctx, 1); err != nil || len(got) != 1 || got[0].UserID != a.ID {
+			t.Errorf("SignedInUsers(limit 1) = %+v, %v; want only %s", got, err, a.Username)
+		}
+	})
+
 	t.Run("EndUserSession ends that session, its tokens and codes, queues its logouts; no other", func(t *testing.T) {
 		e := newEnv(t, open)
 		u, other := e.createUser(user.RoleAssistant), e.createUser(user.RoleAssistant)

@@ -77,6 +77,10 @@ type SessionAdmin interface {
 	UserSessions(ctx context.Context, userID int64) ([]session.Live, error)
 	EndUserSession(ctx context.Context, userID int64, sid string) error
 	EndUserSessions(ctx context.Context, userID int64) (int, error)
+	// SignedInUsers lists the users with live sessions, the most recently
+	// signed-in first, with their count of live sessions; at most limit
+	// (0: all).
+	SignedInUsers(ctx context.Context, limit int) ([]session.SignedIn, error)
 }
 
 // Backend is one backend's implementations of the ports, all on the same
