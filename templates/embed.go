@@ -10,11 +10,14 @@
 // style: the Content-Security-Policy set by internal/web forbids all three. The
 // one script, static/webauthn.js (the passkey ceremonies of the second factor's
 // page and the account page), is a file of our own; every page works without it.
+//
+// console/ holds the studio console's pages (internal/console parses them):
+// console/layout.html is their shared document, each other file one page.
 package templates
 
 import "embed"
 
 // FS holds every page template and the static assets.
 //
-//go:embed *.html static
+//go:embed *.html static console
 var FS embed.FS

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/config"
+	"github.com/inkpass/inkpass/internal/console"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/metrics"
 	"github.com/inkpass/inkpass/internal/mfa"
@@ -316,7 +317,36 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if m != nil {
 		deps.Metrics = m
 	}
+	admin, err := newConsole(a, deps, secondFactor)
+	if err != nil {
+		return nil, err
+	}
+	deps.Console = admin
 	return web.NewHandler(deps)
+}
+
+// consoleLinks is the invitation and password-reset links the console
+// offers; nil until internal/invite provides them (the console then says
+// they are not available).
+var consoleLinks console.Links
+
+// newConsole builds the studio console at /admin over the same services as
+// the CLI, seeing browsers through web's sessions and cookies.
+func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service) (*console.Console, error) {
+	return console.New(console.Deps{
+		Sessions:    web.NewBrowserSessions(deps),
+		Reauth:      a.db,
+		Users:       a.users,
+		MFA:         secondFactor,
+		Store:       a.db,
+		Links:       consoleLinks,
+		Audit:       a.db,
+		WeakHash:    a.hasher.NeedsRehash,
+		CSRFKey:     deps.CSRFKey,
+		ReauthAfter: a.cfg.Console.ReauthAfter.D(),
+		Studio:      console.Studio{Name: a.cfg.StudioName, LogoURL: a.cfg.LogoURL},
+		Logger:      a.log,
+	})
 }
 
 // tokenMetrics keeps a nil *Metrics from becoming a non-nil interface.

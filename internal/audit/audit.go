@@ -51,12 +51,22 @@ const (
 	MFARecoveryUsed        Kind = "mfa_recovery_code_used"
 	MFARecoveryRegenerated Kind = "mfa_recovery_codes_regenerated"
 	MFAReset               Kind = "mfa_reset"
+	// The studio console (internal/console): a user made, a user's
+	// profile or role changed (Detail names the fields, never values),
+	// an artist record added or renamed, and an admin's re-authentication
+	// before a sensitive action.
+	UserCreated     Kind = "user_created"
+	UserUpdated     Kind = "user_updated"
+	ArtistCreated   Kind = "artist_created"
+	ArtistRenamed   Kind = "artist_renamed"
+	Reauthenticated Kind = "reauthenticated"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
-	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset}
+	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
+	UserCreated, UserUpdated, ArtistCreated, ArtistRenamed, Reauthenticated}
 
 // Event is one audit record.
 type Event struct {
@@ -69,6 +79,26 @@ type Event struct {
 	Addr     string    `json:"addr,omitempty"`
 	// Detail is a short reason in words ("wrong password", "by admin CLI").
 	Detail string `json:"detail,omitempty"`
+	// Actor is who made the change when it is not the user it is about:
+	// "admin:<username>" for the studio console. Empty for a person's own
+	// sign-in, the CLI and inkpass itself.
+	Actor string `json:"actor,omitempty"`
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying actor: every event recorded with that
+// context (by the console's handler or by a service it calls, such as
+// user.Service.Deactivate or mfa.Service.Reset) names it, unless the event
+// names its own.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom is the actor WithActor put in ctx, or "".
+func ActorFrom(ctx context.Context) string {
+	a, _ := ctx.Value(actorKey{}).(string)
+	return a
 }
 
 // Recorder appends events. Implementations must not fail the caller's action

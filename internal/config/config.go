@@ -42,6 +42,8 @@ type Config struct {
 	PendingLogins Pending `yaml:"pending_logins"`
 	// MFA is the second factor's policy.
 	MFA MFA `yaml:"mfa"`
+	// Console is the studio console at /admin.
+	Console Console `yaml:"console"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -65,6 +67,13 @@ type MFA struct {
 	// RememberDevice, when set, lets a user skip the second factor on one
 	// device for this long; 0 (the default) never.
 	RememberDevice Duration `yaml:"remember_device"`
+}
+
+// Console is the studio console at /admin.
+type Console struct {
+	// ReauthAfter: a change in the console asks for the password (and
+	// second factor) again when the admin's last authentication is older.
+	ReauthAfter Duration `yaml:"reauth_after"`
 }
 
 // Log configures log/slog output.
@@ -247,6 +256,7 @@ func Default() Config {
 		Metrics:       Metrics{Enabled: true, Listen: DefaultMetricsListen},
 		ShutdownGrace: Duration(15 * time.Second),
 		PendingLogins: Pending{PerMinute: 60, Burst: 60},
+		Console:       Console{ReauthAfter: Duration(5 * time.Minute)},
 		Tokens: Tokens{
 			Code:         Duration(time.Minute),
 			AccessToken:  Duration(time.Hour),
@@ -493,6 +503,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "must not be empty")
+	}
+	if d := c.Console.ReauthAfter.D(); d < time.Minute || d > 12*time.Hour {
+		bad("console.reauth_after", "must be between 1m and 12h")
 	}
 	if d := c.DatabaseBusyTimeout.D(); d < time.Millisecond || d > time.Minute {
 		bad("database_busy_timeout", "must be between 1ms and 1m")

@@ -18,12 +18,15 @@ func (db *DB) Record(ctx context.Context, e audit.Event) error {
 	if at.IsZero() {
 		at = db.now()
 	}
+	if e.Actor == "" {
+		e.Actor = audit.ActorFrom(ctx)
+	}
 	var uid any
 	if e.UserID != 0 {
 		uid = e.UserID
 	}
-	_, err := db.exec(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, at.Unix(), string(e.Kind), uid, e.Username, e.ClientID, e.Addr, e.Detail)
+	_, err := db.exec(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, at.Unix(), string(e.Kind), uid, e.Username, e.ClientID, e.Addr, e.Detail, e.Actor)
 	if err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Kind, err)
 	}
@@ -58,7 +61,7 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, e
 		where = append(where, "at >= ?")
 		args = append(args, f.Since.Unix())
 	}
-	q := `SELECT id, at, kind, user_id, username, client_id, addr, detail FROM inkpass_audit`
+	q := `SELECT id, at, kind, user_id, username, client_id, addr, detail, actor FROM inkpass_audit`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -77,7 +80,7 @@ func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, e
 		var at int64
 		var uid sql.NullInt64
 		var kind string
-		if err := rows.Scan(&e.ID, &at, &kind, &uid, &e.Username, &e.ClientID, &e.Addr, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &kind, &uid, &e.Username, &e.ClientID, &e.Addr, &e.Detail, &e.Actor); err != nil {
 			return nil, fmt.Errorf("list audit events: %w", err)
 		}
 		e.At, e.Kind, e.UserID = time.Unix(at, 0).UTC(), audit.Kind(kind), uid.Int64

@@ -41,7 +41,7 @@ func (s *server) startSecondFactor(w http.ResponseWriter, r *http.Request, f *si
 		return
 	}
 	s.Metrics.Login("password_verified")
-	http.Redirect(w, r, stepURL(pathFactor, reqID), http.StatusSeeOther)
+	http.Redirect(w, r, ownStepURL(pathFactor, reqID, r), http.StatusSeeOther)
 }
 
 // factorSignIn is a sign-in at its second factor.
@@ -95,7 +95,7 @@ func (s *server) factorContext(w http.ResponseWriter, r *http.Request, browser s
 			return nil, false
 		}
 		if !ok {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			http.Redirect(w, r, withReturn("/login", r), http.StatusSeeOther)
 			return nil, false
 		}
 		userID, fs.proof = uid, true
@@ -123,7 +123,7 @@ func (s *server) factorForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) renderFactor(w http.ResponseWriter, r *http.Request, status int, fs *factorSignIn, errMsg string, retry int) {
 	ctx := r.Context()
-	page := FactorPage{Studio: s.Studio, Action: stepURL(pathFactor, fs.reqID), CSRF: s.csrfToken(fs.browser),
+	page := FactorPage{Studio: s.Studio, Action: ownStepURL(pathFactor, fs.reqID, r), CSRF: s.csrfToken(fs.browser),
 		Username: fs.u.Username, Error: errMsg, RetryAfterSeconds: retry, RememberDays: rememberDays(s.MFA.RememberFor())}
 	var origins []string
 	if fs.f != nil {
@@ -229,7 +229,7 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.Login("succeeded")
 	s.record(r, audit.Event{Kind: audit.LoginSucceeded, UserID: fs.u.ID, Username: fs.u.Username, Detail: "password and second factor"})
 	s.log.InfoContext(ctx, "login succeeded", "user_id", fs.u.ID, "second_factor", true)
-	next := "/account"
+	next := signedInURL(r)
 	if fs.f != nil {
 		fs.f.req.LoginSID, fs.f.sess = sess.SID, sess
 		if len(codes) == 0 {

@@ -31,7 +31,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	browser := s.browserID(w, r)
 	reqID := r.URL.Query().Get("req")
-	page := LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	page := LoginPage{Studio: s.Studio, Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
 	var pending *oidc.AuthRequest
 	if reqID != "" {
 		f, ok := s.resume(w, r, reqID, browser, stepPassword)
@@ -82,7 +82,7 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 			s.serverError(w, r, "begin passkey sign-in", err)
 			return
 		}
-		page.PasskeyAction, page.PasskeyOptions = stepURL(pathPasskeyLogin, reqID), string(opts)
+		page.PasskeyAction, page.PasskeyOptions = ownStepURL(pathPasskeyLogin, reqID, r), string(opts)
 	}
 	var origins []string
 	if req != nil {
@@ -173,7 +173,7 @@ func (s *server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID)
 	if f == nil {
-		next := "/account"
+		next := signedInURL(r)
 		if r.URL.Query().Get("next") == "home" {
 			next = "/"
 		}
@@ -214,7 +214,7 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request, reqID, browse
 		}
 		req = f.req
 	}
-	page = LoginPage{Studio: s.Studio, Action: loginAction(reqID), CSRF: s.csrfToken(browser)}
+	page = LoginPage{Studio: s.Studio, Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
 	if req != nil {
 		page.ClientName = req.ClientName
 	}

@@ -60,7 +60,7 @@ func (s *server) passkeyLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	s.record(r, audit.Event{Kind: audit.LoginSucceeded, UserID: u.ID, Username: u.Username, Detail: "passkey with user verification"})
 	s.log.InfoContext(ctx, "login succeeded", "user_id", u.ID, "passkey", true)
 	if f == nil {
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		http.Redirect(w, r, signedInURL(r), http.StatusSeeOther)
 		return
 	}
 	if !f.req.AllowsUser(u.ID) {

@@ -38,6 +38,10 @@ func (s *server) routes() http.Handler {
 	r.Handle("/account/password", http.HandlerFunc(s.accountPassword)).Methods(http.MethodPost)
 	r.Handle("/account/revoke", http.HandlerFunc(s.accountRevoke)).Methods(http.MethodPost)
 	r.Handle("/account/mfa", http.HandlerFunc(s.accountMFA)).Methods(http.MethodPost)
+	if s.Console != nil {
+		r.Handle("/admin", s.Console).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+		r.PathPrefix("/admin/").Handler(s.Console).Methods(http.MethodGet, http.MethodHead, http.MethodPost)
+	}
 	r.Handle("/", http.HandlerFunc(s.home)).Methods(http.MethodGet, http.MethodHead)
 	// Browsers ask for /favicon.ico whatever the page says; answer with
 	// nothing, cached, rather than a logged 404 on every page view.

@@ -109,6 +109,9 @@ type Deps struct {
 	// Ready reports whether the server can take traffic (database, keys).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+	// Console, when set, is served at /admin and below (the studio
+	// console, internal/console); it does its own authorization.
+	Console http.Handler
 	// Metrics counts requests and sign-ins. /metrics itself is never served
 	// here, next to the login page: cmd/inkpass serves it on its own
 	// listener.
