@@ -60,13 +60,27 @@ const (
 	ArtistCreated   Kind = "artist_created"
 	ArtistRenamed   Kind = "artist_renamed"
 	Reauthenticated Kind = "reauthenticated"
+	// BrandingChanged: an admin changed the studio's look (name, accent
+	// colour, support contact, logo). Username is the acting admin, Detail
+	// what changed.
+	BrandingChanged Kind = "branding_changed"
+	// The console's Apps (client registrations: Detail says what
+	// changed, never a secret), and an admin's ending of a user's
+	// sessions (Detail: one sid or all).
+	ClientRegistered    Kind = "client_registered"
+	ClientChanged       Kind = "client_changed"
+	ClientSecretRotated Kind = "client_secret_rotated"
+	ClientRemoved       Kind = "client_removed"
+	SessionsEnded       Kind = "sessions_ended"
 )
 
 // Kinds lists every kind, for validating filters.
 var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentRevoked, TokenRevoked,
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
 	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
-	UserCreated, UserUpdated, ArtistCreated, ArtistRenamed, Reauthenticated}
+	UserCreated, UserUpdated, ArtistCreated, ArtistRenamed, Reauthenticated,
+	BrandingChanged,
+	ClientRegistered, ClientChanged, ClientSecretRotated, ClientRemoved, SessionsEnded}
 
 // Event is one audit record.
 type Event struct {
