@@ -79,6 +79,15 @@ func (c *Console) gate(h Handler) http.Handler {
 		a.CSRF = c.csrfToken(c.d.Sessions.BrowserID(w, r), sess.SID)
 		r = r.WithContext(audit.WithActor(ctx, a.Actor()))
 		if r.Method == http.MethodPost {
+			// The logo form is multipart (settings.go); its fields,
+			// the token among them, are read with it. The body limit
+			// in front bounds what this reads.
+			if isMultipart(r) {
+				if err := r.ParseMultipartForm(MaxUploadBody); err != nil {
+					c.Error(w, r, a, http.StatusBadRequest, "The form could not be read", "Go back and try again.")
+					return
+				}
+			}
 			if err := r.ParseForm(); err != nil {
 				c.Error(w, r, a, http.StatusBadRequest, "The form could not be read", "Go back and try again.")
 				return
