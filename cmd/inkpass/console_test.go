@@ -2,15 +2,19 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inkpass/inkpass/internal/console"
 )
 
 // The studio console (internal/console) through the real serve stack: a
@@ -152,5 +156,323 @@ func TestConsole_DashboardForAnAdmin(t *testing.T) {
 	res, _ = b.get("/admin")
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || res.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("headers: CSP %q, Cache-Control %q", csp, res.Header.Get("Cache-Control"))
+	}
+}
+
+// concretePath fills a route pattern's wildcards: {id} with id, any other
+// with "1"; {$} is the end of the path.
+func concretePath(pattern, id string) string {
+	p := strings.ReplaceAll(pattern, "{$}", "")
+	return regexp.MustCompile(`\{[^}]+\}`).ReplaceAllStringFunc(p, func(w string) string {
+		if w == "{id}" {
+			return id
+		}
+		return "1"
+	})
+}
+
+// TestConsole_OnlyAdmins: every registered console route (the sections of
+// any helper included), GET and POST, answers an assistant and an artist
+// with the 403 page and an anonymous browser with the login page; none of
+// them changes anything.
+func TestConsole_OnlyAdmins(t *testing.T) {
+	site := newConsoleSite(t)
+	routes := console.RegisteredRoutes()
+	if len(routes) < 10 {
+		t.Fatalf("only %d console routes registered", len(routes))
+	}
+	desk, ink, anon := site.browser(t), site.browser(t), site.browser(t)
+	desk.signInTo("desk", "/account")
+	ink.signInTo("ink", "/account")
+	_, account := desk.get("/account")
+	webToken := csrfOf(t, account) // a token the browser really has (the account page's)
+	for _, rt := range routes {
+		path := concretePath(rt.Pattern, "1")
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			for _, who := range []struct {
+				name string
+				b    *browser
+			}{{"assistant", desk}, {"artist", ink}, {"anonymous", anon}} {
+				var res *http.Response
+				var body string
+				if method == http.MethodGet {
+					res, body = who.b.get(path)
+				} else {
+					res, body = who.b.post(path, url.Values{"csrf_token": {webToken}, "name": {"Intruder"}, "role": {"admin"}, "username": {"intruder"}, "password": {consolePassword}})
+				}
+				if who.name == "anonymous" {
+					if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login?return=%2Fadmin") {
+						t.Errorf("%s %s as %s: %d to %q, want 303 to the login page", method, path, who.name, res.StatusCode, res.Header.Get("Location"))
+					}
+					continue
+				}
+				if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Admins only") {
+					t.Errorf("%s %s as %s: %d, want 403 Admins only", method, path, who.name, res.StatusCode)
+				}
+			}
+		}
+	}
+	out := site.cli.ok(t, "", "artist", "list", "--json")
+	if strings.Contains(out, "Intruder") {
+		t.Errorf("a refused POST added an artist: %s", out)
+	}
+	if u := jsonObject(t, site.cli.ok(t, "", "user", "show", "desk", "--json")); u["role"] != "assistant" || u["is_active"] != true {
+		t.Errorf("a refused POST changed desk: %v", u)
+	}
+}
+
+// signInTo signs in without a return and wants the redirect to want.
+func (b *browser) signInTo(username, want string) {
+	b.t.Helper()
+	_, page := b.get("/login")
+	res, body := b.post("/login", url.Values{"csrf_token": {csrfOf(b.t, page)}, "username": {username}, "password": {consolePassword}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+		b.t.Fatalf("sign in as %s: %d to %q, want 303 to %s\n%s", username, res.StatusCode, res.Header.Get("Location"), want, body)
+	}
+}
+
+// TestConsole_LoginReturn: the login page's ?return= takes only a path on
+// this origin; anything else ends at the account page as before.
+func TestConsole_LoginReturn(t *testing.T) {
+	site := newConsoleSite(t)
+	for _, tc := range []struct{ ret, want string }{
+		{"/admin/people", "/admin/people"},
+		{"//evil.test/x", "/account"},
+		{"https://evil.test/", "/account"},
+		{"/\\evil.test", "/account"},
+		{"admin", "/account"},
+		{"/admin\r\nX: y", "/account"},
+	} {
+		b := site.browser(t)
+		q := "/login?" + url.Values{"return": {tc.ret}}.Encode()
+		_, page := b.get(q)
+		res, _ := b.post(q, url.Values{"csrf_token": {csrfOf(t, page)}, "username": {"boss"}, "password": {consolePassword}})
+		if got := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || got != tc.want {
+			t.Errorf("return=%q: %d to %q, want 303 to %q", tc.ret, res.StatusCode, got, tc.want)
+		}
+	}
+}
+
+// TestConsole_CSRF: a console POST without the console's token, or with
+// another browser's, is refused with 403 and changes nothing.
+func TestConsole_CSRF(t *testing.T) {
+	site := newConsoleSite(t)
+	b, other := site.browser(t), site.browser(t)
+	b.signIn("boss")
+	other.signIn("boss")
+	otherToken := csrfOf(t, other.adminPage("/admin/artists"))
+	for name, form := range map[string]url.Values{
+		"no token":              {"name": {"Forged"}},
+		"another browser token": {"name": {"Forged"}, "csrf_token": {otherToken}},
+	} {
+		res, body := b.post("/admin/artists", form)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "This form has expired") {
+			t.Errorf("%s: %d, want 403 form expired", name, res.StatusCode)
+		}
+	}
+	if out := site.cli.ok(t, "", "artist", "list", "--json"); strings.Contains(out, "Forged") {
+		t.Errorf("a forged POST added an artist: %s", out)
+	}
+	// The same form with the browser's own token goes through.
+	token := csrfOf(t, b.adminPage("/admin/artists"))
+	if res, body := b.post("/admin/artists", url.Values{"name": {"Real"}, "csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("own token: %d\n%s", res.StatusCode, body)
+	}
+}
+
+// TestConsole_RecentAuthentication: an admin whose sign-in is older than
+// console.reauth_after is asked for the password before a change; a wrong
+// one changes nothing, the right one records the new authentication on the
+// session and the change goes through with the form as first posted.
+func TestConsole_RecentAuthentication(t *testing.T) {
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := csrfOf(t, b.adminPage("/admin/artists"))
+	site.ageSessions(t)
+
+	form := url.Values{"name": {"Late Artist"}, "csrf_token": {token}}
+	res, body := b.post("/admin/artists", form)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `name="reauth_password"`) ||
+		!strings.Contains(body, `name="name" value="Late Artist"`) {
+		t.Fatalf("stale session: %d, want 401 with the re-authentication form carrying the change\n%s", res.StatusCode, body)
+	}
+	wrong := url.Values{"name": {"Late Artist"}, "csrf_token": {token}, "reauth_password": {"not it"}}
+	if res, body := b.post("/admin/artists", wrong); res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The password is not correct.") {
+		t.Fatalf("wrong password: %d\n%s", res.StatusCode, body)
+	}
+	if out := site.cli.ok(t, "", "artist", "list", "--json"); strings.Contains(out, "Late Artist") {
+		t.Fatalf("the change went through before the re-authentication: %s", out)
+	}
+	right := url.Values{"name": {"Late Artist"}, "csrf_token": {token}, "reauth_password": {consolePassword}}
+	if res, body := b.post("/admin/artists", right); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/artists?done=artist-added" {
+		t.Fatalf("right password: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	if out := site.cli.ok(t, "", "artist", "list", "--json"); !strings.Contains(out, "Late Artist") {
+		t.Fatalf("the change did not go through after the re-authentication: %s", out)
+	}
+	// Recorded on the session: the next change needs no password.
+	if res, _ := b.post("/admin/artists", url.Values{"name": {"Next Artist"}, "csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change right after re-authentication: %d, want 303", res.StatusCode)
+	}
+	events := jsonArray(t, site.cli.ok(t, "", "audit", "--kind", "reauthenticated", "--json"))
+	if len(events) != 1 || events[0]["actor"] != "admin:boss" || events[0]["username"] != "boss" {
+		t.Errorf("reauthenticated events = %v, want one by admin:boss", events)
+	}
+}
+
+// adminToken is the console form token of b (an admin's browser).
+func (b *browser) adminToken() string {
+	b.t.Helper()
+	return csrfOf(b.t, b.adminPage("/admin/people/new"))
+}
+
+var personPath = regexp.MustCompile(`^/admin/people/(\d+)\?done=person-saved$`)
+
+// TestConsole_PeopleAndArtists: an admin adds an artist, then an artist
+// user for it (the CLI's rules: an artist needs an existing artist record,
+// usernames are unique in any letter case), edits and deactivates them;
+// the last active admin cannot be deactivated or demoted; every change is
+// audited with the acting admin.
+func TestConsole_PeopleAndArtists(t *testing.T) {
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := b.adminToken()
+
+	if res, body := b.post("/admin/artists", url.Values{"name": {"Kai Stone"}, "csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add artist: %d\n%s", res.StatusCode, body)
+	}
+	artists := b.adminPage("/admin/artists?done=artist-added")
+	m := regexp.MustCompile(`id="artist-(\d+)" name="name" type="text" value="Kai Stone"`).FindStringSubmatch(artists)
+	if m == nil || !strings.Contains(artists, "The artist is added.") {
+		t.Fatalf("artists page lacks Kai Stone or the notice:\n%s", artists)
+	}
+	kai := m[1]
+	if res, _ := b.post("/admin/artists/"+kai, url.Values{"name": {"Kai S."}, "csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rename artist: %d", res.StatusCode)
+	}
+
+	newArtist := func(username, artistID string) (*http.Response, string) {
+		return b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {username}, "role": {"artist"},
+			"artist_id": {artistID}, "name": {"Kai"}, "instagram": {"@kai.tattoo"}, "password": {"a fine long password"}})
+	}
+	if res, body := newArtist("kai", ""); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Artist: ") {
+		t.Errorf("artist user without an artist record: %d, want 400 naming the artist field\n%s", res.StatusCode, body)
+	}
+	if res, body := newArtist("kai", "999"); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no such artist record") {
+		t.Errorf("artist user with an unknown artist record: %d\n%s", res.StatusCode, body)
+	}
+	res, body := newArtist("Kai", kai)
+	pm := personPath.FindStringSubmatch(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || pm == nil {
+		t.Fatalf("create artist user: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	id := pm[1]
+	if res, body := newArtist("KAI", kai); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "another person already has it") {
+		t.Errorf("same username in other letters: %d\n%s", res.StatusCode, body)
+	}
+	page := b.adminPage("/admin/people/" + id)
+	if !strings.Contains(page, "Kai S.") || !strings.Contains(page, `value="kai.tattoo"`) {
+		t.Errorf("person page lacks the artist record or the handle:\n%s", page)
+	}
+
+	if res, body := b.post("/admin/people/"+id, url.Values{"csrf_token": {token}, "username": {"Kai"}, "name": {"Kai Stone"},
+		"email": {"kai@studio.test"}, "instagram": {"kai.tattoo"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit profile: %d\n%s", res.StatusCode, body)
+	}
+	if res, body := b.post("/admin/people/"+id, url.Values{"csrf_token": {token}, "username": {"Kai"}, "email": {"not an email"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Email: ") {
+		t.Errorf("bad email: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := b.post("/admin/people/"+id+"/deactivate", url.Values{"csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", res.StatusCode)
+	}
+	shown := jsonObject(t, site.cli.ok(t, "", "user", "show", "Kai", "--json"))
+	if shown["is_active"] != false || shown["email"] != "kai@studio.test" || shown["role"] != "artist" {
+		t.Errorf("after the console: %v", shown)
+	}
+
+	// The last active admin.
+	bossID := fmt.Sprint(jsonObject(t, site.cli.ok(t, "", "user", "show", "boss", "--json"))["id"])
+	if res, body := b.post("/admin/people/"+bossID+"/deactivate", url.Values{"csrf_token": {token}}); res.StatusCode != http.StatusConflict || !strings.Contains(body, "last active admin") {
+		t.Errorf("deactivate the last admin: %d\n%s", res.StatusCode, body)
+	}
+	if res, body := b.post("/admin/people/"+bossID+"/role", url.Values{"csrf_token": {token}, "role": {"assistant"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "last active admin") {
+		t.Errorf("demote the last admin: %d\n%s", res.StatusCode, body)
+	}
+
+	events := jsonArray(t, site.cli.ok(t, "", "audit", "--json"))
+	byKind := map[string]map[string]any{}
+	for _, e := range events {
+		if _, seen := byKind[e["kind"].(string)]; !seen {
+			byKind[e["kind"].(string)] = e
+		}
+	}
+	for _, kind := range []string{"artist_created", "artist_renamed", "user_created", "user_updated", "user_deactivated"} {
+		e, ok := byKind[kind]
+		if !ok || e["actor"] != "admin:boss" {
+			t.Errorf("%s: %v, want an event by admin:boss", kind, e)
+		}
+	}
+	if e := byKind["user_deactivated"]; e["username"] != "Kai" {
+		t.Errorf("user_deactivated names %v, want Kai", e["username"])
+	}
+}
+
+// TestConsole_Search: the people list's search and filters, and paging.
+func TestConsole_Search(t *testing.T) {
+	site := newConsoleSite(t)
+	raw, err := sql.Open("sqlite3", "file:"+site.db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// 30 assistants the studio's app wrote with a legacy hash, none signed in.
+	for i := range 30 {
+		if _, err := raw.Exec(`INSERT INTO users (username, password_hash, role, is_active, name, created_at) VALUES (?, 'pbkdf2:sha256:1000$salt$00', 'assistant', 1, ?, '2024-01-01 00:00:00')`,
+			fmt.Sprintf("temp%02d", i), fmt.Sprintf("Temp %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := site.browser(t)
+	b.signIn("boss")
+	rowUser := regexp.MustCompile(`<td><a href="/admin/people/\d+">([^<]+)</a></td>`)
+	names := func(q string) []string {
+		var out []string
+		for _, m := range rowUser.FindAllStringSubmatch(b.adminPage("/admin/people"+q), -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"?q=INK.MARA", []string{"ink"}},
+		{"?q=%40ink.mara", []string{"ink"}},
+		{"?q=desk%40studio", []string{"desk"}},
+		{"?q=bo+boss", []string{"boss"}},
+		{"?q=%25", nil},
+		{"?role=artist", []string{"ink"}},
+		{"?role=admin&active=yes", []string{"boss"}},
+		{"?active=no", nil},
+		{"?mfa=yes", nil},
+		{"?signin=7d", []string{"boss"}},
+		{"?hash=weak&q=temp0", []string{"temp00", "temp01", "temp02", "temp03", "temp04", "temp05", "temp06", "temp07", "temp08", "temp09"}},
+		{"?hash=weak&role=artist", nil},
+	} {
+		if got := names(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("people%s = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	page1 := b.adminPage("/admin/people?role=assistant")
+	if got := len(rowUser.FindAllString(page1, -1)); got != 25 || !strings.Contains(page1, "1–25 of 31 people") || !strings.Contains(page1, `href="/admin/people?page=2&amp;role=assistant" rel="next"`) {
+		t.Errorf("page 1 of 31 assistants: %d rows\n%s", got, page1)
+	}
+	if got := names("?role=assistant&page=2"); len(got) != 6 || got[5] != "temp29" {
+		t.Errorf("page 2 = %v, want the last 6", got)
+	}
+	if got := names("?signin=never&role=artist"); !slices.Equal(got, []string{"ink"}) {
+		t.Errorf("never signed in artists = %v", got)
 	}
 }

@@ -235,6 +235,21 @@ func cutPrefix(s, prefix string) (string, bool) {
 // Routes lists every registered route (the authorization tests walk it).
 func (c *Console) Routes() []Route { return slices.Clone(c.routes) }
 
+// RegisteredRoutes lists the routes every registered section adds, without
+// building a console: what a test outside this package walks to check that
+// every route is behind the gate.
+func RegisteredRoutes() []Route {
+	c := &Console{mux: http.NewServeMux()}
+	sectionsMu.Lock()
+	defer sectionsMu.Unlock()
+	for _, s := range sections {
+		if s.Routes != nil {
+			s.Routes(c)
+		}
+	}
+	return c.routes
+}
+
 // ServeHTTP answers every request under /admin.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setHeaders(w.Header())

@@ -107,6 +107,21 @@ func (r *renderer) funcs() template.FuncMap {
 			return ""
 		},
 		"itoa": func(n int64) string { return strconv.FormatInt(n, 10) },
+		// dict builds a map for a sub-template: dict "Key" value ...
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
 	}
 }
 
