@@ -287,6 +287,10 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if err != nil {
 		return nil, err
 	}
+	look, err := newBranding(a)
+	if err != nil {
+		return nil, err
+	}
 	deps := web.Deps{
 		MFA:            secondFactor,
 		Provider:       provider,
@@ -294,6 +298,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 		Accounts:       a.db,
 		Audit:          a.db,
 		Studio:         web.Studio{Name: a.cfg.StudioName, LogoURL: a.cfg.LogoURL},
+		Branding:       look,
 		SecureCookies:  a.cfg.IssuerIsHTTPS(),
 		CSRFKey:        csrfKey,
 		TrustedProxies: proxies,

@@ -59,6 +59,21 @@ var formats = []format{
 	}, webp.DecodeConfig, webp.Decode},
 }
 
+// ReadLogo reads an upload (a multipart file part) up to MaxLogoBytes, and
+// stops with a *FieldError as soon as it is longer, without reading the
+// rest into memory. The console's upload route must accept a request body
+// of at least MaxLogoBytes plus the form's overhead.
+func ReadLogo(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxLogoBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read logo: %w", err)
+	}
+	if len(data) > MaxLogoBytes {
+		return nil, &FieldError{Field: "logo", Problem: fmt.Sprintf("must be at most %d KiB", MaxLogoBytes>>10)}
+	}
+	return data, nil
+}
+
 // CheckLogo checks an upload and returns it as a Logo. Its type is read from
 // its first bytes, whatever the file was called or the browser claimed:
 // PNG, JPEG and WebP only. SVG is refused (it may carry scripts), and so

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -107,4 +108,32 @@ func corrupt(p []byte) []byte {
 		out[j] ^= 0x5a
 	}
 	return out
+}
+
+func TestReadLogo_StopsAtTheLimit(t *testing.T) {
+	if data, err := ReadLogo(bytes.NewReader(make([]byte, MaxLogoBytes))); err != nil || len(data) != MaxLogoBytes {
+		t.Fatalf("ReadLogo(256 KiB) = %d bytes, %v", len(data), err)
+	}
+	r := &countingReader{n: 10 << 20}
+	_, err := ReadLogo(r)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "logo" {
+		t.Fatalf("ReadLogo(10 MiB) = %v; want a FieldError on logo", err)
+	}
+	if r.read > MaxLogoBytes+1 {
+		t.Fatalf("ReadLogo read %d bytes of a 10 MiB upload; want at most %d", r.read, MaxLogoBytes+1)
+	}
+}
+
+// countingReader yields n zero bytes and counts what was read.
+type countingReader struct{ n, read int }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.read >= c.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n-c.read)
+	clear(p[:k])
+	c.read += k
+	return k, nil
 }

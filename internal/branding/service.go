@@ -172,9 +172,23 @@ func (s *Service) Current(ctx context.Context) Settings {
 		return s.settings(fresh.rec)
 	}
 	snap = s.cur.Load()
-	next := s.reload(ctx, snap)
-	s.cur.Store(next)
+	next := s.publish(s.reload(ctx, snap))
 	return s.settings(next.rec)
+}
+
+// publish makes next the cached snapshot unless the cache already holds a
+// newer row (an Update that committed while a reload was reading), and
+// returns what the cache holds. Versions only grow, so the newer one wins.
+func (s *Service) publish(next *snapshot) *snapshot {
+	for {
+		cur := s.cur.Load()
+		if cur != nil && cur.rec.Version > next.rec.Version {
+			return cur
+		}
+		if s.cur.CompareAndSwap(cur, next) {
+			return next
+		}
+	}
 }
 
 // reload answers a stale or missing snapshot: the version first, and the
@@ -264,7 +278,7 @@ func (s *Service) Update(ctx context.Context, in Settings, actor string) error {
 	if err != nil {
 		return fmt.Errorf("update branding: %w", err)
 	}
-	s.cur.Store(&snapshot{rec: rec, checked: s.now()})
+	s.publish(&snapshot{rec: rec, checked: s.now()})
 	return nil
 }
 
@@ -285,7 +299,7 @@ func (s *Service) SetLogo(ctx context.Context, data []byte, actor string) error 
 	if err != nil {
 		return fmt.Errorf("set logo: %w", err)
 	}
-	s.cur.Store(&snapshot{rec: rec, checked: s.now()})
+	s.publish(&snapshot{rec: rec, checked: s.now()})
 	return nil
 }
 
@@ -301,7 +315,7 @@ func (s *Service) RemoveLogo(ctx context.Context, actor string) error {
 	if err != nil {
 		return fmt.Errorf("remove logo: %w", err)
 	}
-	s.cur.Store(&snapshot{rec: rec, checked: s.now()})
+	s.publish(&snapshot{rec: rec, checked: s.now()})
 	s.logo.Store(nil)
 	return nil
 }

@@ -312,3 +312,74 @@ func TestService_Logo(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkService_Current is what every page view pays for the look: no
+// database read while the cache is fresh (the count is reported).
+func BenchmarkService_Current(b *testing.B) {
+	db, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "inkpass.db"), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	repo := &countingRepo{DB: db}
+	svc, err := branding.New(repo, defaults, branding.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	svc.Current(ctx)
+	b.ReportAllocs()
+	for b.Loop() {
+		svc.Current(ctx)
+	}
+	b.ReportMetric(float64(repo.versions.Load()+repo.loads.Load()), "db-reads")
+}
+
+// gateRepo holds one LoadBranding, once armed, after it has read the row
+// and before it returns it: a reload that read just before an Update.
+type gateRepo struct {
+	*store.DB
+	armed  atomic.Bool
+	loaded chan struct{}
+	gate   chan struct{}
+}
+
+func (g *gateRepo) LoadBranding(ctx context.Context) (branding.Record, error) {
+	r, err := g.DB.LoadBranding(ctx)
+	if g.armed.CompareAndSwap(true, false) {
+		close(g.loaded)
+		<-g.gate
+	}
+	return r, err
+}
+
+// A reload that read the row before this process's Update committed must
+// not put the older row back in the cache after it.
+func TestService_SlowReloadDoesNotUndoAnUpdate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inkpass.db")
+	clk := &clock{t: time.Unix(1e9, 0)}
+	repo := &gateRepo{DB: openDB(t, path), loaded: make(chan struct{}), gate: make(chan struct{})}
+	svc, err := branding.New(repo, defaults, branding.Options{Recheck: 5 * time.Second, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := newService(t, openDB(t, path), clk)
+	ctx := context.Background()
+	svc.Current(ctx)
+	if err := other.Update(ctx, branding.Settings{Name: "From the other process"}, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(6 * time.Second)
+	repo.armed.Store(true)
+	done := make(chan branding.Settings)
+	go func() { done <- svc.Current(ctx) }()
+	<-repo.loaded // the reload has read version 1
+	if err := svc.Update(ctx, branding.Settings{Name: "From this process"}, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	close(repo.gate)
+	<-done
+	if got := svc.Current(ctx); got.Name != "From this process" {
+		t.Fatalf("Current = %q (version %d); the slow reload put the older row back", got.Name, got.Version)
+	}
+}

@@ -336,3 +336,28 @@ func (s Settings) ThemeCSS() []byte {
 	return fmt.Appendf(nil, ":root {\n  --primary: %s;\n  --primary-hover: %s;\n  --on-primary: %s;\n  --primary-edge: %s;\n  --primary-edge-hover: %s;\n}\n",
 		accent, hover, text, edge, edgeHover)
 }
+
+// MailLook is the look of an email (invitation, password reset): what the
+// message templates need, with absolute URLs, since a mail client resolves
+// nothing against inkpass. Colours go into inline styles there (mail
+// clients drop stylesheets); both are "#rrggbb".
+type MailLook struct {
+	Name                      string
+	LogoURL                   string // absolute https or issuer URL, "" for none
+	Accent, AccentText        string
+	SupportHref, SupportLabel string
+}
+
+// Mail is s as an email shows it; issuer is inkpass's public URL (no
+// trailing slash), which the uploaded logo's path is joined to.
+func (s Settings) Mail(issuer string) MailLook {
+	logo := s.LogoSrc()
+	switch {
+	case strings.HasPrefix(logo, "/") && !strings.HasPrefix(logo, "//"):
+		logo = strings.TrimSuffix(issuer, "/") + logo
+	case !strings.HasPrefix(logo, "https://"):
+		logo = ""
+	}
+	href, label := s.Support()
+	return MailLook{Name: s.Name, LogoURL: logo, Accent: s.Accent(), AccentText: s.AccentText(), SupportHref: href, SupportLabel: label}
+}

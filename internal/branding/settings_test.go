@@ -244,3 +244,21 @@ func TestSettings_Links(t *testing.T) {
 		t.Errorf("Support = %q, %q", href, label)
 	}
 }
+
+func TestSettings_Mail(t *testing.T) {
+	s := Settings{Name: "Lotus", HasLogo: true, LogoVersion: 4, AccentColor: "#ffcf5c", SupportContact: "mailto:help@lotus.example"}
+	got := s.Mail("https://id.lotus.example/")
+	want := MailLook{Name: "Lotus", LogoURL: "https://id.lotus.example/branding/logo?v=4", Accent: "#ffcf5c", AccentText: "#000000",
+		SupportHref: "mailto:help@lotus.example", SupportLabel: "help@lotus.example"}
+	if got != want {
+		t.Fatalf("Mail = %+v; want %+v", got, want)
+	}
+	for logo, want := range map[string]string{"https://cdn.example/l.png": "https://cdn.example/l.png", "http://cdn.example/l.png": "", "//cdn.example/l.png": "", "/static/l.png": "https://id.example/static/l.png"} {
+		if got := (Settings{LogoURL: logo}).Mail("https://id.example").LogoURL; got != want {
+			t.Errorf("config logo %q in mail = %q; want %q", logo, got, want)
+		}
+	}
+	if got := (Settings{}).Mail("https://id.example"); got.Accent != DefaultAccent || got.AccentText != "#ffffff" || got.LogoURL != "" {
+		t.Errorf("default Mail = %+v", got)
+	}
+}

@@ -44,6 +44,9 @@ type Config struct {
 	MFA MFA `yaml:"mfa"`
 	// Console is the studio console at /admin.
 	Console Console `yaml:"console"`
+	// Branding holds the defaults of the studio's look that studio_name and
+	// logo_url do not; the console overrides them in the database.
+	Branding Branding `yaml:"branding"`
 
 	// DatabaseBusyTimeout is how long one write attempt waits inside SQLite
 	// for another process (the studio's app, a backup) to release the lock.
@@ -74,6 +77,15 @@ type Console struct {
 	// ReauthAfter: a change in the console asks for the password (and
 	// second factor) again when the admin's last authentication is older.
 	ReauthAfter Duration `yaml:"reauth_after"`
+}
+
+// Branding is the default accent colour and support contact
+// (internal/branding checks them fully when the server starts).
+type Branding struct {
+	// AccentColor is #rrggbb, or "" for inkpass's own.
+	AccentColor string `yaml:"accent_color"`
+	// SupportContact is an email address, mailto:address or https URL.
+	SupportContact string `yaml:"support_contact"`
 }
 
 // Log configures log/slog output.
@@ -482,6 +494,9 @@ func (e *ValidationError) Error() string {
 	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
+// accentPattern is branding.accent_color's one accepted shape.
+var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
 // Validate reports every problem at once, each with the option's name.
 func (c *Config) Validate() error {
 	var p []string
@@ -490,6 +505,15 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.StudioName) == "" {
 		bad("studio_name", "must not be empty")
+	}
+	if a := strings.TrimSpace(c.Branding.AccentColor); a != "" && !accentPattern.MatchString(a) {
+		bad("branding.accent_color", "%q must be a colour written #rrggbb, like #c23a30", a)
+	}
+	if sc := strings.ToLower(strings.TrimSpace(c.Branding.SupportContact)); sc != "" {
+		mail := strings.TrimPrefix(sc, "mailto:")
+		if !strings.HasPrefix(sc, "https://") && (strings.Contains(mail, ":") || !strings.Contains(mail, "@")) {
+			bad("branding.support_contact", "%q must be an email address or an https:// URL", c.Branding.SupportContact)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "%q is not host:port", c.Listen)

@@ -202,6 +202,10 @@ var badValues = []struct {
 	option string
 }{
 	{"an empty studio name", `studio_name: ""`, "studio_name"},
+	{"an accent colour by name", "branding:\n  accent_color: red", "branding.accent_color"},
+	{"a short accent colour", "branding:\n  accent_color: \"#f00\"", "branding.accent_color"},
+	{"an http support contact", "branding:\n  support_contact: \"http://help.example\"", "branding.support_contact"},
+	{"a javascript support contact", "branding:\n  support_contact: \"javascript:alert(1)//@x\"", "branding.support_contact"},
 	{"a listen address without a port", `listen: "localhost"`, "listen"},
 	{"an ftp issuer", `issuer: "ftp://id.example"`, "issuer"},
 	{"a plain-http issuer that is not loopback", `issuer: "http://id.studio.example"`, "issuer"},
@@ -589,5 +593,17 @@ func TestConfig_KEKPath(t *testing.T) {
 	path, configured := c.KEKPath()
 	if !configured || !filepath.IsAbs(path) || !strings.HasSuffix(path, filepath.Join("secrets", "kek")) || filepath.Dir(filepath.Dir(path)) != c.Dir() {
 		t.Errorf("KEKPath() = %q, %v, want %s, true", path, configured, filepath.Join(c.Dir(), "secrets", "kek"))
+	}
+}
+
+func TestLoad_Branding(t *testing.T) {
+	for _, contact := range []string{"help@studio.example", "mailto:help@studio.example", "https://studio.example/help"} {
+		c, err := config.Load(writeConfig(t, "branding:\n  accent_color: \"#1E90FF\"\n  support_contact: \""+contact+"\"\n"), true, noEnv)
+		if err != nil {
+			t.Fatalf("Load with support_contact %q: %v", contact, err)
+		}
+		if c.Branding.AccentColor != "#1E90FF" || c.Branding.SupportContact != contact {
+			t.Errorf("branding = %+v", c.Branding)
+		}
 	}
 }

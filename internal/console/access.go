@@ -97,25 +97,6 @@ func (c *Console) sessionsList(w http.ResponseWriter, r *http.Request, a *Admin)
 	c.Render(w, r, a, http.StatusOK, View{Name: "sessions", Title: "Sessions and access", Data: v})
 }
 
-// person loads the user of the path's {id}, or answers 404.
-func (c *Console) person(w http.ResponseWriter, r *http.Request, a *Admin) *user.User {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		c.Error(w, r, a, http.StatusNotFound, "No such person", "There is nobody with this id.")
-		return nil
-	}
-	u, err := c.d.Users.Get(r.Context(), id)
-	if errors.Is(err, user.ErrNotFound) {
-		c.Error(w, r, a, http.StatusNotFound, "No such person", "There is nobody with this id.")
-		return nil
-	}
-	if err != nil {
-		c.ServerError(w, r, a, "get user", err)
-		return nil
-	}
-	return u
-}
-
 func accessPath(id int64) string { return Prefix + "/sessions/" + strconv.FormatInt(id, 10) }
 
 // methodWords names RFC 8176 methods for people.
@@ -142,8 +123,8 @@ func (c *Console) sessionsOfUser(w http.ResponseWriter, r *http.Request, a *Admi
 	if !c.accessAvailable(w, r, a) {
 		return
 	}
-	u := c.person(w, r, a)
-	if u == nil {
+	u, ok := c.person(w, r, a)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -167,8 +148,8 @@ func (c *Console) sessionEnd(w http.ResponseWriter, r *http.Request, a *Admin) {
 	if !c.accessAvailable(w, r, a) {
 		return
 	}
-	u := c.person(w, r, a)
-	if u == nil {
+	u, ok := c.person(w, r, a)
+	if !ok {
 		return
 	}
 	sid := r.PostFormValue("sid")
@@ -189,8 +170,8 @@ func (c *Console) sessionsEndAll(w http.ResponseWriter, r *http.Request, a *Admi
 	if !c.accessAvailable(w, r, a) {
 		return
 	}
-	u := c.person(w, r, a)
-	if u == nil {
+	u, ok := c.person(w, r, a)
+	if !ok {
 		return
 	}
 	n, err := c.d.Access.EndUserSessions(r.Context(), u.ID)
@@ -206,8 +187,8 @@ func (c *Console) appAccessRevoke(w http.ResponseWriter, r *http.Request, a *Adm
 	if !c.accessAvailable(w, r, a) {
 		return
 	}
-	u := c.person(w, r, a)
-	if u == nil {
+	u, ok := c.person(w, r, a)
+	if !ok {
 		return
 	}
 	clientID := r.PostFormValue("client_id")

@@ -73,7 +73,7 @@ func (s *server) renderAccountPage(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	page := AccountPage{
-		Studio: s.Studio, Username: u.Username, Name: u.Name, Role: string(u.Role), ArtistName: u.ArtistName,
+		Studio: s.studio(r.Context()), Username: u.Username, Name: u.Name, Role: string(u.Role), ArtistName: u.ArtistName,
 		Email: u.Email, Phone: u.Phone, Instagram: u.Instagram, Birthdate: u.Birthdate,
 		CSRF: s.csrfToken(s.browserID(w, r)), PasswordAction: "/account/password", Notice: notice, Error: errMsg,
 	}
@@ -126,7 +126,7 @@ func (s *server) currentPasswordOK(w http.ResponseWriter, r *http.Request, u *us
 		}
 		s.cookies.set(w, s.cookies.session, "", -1)
 		s.log.InfoContext(ctx, "signed out after wrong current passwords", "user_id", u.ID)
-		page := LoginPage{Studio: s.Studio, Action: loginAction(""), CSRF: s.csrfToken(s.browserID(w, r)),
+		page := LoginPage{Studio: s.studio(r.Context()), Action: loginAction(""), CSRF: s.csrfToken(s.browserID(w, r)),
 			Error: msgSignedOutAfterFailures}
 		s.renderLogin(w, r, http.StatusUnauthorized, page, nil)
 		return false

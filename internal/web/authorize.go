@@ -94,7 +94,7 @@ func (s *server) grant(w http.ResponseWriter, r *http.Request, req *oidc.AuthReq
 // auto-submitting form for form_post.
 func (s *server) respond(w http.ResponseWriter, r *http.Request, resp *oidc.Response) {
 	if resp.Mode == oidc.ModeFormPost {
-		page := FormPostPage{Studio: s.Studio, RedirectURI: resp.RedirectURI}
+		page := FormPostPage{Studio: s.studio(r.Context()), RedirectURI: resp.RedirectURI}
 		for name, vs := range resp.Params {
 			for _, v := range vs {
 				page.Params = append(page.Params, FormParam{Name: name, Value: v})

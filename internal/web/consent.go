@@ -24,7 +24,7 @@ func (s *server) consentForm(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "load user", err)
 		return
 	}
-	page := ConsentPage{Studio: s.Studio, Action: "/consent?" + url.Values{"req": {reqID}}.Encode(), CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
+	page := ConsentPage{Studio: s.studio(r.Context()), Action: "/consent?" + url.Values{"req": {reqID}}.Encode(), CSRF: s.csrfToken(browser), ClientName: req.ClientName, Username: u.Username}
 	for _, scope := range req.Scopes {
 		page.Scopes = append(page.Scopes, ScopeLine{Name: scope, Description: oidc.ScopeDescriptions[scope], Claims: oidc.ScopeClaims[scope]})
 	}

@@ -123,7 +123,7 @@ func (s *server) factorForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) renderFactor(w http.ResponseWriter, r *http.Request, status int, fs *factorSignIn, errMsg string, retry int) {
 	ctx := r.Context()
-	page := FactorPage{Studio: s.Studio, Action: ownStepURL(pathFactor, fs.reqID, r), CSRF: s.csrfToken(fs.browser),
+	page := FactorPage{Studio: s.studio(r.Context()), Action: ownStepURL(pathFactor, fs.reqID, r), CSRF: s.csrfToken(fs.browser),
 		Username: fs.u.Username, Error: errMsg, RetryAfterSeconds: retry, RememberDays: rememberDays(s.MFA.RememberFor())}
 	var origins []string
 	if fs.f != nil {
@@ -248,7 +248,7 @@ func (s *server) factorSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	page := FactorPage{Studio: s.Studio, Username: fs.u.Username, RecoveryCodes: codes, ContinueURL: next}
+	page := FactorPage{Studio: s.studio(r.Context()), Username: fs.u.Username, RecoveryCodes: codes, ContinueURL: next}
 	if err := s.pages.render(w, http.StatusOK, pageFactor, page); err != nil {
 		s.log.ErrorContext(ctx, "render recovery codes", "err", err)
 	}

@@ -21,7 +21,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "load user", err)
 		return
 	}
-	page := SignedInPage{Studio: s.Studio, Username: u.Username, Name: u.Name, LogoutAction: "/logout", CSRF: s.csrfToken(s.browserID(w, r))}
+	page := SignedInPage{Studio: s.studio(r.Context()), Username: u.Username, Name: u.Name, LogoutAction: "/logout", CSRF: s.csrfToken(s.browserID(w, r))}
 	if err := s.pages.render(w, http.StatusOK, pageSignedIn, page); err != nil {
 		s.log.ErrorContext(ctx, "render signed-in page", "err", err)
 	}

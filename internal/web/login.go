@@ -31,7 +31,7 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	browser := s.browserID(w, r)
 	reqID := r.URL.Query().Get("req")
-	page := LoginPage{Studio: s.Studio, Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
+	page := LoginPage{Studio: s.studio(r.Context()), Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
 	var pending *oidc.AuthRequest
 	if reqID != "" {
 		f, ok := s.resume(w, r, reqID, browser, stepPassword)
@@ -214,7 +214,7 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request, reqID, browse
 		}
 		req = f.req
 	}
-	page = LoginPage{Studio: s.Studio, Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
+	page = LoginPage{Studio: s.studio(r.Context()), Action: ownStepURL(loginAction(""), reqID, r), CSRF: s.csrfToken(browser)}
 	if req != nil {
 		page.ClientName = req.ClientName
 	}

@@ -37,7 +37,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		if q := lr.Params().Encode(); q != "" {
 			action += "?" + q
 		}
-		page := SignedInPage{Studio: s.Studio, Username: u.Username, Name: u.Name, LogoutAction: action, CSRF: s.csrfToken(s.browserID(w, r))}
+		page := SignedInPage{Studio: s.studio(r.Context()), Username: u.Username, Name: u.Name, LogoutAction: action, CSRF: s.csrfToken(s.browserID(w, r))}
 		if err := s.pages.render(w, http.StatusOK, pageSignedIn, page, lr.RedirectURI); err != nil {
 			s.log.ErrorContext(ctx, "render logout confirmation", "err", err)
 		}
@@ -57,11 +57,11 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	msg := ""
+	msg, studio := "", s.studio(ctx)
 	if lr.ClientName != "" {
-		msg = "You have been signed out of " + s.Studio.Name + ". You can close this window or return to " + lr.ClientName + "."
+		msg = "You have been signed out of " + studio.Name + ". You can close this window or return to " + lr.ClientName + "."
 	}
-	if err := s.pages.render(w, http.StatusOK, pageSignedOut, SignedOutPage{Studio: s.Studio, Message: msg}); err != nil {
+	if err := s.pages.render(w, http.StatusOK, pageSignedOut, SignedOutPage{Studio: studio, Message: msg}); err != nil {
 		s.log.ErrorContext(ctx, "render signed-out page", "err", err)
 	}
 }

@@ -315,7 +315,7 @@ func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // caller.
 func (s *server) errorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
 	err := s.pages.render(w, status, pageError, ErrorPage{
-		Studio: s.Studio, Title: title, Message: message, Status: status, RequestID: requestID(r.Context()),
+		Studio: s.studio(r.Context()), Title: title, Message: message, Status: status, RequestID: requestID(r.Context()),
 	})
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "render error page", "err", err)

@@ -20,10 +20,18 @@ const (
 	pageFactor    = "factor"
 )
 
-// Studio is the branding at the top of every page.
+// Studio is the branding at the top of every page. Handlers take it from
+// server.studio (the studio's settings now), built by StudioFrom.
 type Studio struct {
 	Name    string // shown above every card; "inkpass" when empty
 	LogoURL string // optional: an https URL or a path on inkpass's origin; anything else is not shown
+	// ThemeURL, when set, is a stylesheet on our own origin that sets the
+	// accent colour (/branding/theme.css?v=...), linked after inkpass.css.
+	ThemeURL string
+	// SupportHref and SupportLabel are the studio's support contact (a
+	// mailto: or https link and its words), shown on the login and error
+	// pages when set.
+	SupportHref, SupportLabel string
 }
 
 // LoginPage is the username and password form.
@@ -203,12 +211,17 @@ type AccountApp struct {
 	RevokeAction         string
 }
 
+// sampleStudio has every branding field set, so the samples below execute
+// every branch of the layout's branding.
+var sampleStudio = Studio{Name: "x", LogoURL: "/branding/logo?v=1", ThemeURL: "/branding/theme.css?v=1",
+	SupportHref: "mailto:x@example.com", SupportLabel: "x@example.com"}
+
 // pageSamples lists every required page with a value of its data type. Each
 // sample has one element in every slice, so that newRenderer, by executing it,
 // checks every field a template names before the server takes a request.
 var pageSamples = map[string]any{
-	pageLogin:    LoginPage{RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}"},
-	pageError:    ErrorPage{Status: 500, RequestID: "x"},
+	pageLogin:    LoginPage{Studio: sampleStudio, RetryAfterSeconds: 1, Error: "x", ClientName: "x", Username: "x", PasskeyAction: "/login/passkey", PasskeyOptions: "{}"},
+	pageError:    ErrorPage{Studio: sampleStudio, Status: 500, RequestID: "x"},
 	pageSignedIn: SignedInPage{Name: "x"},
 	pageConsent: ConsentPage{
 		Username: "x",

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/inkpass/inkpass/internal/branding"
 	"github.com/inkpass/inkpass/internal/oidc"
 )
 
@@ -49,6 +50,8 @@ func (s *server) routes() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		w.WriteHeader(http.StatusNoContent)
 	})).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(branding.LogoPath, http.HandlerFunc(s.brandingLogo)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(branding.ThemePath, http.HandlerFunc(s.brandingTheme)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(s.pages.staticHandler()).Methods(http.MethodGet, http.MethodHead)
 
 	r.Use(s.noteRoute, s.recoverPanics, s.limitBodies, s.securityHeaders)

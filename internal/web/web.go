@@ -94,8 +94,13 @@ type Deps struct {
 	// MFA is the second factor; nil for none (every sign-in is a password).
 	MFA secondFactors
 	// Audit records logouts, consents and revocations; nil records none.
-	Audit  audit.Recorder
+	Audit audit.Recorder
+	// Studio is the branding when Branding is nil (tests, tools).
 	Studio Studio
+	// Branding, when set, is the studio's look in effect (config defaults,
+	// console overrides); every page reads it on each view, cached in the
+	// service.
+	Branding brandingSource
 	// SecureCookies marks cookies Secure and gives them the __Host- prefix;
 	// true whenever the issuer is https.
 	SecureCookies bool
