@@ -1,0 +1,393 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// The console's Apps, Sessions, Keys, Activity and Settings sections
+// through the real serve stack, as console_test.go does for the framework.
+
+// newConsoleSiteAtIssuer is newConsoleSite on a port chosen before serve
+// starts, so that the issuer is the address apps really reach: go-oidc
+// insists that discovery's issuer is the URL it fetched.
+func newConsoleSiteAtIssuer(t *testing.T) *consoleSite {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c := newCLI(t, "inkpass.db", fmt.Sprintf("listen: %q\nissuer: \"http://%s\"\nmetrics:\n  enabled: false\n", addr, addr))
+	c.ok(t, "", "migrate")
+	artist := strings.TrimSpace(c.ok(t, "", "artist", "add", "--name", "Mara"))
+	c.ok(t, consolePassword+"\n", "user", "add", "--username", "boss", "--role", "admin", "--name", "Bo Boss", "--password-stdin")
+	c.ok(t, consolePassword+"\n", "user", "add", "--username", "desk", "--role", "assistant", "--email", "desk@studio.test", "--password-stdin")
+	c.ok(t, consolePassword+"\n", "user", "add", "--username", "ink", "--role", "artist", "--artist-id", artist, "--password-stdin")
+	srv := c.serve(t)
+	base := srv.listening(t)
+	t.Cleanup(func() { srv.stop(t) })
+	if base != "http://"+addr {
+		t.Fatalf("serve listens on %s, want %s", base, addr)
+	}
+	return &consoleSite{cli: c, base: base, db: filepath.Join(c.dir, "inkpass.db")}
+}
+
+// rawDB opens the site's file for seeding and reading rows.
+func (s *consoleSite) rawDB(t *testing.T) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", "file:"+s.db+"?_busy_timeout=5000&_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// auditOf lists the audit events of kind as JSON objects (inkpass audit).
+func (s *consoleSite) auditOf(t *testing.T, kind string) []map[string]any {
+	t.Helper()
+	return jsonArray(t, s.cli.ok(t, "", "audit", "--kind", kind, "--json"))
+}
+
+var clientSecretShown = regexp.MustCompile(`<code id="client-secret">([^<]+)</code>`)
+
+// signInWithApp runs the authorization code flow with PKCE for a
+// confidential app as a relying party does (golang.org/x/oauth2 and go-oidc,
+// real signatures and the JWKS), in b, whose inkpass session answers the
+// login step. It returns the verified ID token and its JOSE kid.
+func (s *consoleSite) signInWithApp(t *testing.T, b *browser, clientID, secret, redirect string) (*gooidc.IDToken, string) {
+	t.Helper()
+	ctx := context.Background()
+	provider, err := gooidc.NewProvider(ctx, s.base)
+	if err != nil {
+		t.Fatalf("go-oidc discovery: %v", err)
+	}
+	conf := oauth2.Config{ClientID: clientID, ClientSecret: secret, RedirectURL: redirect,
+		Endpoint: provider.Endpoint(), Scopes: []string{gooidc.ScopeOpenID, "profile"}}
+	verifier := oauth2.GenerateVerifier()
+	nonce := oauth2.GenerateVerifier()[:24]
+	next := conf.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier), gooidc.Nonce(nonce))
+	var code string
+	for range 10 {
+		req, err := http.NewRequest(http.MethodGet, next, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, body := b.do(req)
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther && res.StatusCode != http.StatusFound {
+			t.Fatalf("GET %s: %d, want a redirect\n%s", next, res.StatusCode, body)
+		}
+		if strings.HasPrefix(loc, redirect) {
+			u, _ := url.Parse(loc)
+			if u.Query().Get("state") != "state-1" {
+				t.Fatalf("back at the app without the state: %s", loc)
+			}
+			code = u.Query().Get("code")
+			break
+		}
+		if strings.HasPrefix(loc, "/") {
+			loc = s.base + loc
+		}
+		next = loc
+	}
+	if code == "" {
+		t.Fatal("the browser never came back to the app with a code")
+	}
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code exchange with the console's secret: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: clientID}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatalf("go-oidc refuses the ID token: %v", err)
+	}
+	if idt.Nonce != nonce {
+		t.Errorf("nonce %q, want %q", idt.Nonce, nonce)
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(raw, ".", 2)[0])
+	var h struct{ Kid string }
+	json.Unmarshal(header, &h)
+	return idt, h.Kid
+}
+
+// jwksKIDs are the key ids the JWKS publishes now.
+func (s *consoleSite) jwksKIDs(t *testing.T) []string {
+	t.Helper()
+	res, err := http.Get(s.base + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.NewDecoder(res.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range set.Keys {
+		out = append(out, k.Kid)
+	}
+	return out
+}
+
+// TestConsole_Apps: an admin registers an app in the console (the CLI's
+// rules, each refusal named beside its field), sees its secret once, and
+// the app signs a person in with it through go-oidc; rotating the secret
+// kills the old one; redirect URIs, disabling and removal work and are
+// audited with the admin.
+func TestConsole_Apps(t *testing.T) {
+	site := newConsoleSiteAtIssuer(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := csrfOf(t, b.adminPage("/admin/apps/new"))
+	const redirect = "http://127.0.0.1:9/booking/cb"
+	form := func(change func(url.Values)) url.Values {
+		f := url.Values{"csrf_token": {token}, "id": {"booking"}, "name": {"Booking"}, "type": {"confidential"},
+			"redirect_uris": {redirect + "\n"}, "grant_types": {"authorization_code", "refresh_token", "client_credentials"},
+			"scopes": {"openid", "profile", "email"}, "id_token_alg": {"RS256"}, "first_party": {"on"}}
+		if change != nil {
+			change(f)
+		}
+		return f
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func(url.Values)
+		want   []string // texts the refused form shows
+	}{
+		{"an http redirect URI off loopback is refused beside its field",
+			func(f url.Values) { f.Set("redirect_uris", "http://booking.example/cb") },
+			[]string{`id="redirect-err"`, "must use https"}},
+		{"a fragment is refused", func(f url.Values) { f.Set("redirect_uris", "https://booking.example/cb#x") },
+			[]string{`id="redirect-err"`, "must not have a fragment"}},
+		{"a public app cannot use client_credentials", func(f url.Values) { f.Set("type", "public") },
+			[]string{`id="grants-err"`, "public client cannot use client_credentials"}},
+		{"an id with a colon is refused", func(f url.Values) { f.Set("id", "book:ing") },
+			[]string{`id="id-err"`, "without spaces or"}},
+		{"no scope at all is refused", func(f url.Values) { f.Del("scopes") },
+			[]string{`id="scopes-err"`, "choose at least one"}},
+		{"HS256 is refused", func(f url.Values) { f.Set("id_token_alg", "HS256") },
+			[]string{`id="alg-err"`, "is not RS256, ES256 or EdDSA"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := b.post("/admin/apps/new", form(tc.change))
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("%d, want 422\n%s", res.StatusCode, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the refused form lacks %q", w)
+				}
+			}
+			if strings.Contains(body, `id="client-secret"`) {
+				t.Error("a refused registration shows a secret")
+			}
+		})
+	}
+	if list := jsonArray(t, site.cli.ok(t, "", "client", "list", "--json")); len(list) != 0 {
+		t.Fatalf("refused registrations stored clients: %v", list)
+	}
+
+	res, body := b.post("/admin/apps/new", form(nil))
+	m := clientSecretShown.FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("register: %d, want 200 with the secret\n%s", res.StatusCode, body)
+	}
+	secret := m[1]
+	if res, body := b.post("/admin/apps/new", form(nil)); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "this client ID is taken") {
+		t.Errorf("registering booking again: %d", res.StatusCode)
+	}
+	if page := b.adminPage("/admin/apps/booking"); strings.Contains(page, secret) {
+		t.Error("the app's page shows the secret again")
+	}
+	if page := b.adminPage("/admin/apps"); !strings.Contains(page, `href="/admin/apps/booking"`) {
+		t.Error("the list lacks the new app")
+	}
+
+	// The app signs boss in (first party: no consent) with the secret the
+	// console showed, and go-oidc verifies the ID token against the JWKS.
+	idt, kid := site.signInWithApp(t, b, "booking", secret, redirect)
+	if idt.Audience[0] != "booking" || !slices.Contains(site.jwksKIDs(t), kid) {
+		t.Errorf("ID token aud %v kid %s, JWKS %v", idt.Audience, kid, site.jwksKIDs(t))
+	}
+
+	// Rotating the secret shows a new one; the old one stops working.
+	res, body = b.post("/admin/apps/booking/rotate-secret", url.Values{"csrf_token": {token}})
+	m = clientSecretShown.FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil || m[1] == secret {
+		t.Fatalf("rotate secret: %d\n%s", res.StatusCode, body)
+	}
+	newSecret := m[1]
+	machine := func(secret string) error {
+		_, err := (&clientcredentials.Config{ClientID: "booking", ClientSecret: secret, TokenURL: site.base + "/token", Scopes: []string{"profile"}}).Token(context.Background())
+		return err
+	}
+	if machine(secret) == nil || machine(newSecret) != nil {
+		t.Errorf("after rotation: old secret %v, new secret %v; want the old refused, the new accepted", machine(secret), machine(newSecret))
+	}
+
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		status     int
+		location   string
+		check      func(t *testing.T, c map[string]any)
+	}{
+		{"a bad redirect URI is refused and nothing changes", "/admin/apps/booking/redirect-uris",
+			url.Values{"redirect_uris": {"https://booking.example/a\njavascript:alert(1)"}}, http.StatusUnprocessableEntity, "",
+			func(t *testing.T, c map[string]any) {
+				if uris := c["redirect_uris"].([]any); len(uris) != 1 || uris[0] != redirect {
+					t.Errorf("redirect_uris = %v", uris)
+				}
+			}},
+		{"new redirect URIs replace the old", "/admin/apps/booking/redirect-uris",
+			url.Values{"redirect_uris": {" https://booking.example/a \r\n\r\n" + redirect + "\r\n"}}, http.StatusSeeOther, "/admin/apps/booking?done=app-redirects",
+			func(t *testing.T, c map[string]any) {
+				if uris := c["redirect_uris"].([]any); len(uris) != 2 || uris[0] != "https://booking.example/a" || uris[1] != redirect {
+					t.Errorf("redirect_uris = %v", uris)
+				}
+			}},
+		{"disable", "/admin/apps/booking/disable", url.Values{}, http.StatusSeeOther, "/admin/apps/booking?done=app-disabled",
+			func(t *testing.T, c map[string]any) {
+				if c["enabled"] != false || machine(newSecret) == nil {
+					t.Errorf("after disable: enabled %v, token endpoint accepts it: %v", c["enabled"], machine(newSecret) == nil)
+				}
+			}},
+		{"enable", "/admin/apps/booking/enable", url.Values{}, http.StatusSeeOther, "/admin/apps/booking?done=app-enabled",
+			func(t *testing.T, c map[string]any) {
+				if c["enabled"] != true || machine(newSecret) != nil {
+					t.Errorf("after enable: enabled %v, token: %v", c["enabled"], machine(newSecret))
+				}
+			}},
+		{"remove without typing the id is refused", "/admin/apps/booking/remove", url.Values{"confirm": {"bookin"}}, http.StatusUnprocessableEntity, "",
+			func(t *testing.T, c map[string]any) {
+				if c["id"] != "booking" {
+					t.Errorf("the app is gone: %v", c)
+				}
+			}},
+		{"an unknown app is 404", "/admin/apps/nobody/disable", url.Values{}, http.StatusNotFound, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf_token", token)
+			res, body := b.post(tc.path, tc.form)
+			if res.StatusCode != tc.status || res.Header.Get("Location") != tc.location {
+				t.Fatalf("%d to %q, want %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), tc.status, tc.location, body)
+			}
+			if tc.check != nil {
+				tc.check(t, jsonObject(t, site.cli.ok(t, "", "client", "show", "booking", "--json")))
+			}
+		})
+	}
+
+	if res, _ := b.post("/admin/apps/booking/remove", url.Values{"csrf_token": {token}, "confirm": {"booking"}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/apps?done=app-removed" {
+		t.Fatalf("remove: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if code, _, _ := site.cli.run(t, nil, "client", "show", "booking"); code == 0 {
+		t.Error("the app is still registered after removal")
+	}
+
+	for kind, n := range map[string]int{"client_registered": 1, "client_secret_rotated": 1, "client_changed": 3, "client_removed": 1} {
+		events := site.auditOf(t, kind)
+		if len(events) != n {
+			t.Errorf("%s events: %d, want %d", kind, len(events), n)
+		}
+		for _, e := range events {
+			if e["actor"] != "admin:boss" || e["client_id"] != "booking" {
+				t.Errorf("%s event %v, want actor admin:boss and client booking", kind, e)
+			}
+			if d, _ := e["detail"].(string); strings.Contains(d, secret) || strings.Contains(d, newSecret) {
+				t.Errorf("%s event carries a secret: %v", kind, e)
+			}
+		}
+	}
+}
+
+// TestConsole_KeysRotate: the Keys page lists the keys with their state;
+// a rotation in the console is in the JWKS on the very next request (the
+// server's own key set, no reload), the old key stays published as
+// retiring, the next sign-in's ID token carries the new kid and go-oidc
+// verifies it; the rotation is audited with the admin.
+func TestConsole_KeysRotate(t *testing.T) {
+	site := newConsoleSiteAtIssuer(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	before := site.jwksKIDs(t)
+	if len(before) != 1 {
+		t.Fatalf("JWKS before = %v, want the one RS256 key", before)
+	}
+	page := b.adminPage("/admin/keys")
+	token := csrfOf(t, page)
+	if !strings.Contains(page, before[0]) || !strings.Contains(page, `<span class="tag">active</span>`) {
+		t.Fatalf("keys page lacks the active key %s", before[0])
+	}
+	const redirect = "http://127.0.0.1:9/app/cb"
+	res, body := b.post("/admin/apps/new", url.Values{"csrf_token": {token}, "id": {"app"}, "type": {"confidential"},
+		"redirect_uris": {redirect}, "grant_types": {"authorization_code"}, "scopes": {"openid", "profile"}, "id_token_alg": {"RS256"}, "first_party": {"on"}})
+	m := clientSecretShown.FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("register: %d\n%s", res.StatusCode, body)
+	}
+	if _, kid := site.signInWithApp(t, b, "app", m[1], redirect); kid != before[0] {
+		t.Fatalf("first ID token kid %s, want %s", kid, before[0])
+	}
+
+	for _, tc := range []struct {
+		name, alg string
+		status    int
+	}{
+		{"an unknown algorithm is refused", "HS256", http.StatusUnprocessableEntity},
+		{"no algorithm is refused", "", http.StatusUnprocessableEntity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res, _ := b.post("/admin/keys/rotate", url.Values{"csrf_token": {token}, "alg": {tc.alg}}); res.StatusCode != tc.status {
+				t.Errorf("%d, want %d", res.StatusCode, tc.status)
+			}
+			if got := site.jwksKIDs(t); !slices.Equal(got, before) {
+				t.Errorf("JWKS changed to %v", got)
+			}
+		})
+	}
+
+	res, _ = b.post("/admin/keys/rotate", url.Values{"csrf_token": {token}, "alg": {"RS256"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/keys?done=keys-rotated" {
+		t.Fatalf("rotate: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	after := site.jwksKIDs(t)
+	if len(after) != 2 || !slices.Contains(after, before[0]) {
+		t.Fatalf("JWKS right after the rotation = %v, want the new key and %s", after, before[0])
+	}
+	newKID := after[0]
+	if newKID == before[0] {
+		newKID = after[1]
+	}
+	page = b.adminPage("/admin/keys?done=keys-rotated")
+	if !strings.Contains(page, "A new key is active.") || !strings.Contains(page, "retiring") || !strings.Contains(page, "published until") {
+		t.Errorf("keys page after rotation lacks the notice or the retiring key")
+	}
+	if _, kid := site.signInWithApp(t, b, "app", m[1], redirect); kid != newKID {
+		t.Errorf("ID token after rotation: kid %s, want the new key %s", kid, newKID)
+	}
+	events := site.auditOf(t, "key_rotated")
+	if len(events) != 1 || events[0]["actor"] != "admin:boss" || !strings.Contains(events[0]["detail"].(string), newKID) {
+		t.Errorf("key_rotated events = %v, want one by admin:boss naming %s", events, newKID)
+	}
+}
