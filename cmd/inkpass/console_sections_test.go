@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -389,5 +390,197 @@ func TestConsole_KeysRotate(t *testing.T) {
 	events := site.auditOf(t, "key_rotated")
 	if len(events) != 1 || events[0]["actor"] != "admin:boss" || !strings.Contains(events[0]["detail"].(string), newKID) {
 		t.Errorf("key_rotated events = %v, want one by admin:boss naming %s", events, newKID)
+	}
+}
+
+// signedIn reports whether b's inkpass session is live (the account page
+// answers it, or sends it to the login page).
+func (b *browser) signedIn() bool {
+	b.t.Helper()
+	res, _ := b.get("/account")
+	return res.StatusCode == http.StatusOK
+}
+
+var sessionSID = regexp.MustCompile(`name="sid" value="([^"]+)"`)
+
+// TestConsole_Sessions: the Sessions page lists who is signed in; a
+// person's page lists their browser sessions and apps; an admin ends one
+// session (that browser is signed out, the other not), withdraws an app's
+// access, then signs the person out everywhere; a sid that is not the
+// person's is refused; each change is audited with the admin.
+func TestConsole_Sessions(t *testing.T) {
+	site := newConsoleSite(t)
+	site.cli.ok(t, "", "client", "add", "--id", "booking", "--name", "Booking", "--redirect-uri", "https://booking.example/cb")
+	b := site.browser(t)
+	b.signIn("boss")
+	d1, d2 := site.browser(t), site.browser(t)
+	d1.signInTo("desk", "/account")
+	d2.signInTo("desk", "/account")
+	desk := fmt.Sprint(jsonObject(t, site.cli.ok(t, "", "user", "show", "desk", "--json"))["id"])
+	raw := site.rawDB(t)
+	if _, err := raw.Exec(`INSERT INTO inkpass_consents (user_id, client_id, scope, granted_at) VALUES (?, 'booking', 'openid profile', strftime('%s'))`, desk); err != nil {
+		t.Fatal(err)
+	}
+
+	list := b.adminPage("/admin/sessions")
+	if !regexp.MustCompile(`href="/admin/sessions/` + desk + `">desk</a></td>\s*<td>2</td>`).MatchString(list) {
+		t.Errorf("the Sessions page does not list desk with 2 sessions:\n%s", list)
+	}
+	if res, _ := b.get("/admin/sessions?q=DESK"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/sessions/"+desk {
+		t.Errorf("search for DESK: %d to %q, want 303 to desk's sessions", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, body := b.get("/admin/sessions?q=nobody-at-all"); !strings.Contains(body, "Nobody matches") {
+		t.Error("a search that finds nobody does not say so")
+	}
+
+	page := b.adminPage("/admin/sessions/" + desk)
+	token := csrfOf(t, page)
+	sids := sessionSID.FindAllStringSubmatch(page, -1)
+	if len(sids) != 2 || !strings.Contains(page, "<strong>Booking</strong> <code>booking</code>") || !strings.Contains(page, "password") {
+		t.Fatalf("desk's page: %d sessions, want 2, and the Booking app\n%s", len(sids), page)
+	}
+	bossSID := sessionSID.FindStringSubmatch(b.adminPage("/admin/sessions/" + fmt.Sprint(jsonObject(t, site.cli.ok(t, "", "user", "show", "boss", "--json"))["id"])))[1]
+
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		status     int
+		location   string
+		d1, d2     bool // still signed in afterwards
+	}{
+		{"another person's session is refused", "/admin/sessions/" + desk + "/end", url.Values{"sid": {bossSID}}, http.StatusNotFound, "", true, true},
+		{"an unknown session is refused", "/admin/sessions/" + desk + "/end", url.Values{"sid": {"no-such-sid"}}, http.StatusNotFound, "", true, true},
+		{"an unknown person is 404", "/admin/sessions/99999/end-all", url.Values{}, http.StatusNotFound, "", true, true},
+		// The newest session first: d2's.
+		{"ending one session signs that browser out only", "/admin/sessions/" + desk + "/end", url.Values{"sid": {sids[0][1]}},
+			http.StatusSeeOther, "/admin/sessions/" + desk + "?done=session-ended", true, false},
+		{"the same session again is 404", "/admin/sessions/" + desk + "/end", url.Values{"sid": {sids[0][1]}}, http.StatusNotFound, "", true, false},
+		{"revoking the app keeps the session", "/admin/sessions/" + desk + "/revoke-app", url.Values{"client_id": {"booking"}},
+			http.StatusSeeOther, "/admin/sessions/" + desk + "?done=app-revoked", true, false},
+		{"ending all signs the person out everywhere", "/admin/sessions/" + desk + "/end-all", url.Values{},
+			http.StatusSeeOther, "/admin/sessions/" + desk + "?done=sessions-ended", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf_token", token)
+			res, body := b.post(tc.path, tc.form)
+			if res.StatusCode != tc.status || res.Header.Get("Location") != tc.location {
+				t.Fatalf("%d to %q, want %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), tc.status, tc.location, body)
+			}
+			if d1.signedIn() != tc.d1 || d2.signedIn() != tc.d2 {
+				t.Errorf("desk's browsers signed in: %v %v, want %v %v", d1.signedIn(), d2.signedIn(), tc.d1, tc.d2)
+			}
+		})
+	}
+	if !b.signedIn() {
+		t.Error("the admin was signed out by ending desk's sessions")
+	}
+	var consents int
+	raw.QueryRow(`SELECT count(*) FROM inkpass_consents WHERE user_id = ?`, desk).Scan(&consents)
+	if consents != 0 {
+		t.Errorf("desk still has %d consents after revoking the app", consents)
+	}
+	if page := b.adminPage("/admin/sessions/" + desk); !strings.Contains(page, "No live session.") {
+		t.Error("desk's page still lists sessions")
+	}
+	ended := site.auditOf(t, "sessions_ended")
+	revoked := site.auditOf(t, "consent_revoked")
+	if len(ended) != 2 || len(revoked) != 1 {
+		t.Fatalf("audit: %d sessions_ended, %d consent_revoked; want 2 and 1", len(ended), len(revoked))
+	}
+	for _, e := range append(ended, revoked...) {
+		if e["actor"] != "admin:boss" || e["username"] != "desk" {
+			t.Errorf("event %v, want actor admin:boss about desk", e)
+		}
+	}
+}
+
+// TestConsole_Activity: the 30-day chart counts the seeded sign-ins and
+// failures per UTC day (and nothing older, nor other kinds); the audit
+// trail filters by person, event, app and dates, pages by 50, and says
+// which filters it could not use.
+func TestConsole_Activity(t *testing.T) {
+	site := newConsoleSite(t)
+	b := site.browser(t) // its sign-in is one of today's sign-ins
+	b.signIn("boss")
+	desk := jsonObject(t, site.cli.ok(t, "", "user", "show", "desk", "--json"))["id"]
+	raw := site.rawDB(t)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	day := func(d int) time.Time { return today.AddDate(0, 0, d) }
+	seed := func(at time.Time, kind string, n int, user any, client string) {
+		for range n {
+			if _, err := raw.Exec(`INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, detail) VALUES (?, ?, ?, ?, ?, 'seeded')`,
+				at.Unix(), kind, user, map[bool]string{true: "desk"}[user != nil], client); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seed(day(0).Add(time.Second), "login_succeeded", 3, desk, "booking")
+	seed(day(0).Add(time.Second), "login_failed", 1, nil, "")
+	seed(day(-1).Add(12*time.Hour), "login_failed", 2, desk, "")
+	seed(day(-29).Add(12*time.Hour), "login_succeeded", 1, nil, "")
+	seed(day(-30).Add(12*time.Hour), "login_succeeded", 5, nil, "") // before the chart's first day
+	seed(day(-3).Add(12*time.Hour), "logout", 60, nil, "")
+
+	page := b.adminPage("/admin/activity")
+	bar := func(d time.Time, n int, what string) string {
+		return fmt.Sprintf("<title>%s: %d %s</title>", d.Format("Jan 2"), n, what)
+	}
+	for _, want := range []string{
+		bar(day(0), 4, "sign-ins"), bar(day(0), 1, "failed"),
+		bar(day(-1), 0, "sign-ins"), bar(day(-1), 2, "failed"),
+		bar(day(-29), 1, "sign-ins"), bar(day(-3), 0, "sign-ins"),
+		"<strong>5</strong> sign-ins, <strong>3</strong> failed",
+		`role="img" aria-labelledby="signins-chart-title signins-chart-desc"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the activity page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, " sign-ins</title>"); n != 30 {
+		t.Errorf("the chart has %d sign-in bars, want 30 days", n)
+	}
+	if strings.Contains(page, bar(day(-30), 5, "sign-ins")) || strings.Contains(page, "<script") {
+		t.Error("the chart shows the day before its 30 days, or carries a script")
+	}
+
+	rows := func(body, kind string) int { return strings.Count(body, "<td>"+kind+"</td>") }
+	for _, tc := range []struct {
+		name   string
+		query  string
+		status int
+		want   map[string]int // event rows per kind
+		text   string
+	}{
+		{"by event", "kind=login_failed", http.StatusOK, map[string]int{"login_failed": 3, "login_succeeded": 0}, ""},
+		{"by person, by username", "user=desk", http.StatusOK, map[string]int{"login_succeeded": 3, "login_failed": 2}, ""},
+		{"by person, by id", fmt.Sprintf("user=%v", desk), http.StatusOK, map[string]int{"login_succeeded": 3, "login_failed": 2}, ""},
+		{"by app", "client=booking", http.StatusOK, map[string]int{"login_succeeded": 3, "login_failed": 0}, ""},
+		{"by dates: to includes its whole day", "kind=login_failed&to=" + day(-1).Format(time.DateOnly), http.StatusOK, map[string]int{"login_failed": 2}, ""},
+		{"by dates: from", "kind=login_succeeded&from=" + day(0).Format(time.DateOnly), http.StatusOK, map[string]int{"login_succeeded": 4}, ""},
+		{"an unknown event is named and left out", "kind=bogus&user=desk", http.StatusUnprocessableEntity, map[string]int{"login_failed": 2}, "there is no event"},
+		{"an unknown person matches nothing", "user=ghost", http.StatusUnprocessableEntity, map[string]int{"login_failed": 0, "logout": 0}, "nobody has the username"},
+		{"a bad date is named", "kind=login_failed&from=yesterday", http.StatusUnprocessableEntity, map[string]int{"login_failed": 3}, "the from date is not a date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := b.get("/admin/activity?" + tc.query)
+			if res.StatusCode != tc.status || !strings.Contains(body, tc.text) {
+				t.Fatalf("%d, want %d with %q\n%s", res.StatusCode, tc.status, tc.text, body)
+			}
+			for kind, n := range tc.want {
+				if got := rows(body, kind); got != n {
+					t.Errorf("%d %s rows, want %d", got, kind, n)
+				}
+			}
+		})
+	}
+
+	first := b.adminPage("/admin/activity?kind=logout")
+	older := regexp.MustCompile(`<a href="(/admin/activity\?before=\d+&amp;kind=logout)">Older events</a>`).FindStringSubmatch(first)
+	if rows(first, "logout") != 50 || older == nil {
+		t.Fatalf("first page: %d logout rows, older link %v; want 50 and a link", rows(first, "logout"), older)
+	}
+	second := b.adminPage(strings.ReplaceAll(older[1], "&amp;", "&"))
+	if rows(second, "logout") != 10 || strings.Contains(second, "Older events") {
+		t.Errorf("second page: %d logout rows, want the last 10 and no further link", rows(second, "logout"))
 	}
 }
