@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -582,5 +587,159 @@ func TestConsole_Activity(t *testing.T) {
 	second := b.adminPage(strings.ReplaceAll(older[1], "&amp;", "&"))
 	if rows(second, "logout") != 10 || strings.Contains(second, "Older events") {
 		t.Errorf("second page: %d logout rows, want the last 10 and no further link", rows(second, "logout"))
+	}
+}
+
+// postMultipart posts the logo form: its fields and, unless file is nil,
+// the file.
+func (b *browser) postMultipart(path string, fields url.Values, file []byte) (*http.Response, string) {
+	b.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			w.WriteField(k, v)
+		}
+	}
+	if file != nil {
+		part, err := w.CreateFormFile("logo", "logo.png")
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		part.Write(file)
+	}
+	w.Close()
+	req, err := http.NewRequest(http.MethodPost, b.base+path, &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return b.do(req)
+}
+
+// testPNG is a w×h PNG of a few colours.
+func testPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 4), 120, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestConsole_Settings: the studio's look from the console: each bad
+// value refused beside its field, good ones saved and on the login page at
+// once; a logo checked by size and type (the body limit raised for that
+// form alone), served as stored, removed; a logo posted through the
+// re-authentication page is asked for again; every change audited.
+func TestConsole_Settings(t *testing.T) {
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := csrfOf(t, b.adminPage("/admin/settings"))
+
+	for _, tc := range []struct {
+		name     string
+		form     url.Values
+		status   int
+		location string
+		want     []string
+	}{
+		{"an accent that is not #rrggbb", url.Values{"accent_color": {"red"}}, http.StatusUnprocessableEntity, "", []string{`id="accent-err"`, "#rrggbb"}},
+		{"a name with a line break and a contact with headers, both named",
+			url.Values{"name": {"Ink\nBcc: x"}, "support_contact": {"mailto:a@b.test?bcc=c@d.test"}}, http.StatusUnprocessableEntity, "",
+			[]string{`id="name-err"`, `id="support-err"`}},
+		{"good values are saved", url.Values{"name": {"Ink & Iron"}, "accent_color": {"#1A7F5A"}, "support_contact": {"help@studio.test"}},
+			http.StatusSeeOther, "/admin/settings?done=settings-saved", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.form.Set("csrf_token", token)
+			res, body := b.post("/admin/settings", tc.form)
+			if res.StatusCode != tc.status || res.Header.Get("Location") != tc.location {
+				t.Fatalf("%d to %q, want %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), tc.status, tc.location, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("the refused form lacks %q", w)
+				}
+			}
+		})
+	}
+	page := b.adminPage("/admin/settings")
+	for _, want := range []string{`value="Ink &amp; Iron"`, `value="#1a7f5a"`, `value="mailto:help@studio.test"`, "Last changed by boss"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("settings page lacks %q", want)
+		}
+	}
+	if _, login := b.get("/login"); !strings.Contains(login, "Ink &amp; Iron") {
+		t.Error("the login page does not show the new studio name")
+	}
+
+	logo := testPNG(t, 64, 64)
+	tooBig := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 260<<10)...)
+	for _, tc := range []struct {
+		name     string
+		fields   url.Values
+		file     []byte
+		status   int
+		location string
+		text     string
+	}{
+		{"no token is refused", url.Values{}, logo, http.StatusForbidden, "", "This form has expired"},
+		{"an SVG is refused", url.Values{"csrf_token": {token}}, []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`),
+			http.StatusUnprocessableEntity, "", `id="logo-err"`},
+		{"a file over 256 KiB is refused by the logo rules", url.Values{"csrf_token": {token}}, tooBig, http.StatusUnprocessableEntity, "", "must be at most 256 KiB"},
+		{"a body far over the limit is refused before it is read", url.Values{"csrf_token": {token}}, make([]byte, 600<<10), http.StatusRequestEntityTooLarge, "", ""},
+		{"no file", url.Values{"csrf_token": {token}}, nil, http.StatusUnprocessableEntity, "", "choose the logo file"},
+		{"a PNG is saved", url.Values{"csrf_token": {token}}, logo, http.StatusSeeOther, "/admin/settings?done=logo-saved", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := b.postMultipart("/admin/settings/logo", tc.fields, tc.file)
+			if res.StatusCode != tc.status || res.Header.Get("Location") != tc.location || !strings.Contains(body, tc.text) {
+				t.Fatalf("%d to %q, want %d to %q with %q\n%s", res.StatusCode, res.Header.Get("Location"), tc.status, tc.location, tc.text, body)
+			}
+		})
+	}
+	src := regexp.MustCompile(`<img class="settings-logo" src="([^"]+)"`).FindStringSubmatch(b.adminPage("/admin/settings"))
+	if src == nil {
+		t.Fatal("the settings page shows no logo")
+	}
+	res, served := b.get(strings.ReplaceAll(src[1], "&amp;", "&"))
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || served != string(logo) {
+		t.Errorf("GET %s: %d %q, %d bytes; want 200 image/png with the upload", src[1], res.StatusCode, res.Header.Get("Content-Type"), len(served))
+	}
+
+	// Through the re-authentication page the file cannot come along: the
+	// admin is asked for it again, and nothing changes.
+	site.ageSessions(t)
+	res, body := b.postMultipart("/admin/settings/logo", url.Values{"csrf_token": {token}}, testPNG(t, 32, 32))
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `name="reauth_password"`) {
+		t.Fatalf("stale session: %d, want the re-authentication page\n%s", res.StatusCode, body)
+	}
+	res, body = b.post("/admin/settings/logo", url.Values{"csrf_token": {token}, "reauth_password": {consolePassword}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "choose the logo file (again") {
+		t.Errorf("after re-authentication without the file: %d\n%s", res.StatusCode, body)
+	}
+
+	if res, _ := b.post("/admin/settings/logo/remove", url.Values{"csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove logo: %d", res.StatusCode)
+	}
+	if res, _ := b.get(strings.ReplaceAll(src[1], "&amp;", "&")); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the removed logo answers %d, want 404", res.StatusCode)
+	}
+	events := site.auditOf(t, "branding_changed")
+	if len(events) != 3 {
+		t.Errorf("branding_changed events: %v, want 3 (settings, logo, removal)", events)
+	}
+	for _, e := range events {
+		if e["actor"] != "admin:boss" {
+			t.Errorf("event %v, want actor admin:boss", e)
+		}
 	}
 }

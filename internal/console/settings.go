@@ -2,7 +2,6 @@ package console
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 
@@ -152,8 +151,7 @@ func (c *Console) logoUpload(w http.ResponseWriter, r *http.Request, a *Admin) {
 	c.Done(w, r, Prefix+"/settings", "logo-saved")
 }
 
-// uploadedLogo reads the form's file, at most one byte more than a logo
-// may have (CheckLogo refuses that with its own words).
+// uploadedLogo reads the form's file, no more than a logo may have.
 func uploadedLogo(r *http.Request) ([]byte, error) {
 	if r.MultipartForm == nil {
 		return nil, errNoFile
@@ -166,7 +164,11 @@ func uploadedLogo(r *http.Request) ([]byte, error) {
 		return nil, errors.New("the file could not be read")
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, branding.MaxLogoBytes+1))
+	data, err := branding.ReadLogo(f)
+	var fe *branding.FieldError
+	if errors.As(err, &fe) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, errors.New("the file could not be read")
 	}
