@@ -548,7 +548,9 @@ func TestConsole_Activity(t *testing.T) {
 		t.Error("the chart shows the day before its 30 days, or carries a script")
 	}
 
-	rows := func(body, kind string) int { return strings.Count(body, "<td>"+kind+"</td>") }
+	rows := func(body, kind string) int {
+		return strings.Count(body, `<strong class="event-kind">`+kind+"</strong>")
+	}
 	for _, tc := range []struct {
 		name   string
 		query  string

@@ -160,7 +160,7 @@ func (c *Console) activityChart(r *http.Request, v *ActivityView) error {
 		return err
 	}
 	ch := svgchart.Chart{ID: "signins-chart", Title: "Sign-ins and failed sign-ins per day",
-		LabelEvery: 7, Width: 720, Height: 260}
+		LabelEvery: 7, Width: 420, Height: 240}
 	ok := svgchart.Series{Name: "sign-ins", Color: colorSignIns}
 	bad := svgchart.Series{Name: "failed", Color: colorFailures}
 	for _, d := range days {

@@ -37,8 +37,9 @@ type Chart struct {
 	Title, Desc string
 	// Labels name the groups along the x axis (days, say).
 	Labels []string
-	// LabelEvery shows every n-th label (the first and the last always),
-	// so that thirty days stay readable on a phone; 0 or 1 shows all.
+	// LabelEvery shows every n-th label and the last (not an n-th one
+	// closer than half a step before it, which would overlap it), so that
+	// thirty days stay readable on a phone; 0 or 1 shows all.
 	LabelEvery int
 	Series     []Series
 	// Width and Height are the viewBox's size; the image scales to its
@@ -111,7 +112,9 @@ func Bars(c Chart) (template.HTML, error) {
 			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s: %d %s</title></rect>`,
 				num(gx+bar*float64(j)), num(float64(marginTop)+plotH-bh), num(bar), num(bh), s.Color, esc(label), v, esc(s.Name))
 		}
-		if i%every == 0 || i == n-1 {
+		// The last label always shows; an n-th label too close before
+		// it would overlap it.
+		if i == n-1 || i%every == 0 && n-1-i >= (every+1)/2 {
 			fmt.Fprintf(&b, `<text x="%s" y="%d" font-size="11" text-anchor="middle" fill="currentColor">%s</text>`,
 				num(float64(marginLeft)+group*(float64(i)+0.5)), h-marginBottom+16, esc(label))
 		}

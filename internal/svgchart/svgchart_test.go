@@ -63,12 +63,20 @@ func TestBars(t *testing.T) {
 			texts: []string{"0", "1", "2"},
 		},
 		{
-			name: "LabelEvery keeps the first, every n-th and the last label",
+			name: "an n-th label right before the last is dropped, not drawn over it",
+			c: Chart{ID: "days", Title: "t", LabelEvery: 3, Labels: []string{"a", "b", "c", "d", "e", "f", "g"},
+				Series: []Series{{Name: "x", Values: []int{1, 1, 1, 1, 1, 1, 1}, Color: "red"}}},
+			bars:    []string{"a: 1 x", "b: 1 x", "c: 1 x", "d: 1 x", "e: 1 x", "f: 1 x", "g: 1 x"},
+			texts:   []string{"a", "d", "g"},
+			notText: []string{"b", "c", "e", "f"},
+		},
+		{
+			name: "LabelEvery keeps the first and the last label; d4, one step before the last, would overlap it",
 			c: Chart{ID: "n", Title: "t", LabelEvery: 3, Labels: []string{"d1", "d2", "d3", "d4", "d5"},
 				Series: []Series{{Name: "x", Values: []int{1, 1, 1, 1, 13}, Color: "red"}}},
 			bars:    []string{"d1: 1 x", "d2: 1 x", "d3: 1 x", "d4: 1 x", "d5: 13 x"},
-			texts:   []string{"d1", "d4", "d5", "20", "10"},
-			notText: []string{"d2", "d3"},
+			texts:   []string{"d1", "d5", "20", "10"},
+			notText: []string{"d2", "d3", "d4"},
 		},
 		{
 			name: "text is escaped: a label cannot open an element",
