@@ -745,3 +745,53 @@ func TestConsole_Settings(t *testing.T) {
 		}
 	}
 }
+
+// TestConsole_SectionsNeedRecentAuthentication: the sensitive changes of
+// these sections (rotate a key, rotate a secret, remove an app, end
+// sessions, change the settings), posted by an admin whose last sign-in is
+// older than console.reauth_after, get the password prompt and change
+// nothing.
+func TestConsole_SectionsNeedRecentAuthentication(t *testing.T) {
+	site := newConsoleSite(t)
+	site.cli.ok(t, "", "client", "add", "--id", "booking", "--redirect-uri", "https://booking.example/cb")
+	b, d := site.browser(t), site.browser(t)
+	b.signIn("boss")
+	d.signInTo("desk", "/account")
+	desk := fmt.Sprint(jsonObject(t, site.cli.ok(t, "", "user", "show", "desk", "--json"))["id"])
+	token := b.adminToken()
+	keysBefore := site.cli.ok(t, "", "keys", "list", "--json")
+	site.ageSessions(t)
+
+	for _, tc := range []struct{ path, field string }{
+		{"/admin/keys/rotate", "alg=RS256"},
+		{"/admin/apps/booking/rotate-secret", ""},
+		{"/admin/apps/booking/remove", "confirm=booking"},
+		{"/admin/apps/booking/disable", ""},
+		{"/admin/sessions/" + desk + "/end-all", ""},
+		{"/admin/settings", "name=Changed"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			form, _ := url.ParseQuery(tc.field)
+			form.Set("csrf_token", token)
+			res, body := b.post(tc.path, form)
+			if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `name="reauth_password"`) {
+				t.Errorf("%d, want 401 with the password prompt\n%s", res.StatusCode, body)
+			}
+		})
+	}
+	if got := site.cli.ok(t, "", "keys", "list", "--json"); got != keysBefore {
+		t.Errorf("keys changed without a recent sign-in:\n%s\n%s", keysBefore, got)
+	}
+	if c := jsonObject(t, site.cli.ok(t, "", "client", "show", "booking", "--json")); c["enabled"] != true {
+		t.Errorf("the app changed without a recent sign-in: %v", c)
+	}
+	if !d.signedIn() {
+		t.Error("desk was signed out without a recent sign-in")
+	}
+	if _, login := b.get("/login"); strings.Contains(login, "Changed") {
+		t.Error("the studio name changed without a recent sign-in")
+	}
+	if n := len(site.auditOf(t, "client_secret_rotated")); n != 0 {
+		t.Errorf("%d secret rotations without a recent sign-in", n)
+	}
+}
