@@ -55,13 +55,13 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, events)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tKIND\tUSER_ID\tUSERNAME\tCLIENT_ID\tADDR\tDETAIL")
+	fmt.Fprintln(tw, "AT\tKIND\tUSER_ID\tUSERNAME\tCLIENT_ID\tADDR\tBY\tDETAIL")
 	for _, ev := range events {
 		uid := "-"
 		if ev.UserID != 0 {
 			uid = strconv.FormatInt(ev.UserID, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.DateTime), ev.Kind, uid, dash(ev.Username), dash(ev.ClientID), dash(ev.Addr), dash(ev.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.DateTime), ev.Kind, uid, dash(ev.Username), dash(ev.ClientID), dash(ev.Addr), dash(ev.Actor), dash(ev.Detail))
 	}
 	return tw.Flush()
 }

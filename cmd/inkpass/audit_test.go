@@ -203,7 +203,7 @@ func TestAudit(t *testing.T) {
 		if len(lines) != 7 {
 			t.Fatalf("%d lines, want a header and 6 rows:\n%s", len(lines), out)
 		}
-		if f := strings.Fields(lines[0]); !slices.Equal(f, []string{"AT", "KIND", "USER_ID", "USERNAME", "CLIENT_ID", "ADDR", "DETAIL"}) {
+		if f := strings.Fields(lines[0]); !slices.Equal(f, []string{"AT", "KIND", "USER_ID", "USERNAME", "CLIENT_ID", "ADDR", "BY", "DETAIL"}) {
 			t.Errorf("header %q", lines[0])
 		}
 		if !strings.Contains(out, "wrong password") || !strings.Contains(out, "192.0.2.11") {

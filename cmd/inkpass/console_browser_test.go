@@ -149,11 +149,24 @@ func (c *consoleTab) text(sel string) string {
 	return consoleRun(c, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
+// checkLabels fails the test for a visible form field that no <label>
+// names: every field must be announced by a screen reader.
+func (c *consoleTab) checkLabels(name string) {
+	c.t.Helper()
+	bare := consoleRun(c, "check labels", chromedp.Evaluate[[]string](`[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+		.filter(el => el.offsetParent !== null && !(el.labels && el.labels.length))
+		.map(el => el.id || el.name || el.outerHTML)`))
+	if len(bare) > 0 {
+		c.t.Errorf("%s page: fields without a label: %v", name, bare)
+	}
+}
+
 // screenshots saves the page at a phone's and a desktop's width, into the
 // test's temp folder (or $INKPASS_SCREENSHOTS), and fails on a blank one:
 // a rendered page has text, borders and buttons, so many colours.
 func (c *consoleTab) screenshots(dir, name string) {
 	c.t.Helper()
+	c.checkLabels(name)
 	for _, s := range []struct {
 		label         string
 		width, height int64
@@ -228,6 +241,7 @@ func TestConsoleBrowser(t *testing.T) {
 	if n := tab.text(".notice"); !strings.Contains(n, "The artist is added.") {
 		t.Fatalf("after adding the artist: notice %q", n)
 	}
+	tab.checkLabels("artists")
 	artistID := consoleRun(tab, "find the artist", chromedp.Evaluate[string](
 		`[...document.querySelectorAll('#artists input[name="name"]')].find(i => i.value === "Rin Ito").id.replace("artist-", "")`))
 
@@ -247,6 +261,7 @@ func TestConsoleBrowser(t *testing.T) {
 	if h1 := tab.text("h1"); h1 != "rin" {
 		t.Fatalf("person page h1 = %q", h1)
 	}
+	tab.checkLabels("person")
 
 	tab.submit(`form[action$="/deactivate"] button`)
 	if n := tab.text(".notice"); !strings.Contains(n, "deactivated") {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,10 +14,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/console"
+	"github.com/inkpass/inkpass/internal/mfa"
+	"github.com/inkpass/inkpass/internal/store"
 )
 
 // The studio console (internal/console) through the real serve stack: a
@@ -31,7 +37,10 @@ type consoleSite struct {
 	db   string
 }
 
-func newConsoleSite(t *testing.T) *consoleSite {
+func newConsoleSite(t *testing.T) *consoleSite { return newConsoleSiteWith(t, nil) }
+
+// newConsoleSiteWith runs before on the database (path) before serve starts.
+func newConsoleSiteWith(t *testing.T, before func(path string)) *consoleSite {
 	t.Helper()
 	c := newCLI(t, "inkpass.db", "listen: \"127.0.0.1:0\"\nissuer: \"http://127.0.0.1:1\"\nmetrics:\n  enabled: false\n")
 	c.ok(t, "", "migrate")
@@ -39,6 +48,9 @@ func newConsoleSite(t *testing.T) *consoleSite {
 	c.ok(t, consolePassword+"\n", "user", "add", "--username", "boss", "--role", "admin", "--name", "Bo Boss", "--password-stdin")
 	c.ok(t, consolePassword+"\n", "user", "add", "--username", "desk", "--role", "assistant", "--email", "desk@studio.test", "--password-stdin")
 	c.ok(t, consolePassword+"\n", "user", "add", "--username", "ink", "--role", "artist", "--artist-id", artist, "--instagram", "ink.mara", "--password-stdin")
+	if before != nil {
+		before(filepath.Join(c.dir, "inkpass.db"))
+	}
 	srv := c.serve(t)
 	base := srv.listening(t)
 	t.Cleanup(func() { srv.stop(t) })
@@ -278,6 +290,27 @@ func TestConsole_CSRF(t *testing.T) {
 	if res, body := b.post("/admin/artists", url.Values{"name": {"Real"}, "csrf_token": {token}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("own token: %d\n%s", res.StatusCode, body)
 	}
+	// A multipart form (a file upload's) is read the same way.
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusForbidden}, {token, http.StatusSeeOther}} {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("name", "Multipart")
+		if tc.token != "" {
+			mw.WriteField("csrf_token", tc.token)
+		}
+		mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, site.base+"/admin/artists", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		if res, body := b.do(req); res.StatusCode != tc.want {
+			t.Errorf("multipart with token %q: %d, want %d\n%s", tc.token, res.StatusCode, tc.want, body)
+		}
+	}
+	if out := site.cli.ok(t, "", "artist", "list", "--json"); strings.Count(out, "Multipart") != 1 {
+		t.Errorf("want one artist from the multipart form: %s", out)
+	}
 }
 
 // TestConsole_RecentAuthentication: an admin whose sign-in is older than
@@ -362,6 +395,9 @@ func TestConsole_PeopleAndArtists(t *testing.T) {
 	}
 	if res, body := newArtist("kai", "999"); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no such artist record") {
 		t.Errorf("artist user with an unknown artist record: %d\n%s", res.StatusCode, body)
+	}
+	if res, body := b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {"nopass"}, "role": {"assistant"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "invitation links are not available") {
+		t.Errorf("no password and no invitations: %d\n%s", res.StatusCode, body)
 	}
 	res, body := newArtist("Kai", kai)
 	pm := personPath.FindStringSubmatch(res.Header.Get("Location"))
@@ -474,5 +510,163 @@ func TestConsole_Search(t *testing.T) {
 	}
 	if got := names("?signin=never&role=artist"); !slices.Equal(got, []string{"ink"}) {
 		t.Errorf("never signed in artists = %v", got)
+	}
+}
+
+// enrolTOTP gives username an authenticator app (serve not running yet)
+// and returns its secret and recovery codes.
+func enrolTOTP(t *testing.T, path, username string) ([]byte, []string) {
+	t.Helper()
+	ctx := t.Context()
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key, err := mfa.LoadOrCreateKey(filepath.Join(filepath.Dir(path), "keys", "mfa.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, _ := mfa.NewSealer(key)
+	svc := mfa.NewService(db, db, sealer, mfa.Options{Audit: db})
+	u, err := db.UserByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.BeginTOTP(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := mfa.ParseSecretText(e.Secret)
+	codes, err := svc.ConfirmTOTP(ctx, u, e.FactorID, "Phone", mfa.Code(secret, time.Now()), "")
+	if err != nil {
+		t.Fatalf("ConfirmTOTP: %v", err)
+	}
+	return secret, codes
+}
+
+// TestConsole_SecondFactor: an admin with an authenticator app signs in to
+// the console through the code page (which keeps the way back to /admin),
+// is asked for a code as well as the password when re-authenticating, and
+// resets an artist's lost second factor, audited as the admin's act.
+func TestConsole_SecondFactor(t *testing.T) {
+	var bossCodes []string
+	site := newConsoleSiteWith(t, func(path string) {
+		_, bossCodes = enrolTOTP(t, path, "boss")
+		enrolTOTP(t, path, "ink")
+	})
+	b := site.browser(t)
+	_, page := b.get("/login?return=%2Fadmin%2Fpeople")
+	res, body := b.post("/login?return=%2Fadmin%2Fpeople", url.Values{"csrf_token": {csrfOf(t, page)}, "username": {"boss"}, "password": {consolePassword}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login/factor?return=%2Fadmin%2Fpeople" {
+		t.Fatalf("password of an admin with a factor: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	_, page = b.get("/login/factor?return=%2Fadmin%2Fpeople")
+	// A recovery code: the app's current code was spent on the enrolment
+	// within this same 30-second step.
+	res, body = b.post("/login/factor?return=%2Fadmin%2Fpeople", url.Values{"csrf_token": {csrfOf(t, page)}, "code": {bossCodes[1]}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/people" {
+		t.Fatalf("code: %d to %q, want 303 to /admin/people\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	list := b.adminPage("/admin/people?mfa=yes")
+	inkID := regexp.MustCompile(`<a href="/admin/people/(\d+)">ink</a>`).FindStringSubmatch(list)
+	if inkID == nil || !strings.Contains(list, ">boss</a>") {
+		t.Fatalf("people with a second factor lacks boss or ink:\n%s", list)
+	}
+	token := b.adminToken()
+
+	site.ageSessions(t)
+	reset := "/admin/people/" + inkID[1] + "/reset-mfa"
+	res, body = b.post(reset, url.Values{"csrf_token": {token}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `name="reauth_code"`) {
+		t.Fatalf("stale session of an admin with a factor: %d, want 401 asking for a code too\n%s", res.StatusCode, body)
+	}
+	res, body = b.post(reset, url.Values{"csrf_token": {token}, "reauth_password": {consolePassword}, "reauth_code": {"000000"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The code is not correct.") {
+		t.Fatalf("password without the right code: %d\n%s", res.StatusCode, body)
+	}
+	res, body = b.post(reset, url.Values{"csrf_token": {token}, "reauth_password": {consolePassword}, "reauth_code": {bossCodes[0]}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/people/"+inkID[1]+"?done=person-mfa-reset" {
+		t.Fatalf("password and recovery code: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	if got := b.adminPage("/admin/people?mfa=yes"); strings.Contains(got, ">ink</a>") {
+		t.Errorf("ink still has a second factor after the reset")
+	}
+	events := jsonArray(t, site.cli.ok(t, "", "audit", "--kind", "mfa_reset", "--json"))
+	if len(events) != 1 || events[0]["actor"] != "admin:boss" || events[0]["username"] != "ink" {
+		t.Errorf("mfa_reset events = %v, want one for ink by admin:boss", events)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+site.db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var amr string
+	var age int64
+	if err := raw.QueryRow(`SELECT amr, strftime('%s','now') - auth_time FROM inkpass_sessions s JOIN users u ON u.id = s.user_id
+		WHERE u.username = 'boss' AND s.revoked_at IS NULL`).Scan(&amr, &age); err != nil {
+		t.Fatal(err)
+	}
+	if amr != "pwd otp mfa" || age > 60 {
+		t.Errorf("boss's session after re-authentication: amr %q, authenticated %ds ago; want pwd otp mfa, just now", amr, age)
+	}
+}
+
+// fakeLinks stands in for internal/invite: it makes a recognisable link and
+// remembers who asked.
+type fakeLinks struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (f *fakeLinks) make(kind string, userID int64, actor string) (string, time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, fmt.Sprintf("%s %d by %s", kind, userID, actor))
+	return fmt.Sprintf("http://127.0.0.1:1/link/%s-%d-secret", kind, userID), time.Now().Add(time.Hour), nil
+}
+
+func (f *fakeLinks) PasswordReset(_ context.Context, userID int64, actor string) (string, time.Time, error) {
+	return f.make("reset", userID, actor)
+}
+
+func (f *fakeLinks) Invite(_ context.Context, userID int64, actor string) (string, time.Time, error) {
+	return f.make("invite", userID, actor)
+}
+
+// TestConsole_Links: with invitations available, a person added without a
+// password gets an invitation link and an existing person a reset link,
+// each shown on the answer to the POST only (never on a page one can come
+// back to), asked for in the acting admin's name.
+func TestConsole_Links(t *testing.T) {
+	links := &fakeLinks{}
+	was := consoleLinks
+	consoleLinks = func(*app) console.Links { return links }
+	t.Cleanup(func() { consoleLinks = was })
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	token := b.adminToken()
+
+	res, body := b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {"newbie"}, "role": {"assistant"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "/link/invite-") || !strings.Contains(body, "shown only now") {
+		t.Fatalf("add without a password: %d, want the invitation link\n%s", res.StatusCode, body)
+	}
+	id := regexp.MustCompile(`/link/invite-(\d+)-secret`).FindStringSubmatch(body)[1]
+	if page := b.adminPage("/admin/people/" + id); strings.Contains(page, "-secret") {
+		t.Errorf("the person's page shows the link again")
+	}
+	res, body = b.post("/admin/people/"+id+"/reset-password", url.Values{"csrf_token": {token}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "/link/reset-"+id+"-secret") || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("reset link: %d, Cache-Control %q\n%s", res.StatusCode, res.Header.Get("Cache-Control"), body)
+	}
+	links.mu.Lock()
+	asked := slices.Clone(links.asked)
+	links.mu.Unlock()
+	if want := []string{"invite " + id + " by admin:boss", "reset " + id + " by admin:boss"}; !slices.Equal(asked, want) {
+		t.Errorf("links asked for: %v, want %v", asked, want)
+	}
+	if u := jsonObject(t, site.cli.ok(t, "", "user", "show", "newbie", "--json")); u["role"] != "assistant" || u["is_active"] != true {
+		t.Errorf("newbie: %v", u)
 	}
 }

@@ -206,7 +206,7 @@ func ensureAdmin(ctx context.Context, e *env, a *app) error {
 	}
 	a.log.Info("first start: created the first admin", "user_id", u.ID, "username", u.Username)
 	if generated {
-		fmt.Fprintf(e.stdout, "\n  First start: created admin user %q with the one-time password\n\n      %s\n\n  Sign in at %s/account and change it (or: inkpass user passwd admin).\n  It is not shown again.\n\n", u.Username, pw, a.cfg.Issuer)
+		fmt.Fprintf(e.stdout, "\n  First start: created admin user %q with the one-time password\n\n      %s\n\n  Sign in at %s/account and change it (or: inkpass user passwd admin).\n  It is not shown again. The studio console is at %s/admin.\n\n", u.Username, pw, a.cfg.Issuer, a.cfg.Issuer)
 	} else {
 		fmt.Fprintf(e.stdout, "First start: created admin user %q with the password from %s\n", u.Username, EnvAdminPassword)
 	}

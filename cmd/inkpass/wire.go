@@ -338,10 +338,11 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	return web.NewHandler(deps)
 }
 
-// consoleLinks is the invitation and password-reset links the console
+// consoleLinks makes the invitation and password-reset links the console
 // offers; nil until internal/invite provides them (the console then says
-// they are not available).
-var consoleLinks console.Links
+// they are not available). A variable so that the console's tests can put
+// a fake in its place.
+var consoleLinks = func(a *app) console.Links { return nil }
 
 // newConsole builds the studio console at /admin over the same services as
 // the CLI, seeing browsers through web's sessions and cookies.
@@ -352,7 +353,7 @@ func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSe
 		Users:       a.users,
 		MFA:         secondFactor,
 		Store:       a.db,
-		Links:       consoleLinks,
+		Links:       consoleLinks(a),
 		Audit:       a.db,
 		WeakHash:    a.hasher.NeedsRehash,
 		CSRFKey:     deps.CSRFKey,

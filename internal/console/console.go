@@ -29,18 +29,31 @@
 //
 // Handlers have the signature of Handler: they get the signed-in Admin
 // (user, session, CSRF token). Patterns are net/http ServeMux patterns
-// with a method ("GET" also answers HEAD). Every POST is a change: the
-// gate checks its CSRF token and the recent authentication before the
-// handler runs, and r.Form is parsed. A page is one template file,
-// templates/console/<name>.html, defining "content" (the layout gives the
-// navigation, the skip link and the notice and error boxes); render it with
+// with a method, under /admin ("GET" also answers HEAD).
+//
+// Every POST is a change: the gate checks its CSRF token and the recent
+// authentication before the handler runs, and r.Form is parsed (multipart
+// too, for a file upload; files do not survive the re-authentication page,
+// the admin picks them again). The fields csrf_token, reauth_password and
+// reauth_code belong to the gate and are removed before the handler sees
+// the form. Every form carries
+//
+//	<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+//
+// A page is one template file, templates/console/<name>.html, defining
+// "content" (the layout gives the title, navigation, skip link, notice and
+// error boxes; the page's own data is .Data). Render it with
 // c.Render(w, r, a, status, View{Name: "<name>", Title: ..., Data: ...}).
-// Errors: c.Error (a page with a status) and c.ServerError (logs, 500).
-// Changes: c.Record(r, audit.Event{...}) (the actor is filled in). After a
-// change, redirect with c.Done(w, r, path, notice) (POST-redirect-GET,
-// the notice shown once on the next page). What a section needs from
-// storage is a small interface in Deps, implemented in internal/store
-// (a file of its own there) and wired in cmd/inkpass/wire.go.
+// Errors: c.Error (a page with a status) and c.ServerError (logged, 500).
+// Changes: c.Record(r, audit.Event{...}) (the acting admin is filled in;
+// services called with r.Context() name them too). After a change,
+// redirect with c.Done(w, r, path, key): POST-redirect-GET, the section's
+// Notices[key] shown once on the next page. What a section needs from
+// storage is a small interface in Deps (a new field), implemented in a
+// file of its own in internal/store and wired in newConsole in
+// cmd/inkpass/wire.go. cmd/inkpass's TestConsole_OnlyAdmins walks
+// RegisteredRoutes, so every new route is checked for the assistant's and
+// artist's 403 and the anonymous login redirect without a new test.
 package console
 
 import (
@@ -49,6 +62,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -218,18 +232,11 @@ func (c *Console) Handle(pattern string, h Handler) {
 
 func cutPattern(p string) (method, path string, ok bool) {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
-		if rest, found := cutPrefix(p, m+" "); found {
-			return m, rest, rest == Prefix || len(rest) > len(Prefix) && rest[:len(Prefix)+1] == Prefix+"/"
+		if rest, found := strings.CutPrefix(p, m+" "); found {
+			return m, rest, rest == Prefix || strings.HasPrefix(rest, Prefix+"/")
 		}
 	}
 	return "", "", false
-}
-
-func cutPrefix(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
-		return s[len(prefix):], true
-	}
-	return s, false
 }
 
 // Routes lists every registered route (the authorization tests walk it).

@@ -79,16 +79,7 @@ func (c *Console) gate(h Handler) http.Handler {
 		a.CSRF = c.csrfToken(c.d.Sessions.BrowserID(w, r), sess.SID)
 		r = r.WithContext(audit.WithActor(ctx, a.Actor()))
 		if r.Method == http.MethodPost {
-			// The logo form is multipart (settings.go); its fields,
-			// the token among them, are read with it. The body limit
-			// in front bounds what this reads.
-			if isMultipart(r) {
-				if err := r.ParseMultipartForm(MaxUploadBody); err != nil {
-					c.Error(w, r, a, http.StatusBadRequest, "The form could not be read", "Go back and try again.")
-					return
-				}
-			}
-			if err := r.ParseForm(); err != nil {
+			if err := parseForm(r); err != nil {
 				c.Error(w, r, a, http.StatusBadRequest, "The form could not be read", "Go back and try again.")
 				return
 			}
@@ -106,6 +97,20 @@ func (c *Console) gate(h Handler) http.Handler {
 		}
 		h(w, r, a)
 	})
+}
+
+// maxMultipartMemory is how much of a multipart form (a file upload) is
+// kept in memory; web's body limit bounds the whole request anyway.
+const maxMultipartMemory = 1 << 20
+
+// parseForm reads a POST's form, urlencoded or multipart (a section that
+// uploads a file). A multipart form's files are not carried through the
+// re-authentication page: the admin picks the file again.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(maxMultipartMemory)
+	}
+	return r.ParseForm()
 }
 
 // forbidden is the answer to a signed-in user who is not an admin.

@@ -81,6 +81,11 @@ func (c *Console) peopleList(w http.ResponseWriter, r *http.Request, a *Admin) {
 	} else {
 		f.Role = ""
 	}
+	switch f.SignIn {
+	case "7d", "30d", "stale", "never":
+	default:
+		f.SignIn = ""
+	}
 	pq.Active, f.Active = yesNo(f.Active)
 	pq.HasFactor, f.MFA = yesNo(f.MFA)
 	people, err := c.d.Store.SearchPeople(r.Context(), pq)
@@ -444,6 +449,10 @@ func (c *Console) personRole(w http.ResponseWriter, r *http.Request, a *Admin) {
 		// Only artists are linked to an artist record.
 		artistID = nil
 	}
+	if err == nil && role == u.Role && equalID(artistID, u.ArtistID) {
+		c.Done(w, r, personURL(u.ID), "person-role")
+		return
+	}
 	if err == nil {
 		_, err = c.d.Users.Update(r.Context(), u.ID, user.Patch{Role: &role, ArtistID: &artistID})
 	}
@@ -459,6 +468,10 @@ func (c *Console) personRole(w http.ResponseWriter, r *http.Request, a *Admin) {
 	}
 	c.Record(r, audit.Event{Kind: audit.UserUpdated, UserID: u.ID, Username: u.Username, Detail: "role " + string(u.Role) + " -> " + string(role)})
 	c.Done(w, r, personURL(u.ID), "person-role")
+}
+
+func equalID(a, b *int64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (c *Console) personDeactivate(w http.ResponseWriter, r *http.Request, a *Admin) {

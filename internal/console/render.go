@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/templates"
 )
 
@@ -167,7 +168,7 @@ func (c *Console) Render(w http.ResponseWriter, r *http.Request, a *Admin, statu
 		v.Notice = c.notices[r.URL.Query().Get("done")]
 	}
 	d := pageData{View: v, Studio: c.d.Studio}
-	if a != nil && a.User.Role == "admin" && a.CSRF != "" {
+	if a != nil && a.User.Role == user.RoleAdmin && a.CSRF != "" {
 		d.Admin, d.CSRF = a.User.Username, a.CSRF
 		for _, s := range c.nav {
 			cur := r.URL.Path == s.Path || s.Path != Prefix && strings.HasPrefix(r.URL.Path, s.Path+"/")
@@ -204,7 +205,7 @@ func (c *Console) Error(w http.ResponseWriter, r *http.Request, a *Admin, status
 func (c *Console) ServerError(w http.ResponseWriter, r *http.Request, a *Admin, what string, err error) {
 	c.log.ErrorContext(r.Context(), "console: "+what, "err", err)
 	c.Error(w, r, a, http.StatusInternalServerError, "Something went wrong",
-		"The change could not be made. Try again; if it keeps failing, the server's log says why.")
+		"inkpass could not finish this. Try again; if it keeps failing, the server's log says why.")
 }
 
 // Done ends a change: 303 to path (a console path) with the notice key

@@ -3,7 +3,6 @@ package console
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/inkpass/inkpass/internal/branding"
 )
@@ -187,9 +186,4 @@ func (c *Console) logoRemove(w http.ResponseWriter, r *http.Request, a *Admin) {
 		return
 	}
 	c.Done(w, r, Prefix+"/settings", "logo-removed")
-}
-
-// isMultipart reports whether r carries a multipart form (the logo form).
-func isMultipart(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }

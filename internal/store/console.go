@@ -88,12 +88,12 @@ func (db *DB) SearchPeople(ctx context.Context, q console.PeopleQuery) ([]consol
 	var args []any
 	if t := strings.ToLower(strings.TrimSpace(q.Text)); t != "" {
 		t = strings.TrimPrefix(t, "@")
-		var any []string
+		var ors []string
 		for _, col := range []string{"u.username", "u.name", "u.email", "u.instagram"} {
-			any = append(any, "instr(lower(coalesce("+col+", '')), ?) > 0")
+			ors = append(ors, "instr(lower(coalesce("+col+", '')), ?) > 0")
 			args = append(args, t)
 		}
-		where = append(where, "("+strings.Join(any, " OR ")+")")
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
 	if q.Role != "" {
 		where = append(where, "u.role = ?")

@@ -21,6 +21,7 @@ import (
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/backchannel"
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/console"
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/user"
@@ -45,6 +46,13 @@ type ClientAdmin interface {
 // Tokens is the grant store as the token endpoint drives it
 // (oidc.GrantStore; see store.Tokens for the contract).
 type Tokens = oidc.GrantStore
+
+// Console is the studio console's storage: its queries and the
+// re-authentication of a session.
+type Console interface {
+	console.Store
+	console.SessionRecorder
+}
 
 // Accounts is the account page's view (internal/web accountStore).
 // RevokeClientAccess withdraws the consent and revokes the client's tokens
@@ -99,6 +107,9 @@ type Backend struct {
 	Audit        AuditLog
 	Outbox       backchannel.Outbox
 	SessionAdmin SessionAdmin
+	// Console is what the studio console reads and writes beyond the
+	// user repository; nil skips its cases.
+	Console Console
 
 	// StudioDeactivate sets a user inactive the way the studio's own app
 	// does, behind inkpass's back: nothing is revoked. nil skips the cases
@@ -122,6 +133,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Throttle", func(t *testing.T) { runThrottle(t, open) })
 	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
 	t.Run("SessionAdmin", func(t *testing.T) { runSessionAdmin(t, open) })
+	t.Run("Console", func(t *testing.T) { runConsole(t, open) })
 }
 
 // clock is the time the suite gives a backend; tests move it.
