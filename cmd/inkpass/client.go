@@ -101,41 +101,22 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	if *id == "" {
 		return usageError("--id is required")
 	}
-	c := &client.Client{
+	c, err := client.New(client.Options{
 		ID: *id, Name: *cf.name, Public: *cf.public, FirstParty: *cf.firstParty, RequireMFA: *cf.requireMFA,
 		RedirectURIs: cf.redirects, PostLogoutRedirectURIs: cf.logouts, GrantTypes: cf.grants,
-		Scopes: cf.scopes, Enabled: !*cf.disabled, Source: "cli",
+		Scopes: cf.scopes, Disabled: *cf.disabled, Source: "cli",
 		Introspect: *cf.introspect, BackchannelLogoutURI: *cf.backchannel,
-	}
-	if err := setAuthMethod(c, *cf.authMethod); err != nil {
-		return err
-	}
-	if err := setIDTokenAlg(c, *cf.idTokenAlg); err != nil {
-		return err
-	}
-	c.Normalize()
-	if err := c.Validate(); err != nil {
-		return err
+		AuthMethod: *cf.authMethod, IDTokenAlg: *cf.idTokenAlg,
+	})
+	if err != nil {
+		return flagError(err)
 	}
 	a, cs, err := openClients(ctx, e, fs, *cfgPath)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if c.IDTokenAlg != keys.RS256 { // serve always keeps an RS256 key
-		if err := ensureClientKey(a, c); err != nil {
-			return err
-		}
-	}
-	var secret string
-	if !c.Public {
-		secret = client.NewSecret()
-		c.SetSecret(cs.HashKey(), secret)
-	}
-	if err := cs.Create(ctx, c); err != nil {
-		return err
-	}
-	stored, err := cs.Get(ctx, c.ID)
+	stored, secret, err := registry(a, cs, c.ID).Create(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -149,58 +130,48 @@ func clientAdd(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// authEither is the --auth-method value that leaves a confidential client
-// free to send its secret either way (the default).
-const authEither = "either"
-
-// setAuthMethod applies --auth-method: a method named explicitly is pinned,
-// so the token endpoint accepts only it; "either" or nothing is not.
-func setAuthMethod(c *client.Client, method string) error {
-	switch method {
-	case "", authEither:
-		if method == authEither && c.Public {
-			return usageError("--auth-method either is for confidential clients; a public client uses none")
-		}
-		c.AuthMethod, c.AuthMethodPinned = "", false
-		if !c.Public {
-			c.AuthMethod = client.AuthSecretBasic
-		}
-	default:
-		c.AuthMethod, c.AuthMethodPinned = method, !c.Public
-	}
-	return nil
-}
-
-// setIDTokenAlg applies --id-token-alg; an unknown algorithm is a usage
-// error naming the three inkpass signs with.
-func setIDTokenAlg(c *client.Client, name string) error {
-	if name == "" {
-		return nil
-	}
-	alg, err := keys.ParseAlgorithm(name)
-	if err != nil {
-		return usageError("--id-token-alg: %q is not RS256, ES256 or EdDSA", name)
-	}
-	c.IDTokenAlg = alg
-	return nil
-}
-
-// ensureClientKey makes sure a signing key of c's algorithm exists before c
-// is stored, so the JWKS publishes it before the first token it signs. A
-// running server picks the key up at its first token for c.
-func ensureClientKey(a *app, c *client.Client) error {
-	set, err := openKeys(a, false)
-	if err != nil {
+// flagError turns the rule errors that belong to one flag into usage errors
+// naming it, as the flags were checked before the rules moved into
+// internal/client; every other rule error is returned as it is.
+func flagError(err error) error {
+	fe, ok := err.(*client.FieldError) // one rule of one flag; Validate's are joined
+	if !ok {
 		return err
 	}
-	made, err := set.Ensure(c.IDTokenAlg)
+	switch {
+	case fe.Field == "auth_method" && strings.HasPrefix(fe.Problem, client.AuthEither+" "):
+		return usageError("--auth-method %s", fe.Problem)
+	case fe.Field == "id_token_signed_response_alg":
+		return usageError("--id-token-alg: %s", fe.Problem)
+	case fe.Field == "public":
+		return usageError("%s", fe.Problem)
+	}
+	return err
+}
+
+// registry is the client rules over cs, with the keys opened only when a
+// client needs a key other than RS256 (which serve always keeps).
+func registry(a *app, cs *store.Clients, clientID string) *client.Registry {
+	return client.NewRegistry(cs, cliKeys{a: a, clientID: clientID})
+}
+
+// cliKeys opens the signing keys when the registry asks for one, so that a
+// running server picks it up at its first token for the client.
+type cliKeys struct {
+	a        *app
+	clientID string
+}
+
+func (k cliKeys) Ensure(algs ...keys.Algorithm) ([]keys.Info, error) {
+	set, err := openKeys(k.a, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, k := range made {
-		a.log.Info("generated a signing key for the client's ID-token algorithm", "client_id", c.ID, "kid", k.KID, "alg", string(k.Algorithm))
+	made, err := set.Ensure(algs...)
+	for _, m := range made {
+		k.a.log.Info("generated a signing key for the client's ID-token algorithm", "client_id", k.clientID, "kid", m.KID, "alg", string(m.Algorithm))
 	}
-	return nil
+	return made, err
 }
 
 func clientList(ctx context.Context, e *env, args []string) error {
@@ -314,62 +285,51 @@ func clientUpdate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	var problem error
-	algChanged := false
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "name":
-			c.Name = *cf.name
-		case "redirect-uri":
-			c.RedirectURIs = cf.redirects
-		case "post-logout-redirect-uri":
-			c.PostLogoutRedirectURIs = cf.logouts
-		case "grant":
-			c.GrantTypes = cf.grants
-		case "scope":
-			c.Scopes = cf.scopes
-		case "first-party":
-			c.FirstParty = *cf.firstParty
-		case "require-mfa":
-			c.RequireMFA = *cf.requireMFA
-		case "disabled":
-			c.Enabled = !*cf.disabled
-		case "auth-method":
-			if err := setAuthMethod(c, *cf.authMethod); err != nil {
-				problem = err
+	c, err = registry(a, cs, c.ID).Change(ctx, c.ID, func(c *client.Client) error {
+		var problem error
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "name":
+				c.Name = *cf.name
+			case "redirect-uri":
+				c.RedirectURIs = cf.redirects
+			case "post-logout-redirect-uri":
+				c.PostLogoutRedirectURIs = cf.logouts
+			case "grant":
+				c.GrantTypes = cf.grants
+			case "scope":
+				c.Scopes = cf.scopes
+			case "first-party":
+				c.FirstParty = *cf.firstParty
+			case "require-mfa":
+				c.RequireMFA = *cf.requireMFA
+			case "disabled":
+				c.Enabled = !*cf.disabled
+			case "auth-method":
+				if err := client.SetAuthMethod(c, *cf.authMethod); err != nil {
+					problem = err
+				}
+			case "introspect":
+				c.Introspect = *cf.introspect
+			case "backchannel-logout-uri":
+				c.BackchannelLogoutURI = *cf.backchannel
+			case "id-token-alg":
+				if err := client.SetIDTokenAlg(c, *cf.idTokenAlg); err != nil {
+					problem = err
+				} else if *cf.idTokenAlg == "" {
+					problem = usageError("--id-token-alg: give RS256, ES256 or EdDSA")
+				}
+			case "public":
+				problem = usageError("a client cannot change between public and confidential: remove it and add it again")
 			}
-		case "introspect":
-			c.Introspect = *cf.introspect
-		case "backchannel-logout-uri":
-			c.BackchannelLogoutURI = *cf.backchannel
-		case "id-token-alg":
-			algChanged = true
-			if err := setIDTokenAlg(c, *cf.idTokenAlg); err != nil {
-				problem = err
-			} else if *cf.idTokenAlg == "" {
-				problem = usageError("--id-token-alg: give RS256, ES256 or EdDSA")
-			}
-		case "public":
-			problem = usageError("a client cannot change between public and confidential: remove it and add it again")
-		}
-	})
-	if problem != nil {
+		})
 		return problem
-	}
-	c.Normalize()
-	if err := c.Validate(); err != nil {
-		return err
+	})
+	if err != nil {
+		return flagError(err)
 	}
 	if c.Source == "config" {
 		fmt.Fprintf(e.stderr, "note: client %q comes from config.yaml, which will override this change at the next start\n", c.ID)
-	}
-	if algChanged {
-		if err := ensureClientKey(a, c); err != nil {
-			return err
-		}
-	}
-	if err := cs.Update(ctx, c); err != nil {
-		return err
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, c)
@@ -385,7 +345,7 @@ func clientRemove(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if err := cs.Remove(ctx, c.ID); err != nil {
+	if err := registry(a, cs, c.ID).Remove(ctx, c.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "removed client %q; its tokens are revoked\n", c.ID)
@@ -400,15 +360,8 @@ func clientRotate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if c.Public {
-		return errors.New("a public client has no secret")
-	}
-	if c.Source == "config" {
-		return errors.New("this client's secret comes from config.yaml (secret_file or secret_env): change it there")
-	}
-	secret := client.NewSecret()
-	c.SetSecret(cs.HashKey(), secret)
-	if err := cs.Update(ctx, c); err != nil {
+	c, secret, err := registry(a, cs, c.ID).RotateSecret(ctx, c.ID)
+	if err != nil {
 		return err
 	}
 	if *asJSON {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/branding"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/console"
@@ -33,7 +34,7 @@ func keyRetention(cfg *config.Config) time.Duration {
 
 // openKeys opens the signing keys in the store keys.store names; in an empty
 // store it makes an RS256 key. Keys of the other algorithms come from
-// ensureClientKeys (serve), ensureClientKey (client add/update) and keys
+// ensureClientKeys (serve), the client registry (client add/update) and keys
 // rotate --alg.
 func openKeys(a *app, announce bool) (*keys.Set, error) {
 	opts := keys.Options{Dir: a.cfg.KeysDir, Algorithm: keys.RS256, RetainFor: keyRetention(a.cfg)}
@@ -323,11 +324,18 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if m != nil {
 		deps.Metrics = m
 	}
-	admin, err := newConsole(a, deps, secondFactor)
+	admin, err := newConsole(a, deps, secondFactor, consoleSections{
+		// The server's own key set: a key the console makes (a new app's
+		// algorithm, a rotation) signs and is published at once.
+		clients:  client.NewRegistry(clients, keySet),
+		keys:     keySet,
+		branding: look,
+	})
 	if err != nil {
 		return nil, err
 	}
 	deps.Console = admin
+	deps.UploadLimits = map[string]int64{console.LogoUploadPath: console.MaxUploadBody}
 	return web.NewHandler(deps)
 }
 
@@ -339,7 +347,7 @@ var consoleLinks = func(a *app) console.Links { return nil }
 
 // newConsole builds the studio console at /admin over the same services as
 // the CLI, seeing browsers through web's sessions and cookies.
-func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service) (*console.Console, error) {
+func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSections) (*console.Console, error) {
 	return console.New(console.Deps{
 		Sessions:    web.NewBrowserSessions(deps),
 		Reauth:      a.db,
@@ -353,7 +361,20 @@ func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service) (*console.Cons
 		ReauthAfter: a.cfg.Console.ReauthAfter.D(),
 		Studio:      console.Studio{Name: a.cfg.StudioName, LogoURL: a.cfg.LogoURL},
 		Logger:      a.log,
+		Clients:     more.clients,
+		Keys:        more.keys,
+		Access:      a.db,
+		Activity:    a.db,
+		Branding:    more.branding,
 	})
+}
+
+// consoleSections are the services of the console's Apps, Keys and Settings
+// sections that newHandler builds anyway.
+type consoleSections struct {
+	clients  *client.Registry
+	keys     *keys.Set
+	branding *branding.Service
 }
 
 // tokenMetrics keeps a nil *Metrics from becoming a non-nil interface.

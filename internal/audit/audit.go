@@ -76,6 +76,14 @@ const (
 	ArtistCreated   Kind = "artist_created"
 	ArtistRenamed   Kind = "artist_renamed"
 	Reauthenticated Kind = "reauthenticated"
+	// The console's Apps (client registrations: Detail says what
+	// changed, never a secret), and an admin's ending of a user's
+	// sessions (Detail: one sid or all).
+	ClientRegistered    Kind = "client_registered"
+	ClientChanged       Kind = "client_changed"
+	ClientSecretRotated Kind = "client_secret_rotated"
+	ClientRemoved       Kind = "client_removed"
+	SessionsEnded       Kind = "sessions_ended"
 )
 
 // Kinds lists every kind, for validating filters.
@@ -83,7 +91,8 @@ var Kinds = []Kind{LoginSucceeded, LoginFailed, Logout, ConsentGranted, ConsentR
 	PasswordChanged, PasswordCheckFailed, UserActivated, UserDeactivated, UserVerified, UserUnverified, KeyRotated, CodeReplayed, RefreshReused, RefreshReuseAllowed, ClientAuthFailed,
 	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, MFARecoveryUsed, MFARecoveryRegenerated, MFAReset,
 	BrandingChanged, MailFailed, InvitationIssued, PasswordResetIssued, EmailVerificationIssued,
-	UserCreated, UserUpdated, ArtistCreated, ArtistRenamed, Reauthenticated}
+	UserCreated, UserUpdated, ArtistCreated, ArtistRenamed, Reauthenticated,
+	ClientRegistered, ClientChanged, ClientSecretRotated, ClientRemoved, SessionsEnded}
 
 // Event is one audit record.
 type Event struct {
@@ -128,8 +137,15 @@ type Recorder interface {
 type Filter struct {
 	UserID int64
 	Kind   Kind
-	Since  time.Time
-	Limit  int
+	// ClientID: only events of this client.
+	ClientID string
+	// Since and Until: only events at or after Since, and before Until.
+	Since, Until time.Time
+	// BeforeID: only events older than the event with this id: the next
+	// page after a page whose last (oldest) event it is. The listing is
+	// newest first, by id, so a page does not shift when events are added.
+	BeforeID int64
+	Limit    int
 }
 
 // Discard records nothing; for tests and tools that do not audit.

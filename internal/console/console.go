@@ -109,6 +109,14 @@ type Deps struct {
 	Logger      *slog.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+
+	// The sections of ports_sections.go; a nil one shows its section as
+	// not available.
+	Clients  Clients
+	Keys     SigningKeys
+	Access   Access
+	Activity Activity
+	Branding Branding
 }
 
 // Admin is the signed-in admin of a console request.

@@ -37,6 +37,18 @@ func (db *DB) Record(ctx context.Context, e audit.Event) error {
 func (db *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
 	var where []string
 	var args []any
+	if f.ClientID != "" {
+		where = append(where, "client_id = ?")
+		args = append(args, f.ClientID)
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "at < ?")
+		args = append(args, f.Until.Unix())
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
 	if f.UserID != 0 {
 		where = append(where, "user_id = ?")
 		args = append(args, f.UserID)

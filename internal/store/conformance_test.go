@@ -38,7 +38,7 @@ func backend(t *testing.T, path string, now func() time.Time) storetest.Backend 
 	}
 	return storetest.Backend{
 		Users: db, Throttle: db, Finder: db, Clients: clients, OtherClients: other,
-		Tokens: db.Tokens(), Store: db, Accounts: db, Audit: db, Outbox: db, Mail: db, Links: db, Console: db,
+		Tokens: db.Tokens(), Store: db, Accounts: db, Audit: db, Outbox: db, Mail: db, Links: db, SessionAdmin: db, Console: db,
 		StudioDeactivate: func(t *testing.T, id int64) {
 			// What the studio's Python app does: one UPDATE, nothing revoked.
 			raw := rawDB(t, path)

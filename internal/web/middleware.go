@@ -176,23 +176,27 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 // forms of a few kilobytes costs one small buffer.
 func (s *server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := int64(maxBody)
+		if n, ok := s.UploadLimits[r.URL.Path]; ok && r.Method == http.MethodPost {
+			limit = n
+		}
 		switch {
-		case r.ContentLength > maxBody:
+		case r.ContentLength > limit:
 			s.tooLarge(w, r)
 			return
 		case r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody:
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 			if err != nil {
 				s.errorPage(w, r, http.StatusBadRequest, "The request could not be read", "")
 				return
 			}
-			if len(body) > maxBody {
+			if int64(len(body)) > limit {
 				s.tooLarge(w, r)
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		default:
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

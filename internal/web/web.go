@@ -120,6 +120,9 @@ type Deps struct {
 	// Console, when set, is served at /admin and below (the studio
 	// console, internal/console); it does its own authorization.
 	Console http.Handler
+	// UploadLimits raises the body limit (64 KiB) for a POST to one of
+	// these paths: the console's logo form.
+	UploadLimits map[string]int64
 	// Metrics counts requests and sign-ins. /metrics itself is never served
 	// here, next to the login page: cmd/inkpass serves it on its own
 	// listener.

@@ -68,9 +68,31 @@ type Accounts interface {
 }
 
 // AuditLog appends events and lists them newest first (inkpass audit).
+// AuditDailyCounts counts events of the given kinds per UTC day over
+// [from's day, to), every day present in order, zero when empty (the
+// console's chart).
 type AuditLog interface {
 	audit.Recorder
 	AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	AuditDailyCounts(ctx context.Context, from, to time.Time, kinds ...audit.Kind) ([]audit.DayCount, error)
+}
+
+// SessionAdmin is the admin console's view of who is signed in where.
+// UserSessions lists a user's live sessions (not expired, not revoked),
+// newest first, with the clients that took part. EndUserSession ends one of
+// the user's live sessions by sid, with its tokens and unredeemed codes,
+// queuing back-channel logouts, in one transaction; session.ErrNotFound for
+// a sid that is not the user's live session. EndUserSessions ends every
+// session, token and unredeemed code of the user (back-channel logouts
+// queued), keeps the consents, and returns how many live sessions it ended.
+type SessionAdmin interface {
+	UserSessions(ctx context.Context, userID int64) ([]session.Live, error)
+	EndUserSession(ctx context.Context, userID int64, sid string) error
+	EndUserSessions(ctx context.Context, userID int64) (int, error)
+	// SignedInUsers lists the users with live sessions, the most recently
+	// signed-in first, with their count of live sessions; at most limit
+	// (0: all).
+	SignedInUsers(ctx context.Context, limit int) ([]session.SignedIn, error)
 }
 
 // Backend is one backend's implementations of the ports, all on the same
@@ -90,6 +112,7 @@ type Backend struct {
 	Outbox       backchannel.Outbox
 	Mail         MailOutbox
 	Links        userlink.Store
+	SessionAdmin SessionAdmin
 	// Console is what the studio console reads and writes beyond the
 	// user repository; nil skips its cases.
 	Console Console
@@ -117,6 +140,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Subject", func(t *testing.T) { runSubject(t, open) })
 	t.Run("Mail", func(t *testing.T) { runMail(t, open) })
 	t.Run("Links", func(t *testing.T) { runLinks(t, open) })
+	t.Run("SessionAdmin", func(t *testing.T) { runSessionAdmin(t, open) })
 	t.Run("Console", func(t *testing.T) { runConsole(t, open) })
 }
 
