@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,6 +44,11 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 	cfg, err := loadConfig(e, fs, path)
 	if err != nil {
 		return nil, err
+	}
+	if config.IsPostgresURL(cfg.Database) {
+		// Only check reads a PostgreSQL database so far: the stores behind
+		// the storage contract are not built for it yet.
+		return nil, errors.New("database: inkpass serves from a SQLite file only for now; `inkpass check` can already validate the users table of a PostgreSQL database")
 	}
 	log := newLogger(cfg.Log, logOut)
 	db, err := store.Open(ctx, cfg.Database, store.Options{

@@ -13,6 +13,7 @@ import (
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/store/postgres"
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
@@ -60,6 +61,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if cfg.Metrics.Enabled {
 		fmt.Fprintf(w, "metrics     http://%s/metrics\n", cfg.Metrics.Listen)
 	}
+	if config.IsPostgresURL(cfg.Database) {
+		if err := checkPostgres(ctx, e, cfg, w); err != nil {
+			return err
+		}
+		return checkKeys(cfg, w)
+	}
 	rep, err := store.Inspect(ctx, cfg.Database)
 	if err != nil {
 		return err
@@ -78,6 +85,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 			cfg.Database, state, rep.Applied, orNone(rep.Pending))
 		printOddities(w, rep.Oddities)
 	}
+	return checkKeys(cfg, w)
+}
+
+// checkKeys reports the signing keys, clients and endpoints: the part of
+// check that is the same for every database.
+func checkKeys(cfg *config.Config, w io.Writer) error {
 	if cfg.Keys.Store == config.KeyStoreDatabase {
 		// The keys themselves are checked by serve and keys list, which
 		// open the database; check changes nothing, so it reads the KEK only.
@@ -132,4 +145,28 @@ func printOddities(w io.Writer, odd []store.UserOddity) {
 		fmt.Fprintf(tw, "  %d\t%q\t%s\t%s\n", o.UserID, o.Username, o.Column, o.Problem)
 	}
 	tw.Flush()
+}
+
+// checkPostgres connects to the PostgreSQL database read-only and compares
+// its users table with SCHEMA.md, as check does for a SQLite file.
+func checkPostgres(ctx context.Context, e *env, cfg *config.Config, w io.Writer) error {
+	password, err := cfg.DatabasePassword(e.getenv)
+	if err != nil {
+		return err
+	}
+	rep, err := postgres.Inspect(ctx, cfg.Database, password, "")
+	if err != nil {
+		return err
+	}
+	where := postgres.Redacted(cfg.Database)
+	switch {
+	case !rep.Users:
+		fmt.Fprintf(w, "database    %s reachable (PostgreSQL %s); no users table in schema %s yet\n", where, rep.Server, rep.Schema)
+	case len(rep.Differences) > 0:
+		return &store.SchemaMismatchError{Table: "users", Differences: rep.Differences}
+	default:
+		fmt.Fprintf(w, "database    %s ok (PostgreSQL %s; users in schema %s matches SCHEMA.md)\n", where, rep.Server, rep.Schema)
+	}
+	fmt.Fprintln(w, "            serve runs on a SQLite file only for now: the PostgreSQL stores are not built yet")
+	return nil
 }
