@@ -3,16 +3,9 @@ package postgres
 import (
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// IsURL reports whether a database setting names a PostgreSQL server rather
-// than a SQLite file.
-func IsURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
-}
 
 // Redacted is dsn without its password, for logs and messages. A value that
 // does not parse is replaced whole: it may hold a password in a form the
