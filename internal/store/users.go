@@ -158,17 +158,16 @@ func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
 		if err := checkUnique(ctx, tx, u, 0, nil); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users
+		err := tx.QueryRowContext(ctx, `INSERT INTO users
 			(username, password_hash, role, artist_id, is_active, name, birthdate, email, phone, instagram, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.Username, u.PasswordHash, string(u.Role), u.ArtistID, u.Active,
 			nullIfEmpty(u.Name), nullIfEmpty(u.Birthdate), nullIfEmpty(u.Email), nullIfEmpty(u.Phone), nullIfEmpty(u.Instagram),
-			formatTime(db.now()))
+			formatTime(db.now())).Scan(&id)
 		if err != nil {
 			return translateUserErr(err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -555,12 +554,10 @@ func (db *DB) CreateArtist(ctx context.Context, name string) (int64, error) {
 	}
 	var id int64
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO artists (name) VALUES (?)`, name)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO artists (name) VALUES (?) RETURNING id`, name).Scan(&id); err != nil {
 			return fmt.Errorf("create artist: %w", err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	return id, err
 }
