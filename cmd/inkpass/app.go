@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +21,8 @@ type app struct {
 	hasher *password.Hasher
 	users  *user.Service
 	log    *slog.Logger
+	// getenv is the process environment (tests pass their own).
+	getenv func(string) string
 }
 
 func (a *app) Close() error { return a.db.Close() }
@@ -45,17 +46,8 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 	if err != nil {
 		return nil, err
 	}
-	if config.IsPostgresURL(cfg.Database) {
-		// Only check reads a PostgreSQL database so far: the stores behind
-		// the storage contract are not built for it yet.
-		return nil, errors.New("database: inkpass serves from a SQLite file only for now; `inkpass check` can already validate the users table of a PostgreSQL database")
-	}
 	log := newLogger(cfg.Log, logOut)
-	db, err := store.Open(ctx, cfg.Database, store.Options{
-		BusyTimeout: cfg.DatabaseBusyTimeout.D(),
-		WriteBudget: cfg.DatabaseWriteBudget.D(),
-		Logger:      log,
-	})
+	db, err := openDatabase(ctx, e, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +62,24 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		Logger:            log,
 		Audit:             db,
 	})
-	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log, getenv: e.getenv}, nil
+}
+
+// openDatabase opens the SQLite file or, for a postgres:// URL, the
+// PostgreSQL database that cfg.Database names.
+func openDatabase(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
+	if config.IsPostgresURL(cfg.Database) {
+		password, err := cfg.DatabasePassword(e.getenv)
+		if err != nil {
+			return nil, err
+		}
+		return store.OpenPostgres(ctx, cfg.Database, password, store.Options{Logger: log})
+	}
+	return store.Open(ctx, cfg.Database, store.Options{
+		BusyTimeout: cfg.DatabaseBusyTimeout.D(),
+		WriteBudget: cfg.DatabaseWriteBudget.D(),
+		Logger:      log,
+	})
 }
 
 // throttlePolicy is config's throttle section as the policy of the sign-in

@@ -275,12 +275,17 @@ const (
 	EnvDatabase = "INKPASS_DATABASE"
 	// EnvDatabasePassword is the PostgreSQL password (never in config.yaml).
 	EnvDatabasePassword = "INKPASS_DATABASE_PASSWORD"
-	EnvIssuer           = "INKPASS_ISSUER"
-	EnvListen           = "INKPASS_LISTEN"
-	EnvKeysDir          = "INKPASS_KEYS_DIR"
-	EnvLogFmt           = "INKPASS_LOG_FORMAT"
-	EnvLogLevel         = "INKPASS_LOG_LEVEL"
-	EnvTarget           = "INKPASS_PASSWORD_TARGET"
+	// EnvKEK is the key-encryption key itself (base64), for replicas that
+	// take their secrets from the environment; EnvKEKFile names its file
+	// like keys.kek_file.
+	EnvKEK      = "INKPASS_KEY_ENCRYPTION_KEY"
+	EnvKEKFile  = "INKPASS_KEY_ENCRYPTION_KEY_FILE"
+	EnvIssuer   = "INKPASS_ISSUER"
+	EnvListen   = "INKPASS_LISTEN"
+	EnvKeysDir  = "INKPASS_KEYS_DIR"
+	EnvLogFmt   = "INKPASS_LOG_FORMAT"
+	EnvLogLevel = "INKPASS_LOG_LEVEL"
+	EnvTarget   = "INKPASS_PASSWORD_TARGET"
 
 	EnvDatabaseBusyTimeout = "INKPASS_DATABASE_BUSY_TIMEOUT"
 	EnvDatabaseWriteBudget = "INKPASS_DATABASE_WRITE_BUDGET"
@@ -325,6 +330,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 	override(&c.Issuer, EnvIssuer)
 	override(&c.Listen, EnvListen)
 	override(&c.KeysDir, EnvKeysDir)
+	override(&c.Keys.KEKFile, EnvKEKFile)
 	override(&c.Log.Format, EnvLogFmt)
 	override(&c.Log.Level, EnvLogLevel)
 	override(&c.Password.Target, EnvTarget)
@@ -375,6 +381,12 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 				cl.secretProblem = fmt.Sprintf("%s.secret_env: the environment variable %s is not set (or empty)", name, cl.SecretEnv)
 			}
 		}
+	}
+	// Replicas on one PostgreSQL database must sign with the same keys, so
+	// there the keys always live in the database (sealed under the KEK,
+	// which is not).
+	if IsPostgresURL(c.Database) {
+		c.Keys.Store = KeyStoreDatabase
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

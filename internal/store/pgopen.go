@@ -245,3 +245,46 @@ func pgForeignKey(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23503"
 }
+
+// pgWriteReady is WriteReady on PostgreSQL: the pool reaches the server and
+// the server takes writes (a standby in recovery does not; after a
+// fail-over the pool's connections may still point at it).
+func (db *DB) pgWriteReady(ctx context.Context) error {
+	var recovering bool
+	if err := db.read.DB.QueryRowContext(ctx, `SELECT pg_is_in_recovery()`).Scan(&recovering); err != nil {
+		return fmt.Errorf("database unreachable: %s", pgReason(err))
+	}
+	if recovering {
+		return errors.New("database is a read-only standby (in recovery): writes would fail")
+	}
+	return nil
+}
+
+// pgPruneLock is the advisory lock key of Prune: one replica prunes at a
+// time, the others skip their turn.
+const pgPruneLock = pgMigrationLock + 1
+
+// OnlyOnce runs fn unless another server holds the lock named by key (a
+// PostgreSQL advisory lock, held by one connection while fn runs); it
+// reports whether fn ran. On SQLite, where one server owns the file, fn
+// always runs. Background work (pruning) goes through it, so that replicas
+// do not all do it at once.
+func (db *DB) OnlyOnce(ctx context.Context, key int64, fn func(ctx context.Context) error) (bool, error) {
+	if !db.pg {
+		return true, fn(ctx)
+	}
+	conn, err := db.read.DB.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("background lock: %w", err)
+	}
+	defer conn.Close()
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, key).Scan(&got); err != nil {
+		return false, fmt.Errorf("background lock: %w", err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, key)
+	return true, fn(ctx)
+}
