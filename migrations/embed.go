@@ -8,7 +8,8 @@ package migrations
 
 import "embed"
 
-// FS holds every *.sql migration.
+// FS holds every *.sql migration: SQLite's at the top, PostgreSQL's in
+// postgres/ (numbered on their own; the same tables, in PostgreSQL's types).
 //
-//go:embed *.sql
+//go:embed *.sql postgres/*.sql
 var FS embed.FS

@@ -23,6 +23,8 @@ type app struct {
 	hasher *password.Hasher
 	users  *user.Service
 	log    *slog.Logger
+	// getenv is the process environment (tests pass their own).
+	getenv func(string) string
 }
 
 func (a *app) Close() error { return a.db.Close() }
@@ -47,11 +49,7 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		return nil, err
 	}
 	log := newLogger(cfg.Log, logOut)
-	db, err := store.Open(ctx, cfg.Database, store.Options{
-		BusyTimeout: cfg.DatabaseBusyTimeout.D(),
-		WriteBudget: cfg.DatabaseWriteBudget.D(),
-		Logger:      log,
-	})
+	db, err := openDatabase(ctx, e, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +64,24 @@ func openApp(ctx context.Context, e *env, fs *flag.FlagSet, path string, logOut 
 		Logger:            log,
 		Audit:             db,
 	})
-	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log}, nil
+	return &app{cfg: cfg, db: db, hasher: hasher, users: users, log: log, getenv: e.getenv}, nil
+}
+
+// openDatabase opens the SQLite file or, for a postgres:// URL, the
+// PostgreSQL database that cfg.Database names.
+func openDatabase(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) (*store.DB, error) {
+	if config.IsPostgresURL(cfg.Database) {
+		password, err := cfg.DatabasePassword(e.getenv)
+		if err != nil {
+			return nil, err
+		}
+		return store.OpenPostgres(ctx, cfg.Database, password, store.Options{Logger: log})
+	}
+	return store.Open(ctx, cfg.Database, store.Options{
+		BusyTimeout: cfg.DatabaseBusyTimeout.D(),
+		WriteBudget: cfg.DatabaseWriteBudget.D(),
+		Logger:      log,
+	})
 }
 
 // linkMailer is the outbox the single-use links' messages go to; nil means

@@ -13,6 +13,7 @@ import (
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/store/postgres"
 )
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {
@@ -60,6 +61,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if cfg.Metrics.Enabled {
 		fmt.Fprintf(w, "metrics     http://%s/metrics\n", cfg.Metrics.Listen)
 	}
+	if config.IsPostgresURL(cfg.Database) {
+		if err := checkPostgres(ctx, e, cfg, w); err != nil {
+			return err
+		}
+		return checkKeys(ctx, e, cfg, w)
+	}
 	rep, err := store.Inspect(ctx, cfg.Database)
 	if err != nil {
 		return err
@@ -78,7 +85,18 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 			cfg.Database, state, rep.Applied, orNone(rep.Pending))
 		printOddities(w, rep.Oddities)
 	}
-	if cfg.Keys.Store == config.KeyStoreDatabase {
+	return checkKeys(ctx, e, cfg, w)
+}
+
+// checkKeys reports the signing keys, clients and endpoints: the part of
+// check that is the same for every database.
+func checkKeys(ctx context.Context, e *env, cfg *config.Config, w io.Writer) error {
+	if text := e.getenv(config.EnvKEK); cfg.Keys.Store == config.KeyStoreDatabase && text != "" {
+		if _, err := keys.DecodeKEK(text); err != nil {
+			return fmt.Errorf("%s: %w", config.EnvKEK, err)
+		}
+		fmt.Fprintf(w, "keys        in the database (keys.store: database); key-encryption key from %s ok\n", config.EnvKEK)
+	} else if cfg.Keys.Store == config.KeyStoreDatabase {
 		// The keys themselves are checked by serve and keys list, which
 		// open the database; check changes nothing, so it reads the KEK only.
 		path, configured := cfg.KEKPath()
@@ -135,4 +153,27 @@ func printOddities(w io.Writer, odd []store.UserOddity) {
 		fmt.Fprintf(tw, "  %d\t%q\t%s\t%s\n", o.UserID, o.Username, o.Column, o.Problem)
 	}
 	tw.Flush()
+}
+
+// checkPostgres connects to the PostgreSQL database read-only and compares
+// its users table with SCHEMA.md, as check does for a SQLite file.
+func checkPostgres(ctx context.Context, e *env, cfg *config.Config, w io.Writer) error {
+	password, err := cfg.DatabasePassword(e.getenv)
+	if err != nil {
+		return err
+	}
+	rep, err := postgres.Inspect(ctx, cfg.Database, password, "")
+	if err != nil {
+		return err
+	}
+	where := postgres.Redacted(cfg.Database)
+	switch {
+	case !rep.Users:
+		fmt.Fprintf(w, "database    %s reachable (PostgreSQL %s); no users table in schema %s yet: serve creates it\n", where, rep.Server, rep.Schema)
+	case len(rep.Differences) > 0:
+		return &store.SchemaMismatchError{Table: "users", Differences: rep.Differences}
+	default:
+		fmt.Fprintf(w, "database    %s ok (PostgreSQL %s; users in schema %s matches SCHEMA.md)\n", where, rep.Server, rep.Schema)
+	}
+	return nil
 }

@@ -370,7 +370,7 @@ func (c *cli) serve(t *testing.T) *serving {
 	pr, pw := io.Pipe()
 	s := &serving{lines: bufio.NewScanner(pr), out: pr, logs: &syncWriter{}, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		code := run(ctx, []string{"serve", "--config", c.config}, func(string) string { return "" }, strings.NewReader(""), pw, s.logs)
+		code := run(ctx, []string{"serve", "--config", c.config}, func(k string) string { return c.env[k] }, strings.NewReader(""), pw, s.logs)
 		pw.Close()
 		s.done <- code
 	}()
@@ -390,7 +390,7 @@ func (s *serving) listening(t *testing.T) string {
 	}
 	s.drain()
 	if base == "" {
-		t.Fatalf("serve did not start: exit %d", <-s.done)
+		t.Fatalf("serve did not start: exit %d\n%s", <-s.done, s.logs.String())
 	}
 	return base
 }

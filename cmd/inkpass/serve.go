@@ -210,6 +210,12 @@ func ensureAdmin(ctx context.Context, e *env, a *app) error {
 	}
 	u, err := a.users.Create(ctx, user.User{Username: "admin", Role: user.RoleAdmin, Name: "Administrator"}, pw)
 	if errors.Is(err, user.ErrUsernameTaken) {
+		// Another server starting on the same database at the same moment
+		// may have just created it: then there is nothing to do.
+		if admins, lerr := a.users.List(ctx, user.Filter{Role: admin, Active: &active}); lerr == nil && len(admins) > 0 {
+			a.log.Info("first start: another server created the first admin", "username", admins[0].Username)
+			return nil
+		}
 		return errors.New(`no active admin, and the username "admin" is taken: run "inkpass user activate admin" or "inkpass user add --role admin ..."`)
 	}
 	if err != nil {

@@ -64,6 +64,17 @@ func openKeys(a *app, announce bool) (*keys.Set, error) {
 // for existing keys is a lost file to restore, not one to replace. A file
 // the operator named is never generated.
 func databaseKeys(ctx context.Context, a *app) (*store.SigningKeys, error) {
+	if text := a.getenv(config.EnvKEK); a.getenv != nil && text != "" {
+		kek, err := keys.DecodeKEK(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
+		}
+		sealer, err := keys.NewSealer(kek)
+		if err != nil {
+			return nil, err
+		}
+		return a.db.SigningKeys(sealer), nil
+	}
 	path, configured := a.cfg.KEKPath()
 	kek, err := keys.ReadKEK(path)
 	if errors.Is(err, fs.ErrNotExist) && !configured {

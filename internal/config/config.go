@@ -20,20 +20,24 @@ import (
 
 // Config mirrors config.yaml; every option is documented there.
 type Config struct {
-	StudioName string    `yaml:"studio_name"`
-	LogoURL    string    `yaml:"logo_url"`
-	Listen     string    `yaml:"listen"`
-	Issuer     string    `yaml:"issuer"`
-	Database   string    `yaml:"database"`
-	KeysDir    string    `yaml:"keys_dir"`
-	Keys       Keys      `yaml:"keys"`
-	Log        Log       `yaml:"log"`
-	Password   Password  `yaml:"password"`
-	Throttle   Throttle  `yaml:"throttle"`
-	Signing    Signing   `yaml:"signing"`
-	Tokens     Tokens    `yaml:"tokens"`
-	Metrics    Metrics   `yaml:"metrics"`
-	Profiling  Profiling `yaml:"profiling"`
+	StudioName string `yaml:"studio_name"`
+	LogoURL    string `yaml:"logo_url"`
+	Listen     string `yaml:"listen"`
+	Issuer     string `yaml:"issuer"`
+	Database   string `yaml:"database"`
+	// DatabasePasswordFile holds the PostgreSQL password when Database is
+	// a postgres:// URL (INKPASS_DATABASE_PASSWORD is the other way); the
+	// URL itself should carry none, so that config.yaml holds no secret.
+	DatabasePasswordFile string    `yaml:"database_password_file"`
+	KeysDir              string    `yaml:"keys_dir"`
+	Keys                 Keys      `yaml:"keys"`
+	Log                  Log       `yaml:"log"`
+	Password             Password  `yaml:"password"`
+	Throttle             Throttle  `yaml:"throttle"`
+	Signing              Signing   `yaml:"signing"`
+	Tokens               Tokens    `yaml:"tokens"`
+	Metrics              Metrics   `yaml:"metrics"`
+	Profiling            Profiling `yaml:"profiling"`
 	// ShutdownGrace is how long in-flight requests may take to finish after
 	// SIGINT or SIGTERM.
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
@@ -310,6 +314,13 @@ func Default() Config {
 // Env names the environment variables that override the file.
 const (
 	EnvDatabase = "INKPASS_DATABASE"
+	// EnvDatabasePassword is the PostgreSQL password (never in config.yaml).
+	EnvDatabasePassword = "INKPASS_DATABASE_PASSWORD"
+	// EnvKEK is the key-encryption key itself (base64), for replicas that
+	// take their secrets from the environment; EnvKEKFile names its file
+	// like keys.kek_file.
+	EnvKEK      = "INKPASS_KEY_ENCRYPTION_KEY"
+	EnvKEKFile  = "INKPASS_KEY_ENCRYPTION_KEY_FILE"
 	EnvIssuer   = "INKPASS_ISSUER"
 	EnvListen   = "INKPASS_LISTEN"
 	EnvKeysDir  = "INKPASS_KEYS_DIR"
@@ -337,12 +348,13 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		if err := parse(body, &c); err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
-		c.Database = c.resolve(c.Database)
+		c.Database = c.resolveDatabase(c.Database)
+		c.DatabasePasswordFile = c.resolve(c.DatabasePasswordFile)
 		c.KeysDir = c.resolve(c.KeysDir)
 		c.MFA.KeyFile = c.resolve(c.MFA.KeyFile)
 		c.Keys.KEKFile = c.resolve(c.Keys.KEKFile)
 	case errors.Is(err, os.ErrNotExist) && !required:
-		c.Database = c.resolve(c.Database)
+		c.Database = c.resolveDatabase(c.Database)
 		c.KeysDir = c.resolve(c.KeysDir)
 	default:
 		return nil, fmt.Errorf("config %s: %w", path, err)
@@ -359,6 +371,7 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 	override(&c.Issuer, EnvIssuer)
 	override(&c.Listen, EnvListen)
 	override(&c.KeysDir, EnvKeysDir)
+	override(&c.Keys.KEKFile, EnvKEKFile)
 	override(&c.Log.Format, EnvLogFmt)
 	override(&c.Log.Level, EnvLogLevel)
 	override(&c.Password.Target, EnvTarget)
@@ -411,6 +424,12 @@ func Load(path string, required bool, getenv func(string) string) (*Config, erro
 		}
 	}
 	c.loadMailPassword(getenv)
+	// Replicas on one PostgreSQL database must sign with the same keys, so
+	// there the keys always live in the database (sealed under the KEK,
+	// which is not).
+	if IsPostgresURL(c.Database) {
+		c.Keys.Store = KeyStoreDatabase
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -495,6 +514,37 @@ func nameOptions(body []byte, te *yaml.TypeError) error {
 	return &ValidationError{Problems: problems}
 }
 
+// resolveDatabase resolves a SQLite path; a PostgreSQL URL stays as it is.
+func (c *Config) resolveDatabase(p string) string {
+	if IsPostgresURL(p) {
+		return p
+	}
+	return c.resolve(p)
+}
+
+// IsPostgresURL reports whether a database setting names a PostgreSQL server
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// DatabasePassword is the PostgreSQL password: INKPASS_DATABASE_PASSWORD,
+// else the first line of database_password_file, else "" (the URL's own, or
+// none).
+func (c *Config) DatabasePassword(getenv func(string) string) (string, error) {
+	if v := getenv(EnvDatabasePassword); v != "" {
+		return v, nil
+	}
+	if c.DatabasePasswordFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(c.DatabasePasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("database_password_file: %w", err)
+	}
+	return strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"), nil
+}
+
 func (c *Config) resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
@@ -547,6 +597,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Database == "" {
 		bad("database", "must not be empty")
+	} else if IsPostgresURL(c.Database) {
+		if u, err := url.Parse(c.Database); err != nil || u.Host == "" {
+			bad("database", "a PostgreSQL URL must read postgres://user@host:port/database (see the PostgreSQL connection URI format)")
+		}
 	}
 	// A link works once but is a password for as long as it lives.
 	for _, l := range []struct {

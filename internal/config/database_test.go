@@ -1,7 +1,10 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +65,44 @@ func TestLoad_DatabaseWaits(t *testing.T) {
 				t.Errorf("problems name %q, want %q", got, tc.options)
 			}
 		})
+	}
+}
+
+// A PostgreSQL URL is kept as written (a SQLite path is resolved against the
+// config's folder), its password comes from the environment or a file
+// beside the config, and a URL without a host is refused by name.
+func TestLoad_PostgresDatabase(t *testing.T) {
+	const url = "postgres://inkpass@db.internal:5432/studio?sslmode=verify-full"
+	path := writeConfig(t, "database: "+url+"\ndatabase_password_file: db.pw\n")
+	c, err := config.Load(path, true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database != url || !config.IsPostgresURL(c.Database) {
+		t.Errorf("database = %q, want the URL unchanged", c.Database)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "db.pw"), []byte("from-file\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := c.DatabasePassword(noEnv); err != nil || pw != "from-file" {
+		t.Errorf("password from file = %q, %v; want its first line", pw, err)
+	}
+	env := envMap(map[string]string{config.EnvDatabasePassword: "from-env"})
+	if pw, err := c.DatabasePassword(env); err != nil || pw != "from-env" {
+		t.Errorf("password with the variable set = %q, %v; want the variable's", pw, err)
+	}
+
+	sqlite := writeConfig(t, "database: data/inkpass.db\n")
+	c, err = config.Load(sqlite, true, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(sqlite), "data", "inkpass.db"); c.Database != want || config.IsPostgresURL(c.Database) {
+		t.Errorf("database = %q, want %q", c.Database, want)
+	}
+
+	_, err = config.Load(writeConfig(t, "database: postgres:///studio\n"), true, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "database: a PostgreSQL URL must read") {
+		t.Errorf("a URL without a host: err = %v", err)
 	}
 }

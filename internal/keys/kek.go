@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
@@ -12,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // A key store outside the folder (the database) holds private keys sealed
@@ -54,9 +54,20 @@ func ReadKEK(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read key-encryption key %s: %w", path, err)
 	}
-	kek, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(data)))
+	kek, err := DecodeKEK(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("read key-encryption key %s: %w", path, err)
+	}
+	return kek, nil
+}
+
+// DecodeKEK reads a KEK written as CreateKEK writes it: KEKSize bytes in
+// base64 on one line (the form INKPASS_KEY_ENCRYPTION_KEY takes too). The
+// error never quotes the text.
+func DecodeKEK(text string) ([]byte, error) {
+	kek, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
 	if err != nil || len(kek) != KEKSize {
-		return nil, fmt.Errorf("read key-encryption key %s: want %d bytes in base64 on one line", path, KEKSize)
+		return nil, fmt.Errorf("want %d bytes in base64 on one line", KEKSize)
 	}
 	return kek, nil
 }

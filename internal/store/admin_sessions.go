@@ -21,7 +21,7 @@ import (
 func (db *DB) UserSessions(ctx context.Context, userID int64) ([]session.Live, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT s.sid, s.auth_time, s.amr, s.created_at, s.expires_at,
 			coalesce((SELECT group_concat(client_id, ' ') FROM (SELECT sc.client_id FROM inkpass_session_clients sc
-				WHERE sc.sid = s.sid ORDER BY sc.client_id)), '')
+				WHERE sc.sid = s.sid ORDER BY sc.client_id) AS c), '')
 		FROM inkpass_sessions s
 		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
 		ORDER BY s.created_at DESC, s.id DESC`, userID, db.now().Unix())
@@ -105,7 +105,7 @@ func (db *DB) SignedInUsers(ctx context.Context, limit int) ([]session.SignedIn,
 	q := `SELECT s.user_id, coalesce(u.username, ''), count(*), max(s.created_at)
 		FROM inkpass_sessions s LEFT JOIN users u ON u.id = s.user_id
 		WHERE s.revoked_at IS NULL AND s.expires_at > ?
-		GROUP BY s.user_id ORDER BY 4 DESC, 1`
+		GROUP BY s.user_id, u.username ORDER BY 4 DESC, 1`
 	args := []any{db.now().Unix()}
 	if limit > 0 {
 		q += ` LIMIT ?`

@@ -20,8 +20,8 @@ func noteSessionClient(ctx context.Context, tx *sql.Tx, sid, clientID string) er
 	if sid == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_session_clients (sid, client_id)
-		SELECT sid, ? FROM inkpass_sessions WHERE sid = ?`, clientID, sid)
+	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_session_clients (sid, client_id)
+		SELECT sid, ? FROM inkpass_sessions WHERE sid = ? ON CONFLICT DO NOTHING`, clientID, sid)
 	if err != nil {
 		return fmt.Errorf("record session client: %w", err)
 	}

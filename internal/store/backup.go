@@ -13,6 +13,9 @@ import (
 // INTO: one read transaction, so writers carry on and the copy is a single
 // point in time. The target must not exist; it is created 0600.
 func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.pg {
+		return errors.New("backup: the database is PostgreSQL: back it up with pg_dump or continuous archiving (README, \"Back up and restore\")")
+	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)
 	} else if !errors.Is(err, os.ErrNotExist) {

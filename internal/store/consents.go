@@ -100,7 +100,7 @@ func (db *DB) ConnectedApps(ctx context.Context, userID int64) ([]session.App, e
 		)
 		SELECT a.client_id, COALESCE(c.name, a.client_id), group_concat(a.scope, ' ')
 		FROM apps a LEFT JOIN inkpass_clients c ON c.id = a.client_id
-		GROUP BY a.client_id ORDER BY 2`, userID, now)
+		GROUP BY a.client_id, c.name ORDER BY 2`, userID, now)
 	if err != nil {
 		return nil, fmt.Errorf("list connected apps: %w", err)
 	}

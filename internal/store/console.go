@@ -159,6 +159,9 @@ func (db *DB) RenameArtist(ctx context.Context, id int64, name string) error {
 	if !db.artistName {
 		return fmt.Errorf("rename artist: the artists table has no name column; rename artists in the studio's app")
 	}
+	if !db.fitsID(id) {
+		return user.ErrArtistNotFound
+	}
 	n, err := db.exec(ctx, `UPDATE artists SET name = ? WHERE id = ?`, name, id)
 	if err != nil {
 		return fmt.Errorf("rename artist %d: %w", id, err)

@@ -43,9 +43,9 @@ const redeemWindow = 10 * 60
 // them (IssueTokens checks inkpass_revoked_grants). A grant whose tokens were
 // stored already loses nothing more: the caller revokes them too.
 func burnRedeemedCodes(ctx context.Context, tx *sql.Tx, now int64, where string, args ...any) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason)
+	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_revoked_grants (grant_id, revoked_at, reason)
 		SELECT grant_id, ?, 'revoked while its code was being exchanged' FROM inkpass_codes
-		WHERE used_at IS NOT NULL AND used_at >= ? AND (`+where+`)`, append([]any{now, now - redeemWindow}, args...)...)
+		WHERE used_at IS NOT NULL AND used_at >= ? AND (`+where+`) ON CONFLICT DO NOTHING`, append([]any{now, now - redeemWindow}, args...)...)
 	if err != nil {
 		return fmt.Errorf("burn grants of redeemed codes: %w", err)
 	}
@@ -55,7 +55,7 @@ func burnRedeemedCodes(ctx context.Context, tx *sql.Tx, now int64, where string,
 // revokeGrant revokes every token of a grant and burns the grant id, so that a
 // token still being minted for it cannot be stored afterwards.
 func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, reason string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_revoked_grants (grant_id, revoked_at, reason) VALUES (?, ?, ?)`, grantID, now, reason); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO inkpass_revoked_grants (grant_id, revoked_at, reason) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, grantID, now, reason); err != nil {
 		return fmt.Errorf("revoke grant: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE inkpass_tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL`, now, grantID); err != nil {
@@ -76,7 +76,7 @@ func revokeGrant(ctx context.Context, tx *sql.Tx, grantID string, now int64, rea
 		SELECT ?1, ?2, user_id, client_id, ?3 FROM (
 			SELECT user_id, client_id FROM inkpass_codes WHERE grant_id = ?4
 			UNION ALL SELECT user_id, client_id FROM inkpass_tokens WHERE grant_id = ?4
-			LIMIT 1)`, now, string(kind), reason, grantID)
+			LIMIT 1) AS g`, now, string(kind), reason, grantID)
 	if err != nil {
 		return fmt.Errorf("audit grant revocation: %w", err)
 	}

@@ -107,6 +107,9 @@ func (db *DB) writeFailed(err error) {
 // checkpoint tried when the disk was full), or how long writes have been
 // waiting for another process's lock.
 func (db *DB) WriteReady(ctx context.Context) error {
+	if db.pg {
+		return db.pgWriteReady(ctx)
+	}
 	h := &db.health
 	now := time.Now()
 	if since := h.batchSince.Load(); since != 0 && now.Sub(time.Unix(0, since)) > stalled {

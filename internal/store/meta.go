@@ -19,10 +19,10 @@ func (db *DB) InstallSecret(ctx context.Context, name string) ([]byte, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		b := make([]byte, 32)
 		rand.Read(b)
-		// INSERT OR IGNORE then read back: two processes starting at once
+		// Insert unless there, then read back: two processes starting at once
 		// agree on whichever key was written first.
 		if err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO inkpass_meta (key, value) VALUES (?, ?)`, key, hex.EncodeToString(b))
+			_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, key, hex.EncodeToString(b))
 			if err != nil {
 				return err
 			}

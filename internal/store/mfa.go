@@ -19,13 +19,8 @@ func (db *DB) CreateFactor(ctx context.Context, f mfa.Factor, sealed []byte) (in
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_factors WHERE user_id = ? AND kind = ? AND confirmed = 0`, f.UserID, f.Kind); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO inkpass_mfa_factors (user_id, kind, name, secret, created_at) VALUES (?, ?, ?, ?, ?)`,
-			f.UserID, f.Kind, f.Name, sealed, f.CreatedAt.Unix())
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO inkpass_mfa_factors (user_id, kind, name, secret, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			f.UserID, f.Kind, f.Name, sealed, f.CreatedAt.Unix()).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("create factor: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,9 +22,13 @@ type migration struct {
 
 var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 
-// loadMigrations reads the embedded files in version order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrations.FS, ".")
+// loadMigrations reads SQLite's embedded files in version order.
+func loadMigrations() ([]migration, error) { return loadMigrationsFrom(".") }
+
+// loadMigrationsFrom reads the embedded files of one folder (".", or
+// "postgres") in version order.
+func loadMigrationsFrom(dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(migrations.FS, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
@@ -33,7 +38,7 @@ func loadMigrations() ([]migration, error) {
 		if m == nil {
 			continue
 		}
-		body, err := fs.ReadFile(migrations.FS, e.Name())
+		body, err := fs.ReadFile(migrations.FS, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}

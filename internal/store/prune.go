@@ -47,6 +47,17 @@ type pruneStep struct {
 // however much has expired. A failure stops Prune; what it deleted stays
 // deleted and the next run carries on.
 func (db *DB) Prune(ctx context.Context, refreshTTL, throttleWindow time.Duration) (PruneResult, error) {
+	// On PostgreSQL one replica prunes at a time; the others skip.
+	var r PruneResult
+	_, err := db.OnlyOnce(ctx, pgPruneLock, func(ctx context.Context) error {
+		var err error
+		r, err = db.prune(ctx, refreshTTL, throttleWindow)
+		return err
+	})
+	return r, err
+}
+
+func (db *DB) prune(ctx context.Context, refreshTTL, throttleWindow time.Duration) (PruneResult, error) {
 	now := db.now().Unix()
 	day := int64(24 * time.Hour / time.Second)
 	var r PruneResult

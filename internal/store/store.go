@@ -21,7 +21,10 @@ import (
 // never has two writers racing for its lock ("database is locked" is a symptom
 // of that race); reads use a small pool, which WAL lets run beside the writer.
 type DB struct {
-	path  string
+	path string
+	// pg is true on PostgreSQL (pgopen.go): one pool serves reads and
+	// writes, and write transactions are serializable and retried.
+	pg    bool
 	write *sql.DB
 	read  readPool
 	now   func() time.Time
@@ -206,7 +209,7 @@ func (db *DB) Close() error {
 	if db.read.DB != nil {
 		errs = append(errs, db.read.Close())
 	}
-	if db.write != nil {
+	if db.write != nil && !db.pg { // on PostgreSQL write is the read pool
 		errs = append(errs, db.write.Close())
 	}
 	return errors.Join(errs...)
@@ -233,6 +236,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // must only write through tx and assign its results; after the write budget
 // inTx returns an error wrapping ErrBusy, and nothing of fn's was kept.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if db.pg {
+		return db.inTxPostgres(ctx, fn)
+	}
 	if db.jobs == nil {
 		return db.inTxDirect(ctx, fn)
 	}
@@ -248,7 +254,12 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx)
 }
 
 func (db *DB) inTxDirect(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+	return db.inTxOnce(ctx, nil, fn)
+}
+
+// inTxOnce runs fn in one transaction with opts.
+func (db *DB) inTxOnce(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -289,12 +300,18 @@ func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (
 
 // isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
 func isUnique(err error) bool {
+	if pgUnique(err) {
+		return true
+	}
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }
 
 // isForeignKey reports a FOREIGN KEY constraint failure.
 func isForeignKey(err error) bool {
+	if pgForeignKey(err) {
+		return true
+	}
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }

@@ -283,10 +283,10 @@ func reuseAllowed(ctx context.Context, tx *sql.Tx, old *session.RefreshGrant, no
 	var rotated int64
 	err := tx.QueryRowContext(ctx, `SELECT t.refresh_rotated_at FROM inkpass_tokens t
 		WHERE t.id = ?1 AND t.client_id = ?2 AND t.revoked_at IS NULL
-		AND t.refresh_rotated_at IS NOT NULL AND t.refresh_rotated_at >= ?3 - ?4
+		AND t.refresh_rotated_at IS NOT NULL AND t.refresh_rotated_at >= ?4
 		AND t.refresh_expires_at > ?3
 		AND NOT EXISTS (SELECT 1 FROM inkpass_tokens n WHERE n.grant_id = t.grant_id AND n.id > t.id AND n.refresh_rotated_at IS NOT NULL)`,
-		old.Row, old.Presenter, now, reuseWindow(old.Reuse)).Scan(&rotated)
+		old.Row, old.Presenter, now, now-reuseWindow(old.Reuse)).Scan(&rotated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -155,20 +155,22 @@ type oddKey struct {
 func (db *DB) CreateUser(ctx context.Context, u *user.User) (int64, error) {
 	var id int64
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if u.ArtistID != nil && !db.fitsID(*u.ArtistID) {
+			return user.ErrArtistNotFound
+		}
 		if err := checkUnique(ctx, tx, u, 0, nil); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users
+		err := tx.QueryRowContext(ctx, `INSERT INTO users
 			(username, password_hash, role, artist_id, is_active, name, birthdate, email, phone, instagram, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.Username, u.PasswordHash, string(u.Role), u.ArtistID, u.Active,
 			nullIfEmpty(u.Name), nullIfEmpty(u.Birthdate), nullIfEmpty(u.Email), nullIfEmpty(u.Phone), nullIfEmpty(u.Instagram),
-			formatTime(db.now()))
+			formatTime(db.now())).Scan(&id)
 		if err != nil {
 			return translateUserErr(err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -224,6 +226,9 @@ func translateUserErr(err error) error {
 
 // UserByID returns user.ErrNotFound when there is no such user.
 func (db *DB) UserByID(ctx context.Context, id int64) (*user.User, error) {
+	if !db.fitsID(id) {
+		return nil, user.ErrNotFound
+	}
 	u, err := scanUser(db.read.QueryRowContext(ctx, db.userSelect+` WHERE u.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, user.ErrNotFound
@@ -350,6 +355,9 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, change user.ChangeFunc) 
 			return err
 		}
 		if len(cols) > 0 {
+			if u.ArtistID != nil && !db.fitsID(*u.ArtistID) {
+				return user.ErrArtistNotFound
+			}
 			if err := checkUnique(ctx, tx, u, id, cols); err != nil {
 				return err
 			}
@@ -380,6 +388,9 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, change user.ChangeFunc) 
 // userForChange reads a user and the active admin count inside a write
 // transaction.
 func (db *DB) userForChange(ctx context.Context, tx *sql.Tx, id int64) (*user.User, int, error) {
+	if !db.fitsID(id) {
+		return nil, 0, user.ErrNotFound
+	}
 	u, err := scanUser(tx.QueryRowContext(ctx, db.userSelect+` WHERE u.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, 0, user.ErrNotFound
@@ -558,12 +569,10 @@ func (db *DB) CreateArtist(ctx context.Context, name string) (int64, error) {
 	}
 	var id int64
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO artists (name) VALUES (?)`, name)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO artists (name) VALUES (?) RETURNING id`, name).Scan(&id); err != nil {
 			return fmt.Errorf("create artist: %w", err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	return id, err
 }

@@ -17,12 +17,8 @@ import (
 func (db *DB) CreatePasskey(ctx context.Context, f mfa.Factor, credential []byte) (int64, error) {
 	var id int64
 	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO inkpass_mfa_factors (user_id, kind, name, secret, confirmed, created_at) VALUES (?, ?, ?, ?, 1, ?)`,
-			f.UserID, f.Kind, f.Name, credential, f.CreatedAt.Unix())
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+		err := tx.QueryRowContext(ctx, `INSERT INTO inkpass_mfa_factors (user_id, kind, name, secret, confirmed, created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id`,
+			f.UserID, f.Kind, f.Name, credential, f.CreatedAt.Unix()).Scan(&id)
 		if err != nil {
 			return err
 		}
