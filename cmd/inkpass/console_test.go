@@ -396,9 +396,6 @@ func TestConsole_PeopleAndArtists(t *testing.T) {
 	if res, body := newArtist("kai", "999"); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no such artist record") {
 		t.Errorf("artist user with an unknown artist record: %d\n%s", res.StatusCode, body)
 	}
-	if res, body := b.post("/admin/people", url.Values{"csrf_token": {token}, "username": {"nopass"}, "role": {"assistant"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "invitation links are not available") {
-		t.Errorf("no password and no invitations: %d\n%s", res.StatusCode, body)
-	}
 	res, body := newArtist("Kai", kai)
 	pm := personPath.FindStringSubmatch(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusSeeOther || pm == nil {
@@ -668,5 +665,61 @@ func TestConsole_Links(t *testing.T) {
 	}
 	if u := jsonObject(t, site.cli.ok(t, "", "user", "show", "newbie", "--json")); u["role"] != "assistant" || u["is_active"] != true {
 		t.Errorf("newbie: %v", u)
+	}
+}
+
+// TestConsole_InvitationAccepted: an admin adds a person in the console
+// without a password; the person, in a browser of their own, opens the
+// invitation link the console showed once, sets a password and is signed
+// in; the link does not work twice, and the new password signs them in.
+func TestConsole_InvitationAccepted(t *testing.T) {
+	site := newConsoleSite(t)
+	admin := site.browser(t)
+	admin.signIn("boss")
+	res, body := admin.post("/admin/people", url.Values{"csrf_token": {admin.adminToken()}, "username": {"newcomer"},
+		"role": {"assistant"}, "email": {"newcomer@studio.test"}})
+	link := regexp.MustCompile(`http://127\.0\.0\.1:1(/link/[A-Za-z0-9_-]+)`).FindStringSubmatch(body)
+	if res.StatusCode != http.StatusOK || link == nil {
+		t.Fatalf("add without a password: %d, no invitation link\n%s", res.StatusCode, body)
+	}
+	if out := site.cli.ok(t, "", "user", "show", "newcomer"); !strings.Contains(out, "no password yet") {
+		t.Errorf("before the invitation is accepted, user show says:\n%s", out)
+	}
+
+	person := site.browser(t) // another browser: no cookie of the admin's
+	res, page := person.get(link[1])
+	if res.StatusCode != http.StatusOK || !strings.Contains(page, "newcomer") {
+		t.Fatalf("GET the invitation: %d\n%s", res.StatusCode, page)
+	}
+	const chosen = "a long passphrase of mine"
+	res, body = person.post(link[1], url.Values{"csrf_token": {csrfOf(t, page)}, "new_password": {chosen}, "confirm_password": {chosen}})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/account") {
+		t.Fatalf("accept the invitation: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
+	}
+	if res, page := person.get("/account"); res.StatusCode != http.StatusOK || !strings.Contains(page, "newcomer") {
+		t.Errorf("the invited person is not signed in: %d\n%s", res.StatusCode, page)
+	}
+	if res, _ := site.browser(t).get(link[1]); res.StatusCode != http.StatusGone {
+		t.Errorf("the invitation opened again: %d, want 410", res.StatusCode)
+	}
+	again := site.browser(t)
+	_, login := again.get("/login")
+	res, _ = again.post("/login", url.Values{"csrf_token": {csrfOf(t, login)}, "username": {"newcomer"}, "password": {chosen}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign-in with the chosen password: %d, want 303", res.StatusCode)
+	}
+}
+
+// TestConsole_NoLinksNeedsPassword: on a server that makes no links, adding
+// a person without a password is refused with a readable reason.
+func TestConsole_NoLinksNeedsPassword(t *testing.T) {
+	was := consoleLinks
+	consoleLinks = func(*app) console.Links { return nil }
+	t.Cleanup(func() { consoleLinks = was })
+	site := newConsoleSite(t)
+	b := site.browser(t)
+	b.signIn("boss")
+	if res, body := b.post("/admin/people", url.Values{"csrf_token": {b.adminToken()}, "username": {"nopass"}, "role": {"assistant"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "invitation links are not available") {
+		t.Errorf("no password and no invitations: %d\n%s", res.StatusCode, body)
 	}
 }

@@ -351,10 +351,9 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 }
 
 // consoleLinks makes the invitation and password-reset links the console
-// offers; nil until internal/invite provides them (the console then says
-// they are not available). A variable so that the console's tests can put
-// a fake in its place.
-var consoleLinks = func(a *app) console.Links { return nil }
+// offers (internal/userlink, sent by email when email is configured). A
+// variable so that the console's tests can put a fake in its place.
+var consoleLinks = func(a *app) console.Links { return newLinks(a, linkMailer(a)) }
 
 // newConsole builds the studio console at /admin over the same services as
 // the CLI, seeing browsers through web's sessions and cookies.

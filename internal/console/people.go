@@ -1,8 +1,6 @@
 package console
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -254,12 +253,18 @@ func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, a *Admin)
 			c.renderNew(w, r, a, http.StatusBadRequest, f, "Password: is required (invitation links are not available on this server).")
 			return
 		}
-		// Nobody knows this password: the person sets their own through
-		// the invitation link.
-		pw = randomPassword()
 	}
-	u, err := c.d.Users.Create(ctx, user.User{Username: f.Username, Role: role, ArtistID: artistID, Name: f.Name,
-		Email: f.Email, Phone: f.Phone, Instagram: f.Instagram, Birthdate: f.Birthdate}, pw)
+	fields := user.User{Username: f.Username, Role: role, ArtistID: artistID, Name: f.Name,
+		Email: f.Email, Phone: f.Phone, Instagram: f.Instagram, Birthdate: f.Birthdate}
+	var u *user.User
+	if invite {
+		// No password until the person sets their own through the
+		// invitation link: the row holds the marker no password matches
+		// (`user show` says "no password yet"), as `user add --invite` does.
+		u, err = c.d.Users.CreateInvited(ctx, fields, password.Unset)
+	} else {
+		u, err = c.d.Users.Create(ctx, fields, pw)
+	}
 	if err != nil {
 		if msg := problems(err); msg != "" {
 			c.renderNew(w, r, a, http.StatusBadRequest, f, msg)
@@ -280,12 +285,6 @@ func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, a *Admin)
 	}
 	c.Render(w, r, a, http.StatusOK, View{Name: "link", Title: "Invitation for " + u.Username,
 		Notice: u.Username + " is added.", Data: LinkView{Person: u, Kind: "invitation", Link: link, Expires: expires}})
-}
-
-func randomPassword() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func personURL(id int64) string { return Prefix + "/people/" + strconv.FormatInt(id, 10) }

@@ -40,6 +40,9 @@ type SessionRecorder interface {
 // CLI (one rule set, two front ends).
 type Users interface {
 	Create(ctx context.Context, u user.User, plainPassword string) (*user.User, error)
+	// CreateInvited stores a user with no password yet (noPassword is the
+	// marker no password matches), for an invitation link to complete.
+	CreateInvited(ctx context.Context, u user.User, noPassword string) (*user.User, error)
 	Get(ctx context.Context, id int64) (*user.User, error)
 	Update(ctx context.Context, id int64, p user.Patch) (*user.User, error)
 	Deactivate(ctx context.Context, id int64) error
