@@ -682,6 +682,10 @@ func TestConsole_Settings(t *testing.T) {
 	if _, login := b.get("/login"); !strings.Contains(login, "Ink &amp; Iron") {
 		t.Error("the login page does not show the new studio name")
 	}
+	// The console's own header takes the new look too.
+	if !strings.Contains(page, "<span>Ink &amp; Iron</span> <span class=\"console-mark\">") || !strings.Contains(page, "/branding/theme.css?v=") {
+		t.Error("the console's header does not show the new studio name and accent")
+	}
 
 	logo := testPNG(t, 64, 64)
 	tooBig := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 260<<10)...)

@@ -78,10 +78,12 @@ const Prefix = "/admin"
 // before a change asks for the password again.
 const DefaultReauthAfter = 5 * time.Minute
 
-// Studio is the studio's name and logo, as on the login pages.
+// Studio is the studio's name, logo and accent, as on the login pages.
 type Studio struct {
 	Name    string
 	LogoURL string
+	// ThemeURL is the accent colour's stylesheet on inkpass's origin, or "".
+	ThemeURL string
 }
 
 // Deps is everything the console needs; cmd/inkpass builds it.

@@ -50,6 +50,9 @@ type Activity interface {
 
 // Branding is the studio's look (*branding.Service).
 type Branding interface {
+	// Current is the look in effect (stored over the defaults), which the
+	// console's own header takes too.
+	Current(ctx context.Context) branding.Settings
 	Stored(ctx context.Context) (branding.Settings, error)
 	Defaults() branding.Settings
 	Update(ctx context.Context, in branding.Settings, actor string) error

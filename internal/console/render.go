@@ -168,6 +168,11 @@ func (c *Console) Render(w http.ResponseWriter, r *http.Request, a *Admin, statu
 		v.Notice = c.notices[r.URL.Query().Get("done")]
 	}
 	d := pageData{View: v, Studio: c.d.Studio}
+	if c.d.Branding != nil {
+		// The studio's look as the admin last set it, like the login pages.
+		look := c.d.Branding.Current(r.Context())
+		d.Studio = Studio{Name: look.Name, LogoURL: look.LogoSrc(), ThemeURL: look.ThemeSrc()}
+	}
 	if a != nil && a.User.Role == user.RoleAdmin && a.CSRF != "" {
 		d.Admin, d.CSRF = a.User.Username, a.CSRF
 		for _, s := range c.nav {
