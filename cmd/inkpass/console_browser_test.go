@@ -272,8 +272,36 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("rin after the console: %v", u)
 	}
 
+	// An invitation: a person added without a password, the link shown
+	// once, accepted in another browser (a Chromium of its own, with no
+	// cookie of the admin's), where the person sets a password and is
+	// signed in.
+	tab.open(site.base + "/admin/people/new")
+	tab.do("fill the invited person",
+		chromedp.SetValue(chromedp.CSS("#role"), "assistant"),
+		chromedp.SendKeys(chromedp.CSS("#username"), "noor"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "noor@studio.test"))
+	tab.submit(`form[action="/admin/people"] button[type="submit"]`)
+	link := consoleRun(tab, "read the invitation link", chromedp.Evaluate[string](`document.querySelector("#link").value`))
+	path, ok := strings.CutPrefix(link, "http://127.0.0.1:1")
+	if !ok || !strings.HasPrefix(path, "/link/") {
+		t.Fatalf("the console showed %q, want an invitation link", link)
+	}
+	invited := newConsoleTab(t)
+	invited.open(site.base + path)
+	invited.do("choose a password",
+		chromedp.SendKeys(chromedp.CSS("#new_password"), "noor's own long password"),
+		chromedp.SendKeys(chromedp.CSS("#confirm_password"), "noor's own long password"))
+	invited.submit(`form button[type="submit"]`)
+	if loc := invited.location(); !strings.HasPrefix(loc, site.base+"/account") {
+		t.Fatalf("after accepting the invitation the second browser is at %s, want /account", loc)
+	}
+	if got := invited.text("main"); !strings.Contains(got, "noor") {
+		t.Errorf("the account page after the invitation does not name noor:\n%s", got)
+	}
+
 	tab.open(site.base + "/admin/people")
-	if got := tab.text("#people"); !strings.Contains(got, "rin") || !strings.Contains(got, "deactivated") {
+	if got := tab.text("#people"); !strings.Contains(got, "rin") || !strings.Contains(got, "deactivated") || !strings.Contains(got, "noor") {
 		t.Errorf("people list: %q", got)
 	}
 	tab.screenshots(shots, "people")
