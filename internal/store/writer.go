@@ -288,12 +288,14 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		case fullErr != nil:
 			err = fullErr
 		}
+		db.uncertain()
 		db.writeFailed(err)
 		for _, j := range batch {
 			j.done <- fmt.Errorf("commit: %w", asFull(err))
 		}
 		return nil, nil
 	}
+	db.committed()
 	db.health.succeeded()
 	var retry []*writeJob
 	if fullErr != nil {
