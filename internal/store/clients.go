@@ -101,7 +101,7 @@ func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
 		return nil, fmt.Errorf("get client %q: read generation: %w", id, err)
 	}
 	c, err := cs.get(ctx, id, gen)
-	if watched {
+	if watched && err == nil {
 		cs.confirm(epoch, nil, 0)
 	}
 	return c, err
