@@ -129,7 +129,7 @@ func (cs *Clients) GetWithLock(ctx context.Context, id, addr string) (*client.Cl
 	// Two primary-key lookups, not one lookup with OR: SQLite runs an OR
 	// of two keys as a union through a temporary b-tree it builds on every
 	// execution, which cost more than the rest of the read together
-	// (docs/performance.md, "Before and after the redesign").
+	// (docs/performance.md, "client_credentials, fixed").
 	err := cs.db.read.QueryRowContext(ctx, `SELECT generation, max(
 			coalesce((SELECT locked_until FROM inkpass_client_throttle WHERE scope = 'client' AND key = ?1), 0),
 			coalesce((SELECT locked_until FROM inkpass_client_throttle WHERE scope = 'address' AND key = ?2), 0))

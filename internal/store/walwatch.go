@@ -15,9 +15,9 @@ import (
 // request, so Clients used to read the generation counter and the locks on
 // every request: a read transaction that, after any commit by another
 // connection (this process's own writer among them), discards the
-// connection's page cache and fetches its pages again: about a seventh of
-// a client_credentials grant's CPU even once that read was made lean
-// (docs/performance.md, "Before and after the redesign").
+// connection's page cache and fetches its pages again: about a tenth of a
+// client_credentials grant's CPU even once that read was made lean
+// (docs/performance.md, "client_credentials, fixed").
 //
 // The proof has two halves.
 //
