@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -75,6 +76,11 @@ type shmMap struct{ b []byte }
 // open maps the -shm file of the database at path; on any failure the
 // watch stays off and Clients reads every time.
 func (w *changeWatch) open(path string) {
+	// SQLite names the -shm file after the database's real path, symbolic
+	// links resolved.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	b, err := mapShm(path + "-shm")
 	if err != nil || len(b) < 2*walHeaderSize {
 		return
@@ -136,14 +142,21 @@ func (w *changeWatch) current() (uint64, bool) {
 // which only costs a cache refill.
 func (db *DB) markClientsChanged() { db.watch.dirty.Store(true) }
 
-// committed runs in the writer after each successful commit.
-func (db *DB) committed() {
+// committed runs in the writer after each successful commit; before is the
+// header read inside the transaction, while the writer held the write lock.
+// A commit that left the header as it was wrote nothing, or the mapping is
+// not the live wal-index (a stale -shm file): either way the header vouches
+// for nothing until the next commit that changes it.
+func (db *DB) committed(before walHeader) {
 	w := &db.watch
 	dirty := w.dirty.Swap(false)
 	if w.shm.Load() == nil {
 		return
 	}
 	h, ok := w.header()
+	if h == before {
+		ok = false
+	}
 	var v int64
 	if err := db.write.QueryRowContext(context.Background(), `PRAGMA data_version`).Scan(&v); err != nil {
 		ok = false

@@ -207,3 +207,57 @@ func TestClientsWatchSeesOwnChanges(t *testing.T) {
 		t.Errorf("client disabled through another handle = %+v, %v; want it disabled", got, err)
 	}
 }
+
+// TestClientsWatchDistrustsAStillHeader: were the mapping not the live
+// wal-index (a stale -shm beside a symlink, say), its header would never
+// change, and the watch must then never vouch for the caches: a header that
+// this process's own commit left unchanged is not trusted.
+func TestClientsWatchDistrustsAStillHeader(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "inkpass.db")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	other, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	cs, err := db.Clients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	others, err := other.Clients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client.Client{ID: "machine", Name: "Machine", GrantTypes: []string{client.GrantClientCredentials},
+		Scopes: []string{"profile"}, AuthMethod: client.AuthSecretBasic, Enabled: true}
+	if err := cs.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	live := db.watch.shm.Load()
+	if live == nil {
+		t.Fatal("no wal-index mapping")
+	}
+	// A copy of the header as it is now, which nothing will change again.
+	db.watch.shm.Store(&shmMap{b: append([]byte(nil), live.b...)})
+	for range 3 {
+		err := db.Tokens().IssueTokens(ctx, session.Grant{ID: session.NewGrantID(), ClientID: c.ID},
+			session.IssuedTokens{Access: session.NewToken(), AccessTTL: time.Hour, Scope: "profile"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := cs.GetWithLock(ctx, c.ID, "192.0.2.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := others.Remove(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := cs.GetWithLock(ctx, c.ID, "192.0.2.1"); err != client.ErrNotFound {
+		t.Errorf("lookup of a client removed by another process, over a still header = %v, %v; want client.ErrNotFound", got, err)
+	}
+}

@@ -253,6 +253,9 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		}
 		return nil, nil
 	}
+	// The wal-index header as this transaction began: no other commit can
+	// come before ours now (walwatch.go).
+	pre, _ := db.watch.header()
 	results := make([]error, len(batch))
 	busy := 0
 	var busyErr, fullErr error
@@ -295,7 +298,7 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		}
 		return nil, nil
 	}
-	db.committed()
+	db.committed(pre)
 	db.health.succeeded()
 	var retry []*writeJob
 	if fullErr != nil {
