@@ -16,6 +16,7 @@ import (
 // deleted as it goes, so the table holds only what can still matter.
 func (db *DB) RecordClientFailure(ctx context.Context, clientID, addr string, now time.Time, window time.Duration, lockClient, lockAddr func(failures int) time.Duration) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		db.markClientsChanged()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inkpass_client_throttle WHERE locked_until < ?1 AND last_failure_at < ?2`,
 			now.Unix(), now.Add(-window).Unix()); err != nil {
 			return fmt.Errorf("prune client throttle: %w", err)

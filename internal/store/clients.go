@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inkpass/inkpass/internal/client"
@@ -22,13 +23,27 @@ type Clients struct {
 	// looks clients up on every request, and a registration changes rarely.
 	// Every change to inkpass_clients, from this process or the CLI in
 	// another, bumps inkpass_client_generation in its own transaction (the
-	// triggers of migration 0006), and Get reads that counter first: one
-	// primary-key read instead of the row and its four JSON lists, and a
-	// removal or a disabling is seen by the very next request.
+	// triggers of migration 0006), and a read of that counter tells whether
+	// the cache is current: a removal or a disabling is seen by the very
+	// next request.
 	mu    sync.Mutex
 	gen   int64
 	cache map[string]*client.Client
+	// locks keeps the client-authentication lock read for a client and an
+	// address (GetWithLock). It and cache are known current, without a
+	// read, while the database's change watch (walwatch.go) is still in
+	// epoch fresh; freshOK is false until a read has confirmed them.
+	locks   map[lockKey]int64
+	fresh   uint64
+	freshOK bool
+	// reads counts the requests that read the database, for tests.
+	reads atomic.Int64
 }
+
+type lockKey struct{ id, addr string }
+
+// maxCachedLocks bounds locks: addresses come from the network.
+const maxCachedLocks = 4096
 
 // Clients returns the client registry.
 func (db *DB) Clients(ctx context.Context) (*Clients, error) {
@@ -36,7 +51,7 @@ func (db *DB) Clients(ctx context.Context) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{db: db, key: key, cache: map[string]*client.Client{}}, nil
+	return &Clients{db: db, key: key, cache: map[string]*client.Client{}, locks: map[lockKey]int64{}}, nil
 }
 
 // HashKey is the key client secrets are hashed with.
@@ -71,6 +86,13 @@ func (cs *Clients) scan(r rowScanner) (*client.Client, error) {
 // Get returns the client, enabled or not: a copy the caller may change. It
 // reflects every change committed before it was called, by any process.
 func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
+	epoch, watched := cs.db.watch.current()
+	if watched {
+		if c, _, ok := cs.cached(epoch, id, nil); ok {
+			return c, nil
+		}
+	}
+	cs.reads.Add(1)
 	// The counter is read before the row: a change committed in between
 	// bumps it again, so a row newer than its generation is only reloaded
 	// once more, never trusted past a change.
@@ -78,7 +100,11 @@ func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
 	if err := cs.db.read.QueryRowContext(ctx, `SELECT generation FROM inkpass_client_generation WHERE id = 1`).Scan(&gen); err != nil {
 		return nil, fmt.Errorf("get client %q: read generation: %w", id, err)
 	}
-	return cs.get(ctx, id, gen)
+	c, err := cs.get(ctx, id, gen)
+	if watched && err == nil {
+		cs.confirm(epoch, nil, 0)
+	}
+	return c, err
 }
 
 // GetWithLock is Get for a request that presents a client secret: it also
@@ -88,20 +114,81 @@ func (cs *Clients) Get(ctx context.Context, id string) (*client.Client, error) {
 // endpoint no read of its own. An unknown client is client.ErrNotFound, with
 // the address's lock all the same.
 func (cs *Clients) GetWithLock(ctx context.Context, id, addr string) (*client.Client, time.Time, error) {
-	var gen int64
-	var until sql.NullInt64
-	err := cs.db.read.QueryRowContext(ctx, `SELECT generation, (SELECT max(locked_until) FROM inkpass_client_throttle
-			WHERE (scope = 'client' AND key = ?1) OR (scope = 'address' AND key = ?2))
+	// The watch is asked before the read: what the read then finds is at
+	// least as new as the moment the watch vouched for, so it may be
+	// trusted for as long as the watch stays in that epoch.
+	epoch, watched := cs.db.watch.current()
+	key := lockKey{id, addr}
+	if watched {
+		if c, until, ok := cs.cached(epoch, id, &key); ok {
+			return c, lockTime(until), nil
+		}
+	}
+	cs.reads.Add(1)
+	var gen, until int64
+	// Two primary-key lookups, not one lookup with OR: SQLite runs an OR
+	// of two keys as a union through a temporary b-tree it builds on every
+	// execution, which cost more than the rest of the read together
+	// (docs/performance.md, "client_credentials, fixed").
+	err := cs.db.read.QueryRowContext(ctx, `SELECT generation, max(
+			coalesce((SELECT locked_until FROM inkpass_client_throttle WHERE scope = 'client' AND key = ?1), 0),
+			coalesce((SELECT locked_until FROM inkpass_client_throttle WHERE scope = 'address' AND key = ?2), 0))
 		FROM inkpass_client_generation WHERE id = 1`, id, addr).Scan(&gen, &until)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("get client %q: read generation: %w", id, err)
 	}
-	var lock time.Time
-	if until.Valid && until.Int64 > 0 {
-		lock = time.Unix(until.Int64, 0)
-	}
 	c, err := cs.get(ctx, id, gen)
-	return c, lock, err
+	if watched && err == nil {
+		cs.confirm(epoch, &key, until)
+	}
+	return c, lockTime(until), err
+}
+
+func lockTime(until int64) time.Time {
+	if until > 0 {
+		return time.Unix(until, 0)
+	}
+	return time.Time{}
+}
+
+// cached answers from the caches when they were confirmed in epoch and
+// hold id (and, with key, its lock): a copy of the client and the lock.
+func (cs *Clients) cached(epoch uint64, id string, key *lockKey) (*client.Client, int64, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if !cs.freshOK || cs.fresh != epoch {
+		return nil, 0, false
+	}
+	c, ok := cs.cache[id]
+	if !ok {
+		return nil, 0, false
+	}
+	var until int64
+	if key != nil {
+		if until, ok = cs.locks[*key]; !ok {
+			return nil, 0, false
+		}
+	}
+	cp := *c
+	return &cp, until, true
+}
+
+// confirm records that the caches, just refilled by a read made after the
+// watch vouched for epoch, are current in epoch, with key's lock until.
+// Epochs only grow, so an older confirmation arriving late is dropped.
+func (cs *Clients) confirm(epoch uint64, key *lockKey, until int64) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.freshOK && epoch < cs.fresh {
+		return
+	}
+	if !cs.freshOK || epoch != cs.fresh || len(cs.locks) >= maxCachedLocks {
+		clear(cs.locks)
+		cs.fresh, cs.freshOK = epoch, true
+	}
+	if key != nil {
+		cs.locks[*key] = until
+	}
 }
 
 // get answers from the cache when it holds id at generation gen or later.
@@ -173,6 +260,7 @@ func jsonList(v []string) string {
 func (cs *Clients) Create(ctx context.Context, c *client.Client) error {
 	now := cs.db.now().Unix()
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cs.db.markClientsChanged()
 		_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Name, c.SecretHash, c.Public, c.FirstParty, jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs),
 			jsonList(c.GrantTypes), jsonList(c.Scopes), c.AuthMethod, c.Enabled, sourceOf(c), now, now, c.Introspect, c.AuthMethodPinned,
@@ -199,6 +287,7 @@ func sourceOf(c *client.Client) string {
 // client is dead, and enabling it again does not bring them back.
 func (cs *Clients) Update(ctx context.Context, c *client.Client) error {
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cs.db.markClientsChanged()
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET name = ?, secret_hash = ?, public = ?, first_party = ?,
 			redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?, auth_method = ?, enabled = ?,
 			source = ?, updated_at = ?, introspect = ?, auth_method_pinned = ?,
@@ -235,6 +324,7 @@ func (cs *Clients) HasUnsetIDTokenAlg(ctx context.Context) (bool, error) {
 func (cs *Clients) FillIDTokenAlg(ctx context.Context, alg string) (int64, error) {
 	var n int64
 	err := cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cs.db.markClientsChanged()
 		res, err := tx.ExecContext(ctx, `UPDATE inkpass_clients SET id_token_alg = ? WHERE id_token_alg = ''`, alg)
 		if err != nil {
 			return fmt.Errorf("fill client ID-token algorithms: %w", err)
@@ -250,6 +340,7 @@ func (cs *Clients) FillIDTokenAlg(ctx context.Context, alg string) (int64, error
 // really deleted; their tokens stay as revoked rows.
 func (cs *Clients) Remove(ctx context.Context, id string) error {
 	return cs.db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cs.db.markClientsChanged()
 		res, err := tx.ExecContext(ctx, `DELETE FROM inkpass_clients WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("remove client %q: %w", id, err)

@@ -63,6 +63,9 @@ type DB struct {
 	// transactions.
 	afterPruneBatch func()
 	health          writeHealth
+	// watch tells Clients when its caches are provably current
+	// (walwatch.go).
+	watch changeWatch
 }
 
 // Default waits for a database another process holds.
@@ -153,6 +156,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
+	db.watch.open(path)
 	db.startWriter()
 	return db, nil
 }
@@ -205,6 +209,7 @@ func openPool(path string, busy time.Duration, writer bool) (*sql.DB, error) {
 // Close closes both pools; in WAL mode the last close checkpoints the log.
 func (db *DB) Close() error {
 	db.stopWriter()
+	db.watch.close()
 	var errs []error
 	if db.read.DB != nil {
 		errs = append(errs, db.read.Close())

@@ -253,6 +253,9 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		}
 		return nil, nil
 	}
+	// The wal-index header as this transaction began: no other commit can
+	// come before ours now (walwatch.go).
+	pre, _ := db.watch.header()
 	results := make([]error, len(batch))
 	busy := 0
 	var busyErr, fullErr error
@@ -288,12 +291,14 @@ func (db *DB) attempt(batch []*writeJob) ([]*writeJob, error) {
 		case fullErr != nil:
 			err = fullErr
 		}
+		db.uncertain()
 		db.writeFailed(err)
 		for _, j := range batch {
 			j.done <- fmt.Errorf("commit: %w", asFull(err))
 		}
 		return nil, nil
 	}
+	db.committed(pre)
 	db.health.succeeded()
 	var retry []*writeJob
 	if fullErr != nil {
