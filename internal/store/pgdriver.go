@@ -156,6 +156,9 @@ var pgReplacers = []struct {
 	{regexp.MustCompile(`([\w.]+) = \? COLLATE NOCASE`), `lower($1) = lower(?)`},
 	{regexp.MustCompile(`group_concat\(`), `string_agg(`},
 	{regexp.MustCompile(`\binstr\(`), `strpos(`},
+	// SQLite's max() of several arguments is a scalar; PostgreSQL's is
+	// greatest() (GetWithLock's two locks).
+	{regexp.MustCompile(`SELECT generation, max\(`), `SELECT generation, greatest(`},
 }
 
 // pgDialect rewrites a query's SQLite-only phrases for PostgreSQL.

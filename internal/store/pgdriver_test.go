@@ -24,6 +24,7 @@ func TestPgDialect(t *testing.T) {
 		{"trimmed case-insensitive equality", "WHERE trim(u.username, ' \t') = ? COLLATE NOCASE", "WHERE lower(btrim(u.username, ' \t')) = lower($1)"},
 		{"group_concat", `SELECT group_concat(a.scope, ' ')`, `SELECT string_agg(a.scope, ' ')`},
 		{"instr", `WHERE instr(lower(name), ?) > 0`, `WHERE strpos(lower(name), $1) > 0`},
+		{"scalar max", `SELECT generation, max(coalesce(a, 0), coalesce(b, 0)) FROM g`, `SELECT generation, greatest(coalesce(a, 0), coalesce(b, 0)) FROM g`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
