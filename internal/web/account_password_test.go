@@ -67,7 +67,7 @@ func TestAccountPassword_GuessingTheCurrentPassword(t *testing.T) {
 		if p := b.get("/account"); p.status != http.StatusSeeOther || p.location() != "/login" {
 			t.Errorf("GET /account after the sign-out: status %d to %q, want 303 to /login", p.status, p.location())
 		}
-		if n := e.passwordChecks(t, kai.id, audit.PasswordCheckFailed); n != free {
+		if n := passwordChecks(e, t, kai.id, audit.PasswordCheckFailed); n != free {
 			t.Errorf("%d password_check_failed events, want %d", n, free)
 		}
 		// The password was never changed.
@@ -82,12 +82,12 @@ func TestAccountPassword_GuessingTheCurrentPassword(t *testing.T) {
 		for range free + 1 {
 			attacker.submitLogin(form, kai.username, "not-it")
 		}
-		before := e.passwordChecks(t, kai.id, audit.PasswordCheckFailed)
+		before := passwordChecks(e, t, kai.id, audit.PasswordCheckFailed)
 		p := changePassword(t, b, kaiPassword, "a-brand-new-pass-1")
 		if p.status != http.StatusTooManyRequests || p.header.Get("Retry-After") == "" {
 			t.Errorf("status %d, Retry-After %q, want 429 with Retry-After", p.status, p.header.Get("Retry-After"))
 		}
-		if n := e.passwordChecks(t, kai.id, audit.PasswordCheckFailed); n != before {
+		if n := passwordChecks(e, t, kai.id, audit.PasswordCheckFailed); n != before {
 			t.Errorf("a refused check was audited as evaluated (%d events, want %d)", n, before)
 		}
 	})
@@ -103,7 +103,7 @@ func TestAccountMFA_GuessingThePasswordToRemoveTheLastFactor(t *testing.T) {
 	free := user.DefaultThrottlePolicy().FreeFailuresPerUsername
 	b := e.newBrowser(t)
 	signInDirect(t, b, kai.username, kaiPassword)
-	b.enrolOnAccount()
+	enrolOnAccount(b)
 	acct := b.get("/account")
 	fid := factorIDField.FindStringSubmatch(acct.body)[1]
 	signedOut := false
@@ -128,7 +128,7 @@ func TestAccountMFA_GuessingThePasswordToRemoveTheLastFactor(t *testing.T) {
 	if p := b.get("/account"); p.status != http.StatusSeeOther || p.location() != "/login" {
 		t.Errorf("GET /account after the sign-out: status %d to %q, want 303 to /login", p.status, p.location())
 	}
-	if n := e.passwordChecks(t, kai.id, audit.PasswordCheckFailed); n != free {
+	if n := passwordChecks(e, t, kai.id, audit.PasswordCheckFailed); n != free {
 		t.Errorf("%d password_check_failed events, want %d", n, free)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // azAuthRequests counts pending authorization requests in the database.
-func (e *env) azAuthRequests(t *testing.T) int {
+func azAuthRequests(e *env, t *testing.T) int {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+e.db.Path()+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
@@ -63,7 +63,7 @@ func TestAuthorizePendingRequestsAreBounded(t *testing.T) {
 		if allowed < burst || allowed > burst+2 || limited != sent-allowed {
 			t.Errorf("%d let through and %d refused of %d, want %d (+2 at most) let through and the rest refused", allowed, limited, sent, burst)
 		}
-		if n := e.azAuthRequests(t); n != allowed {
+		if n := azAuthRequests(e, t); n != allowed {
 			t.Errorf("%d pending requests stored, want %d (one per request let through)", n, allowed)
 		}
 		// A browser with a session is not a new pending request: single
@@ -108,7 +108,7 @@ func TestAuthorizePendingRequestsAreBounded(t *testing.T) {
 			loginPath, _ := azLoginPath(t, b.get(p.start(false).url))
 			paths = append(paths, loginPath)
 		}
-		if n := e.azAuthRequests(t); n != op.MaxPendingPerBrowser {
+		if n := azAuthRequests(e, t); n != op.MaxPendingPerBrowser {
 			t.Errorf("%d pending requests stored for one browser after %d, want %d", n, sent, op.MaxPendingPerBrowser)
 		}
 		if g := b.get(paths[0]); g.status != http.StatusBadRequest || !strings.Contains(g.body, "This sign-in has expired") {

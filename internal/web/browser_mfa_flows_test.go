@@ -14,7 +14,7 @@ import (
 
 // wantIDToken redeems code for the studio app and has a go-oidc relying
 // party verify the ID token and find amr and acr in it.
-func (e *btEnv) wantIDToken(code string, amr []string, acr string) {
+func wantIDToken(e *btEnv, code string, amr []string, acr string) {
 	e.t.Helper()
 	provider, err := gooidc.NewProvider(e.t.Context(), e.issuer)
 	if err != nil {
@@ -38,7 +38,7 @@ func (e *btEnv) wantIDToken(code string, amr []string, acr string) {
 }
 
 // gotCode reports whether the app's callback ever received a code with state.
-func (e *btEnv) gotCode(state string) bool {
+func gotCode(e *btEnv, state string) bool {
 	e.rp.mu.Lock()
 	defer e.rp.mu.Unlock()
 	for _, h := range e.rp.hits {
@@ -50,7 +50,7 @@ func (e *btEnv) gotCode(state string) bool {
 }
 
 // readKey reads the authenticator key shown on the page.
-func (b *btBrowser) readKey() []byte {
+func readKey(b *btBrowser) []byte {
 	b.t.Helper()
 	secret := btRun(b, "read the key", chromedp.Evaluate[string](`document.querySelector("#totp-secret").innerText`))
 	key, err := mfa.ParseSecretText(secret)
@@ -62,11 +62,11 @@ func (b *btBrowser) readKey() []byte {
 
 // addAuthenticatorApp adds an authenticator app on /account (the browser
 // is signed in) and returns its key.
-func (b *btBrowser) addAuthenticatorApp(e *btEnv) []byte {
+func addAuthenticatorApp(b *btBrowser, e *btEnv) []byte {
 	b.t.Helper()
 	b.open(e.issuer + "/account")
 	b.submit(`form:has(input[name="op"][value="begin"]) button`)
-	key := b.readKey()
+	key := readKey(b)
 	e.mfaOffset.Add(int64(mfa.Period)) // a fresh step: a code is accepted once
 	b.typeInto("#factor-code", mfa.Code(key, e.mfaNow()))
 	b.submit(`form:has(input[name="op"][value="confirm"]) button`)
@@ -80,7 +80,7 @@ func (b *btBrowser) addAuthenticatorApp(e *btEnv) []byte {
 // consent page, then the app's redirect URI by hand, then /authorize again
 // (single sign-on) and /account. None of them may get the app a code for
 // state or the browser a session.
-func (b *btBrowser) tryBypass(e *btEnv, req, state string) {
+func tryBypass(b *btBrowser, e *btEnv, req, state string) {
 	b.t.Helper()
 	b.open(e.issuer + "/consent?req=" + req)
 	if p := b.page(); strings.HasPrefix(p.URL, e.rp.srv.URL) {
@@ -93,7 +93,7 @@ func (b *btBrowser) tryBypass(e *btEnv, req, state string) {
 	}
 	b.open(e.issuer + "/account")
 	b.at(b.page(), e.issuer, "/login")
-	if e.gotCode(state) || e.gotCode(state+"-sso") {
+	if gotCode(e, state) || gotCode(e, state+"-sso") {
 		b.t.Fatal("the app got a code after the password alone")
 	}
 }
@@ -116,7 +116,7 @@ func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 	if p.H1 != "Set up an authenticator app" || req == "" {
 		t.Fatalf("after the admin's password: %q at %s, want the enrolment page", p.H1, p.URL)
 	}
-	b.tryBypass(e, req, "state-admin")
+	tryBypass(b, e, req, "state-admin")
 
 	// Back to the sign-in: the password again leads to the enrolment.
 	b.open(e.btAuthorizeURL(btAppID, "state-admin"))
@@ -124,7 +124,7 @@ func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 	if p := b.page(); b.at(p, e.issuer, "/login/factor").Get("req") == "" || p.H1 != "Set up an authenticator app" {
 		t.Fatalf("after the password again: %q at %s, want the enrolment page", p.H1, p.URL)
 	}
-	key := b.readKey()
+	key := readKey(b)
 	b.checkLabels("factor-enrol")
 	e.mfaOffset.Add(int64(mfa.Period))
 	b.typeInto("#code", mfa.Code(key, e.mfaNow()))
@@ -133,7 +133,7 @@ func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 	if b.at(p, e.issuer, "/login/factor"); p.H1 != "Your recovery codes" || strings.Count(p.Body, "-") < 3*mfa.RecoveryCodeCount {
 		t.Fatalf("after confirming the code: %q, alert %q, want the recovery codes:\n%s", p.H1, p.Alert, p.Body)
 	}
-	if e.gotCode("state-admin") {
+	if gotCode(e, "state-admin") {
 		t.Fatal("the app got a code before the recovery codes were shown")
 	}
 	b.submit(`a.button-primary`) // Continue
@@ -141,7 +141,7 @@ func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 	if q.Get("code") == "" || q.Get("state") != "state-admin" {
 		t.Fatalf("app received %v, want a code and state=state-admin", q)
 	}
-	e.wantIDToken(q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+	wantIDToken(e, q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 
 	// The admin's only factor stays, with or without the password.
 	b.open(e.issuer + "/account")
@@ -164,8 +164,8 @@ func TestBrowser_MFAStepUp(t *testing.T) {
 	b.open(e.btAuthorizeURL(btAppID, "state-pwd"))
 	b.signIn(e.user.Username, e.user.Password)
 	q := b.at(b.page(), e.rp.srv.URL, btAppCallback)
-	e.wantIDToken(q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
-	key := b.addAuthenticatorApp(e)
+	wantIDToken(e, q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
+	key := addAuthenticatorApp(b, e)
 
 	b.open(e.btAuthorizeURL(btAppID, "state-step-up", "acr_values", oidc.ACRMFA))
 	p := b.page()
@@ -182,7 +182,7 @@ func TestBrowser_MFAStepUp(t *testing.T) {
 	if q.Get("code") == "" || q.Get("state") != "state-step-up" {
 		t.Fatalf("app received %v, want a code and state=state-step-up", q)
 	}
-	e.wantIDToken(q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+	wantIDToken(e, q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }
 
 // TestBrowser_MFARemoveFactors: on /account a factor is renamed, one of two
@@ -196,14 +196,14 @@ func TestBrowser_MFARemoveFactors(t *testing.T) {
 	b.open(e.issuer + "/account")
 	b.signIn(e.user.Username, e.user.Password)
 	b.at(b.page(), e.issuer, "/account")
-	b.addAuthenticatorApp(e)
+	addAuthenticatorApp(b, e)
 	b.open(e.issuer + "/account")
 	b.typeInto(`form:has(input[name="op"][value="rename"]) input[name="name"]`, "Old phone")
 	b.submit(`form:has(input[name="op"][value="rename"]) button`)
 	if p := b.page(); !strings.Contains(p.Body, "Old phone") {
 		t.Fatalf("after renaming: alert %q, the factor is not called Old phone:\n%s", p.Alert, p.Body)
 	}
-	b.addAuthenticatorApp(e)
+	addAuthenticatorApp(b, e)
 
 	// Two factors: either goes without the password.
 	b.open(e.issuer + "/account")
@@ -216,7 +216,7 @@ func TestBrowser_MFARemoveFactors(t *testing.T) {
 		li.querySelector('form:has(input[name="op"][value="remove"]) button').click();
 		return true;
 	})()`))
-	p := b.waitFor("the removal's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
+	p := waitFor(b, "the removal's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
 	if p.Alert != "" || strings.Contains(p.Body, "Old phone") || !strings.Contains(p.Body, "Authenticator app") {
 		t.Fatalf("after removing Old phone: alert %q notice %q:\n%s", p.Alert, p.Notice, p.Body)
 	}
@@ -239,7 +239,7 @@ func TestBrowser_MFARemoveFactors(t *testing.T) {
 	b.open(e.btAuthorizeURL(btAppID, "state-no-factor"))
 	b.signIn(e.user.Username, e.user.Password)
 	q := b.at(b.page(), e.rp.srv.URL, btAppCallback)
-	e.wantIDToken(q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
+	wantIDToken(e, q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
 }
 
 // TestBrowser_MFABypassByURL: a user with an authenticator app gives the
@@ -252,7 +252,7 @@ func TestBrowser_MFABypassByURL(t *testing.T) {
 
 	b.open(e.issuer + "/account")
 	b.signIn(e.user.Username, e.user.Password)
-	b.addAuthenticatorApp(e)
+	addAuthenticatorApp(b, e)
 
 	b.clearCookies()
 	b.open(e.btAuthorizeURL(btAppID, "state-bypass"))
@@ -262,5 +262,5 @@ func TestBrowser_MFABypassByURL(t *testing.T) {
 	if p.H1 != "Enter your code" || req == "" {
 		t.Fatalf("after the password: %q at %s, want the code page", p.H1, p.URL)
 	}
-	b.tryBypass(e, req, "state-bypass")
+	tryBypass(b, e, req, "state-bypass")
 }

@@ -18,7 +18,7 @@ import (
 // addSecurityKey gives the tab a virtual authenticator (DevTools WebAuthn
 // domain): a CTAP2 USB key with resident keys and user verification, whose
 // credentials are not backup eligible (a hardware-bound key: amr "hwk").
-func (b *btBrowser) addSecurityKey() {
+func addSecurityKey(b *btBrowser) {
 	b.t.Helper()
 	b.do("add a virtual authenticator", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
@@ -35,7 +35,7 @@ func (b *btBrowser) addSecurityKey() {
 
 // waitFor reads the page until ok says it is the one awaited (a form that
 // a script submits navigates when the script is done).
-func (b *btBrowser) waitFor(what string, ok func(btPage) bool) btPage {
+func waitFor(b *btBrowser, what string, ok func(btPage) bool) btPage {
 	b.t.Helper()
 	deadline := time.Now().Add(btStepTimeout)
 	for {
@@ -65,7 +65,7 @@ func TestBrowser_Passkey(t *testing.T) {
 	t.Parallel()
 	e := btNewEnvHost(t, "localhost")
 	b := btNewBrowser(t)
-	b.addSecurityKey()
+	addSecurityKey(b)
 
 	b.open(e.btAuthorizeURL(btAppID, "state-first"))
 	b.signIn(e.user.Username, e.user.Password)
@@ -76,7 +76,7 @@ func TestBrowser_Passkey(t *testing.T) {
 	b.checkLabels("account-passkey")
 	b.typeInto("#passkey-name", "Passkey on my keyring")
 	b.do("create the passkey", chromedp.Click(chromedp.CSS("#passkey-create-button")))
-	p := b.waitFor("the passkey's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
+	p := waitFor(b, "the passkey's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
 	if !strings.Contains(p.Notice, "Your passkey has been added") {
 		t.Fatalf("after creating the passkey: alert %q notice %q, body:\n%s", p.Alert, p.Notice, p.Body)
 	}

@@ -104,13 +104,13 @@ func TestBusyDatabase(t *testing.T) {
 	})
 	t.Run("discovery and JWKS are served while writes wait", func(t *testing.T) {
 		for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
-			if resp, body := e.get(t, http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
+			if resp, body := get(e, t, http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
 				t.Errorf("GET %s = %d %s", path, resp.StatusCode, body)
 			}
 		}
 	})
 	t.Run("readyz answers 503 with the reason", func(t *testing.T) {
-		resp, body := e.get(t, http.MethodGet, "/readyz", nil)
+		resp, body := get(e, t, http.MethodGet, "/readyz", nil)
 		if status := resp.StatusCode; status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not ready: database") || !strings.Contains(body, "busy") {
 			t.Errorf("GET /readyz = %d %q, want 503 saying the database is busy", resp.StatusCode, body)
 		}
@@ -123,7 +123,7 @@ func TestBusyDatabase(t *testing.T) {
 		if p := b2.submitLogin(form, "luna_artist", "artist_password"); p.status != http.StatusSeeOther {
 			t.Fatalf("POST /login after the release: status %d, want 303; body:\n%s", p.status, p.body)
 		}
-		if resp, body := e.get(t, http.MethodGet, "/readyz", nil); resp.StatusCode != http.StatusOK {
+		if resp, body := get(e, t, http.MethodGet, "/readyz", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /readyz after the release = %d %q, want 200", resp.StatusCode, body)
 		}
 	})

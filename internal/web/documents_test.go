@@ -14,7 +14,7 @@ import (
 
 // get sends one request with optional headers and returns the answer with
 // its body read.
-func (e *env) get(t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
+func get(e *env, t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, e.issuer+path, nil)
 	if err != nil {
@@ -45,7 +45,7 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 	e := newEnv(t, envOptions{logTo: logs, logLevel: slog.LevelInfo})
 	for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
 		t.Run(path, func(t *testing.T) {
-			resp, body := e.get(t, http.MethodGet, path, nil)
+			resp, body := get(e, t, http.MethodGet, path, nil)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d, want 200", resp.StatusCode)
 			}
@@ -83,7 +83,7 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 				{`"older"`, http.StatusOK},
 				{etag[:len(etag)-2] + `"`, http.StatusOK},
 			} {
-				resp, body := e.get(t, http.MethodGet, path, map[string]string{"If-None-Match": c.ifNoneMatch})
+				resp, body := get(e, t, http.MethodGet, path, map[string]string{"If-None-Match": c.ifNoneMatch})
 				if resp.StatusCode != c.want {
 					t.Errorf("If-None-Match %s: status %d, want %d", c.ifNoneMatch, resp.StatusCode, c.want)
 				}
@@ -92,13 +92,13 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 				}
 			}
 
-			resp, body = e.get(t, http.MethodHead, path, nil)
+			resp, body = get(e, t, http.MethodHead, path, nil)
 			if resp.StatusCode != http.StatusOK || body != "" {
 				t.Errorf("HEAD: status %d, body %q; want 200 and no body", resp.StatusCode, body)
 			}
 			// Other methods are the router's: 405 with its error page and a
 			// logged request.
-			resp, _ = e.get(t, http.MethodPost, path, nil)
+			resp, _ = get(e, t, http.MethodPost, path, nil)
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("POST: status %d, want 405", resp.StatusCode)
 			}
@@ -119,7 +119,7 @@ func TestDocuments_DebugLoggingTakesTheFullChain(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
 	e := newEnv(t, envOptions{logTo: logs})
-	resp, _ := e.get(t, http.MethodGet, "/jwks", nil)
+	resp, _ := get(e, t, http.MethodGet, "/jwks", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}

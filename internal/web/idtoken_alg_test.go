@@ -13,7 +13,7 @@ import (
 )
 
 // discoveryAlgs reads id_token_signing_alg_values_supported.
-func (e *env) discoveryAlgs(t *testing.T) []string {
+func discoveryAlgs(e *env, t *testing.T) []string {
 	t.Helper()
 	resp, err := e.srv.Client().Get(e.issuer + "/.well-known/openid-configuration")
 	if err != nil {
@@ -41,7 +41,7 @@ func TestE2E_IDTokenAlgSurvivesRotation(t *testing.T) {
 	e := newEnv(t, envOptions{alg: keys.ES256})
 
 	t.Run("discovery lists RS256 even when the only key on disk is ES256", func(t *testing.T) {
-		if got := e.discoveryAlgs(t); !slices.Contains(got, "RS256") {
+		if got := discoveryAlgs(e, t); !slices.Contains(got, "RS256") {
 			t.Errorf("id_token_signing_alg_values_supported = %q, want RS256 in it (OIDC Discovery §3)", got)
 		}
 	})
@@ -150,7 +150,7 @@ func TestE2E_IDTokenAlgPerClient(t *testing.T) {
 	})
 
 	t.Run("discovery lists RS256 first and every algorithm; the JWKS has a key of each", func(t *testing.T) {
-		if got, want := e.discoveryAlgs(t), []string{"RS256", "ES256", "EdDSA"}; !slices.Equal(got, want) {
+		if got, want := discoveryAlgs(e, t), []string{"RS256", "ES256", "EdDSA"}; !slices.Equal(got, want) {
 			t.Errorf("id_token_signing_alg_values_supported = %q, want %q", got, want)
 		}
 		var want []string

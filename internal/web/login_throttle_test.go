@@ -26,7 +26,7 @@ type addrBrowser struct {
 	form loginForm
 }
 
-func (e *env) addrBrowser(t *testing.T, addr string) *addrBrowser {
+func newAddrBrowser(e *env, t *testing.T, addr string) *addrBrowser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -83,7 +83,7 @@ var lockForAnHour = user.ThrottlePolicy{BaseLock: time.Hour, MaxLock: time.Hour}
 // passwordChecks counts the password verifications inkpass made for a user,
 // from the audit trail: every evaluated attempt leaves exactly one event,
 // and refused ones (throttled, or concurrent with another) leave none.
-func (e *env) passwordChecks(t *testing.T, userID int64, kinds ...audit.Kind) int {
+func passwordChecks(e *env, t *testing.T, userID int64, kinds ...audit.Kind) int {
 	t.Helper()
 	n := 0
 	for _, k := range kinds {
@@ -125,9 +125,9 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 		if i%2 == 1 {
 			addr = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0x42, 0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}).String()
 		}
-		attackers[i] = e.addrBrowser(t, addr)
+		attackers[i] = newAddrBrowser(e, t, addr)
 	}
-	bystander := e.addrBrowser(t, "203.0.113.9")
+	bystander := newAddrBrowser(e, t, "203.0.113.9")
 
 	start := make(chan struct{})
 	pages := make([]*page, len(attackers))
@@ -164,7 +164,7 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 			t.Errorf("attempt %d: status %d, want 401 or 429; error box %q", i, p.status, loginError(p))
 		}
 	}
-	evaluated := e.passwordChecks(t, target.id, audit.LoginFailed, audit.LoginSucceeded)
+	evaluated := passwordChecks(e, t, target.id, audit.LoginFailed, audit.LoginSucceeded)
 	t.Logf("burst of %d: statuses %v, %d passwords evaluated", len(attackers), statuses, evaluated)
 	if evaluated > maxEvaluated {
 		t.Errorf("a concurrent burst got %d passwords evaluated for one username, want at most %d (as many as a sequential attacker)", evaluated, maxEvaluated)
@@ -195,7 +195,7 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	if !locked {
 		t.Errorf("%d more sequential guesses were all evaluated, want a 429", maxEvaluated+1)
 	}
-	if n := e.passwordChecks(t, target.id, audit.LoginFailed, audit.LoginSucceeded); n != maxEvaluated {
+	if n := passwordChecks(e, t, target.id, audit.LoginFailed, audit.LoginSucceeded); n != maxEvaluated {
 		t.Errorf("%d passwords evaluated in all, want exactly %d: the free failures and the one that earns the lock", n, maxEvaluated)
 	}
 	// The right password does not win now.

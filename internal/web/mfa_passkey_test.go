@@ -21,8 +21,8 @@ import (
 func TestMFAPasskeyFailures(t *testing.T) {
 	e := newEnv(t, envOptions{passkeyOrigin: "https://id.studio.example"})
 	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	key, _ := b.enrolOnAccount()
+	accountLogin(b, "luna_artist", "artist_password")
+	key, _ := enrolOnAccount(b)
 
 	acct := b.get("/account")
 	if !strings.Contains(acct.body, `value="passkey-begin"`) {
@@ -59,12 +59,12 @@ func TestMFAPasskeyFailures(t *testing.T) {
 	nb := e.newBrowser(t)
 	f := rp.start(true)
 	_, form := nb.toLoginPage(f.url)
-	fp := nb.wantFactorPage(nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(nb, nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	if !strings.Contains(fp.body, "data-webauthn-get=") || !strings.Contains(fp.body, `name="code"`) {
 		t.Fatalf("the factor page does not offer both the passkey and the code:\n%s", fp.body)
 	}
 	action := factorAction(t, fp)
-	bad := nb.submitCode(fp, action, url.Values{"passkey": {`{"id":"Y3JlZGVudGlhbC0x","rawId":"Y3JlZGVudGlhbC0x","type":"public-key","response":{}}`}})
+	bad := submitCode(nb, fp, action, url.Values{"passkey": {`{"id":"Y3JlZGVudGlhbC0x","rawId":"Y3JlZGVudGlhbC0x","type":"public-key","response":{}}`}})
 	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "passkey could not be verified") || bad.location() != "" {
 		t.Fatalf("bad passkey: status %d Location %q, want 401 and the message:\n%s", bad.status, bad.location(), bad.body)
 	}
@@ -84,6 +84,6 @@ func TestMFAPasskeyFailures(t *testing.T) {
 		t.Errorf("%d mfa_failed audit events, want 2: the enrolment and the sign-in", failed)
 	}
 	e.clock.Advance(mfa.Period)
-	s := f.redeem(t, nb.callback(f, nb.submitCode(bad, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
+	s := f.redeem(t, nb.callback(f, submitCode(nb, bad, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }

@@ -30,7 +30,7 @@ var (
 
 // accountLogin signs the browser in at inkpass itself (no client) with the
 // password alone and returns the page the login answered with.
-func (b *browser) accountLogin(username, password string) *page {
+func accountLogin(b *browser, username, password string) *page {
 	b.t.Helper()
 	form := parseLoginForm(b.t, b.get("/login"))
 	return b.submitLogin(form, username, password)
@@ -76,7 +76,7 @@ func recoveryCodes(p *page) []string {
 // enrolOnAccount adds an authenticator app on /account for the signed-in
 // browser and returns its key and the recovery codes shown (ten with the
 // first app, none with a later one).
-func (b *browser) enrolOnAccount() ([]byte, []string) {
+func enrolOnAccount(b *browser) ([]byte, []string) {
 	b.t.Helper()
 	acct := b.get("/account")
 	p := b.post("/account/mfa", url.Values{"csrf_token": {csrfOf(b.t, acct)}, "op": {"begin"}})
@@ -96,7 +96,7 @@ func (b *browser) enrolOnAccount() ([]byte, []string) {
 
 // wantFactorPage checks that p sends the browser to the second factor's page
 // (and not to the client) and opens it.
-func (b *browser) wantFactorPage(p *page, redirectURI string) *page {
+func wantFactorPage(b *browser, p *page, redirectURI string) *page {
 	b.t.Helper()
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/login/factor") {
 		b.t.Fatalf("status %d Location %q, want 303 to /login/factor", p.status, p.location())
@@ -122,7 +122,7 @@ func factorAction(t *testing.T, fp *page) string {
 }
 
 // submitCode posts a code on the factor page fp.
-func (b *browser) submitCode(fp *page, action string, extra url.Values) *page {
+func submitCode(b *browser, fp *page, action string, extra url.Values) *page {
 	b.t.Helper()
 	form := url.Values{"csrf_token": {csrfOf(b.t, fp)}}
 	for k, v := range extra {
@@ -148,26 +148,26 @@ func wantMFAClaims(t *testing.T, s *signedIn, amr []string, acr string) {
 func TestMFAEnrolAndSignIn(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser(t)
-	if p := b.accountLogin("luna_artist", "artist_password"); p.location() != "/account" {
+	if p := accountLogin(b, "luna_artist", "artist_password"); p.location() != "/account" {
 		t.Fatalf("login: %d %q", p.status, p.location())
 	}
-	key, _ := b.enrolOnAccount()
+	key, _ := enrolOnAccount(b)
 
 	// A new browser: the password alone no longer signs in.
 	b2 := e.newBrowser(t)
 	rp := e.appRP(t, "openid", "profile")
 	f := rp.start(true)
 	_, form := b2.toLoginPage(f.url)
-	fp := b2.wantFactorPage(b2.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(b2, b2.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	action := factorAction(t, fp)
 
 	// A wrong code is refused and shows the form again.
-	if p := b2.submitCode(fp, action, url.Values{"code": {"000000"}}); p.status != http.StatusUnauthorized {
+	if p := submitCode(b2, fp, action, url.Values{"code": {"000000"}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("wrong code: status %d, want 401", p.status)
 	}
 	e.clock.Advance(mfa.Period)
 	at := e.clock.Now()
-	p := b2.submitCode(fp, action, url.Values{"code": {mfa.Code(key, at)}})
+	p := submitCode(b2, fp, action, url.Values{"code": {mfa.Code(key, at)}})
 	s := f.redeem(t, b2.callback(f, p).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 	if got := int64(s.claims["auth_time"].(float64)); got != at.Unix() {
@@ -178,16 +178,16 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 	b3 := e.newBrowser(t)
 	f3 := rp.start(true)
 	_, form3 := b3.toLoginPage(f3.url)
-	fp3 := b3.wantFactorPage(b3.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp3 := wantFactorPage(b3, b3.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	action3 := factorAction(t, fp3)
-	if p := b3.submitCode(fp3, action3, url.Values{"code": {mfa.Code(key, at)}}); p.status != http.StatusUnauthorized {
+	if p := submitCode(b3, fp3, action3, url.Values{"code": {mfa.Code(key, at)}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("replayed code: status %d, want 401", p.status)
 	}
 
 	// Signing in at inkpass itself (no app) asks for the code too, and
 	// the account page opens only after it.
 	b4 := e.newBrowser(t)
-	p4 := b4.accountLogin("luna_artist", "artist_password")
+	p4 := accountLogin(b4, "luna_artist", "artist_password")
 	if p4.status != http.StatusSeeOther || p4.location() != "/login/factor" {
 		t.Fatalf("login at inkpass: status %d Location %q, want /login/factor", p4.status, p4.location())
 	}
@@ -196,7 +196,7 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 	}
 	fp4 := b4.get("/login/factor")
 	e.clock.Advance(mfa.Period)
-	if done := b4.submitCode(fp4, "/login/factor", url.Values{"code": {mfa.Code(key, e.clock.Now())}}); done.location() != "/account" {
+	if done := submitCode(b4, fp4, "/login/factor", url.Values{"code": {mfa.Code(key, e.clock.Now())}}); done.location() != "/account" {
 		t.Fatalf("code at inkpass: status %d Location %q, want /account", done.status, done.location())
 	}
 	if acct := b4.get("/account"); acct.status != http.StatusOK {
@@ -217,15 +217,15 @@ func TestMFAEnrolAndSignIn(t *testing.T) {
 func TestMFABypassByURL(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	b.enrolOnAccount()
+	accountLogin(b, "luna_artist", "artist_password")
+	enrolOnAccount(b)
 
 	b2 := e.newBrowser(t)
 	rp := e.toolRP(t, "openid", "profile")
 	f := rp.start(false)
 	_, form := b2.toLoginPage(f.url)
 	p := b2.submitLogin(form, "luna_artist", "artist_password")
-	b2.wantFactorPage(p, rp.conf.RedirectURL)
+	wantFactorPage(b2, p, rp.conf.RedirectURL)
 	reqID, _ := url.Parse(p.location())
 	consent := "/consent?" + url.Values{"req": {reqID.Query().Get("req")}}.Encode()
 	for _, try := range []*page{
@@ -255,7 +255,7 @@ func TestMFAPolicyForcesEnrolment(t *testing.T) {
 	rp := e.appRP(t, "openid")
 	f := rp.start(true)
 	_, form := b.toLoginPage(f.url)
-	fp := b.wantFactorPage(b.submitLogin(form, "admin", "secure_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(b, b.submitLogin(form, "admin", "secure_password"), rp.conf.RedirectURL)
 	key, id := enrolment(t, fp)
 	action := factorAction(t, fp)
 
@@ -269,7 +269,7 @@ func TestMFAPolicyForcesEnrolment(t *testing.T) {
 	}
 
 	e.clock.Advance(mfa.Period)
-	done := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
+	done := submitCode(b, fp, action, url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
 	if codes := recoveryCodes(done); len(codes) != mfa.RecoveryCodeCount {
 		t.Fatalf("after enrolment: status %d, %d recovery codes, want %d:\n%s", done.status, len(codes), mfa.RecoveryCodeCount, done.body)
 	}
@@ -302,16 +302,16 @@ func TestMFAStepUp(t *testing.T) {
 	f := rp.start(true)
 	s := f.redeem(t, b.signIn(f, "luna_artist", "artist_password").Get("code"))
 	wantMFAClaims(t, s, []string{"pwd"}, oidc.ACRPassword)
-	key, _ := b.enrolOnAccount()
+	key, _ := enrolOnAccount(b)
 
 	up := rp.start(true, oauth2.SetAuthURLParam("acr_values", oidc.ACRMFA))
-	fp := b.wantFactorPage(b.get(up.url), rp.conf.RedirectURL)
+	fp := wantFactorPage(b, b.get(up.url), rp.conf.RedirectURL)
 	if secretText.MatchString(fp.body) {
 		t.Fatal("step-up of an enrolled user shows an enrolment")
 	}
 	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
-	s2 := up.redeem(t, b.callback(up, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
+	s2 := up.redeem(t, b.callback(up, submitCode(b, fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s2, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 	if s2.claims["auth_time"].(float64) <= s.claims["auth_time"].(float64) {
 		t.Errorf("auth_time after step-up %v, want later than %v", s2.claims["auth_time"], s.claims["auth_time"])
@@ -326,17 +326,17 @@ func TestMFAStepUp(t *testing.T) {
 func TestMFARecoveryCodeAndRemoval(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	_, codes := b.enrolOnAccount()
+	accountLogin(b, "luna_artist", "artist_password")
+	_, codes := enrolOnAccount(b)
 
 	rp := e.appRP(t, "openid")
 	signInWithCode := func(code string) (*flow, *browser, *page) {
 		nb := e.newBrowser(t)
 		f := rp.start(true)
 		_, form := nb.toLoginPage(f.url)
-		fp := nb.wantFactorPage(nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+		fp := wantFactorPage(nb, nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 		action := factorAction(t, fp)
-		return f, nb, nb.submitCode(fp, action, url.Values{"code": {code}})
+		return f, nb, submitCode(nb, fp, action, url.Values{"code": {code}})
 	}
 	f, nb, p := signInWithCode(strings.ToUpper(codes[0]))
 	wantMFAClaims(t, f.redeem(t, nb.callback(f, p).Get("code")), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
@@ -380,10 +380,10 @@ func TestMFARequiredByClient(t *testing.T) {
 	rp := e.appRP(t, "openid")
 	f := rp.start(true)
 	_, form := b.toLoginPage(f.url)
-	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(b, b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	key, id := enrolment(t, fp)
 	action := factorAction(t, fp)
-	if p := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {"123"}}); p.status != http.StatusUnauthorized {
+	if p := submitCode(b, fp, action, url.Values{"factor_id": {id}, "code": {"123"}}); p.status != http.StatusUnauthorized {
 		t.Fatalf("bad enrolment code: status %d, want 401", p.status)
 	}
 	// The page shown again (and reloaded) keeps the same secret: nothing
@@ -393,7 +393,7 @@ func TestMFARequiredByClient(t *testing.T) {
 		t.Fatalf("the enrolment changed after a wrong code")
 	}
 	e.clock.Advance(mfa.Period)
-	done := b.submitCode(fp, action, url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
+	done := submitCode(b, fp, action, url.Values{"factor_id": {id}, "code": {mfa.Code(key, e.clock.Now())}})
 	next := continueLink.FindStringSubmatch(done.body)
 	if next == nil {
 		t.Fatalf("no Continue link after enrolment:\n%s", done.body)
@@ -421,16 +421,16 @@ func TestMFARequiredByClient(t *testing.T) {
 func TestMFAMaxAge(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	key, _ := b.enrolOnAccount()
+	accountLogin(b, "luna_artist", "artist_password")
+	key, _ := enrolOnAccount(b)
 	rp := e.appRP(t, "openid")
 	f := rp.start(true, oauth2.SetAuthURLParam("max_age", "0"))
 	e.clock.Advance(time.Second)
 	_, form := b.toLoginPage(f.url)
-	fp := b.wantFactorPage(b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(b, b.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
-	s := f.redeem(t, b.callback(f, b.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
+	s := f.redeem(t, b.callback(f, submitCode(b, fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }
 
@@ -441,20 +441,20 @@ func TestMFAMaxAge(t *testing.T) {
 func TestMFARememberDevice(t *testing.T) {
 	e := newEnv(t, envOptions{rememberDevice: 24 * time.Hour})
 	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	key, _ := b.enrolOnAccount()
+	accountLogin(b, "luna_artist", "artist_password")
+	key, _ := enrolOnAccount(b)
 
 	rp := e.appRP(t, "openid")
 	dev := e.newBrowser(t)
 	f := rp.start(true)
 	_, form := dev.toLoginPage(f.url)
-	fp := dev.wantFactorPage(dev.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	fp := wantFactorPage(dev, dev.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 	if !strings.Contains(fp.body, `name="remember"`) {
 		t.Fatalf("the code page offers no remember checkbox:\n%s", fp.body)
 	}
 	action := factorAction(t, fp)
 	e.clock.Advance(mfa.Period)
-	f.redeem(t, dev.callback(f, dev.submitCode(fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}, "remember": {"on"}})).Get("code"))
+	f.redeem(t, dev.callback(f, submitCode(dev, fp, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}, "remember": {"on"}})).Get("code"))
 
 	// prompt=login: the password again, and no code page on this device.
 	f2 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"))
@@ -463,17 +463,17 @@ func TestMFARememberDevice(t *testing.T) {
 	// A request that asks for a second factor is not satisfied by the device.
 	f3 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"), oauth2.SetAuthURLParam("acr_values", oidc.ACRMFA))
 	_, form3 := dev.toLoginPage(f3.url)
-	dev.wantFactorPage(dev.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	wantFactorPage(dev, dev.submitLogin(form3, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 
 	// Another browser is asked.
 	other := e.newBrowser(t)
 	f4 := rp.start(true)
 	_, form4 := other.toLoginPage(f4.url)
-	other.wantFactorPage(other.submitLogin(form4, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	wantFactorPage(other, other.submitLogin(form4, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 
 	// A new factor forgets the device.
-	b.enrolOnAccount()
+	enrolOnAccount(b)
 	f5 := rp.start(true, oauth2.SetAuthURLParam("prompt", "login"))
 	_, form5 := dev.toLoginPage(f5.url)
-	dev.wantFactorPage(dev.submitLogin(form5, "luna_artist", "artist_password"), rp.conf.RedirectURL)
+	wantFactorPage(dev, dev.submitLogin(form5, "luna_artist", "artist_password"), rp.conf.RedirectURL)
 }

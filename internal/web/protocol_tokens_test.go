@@ -43,7 +43,7 @@ func ptRegister(t *testing.T, cs *store.Clients, c *client.Client, secret string
 	}
 }
 
-func (e *env) ptRegisterGateway(t *testing.T) {
+func ptRegisterGateway(e *env, t *testing.T) {
 	t.Helper()
 	ptRegister(t, e.clients, &client.Client{
 		ID: ptGatewayID, Name: "API gateway", GrantTypes: []string{client.GrantClientCredentials},
@@ -52,7 +52,7 @@ func (e *env) ptRegisterGateway(t *testing.T) {
 }
 
 // ptIntrospect calls /introspect as client id (HTTP Basic) and wants 200.
-func (e *env) ptIntrospect(t *testing.T, id, secret, token string) *slResp {
+func ptIntrospect(e *env, t *testing.T, id, secret, token string) *slResp {
 	t.Helper()
 	r := e.slPost(t, "/introspect", slTokenForm(token, ""), id, secret)
 	if r.status != http.StatusOK {
@@ -65,7 +65,7 @@ func (e *env) ptIntrospect(t *testing.T, id, secret, token string) *slResp {
 // ptOtherProcess opens a second handle on the env's database file, as
 // `inkpass client ...` does from another process: its writes reach the
 // server only through the file.
-func (e *env) ptOtherProcess(t *testing.T) *store.Clients {
+func ptOtherProcess(e *env, t *testing.T) *store.Clients {
 	t.Helper()
 	db, err := store.Open(t.Context(), e.db.Path(), store.Options{})
 	if err != nil {
@@ -80,7 +80,7 @@ func (e *env) ptOtherProcess(t *testing.T) *store.Clients {
 }
 
 // ptClientCredentials asks for a client_credentials token by hand.
-func (e *env) ptClientCredentials(t *testing.T, id, secret string) *tokenResponse {
+func ptClientCredentials(e *env, t *testing.T, id, secret string) *tokenResponse {
 	t.Helper()
 	return e.postToken(t, url.Values{"grant_type": {"client_credentials"}}, id, secret)
 }
@@ -93,7 +93,7 @@ func (e *env) ptClientCredentials(t *testing.T, id, secret string) *tokenRespons
 func TestIntrospectionIsForResourceServers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.ptRegisterGateway(t)
+	ptRegisterGateway(e, t)
 	finn := e.slNewUser(t, "finn.rs", "finn-rs-pass-1", nil)
 	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "profile", "offline_access")
 	bw := e.newBrowser(t)
@@ -111,33 +111,33 @@ func TestIntrospectionIsForResourceServers(t *testing.T) {
 
 	t.Run("a client without the flag learns nothing about another client's tokens", func(t *testing.T) {
 		for _, tok := range []string{s.token.AccessToken, s.token.RefreshToken} {
-			slWantInactive(t, e.ptIntrospect(t, reporterID, reporterSecret, tok))
+			slWantInactive(t, ptIntrospect(e, t, reporterID, reporterSecret, tok))
 			r := e.slPost(t, "/introspect", url.Values{"token": {tok}, "client_id": {toolID}, "client_secret": {toolSecret}})
 			if r.status != http.StatusOK {
 				t.Fatalf("tool: status %d %s", r.status, r.raw)
 			}
 			slWantInactive(t, r)
 		}
-		slWantInactive(t, e.ptIntrospect(t, appID, appSecret, cc.AccessToken))
+		slWantInactive(t, ptIntrospect(e, t, appID, appSecret, cc.AccessToken))
 	})
 
 	t.Run("a client without the flag introspects its own tokens", func(t *testing.T) {
-		r := e.ptIntrospect(t, appID, appSecret, s.token.AccessToken)
+		r := ptIntrospect(e, t, appID, appSecret, s.token.AccessToken)
 		checkClaims(t, "own access token", r.body, map[string]any{
 			"active": true, "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
 		}, nil)
-		r = e.ptIntrospect(t, appID, appSecret, s.token.RefreshToken)
+		r = ptIntrospect(e, t, appID, appSecret, s.token.RefreshToken)
 		checkClaims(t, "own refresh token", r.body, map[string]any{
 			"active": true, "token_type": "refresh_token", "client_id": appID, "sub": finn.sub,
 		}, nil)
-		r = e.ptIntrospect(t, reporterID, reporterSecret, cc.AccessToken)
+		r = ptIntrospect(e, t, reporterID, reporterSecret, cc.AccessToken)
 		checkClaims(t, "own client_credentials token", r.body, map[string]any{"active": true, "client_id": reporterID},
 			[]string{"sub", "username", "role"})
 	})
 
 	t.Run("no username without the profile scope", func(t *testing.T) {
 		for _, tc := range []struct{ id, secret string }{{appID, appSecret}, {ptGatewayID, ptGatewaySecret}} {
-			r := e.ptIntrospect(t, tc.id, tc.secret, narrow.token.AccessToken)
+			r := ptIntrospect(e, t, tc.id, tc.secret, narrow.token.AccessToken)
 			checkClaims(t, "introspection by "+tc.id, r.body, map[string]any{
 				"active": true, "sub": finn.sub, "role": "assistant", "scope": "openid",
 			}, []string{"username"})
@@ -145,16 +145,16 @@ func TestIntrospectionIsForResourceServers(t *testing.T) {
 	})
 
 	t.Run("a resource server introspects other clients' access tokens", func(t *testing.T) {
-		r := e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken)
+		r := ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, s.token.AccessToken)
 		checkClaims(t, "app's access token", r.body, map[string]any{
 			"active": true, "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
 		}, nil)
-		r = e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, cc.AccessToken)
+		r = ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, cc.AccessToken)
 		checkClaims(t, "reporter's access token", r.body, map[string]any{"active": true, "client_id": reporterID}, nil)
 	})
 
 	t.Run("a resource server gets active false for another client's refresh token", func(t *testing.T) {
-		slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.RefreshToken))
+		slWantInactive(t, ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, s.token.RefreshToken))
 	})
 }
 
@@ -164,7 +164,7 @@ func TestIntrospectionIsForResourceServers(t *testing.T) {
 func TestDisabledClientIsDead(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.ptRegisterGateway(t)
+	ptRegisterGateway(e, t)
 	const (
 		id       = "pt-disabled"
 		secret   = "pt-disabled-secret-0123456789abcdefghijklmn"
@@ -181,11 +181,11 @@ func TestDisabledClientIsDead(t *testing.T) {
 	s := f.redeem(t, e.newBrowser(t).signIn(f, ivy.username, ivy.password).Get("code"))
 	e.wantUserinfoOK(t, s.token.AccessToken)
 	// The server has just read the client: any cache of it is warm.
-	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+	if r := ptClientCredentials(e, t, id, secret); r.status != http.StatusOK {
 		t.Fatalf("client_credentials before: %d %v", r.status, r.body)
 	}
 
-	cli := e.ptOtherProcess(t)
+	cli := ptOtherProcess(e, t)
 	c, err := cli.Get(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -195,25 +195,25 @@ func TestDisabledClientIsDead(t *testing.T) {
 		t.Fatalf("disable: %v", err)
 	}
 
-	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+	if r := ptClientCredentials(e, t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
 		t.Errorf("client_credentials right after disabling: %d %v, want 401 invalid_client", r.status, r.body)
 	}
 	_, err = p.refresh(t, s.token.RefreshToken)
 	wantRetrieveError(t, err, "invalid_client", http.StatusUnauthorized)
 	e.wantInvalidToken(t, s.token.AccessToken)
-	slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
+	slWantInactive(t, ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
 
 	// Enabled again, it may get new tokens; the old ones stay dead.
 	c.Enabled = true
 	if err := cli.Update(t.Context(), c); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
-	if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+	if r := ptClientCredentials(e, t, id, secret); r.status != http.StatusOK {
 		t.Errorf("client_credentials after enabling again: %d %v, want 200", r.status, r.body)
 	}
 	e.wantInvalidToken(t, s.token.AccessToken)
-	slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
-	slWantInactive(t, e.ptIntrospect(t, id, secret, s.token.RefreshToken))
+	slWantInactive(t, ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, s.token.AccessToken))
+	slWantInactive(t, ptIntrospect(e, t, id, secret, s.token.RefreshToken))
 	_, err = p.refresh(t, s.token.RefreshToken)
 	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 }
@@ -223,7 +223,7 @@ func TestDisabledClientIsDead(t *testing.T) {
 func TestRemovedClientIsDead(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
-	e.ptRegisterGateway(t)
+	ptRegisterGateway(e, t)
 
 	t.Run("the next request after the removal fails", func(t *testing.T) {
 		const (
@@ -240,23 +240,23 @@ func TestRemovedClientIsDead(t *testing.T) {
 		p := e.slRP(t, id, secret, redirect, "openid", "profile", "offline_access")
 		f := p.start(false)
 		s := f.redeem(t, e.newBrowser(t).signIn(f, jo.username, jo.password).Get("code"))
-		before := e.ptClientCredentials(t, id, secret)
+		before := ptClientCredentials(e, t, id, secret)
 		if before.status != http.StatusOK {
 			t.Fatalf("client_credentials before: %d %v", before.status, before.body)
 		}
 
-		if err := e.ptOtherProcess(t).Remove(t.Context(), id); err != nil {
+		if err := ptOtherProcess(e, t).Remove(t.Context(), id); err != nil {
 			t.Fatalf("remove: %v", err)
 		}
 
-		if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
+		if r := ptClientCredentials(e, t, id, secret); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
 			t.Errorf("client_credentials right after removal: %d %v, want 401 invalid_client", r.status, r.body)
 		}
 		_, err := p.refresh(t, s.token.RefreshToken)
 		wantRetrieveError(t, err, "invalid_client", http.StatusUnauthorized)
 		e.wantInvalidToken(t, s.token.AccessToken)
 		for _, tok := range []string{s.token.AccessToken, before.str("access_token")} {
-			slWantInactive(t, e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, tok))
+			slWantInactive(t, ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, tok))
 		}
 	})
 
@@ -266,7 +266,7 @@ func TestRemovedClientIsDead(t *testing.T) {
 			secret = "pt-raced-secret-0123456789abcdefghijklmnopq"
 		)
 		ptRegister(t, e.clients, &client.Client{ID: id, GrantTypes: []string{client.GrantClientCredentials}, Scopes: []string{"profile"}}, secret)
-		cli := e.ptOtherProcess(t)
+		cli := ptOtherProcess(e, t)
 		const workers, maxPerWorker = 4, 150
 		var (
 			removed  atomic.Bool
@@ -339,7 +339,7 @@ func TestRemovedClientIsDead(t *testing.T) {
 		}
 		live := 0
 		for _, tok := range tokens {
-			if r := e.ptIntrospect(t, ptGatewayID, ptGatewaySecret, tok); r.body["active"] != false {
+			if r := ptIntrospect(e, t, ptGatewayID, ptGatewaySecret, tok); r.body["active"] != false {
 				live++
 			}
 		}
@@ -475,7 +475,7 @@ func ptDecode(resp *http.Response, v any) error {
 
 // ptFailures counts the client_auth_failed events of the audit trail for a
 // client ("" for any) from addr.
-func (e *env) ptFailures(t *testing.T, clientID, addr string) int {
+func ptFailures(e *env, t *testing.T, clientID, addr string) int {
 	t.Helper()
 	events, _ := e.slAuditJSON(t)
 	n := 0
@@ -514,21 +514,21 @@ func TestClientAuthenticationIsThrottled(t *testing.T) {
 		)
 		ptRegister(t, e.clients, &client.Client{ID: id, GrantTypes: []string{client.GrantClientCredentials}, Scopes: []string{"profile"}}, secret)
 		for i := range policy.FreeFailuresPerClient + 1 {
-			r := e.ptClientCredentials(t, id, "wrong-secret-"+strconv.Itoa(i))
+			r := ptClientCredentials(e, t, id, "wrong-secret-"+strconv.Itoa(i))
 			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
 				t.Fatalf("wrong secret %d: %d %v, want 401 invalid_client", i, r.status, r.body)
 			}
 		}
-		ptWantLocked(t, "the right secret while locked", e.ptClientCredentials(t, id, secret))
-		if got, want := e.ptFailures(t, id, "127.0.0.1"), policy.FreeFailuresPerClient+1; got != want {
+		ptWantLocked(t, "the right secret while locked", ptClientCredentials(e, t, id, secret))
+		if got, want := ptFailures(e, t, id, "127.0.0.1"), policy.FreeFailuresPerClient+1; got != want {
 			t.Errorf("audited client_auth_failed for %s = %d, want %d", id, got, want)
 		}
 		// Other clients from the same address are not locked out yet.
-		if r := e.ptClientCredentials(t, reporterID, reporterSecret); r.status != http.StatusOK {
+		if r := ptClientCredentials(e, t, reporterID, reporterSecret); r.status != http.StatusOK {
 			t.Errorf("another client: %d %v, want 200", r.status, r.body)
 		}
 		e.clock.Advance(policy.MaxLock + time.Second)
-		if r := e.ptClientCredentials(t, id, secret); r.status != http.StatusOK {
+		if r := ptClientCredentials(e, t, id, secret); r.status != http.StatusOK {
 			t.Errorf("the right secret after the lock: %d %v, want 200", r.status, r.body)
 		}
 	})
@@ -537,17 +537,17 @@ func TestClientAuthenticationIsThrottled(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, envOptions{})
 		for i := range policy.FreeFailuresPerAddress + 1 {
-			r := e.ptClientCredentials(t, "no-such-client-"+strconv.Itoa(i), "some-secret-0123456789")
+			r := ptClientCredentials(e, t, "no-such-client-"+strconv.Itoa(i), "some-secret-0123456789")
 			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
 				t.Fatalf("unknown client %d: %d %v, want 401 invalid_client", i, r.status, r.body)
 			}
 		}
-		ptWantLocked(t, "a good client from the locked address", e.ptClientCredentials(t, reporterID, reporterSecret))
-		if got, want := e.ptFailures(t, "", "127.0.0.1"), policy.FreeFailuresPerAddress+1; got != want {
+		ptWantLocked(t, "a good client from the locked address", ptClientCredentials(e, t, reporterID, reporterSecret))
+		if got, want := ptFailures(e, t, "", "127.0.0.1"), policy.FreeFailuresPerAddress+1; got != want {
 			t.Errorf("audited client_auth_failed from 127.0.0.1 = %d, want %d", got, want)
 		}
 		e.clock.Advance(policy.MaxLock + time.Second)
-		if r := e.ptClientCredentials(t, reporterID, reporterSecret); r.status != http.StatusOK {
+		if r := ptClientCredentials(e, t, reporterID, reporterSecret); r.status != http.StatusOK {
 			t.Errorf("after the lock: %d %v, want 200", r.status, r.body)
 		}
 	})

@@ -18,7 +18,7 @@ import (
 
 // udExec runs one statement on the env's database file through a separate
 // connection, the way the studio's Python app writes the shared users table.
-func (e *env) udExec(t *testing.T, q string, args ...any) {
+func udExec(e *env, t *testing.T, q string, args ...any) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+e.db.Path()+"?_busy_timeout=5000")
 	if err != nil {
@@ -62,7 +62,7 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 	} {
 		t.Run(tc.name+": sign-in succeeds and birthdate is real or absent", func(t *testing.T) {
 			acct := e.slNewUser(t, "ud.odd"+string(rune('a'+i)), "ud-odd-pass-1", nil)
-			e.udExec(t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
 			f := app.start(true)
 			s := f.redeem(t, e.newBrowser(t).signIn(f, acct.username, acct.password).Get("code"))
 			if s.claims["sub"] != acct.sub || s.claims["preferred_username"] != acct.username {
@@ -90,7 +90,7 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 	} {
 		t.Run(tc.name+": sign-in is refused like a wrong password, with the reason in the audit trail", func(t *testing.T) {
 			acct := e.slNewUser(t, "ud.refused"+string(rune('a'+i)), "ud-refused-pass-1", nil)
-			e.udExec(t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
 			b := e.newBrowser(t)
 			f := app.start(true)
 			_, form := b.toLoginPage(f.url)
@@ -110,7 +110,7 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 
 	t.Run("a username stored with surrounding spaces signs in as typed without them", func(t *testing.T) {
 		acct := e.slNewUser(t, "ud.spaced", "ud-spaced-pass-1", nil)
-		e.udExec(t, `UPDATE users SET username = ' ud.spaced ' WHERE id = ?`, acct.id)
+		udExec(e, t, `UPDATE users SET username = ' ud.spaced ' WHERE id = ?`, acct.id)
 		for _, typed := range []string{"ud.spaced", "  ud.spaced", "UD.Spaced"} {
 			f := app.start(true)
 			s := f.redeem(t, e.newBrowser(t).signIn(f, typed, acct.password).Get("code"))
@@ -163,9 +163,9 @@ func TestDeactivatedInTheUsersTable_ReactivationStartsClean(t *testing.T) {
 			if s.token.RefreshToken == "" {
 				t.Fatal("no refresh token")
 			}
-			e.udExec(t, `UPDATE users SET is_active = 0 WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET is_active = 0 WHERE id = ?`, acct.id)
 			path.hit(t, b, s, acct)
-			e.udExec(t, `UPDATE users SET is_active = 1 WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET is_active = 1 WHERE id = ?`, acct.id)
 
 			_, err := app.refresh(t, s.token.RefreshToken)
 			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
