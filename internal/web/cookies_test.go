@@ -13,6 +13,7 @@ import (
 	op "github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
@@ -41,7 +42,7 @@ func TestCookies_HTTPSIssuer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := wireHandler(t, op.Config{
+	h := harness.WireHandler(t, op.Config{
 		Issuer: "https://id.studio.example", CodeTTL: time.Minute, AccessTTL: time.Hour,
 		IDTokenTTL: time.Hour, RefreshTTL: time.Hour, SessionTTL: time.Hour, Logger: log,
 	}, web.Deps{Studio: web.Studio{Name: "S"}, SecureCookies: true, Logger: log}, db, clients, users, keySet)

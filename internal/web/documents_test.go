@@ -10,20 +10,22 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // get sends one request with optional headers and returns the answer with
 // its body read.
-func get(e *env, t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
+func get(e *harness.Server, t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.issuer+path, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, e.Issuer+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.HTTP.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -42,7 +44,7 @@ func get(e *env, t *testing.T, method, path string, header map[string]string) (*
 func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs, logLevel: slog.LevelInfo})
+	e := harness.NewServer(t, harness.Options{LogTo: logs, LogLevel: slog.LevelInfo})
 	for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
 		t.Run(path, func(t *testing.T) {
 			resp, body := get(e, t, http.MethodGet, path, nil)
@@ -118,7 +120,7 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 func TestDocuments_DebugLoggingTakesTheFullChain(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs})
+	e := harness.NewServer(t, harness.Options{LogTo: logs})
 	resp, _ := get(e, t, http.MethodGet, "/jwks", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -137,9 +139,9 @@ func TestDocuments_DebugLoggingTakesTheFullChain(t *testing.T) {
 func TestLogs_ATokenGrantIsOneLine(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs, logLevel: slog.LevelInfo})
+	e := harness.NewServer(t, harness.Options{LogTo: logs, LogLevel: slog.LevelInfo})
 	cc := clientcredentials.Config{
-		ClientID: reporterID, ClientSecret: reporterSecret, TokenURL: e.issuer + "/token",
+		ClientID: harness.ReporterID, ClientSecret: harness.ReporterSecret, TokenURL: e.Issuer + "/token",
 		AuthStyle: oauth2.AuthStyleInHeader,
 	}
 	if _, err := cc.Token(t.Context()); err != nil {
@@ -168,7 +170,7 @@ func TestLogs_ATokenGrantIsOneLine(t *testing.T) {
 		t.Fatalf("%d request lines for /token, want 2:\n%s", len(tokenLines), logs.String())
 	}
 	want := []map[string]any{
-		{"status": float64(200), "event": "token issued", "client_id": reporterID, "grant_type": "client_credentials"},
+		{"status": float64(200), "event": "token issued", "client_id": harness.ReporterID, "grant_type": "client_credentials"},
 		{"status": float64(401), "event": "token request refused", "client_id": ""},
 	}
 	for i, w := range want {
