@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -279,21 +280,23 @@ func Wire(tb testing.TB, issuer string, opts Options) *Stack {
 		RefreshReuseInterval: opts.RefreshReuse,
 	}
 	deps := web.Deps{MFA: secondFactor, Studio: web.Studio{Name: StudioName}, Logger: logger, PendingLimit: opts.Pending,
-		Ready: db.WriteReady, TrustedProxies: opts.TrustedProxies}
+		Ready: db.WriteReady, TrustedProxies: opts.TrustedProxies,
+		// config.IssuerIsHTTPS, as wire.go sets it.
+		SecureCookies: strings.HasPrefix(issuer, "https://")}
 	if opts.Metrics != nil {
 		// A nil *Metrics must not become a non-nil interface (wire.go's
 		// tokenMetrics).
 		cfg.Metrics, deps.Metrics = opts.Metrics, opts.Metrics
 	}
-	h := WireHandler(tb, cfg, deps, db, clients, users, keySet)
+	h := wireHandler(tb, cfg, deps, db, clients, users, keySet)
 	return &Stack{Handler: h, Issuer: issuer, Dir: dir, DB: db, Clients: clients, Keys: keySet, Users: users, Hasher: hasher,
 		MFA: secondFactor, Logger: logger, Clock: clk, MFAClock: mfaClk}
 }
 
-// WireHandler is the end of cmd/inkpass's newHandler: oidc.New over the
+// wireHandler is the end of cmd/inkpass's newHandler: oidc.New over the
 // store, the CSRF key, web.NewHandler with Accounts and Audit being the
 // *store.DB. deps carries what varies (MFA, logger, limits).
-func WireHandler(tb testing.TB, cfg op.Config, deps web.Deps, db *store.DB, clients *store.Clients, users *user.Service, keySet *keys.Set) http.Handler {
+func wireHandler(tb testing.TB, cfg op.Config, deps web.Deps, db *store.DB, clients *store.Clients, users *user.Service, keySet *keys.Set) http.Handler {
 	tb.Helper()
 	cfg.Audit = db
 	provider, err := op.New(cfg, clients, db.Tokens(), db, db, keySet)
