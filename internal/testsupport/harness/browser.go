@@ -45,7 +45,9 @@ type Page struct {
 
 func (p *Page) Location() string { return p.Header.Get("Location") }
 
-func (b *Browser) do(req *http.Request) *Page {
+// Do sends req with the browser's cookies and reads the answer, for a
+// request Get and Post cannot express (a header of the test's own).
+func (b *Browser) Do(req *http.Request) *Page {
 	b.T.Helper()
 	resp, err := b.Client.Do(req)
 	if err != nil {
@@ -75,7 +77,7 @@ func (b *Browser) Get(rawURL string) *Page {
 	if err != nil {
 		b.T.Fatal(err)
 	}
-	return b.do(req)
+	return b.Do(req)
 }
 
 func (b *Browser) Post(rawURL string, form url.Values) *Page {
@@ -85,7 +87,7 @@ func (b *Browser) Post(rawURL string, form url.Values) *Page {
 		b.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
+	return b.Do(req)
 }
 
 var (

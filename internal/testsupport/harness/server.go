@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkpass/inkpass/internal/branding"
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/metrics"
@@ -22,6 +24,7 @@ import (
 	"github.com/inkpass/inkpass/internal/store"
 	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
+	"github.com/inkpass/inkpass/internal/userlink"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -125,6 +128,30 @@ type Options struct {
 	// Metrics are given to the provider and the pages, as wire.go does when
 	// metrics are on.
 	Metrics *metrics.Metrics
+
+	// Mail, when set, is the outbox of the single-use links' messages
+	// (email configured: "Forgot password?" is offered); nil is email not
+	// configured, as wire.go's linkMailer answers then.
+	Mail userlink.Mailer
+	// Studio is web.Deps.Studio, the fixed look the pages fall back on
+	// ({Name: StudioName} when zero). wire.go gives it the branding
+	// defaults' name; a test that sets the two apart shows which one a
+	// page uses.
+	Studio web.Studio
+	// Branding varies the studio's look (web.Deps.Branding), which is
+	// always wired, as cmd/inkpass/branding.go wires it.
+	Branding BrandingOptions
+}
+
+// BrandingOptions vary the branding service of a stack.
+type BrandingOptions struct {
+	// Defaults are the config's look; Name is StudioName when empty.
+	Defaults branding.Defaults
+	// Options tune the service; Logger and Now are the stack's when nil.
+	Options branding.Options
+	// Repo, when set, is what the service reads and writes instead of the
+	// store itself, which it is given (a test counts the reads).
+	Repo func(*store.DB) branding.Repo
 }
 
 // ClientSpec is a client to register and its plain secret ("" for a public
@@ -147,7 +174,11 @@ type Stack struct {
 	Users   *user.Service
 	Hasher  *password.Hasher
 	MFA     *mfa.Service
-	Logger  *slog.Logger
+	// Links issues the single-use links (invitations, password resets,
+	// email verification) under the issuer; Branding is the studio's look.
+	Links    *userlink.Service
+	Branding *branding.Service
+	Logger   *slog.Logger
 	// Clock is the store's, the provider's and (unless
 	// Options.SeparateMFAClock) the second factor's: real time plus an
 	// offset a test moves, so that nothing ever sleeps.
@@ -157,7 +188,8 @@ type Stack struct {
 
 // Wire builds the whole server for issuer: store.Open on a real SQLite file
 // (the studio fixture adopted, unless EmptyDB), the hasher, user.Service,
-// keys.Open, the clients, the second factor, oidc.New and web.NewHandler.
+// keys.Open, the clients, the second factor, the branding service, the
+// single-use links, oidc.New and web.NewHandler.
 func Wire(tb testing.TB, issuer string, opts Options) *Stack {
 	tb.Helper()
 	ctx := tb.Context()
@@ -267,6 +299,35 @@ func Wire(tb testing.TB, issuer string, opts Options) *Stack {
 	secondFactor := mfa.NewService(db, db, sealer, mfa.Options{Issuer: StudioName, RequiredRoles: opts.MFARoles, RememberDevice: opts.RememberDevice,
 		Throttle: opts.Throttle, Now: mfaClk.Now, Audit: db, Logger: logger, WebAuthnOrigin: passkeyOrigin})
 
+	bo := opts.Branding
+	if bo.Defaults.Name == "" {
+		bo.Defaults.Name = StudioName
+	}
+	if bo.Options.Logger == nil {
+		bo.Options.Logger = logger
+	}
+	if bo.Options.Now == nil {
+		bo.Options.Now = clk.Now
+	}
+	var brandRepo branding.Repo = db
+	if bo.Repo != nil {
+		brandRepo = bo.Repo(db)
+	}
+	look, err := branding.New(brandRepo, bo.Defaults, bo.Options)
+	if err != nil {
+		tb.Fatalf("branding.New: %v", err)
+	}
+	// The console may rename the studio: the messages take the current
+	// name, as wire.go's newLinks does.
+	links := userlink.New(db, hasher, userlink.Options{Issuer: issuer, StudioName: StudioName,
+		Studio: func(ctx context.Context) string { return look.Current(ctx).Name },
+		Mailer: opts.Mail, Audit: db, Logger: logger, Now: clk.Now})
+
+	studio := opts.Studio
+	if studio == (web.Studio{}) {
+		studio = web.Studio{Name: StudioName}
+	}
+
 	cfg := op.Config{
 		Issuer:     issuer,
 		CodeTTL:    CodeTTL,
@@ -279,10 +340,12 @@ func Wire(tb testing.TB, issuer string, opts Options) *Stack {
 
 		RefreshReuseInterval: opts.RefreshReuse,
 	}
-	deps := web.Deps{MFA: secondFactor, Studio: web.Studio{Name: StudioName}, Logger: logger, PendingLimit: opts.Pending,
+	deps := web.Deps{MFA: secondFactor, Links: links, Studio: studio, Branding: look, Logger: logger, PendingLimit: opts.Pending,
 		Ready: db.WriteReady, TrustedProxies: opts.TrustedProxies,
 		// config.IssuerIsHTTPS, as wire.go sets it.
 		SecureCookies: strings.HasPrefix(issuer, "https://")}
+	// Console and UploadLimits are left out: the console is tested where it
+	// is wired, in cmd/inkpass, and no page here is reached through it.
 	if opts.Metrics != nil {
 		// A nil *Metrics must not become a non-nil interface (wire.go's
 		// tokenMetrics).
@@ -290,7 +353,7 @@ func Wire(tb testing.TB, issuer string, opts Options) *Stack {
 	}
 	h := wireHandler(tb, cfg, deps, db, clients, users, keySet)
 	return &Stack{Handler: h, Issuer: issuer, Dir: dir, DB: db, Clients: clients, Keys: keySet, Users: users, Hasher: hasher,
-		MFA: secondFactor, Logger: logger, Clock: clk, MFAClock: mfaClk}
+		MFA: secondFactor, Links: links, Branding: look, Logger: logger, Clock: clk, MFAClock: mfaClk}
 }
 
 // wireHandler is the end of cmd/inkpass's newHandler: oidc.New over the
