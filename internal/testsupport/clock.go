@@ -2,6 +2,7 @@ package testsupport
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,3 +30,15 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// OffsetClock is real time plus an offset a test moves forward, so that
+// nothing sleeps while the times that no injected clock reaches (a cookie
+// jar's, a relying party's) keep running. Its zero value reads real time. It
+// is safe for concurrent use.
+type OffsetClock struct{ offset atomic.Int64 }
+
+// Now returns the real time plus the offset.
+func (c *OffsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance adds d to the offset.
+func (c *OffsetClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }

@@ -11,7 +11,8 @@ import (
 )
 
 // TestOnlyTestsImportIt walks the module and fails if a non-test Go file
-// imports this package: a fake clock must never reach the program.
+// imports this package or one below it (harness): a fake clock or a test
+// server must never reach the program.
 func TestOnlyTestsImportIt(t *testing.T) {
 	const self = "github.com/inkpass/inkpass/internal/testsupport"
 	root := filepath.Join("..", "..")
@@ -35,7 +36,7 @@ func TestOnlyTestsImportIt(t *testing.T) {
 		}
 		files++
 		for _, imp := range f.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == self {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == self || strings.HasPrefix(p, self+"/") {
 				t.Errorf("%s imports %s; only _test.go files may", path, self)
 			}
 		}

@@ -41,3 +41,22 @@ func TestLogBuffer(t *testing.T) {
 		}
 	}
 }
+
+func TestOffsetClock(t *testing.T) {
+	var c OffsetClock
+	before := time.Now()
+	if got := c.Now(); got.Before(before) || got.After(time.Now()) {
+		t.Fatalf("zero OffsetClock reads %v, want real time (between %v and now)", got, before)
+	}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() { c.Advance(time.Hour) })
+	}
+	wg.Wait()
+	lo := time.Now().Add(10 * time.Hour)
+	got := c.Now()
+	hi := time.Now().Add(10 * time.Hour)
+	if got.Before(lo) || got.After(hi) {
+		t.Errorf("after ten concurrent one-hour advances Now = %v, want real time plus 10h (between %v and %v)", got, lo, hi)
+	}
+}

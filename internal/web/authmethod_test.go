@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/client"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // TestInterop_ClientAuthMethod: discovery advertises client_secret_basic and
@@ -14,7 +15,7 @@ import (
 // body). A client whose admin pinned a method accepts only that one.
 func TestInterop_ClientAuthMethod(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	e := harness.NewServer(t, harness.Options{})
 	const secret = "interop-client-secret-0123456789abcdefghijkl"
 	register := func(id, method string, pinned bool) {
 		c := &client.Client{ID: id, GrantTypes: []string{client.GrantClientCredentials}, Scopes: []string{"profile"},
@@ -23,8 +24,8 @@ func TestInterop_ClientAuthMethod(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		c.SetSecret(e.clients.HashKey(), secret)
-		if err := e.clients.Create(t.Context(), c); err != nil {
+		c.SetSecret(e.Clients.HashKey(), secret)
+		if err := e.Clients.Create(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,26 +52,26 @@ func TestInterop_ClientAuthMethod(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "scope": {"profile"}}
-			var r *tokenResponse
+			var r *harness.TokenResponse
 			switch {
 			case tc.basic:
-				r = e.postToken(t, form, tc.clientID, tc.secret)
+				r = e.PostToken(t, form, tc.clientID, tc.secret)
 			case tc.secret == "":
 				form.Set("client_id", tc.clientID)
-				r = e.postToken(t, form)
+				r = e.PostToken(t, form)
 			default:
 				form.Set("client_id", tc.clientID)
 				form.Set("client_secret", tc.secret)
-				r = e.postToken(t, form)
+				r = e.PostToken(t, form)
 			}
-			if r.status != tc.want {
-				t.Fatalf("status %d %v, want %d", r.status, r.body, tc.want)
+			if r.Status != tc.want {
+				t.Fatalf("status %d %v, want %d", r.Status, r.Body, tc.want)
 			}
-			if tc.want == http.StatusOK && r.str("access_token") == "" {
-				t.Errorf("no access token: %v", r.body)
+			if tc.want == http.StatusOK && r.Str("access_token") == "" {
+				t.Errorf("no access token: %v", r.Body)
 			}
-			if tc.want == http.StatusUnauthorized && r.str("error") != "invalid_client" {
-				t.Errorf("error = %q, want invalid_client", r.str("error"))
+			if tc.want == http.StatusUnauthorized && r.Str("error") != "invalid_client" {
+				t.Errorf("error = %q, want invalid_client", r.Str("error"))
 			}
 		})
 	}

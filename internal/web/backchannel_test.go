@@ -24,6 +24,7 @@ import (
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -111,14 +112,14 @@ func (ep *bcEndpoint) wait(t *testing.T) string {
 // bcEnv is an env with the portal and the bystander registered, their
 // endpoints, and the back-channel worker running.
 type bcEnv struct {
-	*env
+	*harness.Server
 	portal, bystander *bcEndpoint
 }
 
 func newBCEnv(t *testing.T, backoff []time.Duration) *bcEnv {
 	t.Helper()
-	e := newEnv(t, envOptions{})
-	be := &bcEnv{env: e, portal: newBCEndpoint(t), bystander: newBCEndpoint(t)}
+	e := harness.NewServer(t, harness.Options{})
+	be := &bcEnv{Server: e, portal: newBCEndpoint(t), bystander: newBCEndpoint(t)}
 	for _, c := range []struct {
 		c      *client.Client
 		secret string
@@ -141,14 +142,14 @@ func newBCEnv(t *testing.T, backoff []time.Duration) *bcEnv {
 		if err := c.c.Validate(); err != nil {
 			t.Fatalf("client %s: %v", c.c.ID, err)
 		}
-		c.c.SetSecret(e.clients.HashKey(), c.secret)
-		if err := e.clients.Create(t.Context(), c.c); err != nil {
+		c.c.SetSecret(e.Clients.HashKey(), c.secret)
+		if err := e.Clients.Create(t.Context(), c.c); err != nil {
 			t.Fatalf("register client %s: %v", c.c.ID, err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := backchannel.New(e.db, e.keys, backchannel.Options{
-		Issuer: e.issuer, Now: e.clock.Now, Wake: e.db.LogoutNoticeQueued(),
+	w := backchannel.New(e.DB, e.Keys, backchannel.Options{
+		Issuer: e.Issuer, Now: e.Clock.Now, Wake: e.DB.LogoutNoticeQueued(),
 		// Another process's notices are found by polling; keep it short.
 		Poll: 20 * time.Millisecond, Backoff: backoff,
 	})
@@ -158,16 +159,16 @@ func newBCEnv(t *testing.T, backoff []time.Duration) *bcEnv {
 	return be
 }
 
-func (be *bcEnv) portalRP(t *testing.T) *rp {
-	return be.slRP(t, bcPortalID, bcPortalSecret, bcPortalRedirect, "openid", "offline_access")
+func (be *bcEnv) portalRP(t *testing.T) *harness.RP {
+	return be.ClockedRP(t, bcPortalID, bcPortalSecret, bcPortalRedirect, "openid", "offline_access")
 }
 
 // bcSignOut signs b out through /logout's confirmation form.
-func bcSignOut(t *testing.T, b *browser) {
+func bcSignOut(t *testing.T, b *harness.Browser) {
 	t.Helper()
-	form := slFormTo(t, b.get("/logout"), "/logout", "")
-	if p := b.post(form.action, form.fields); p.status >= 400 {
-		t.Fatalf("POST /logout: status %d", p.status)
+	form := harness.FormTo(t, b.Get("/logout"), "/logout", "")
+	if p := b.Post(form.Action, form.Fields); p.Status >= 400 {
+		t.Fatalf("POST /logout: status %d", p.Status)
 	}
 }
 
@@ -175,7 +176,7 @@ func bcSignOut(t *testing.T, b *browser) {
 // after it, a notice that was going to be sent has been.
 func (be *bcEnv) waitDrained(t *testing.T) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+be.db.Path()+"?_busy_timeout=5000&mode=ro")
+	db, err := sql.Open("sqlite3", "file:"+be.DB.Path()+"?_busy_timeout=5000&mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func (be *bcEnv) logoutClaims(t *testing.T, raw, clientID string) map[string]any
 	if typ := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType]; typ != backchannel.TokenType {
 		t.Errorf("typ header = %v, want %s", typ, backchannel.TokenType)
 	}
-	payload, err := oidc.NewRemoteKeySet(t.Context(), be.issuer+"/jwks").VerifySignature(t.Context(), raw)
+	payload, err := oidc.NewRemoteKeySet(t.Context(), be.Issuer+"/jwks").VerifySignature(t.Context(), raw)
 	if err != nil {
 		t.Fatalf("logout token signature does not verify against the JWKS: %v", err)
 	}
@@ -213,15 +214,15 @@ func (be *bcEnv) logoutClaims(t *testing.T, raw, clientID string) map[string]any
 	if err := json.Unmarshal(payload, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c["iss"] != be.issuer {
-		t.Errorf("iss = %v, want %s", c["iss"], be.issuer)
+	if c["iss"] != be.Issuer {
+		t.Errorf("iss = %v, want %s", c["iss"], be.Issuer)
 	}
 	if c["aud"] != clientID {
 		t.Errorf("aud = %v, want %s", c["aud"], clientID)
 	}
 	iat, _ := c["iat"].(float64)
 	exp, _ := c["exp"].(float64)
-	now := float64(be.clock.Now().Unix())
+	now := float64(be.Clock.Now().Unix())
 	if iat == 0 || iat > now+1 || exp <= now || exp-iat > 300 {
 		t.Errorf("iat %v, exp %v at %v: want issued now and expiring within minutes", iat, exp, now)
 	}
@@ -244,11 +245,11 @@ func (be *bcEnv) logoutClaims(t *testing.T, raw, clientID string) map[string]any
 func TestBackchannelLogout_RPInitiated(t *testing.T) {
 	t.Parallel()
 	be := newBCEnv(t, nil)
-	ana := be.slNewUser(t, "ana.bc", "ana-bc-pass-1", nil)
-	b := be.newBrowser(t)
-	f := be.portalRP(t).start(false)
-	s := f.redeem(t, b.signIn(f, ana.username, ana.password).Get("code"))
-	sid, _ := s.claims["sid"].(string)
+	ana := be.NewUser(t, "ana.bc", "ana-bc-pass-1", nil)
+	b := be.NewBrowser(t)
+	f := be.portalRP(t).Start(false)
+	s := f.Redeem(t, b.SignIn(f, ana.Username, ana.Password).Get("code"))
+	sid, _ := s.Claims["sid"].(string)
 	if sid == "" {
 		t.Fatal("the ID token has no sid")
 	}
@@ -256,12 +257,12 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 	be.portal.mu.Lock()
 	be.portal.hold = make(chan struct{})
 	be.portal.mu.Unlock()
-	q := url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {bcPortalSignedOut}}
-	p := b.get("/logout?" + q.Encode())
+	q := url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {bcPortalSignedOut}}
+	p := b.Get("/logout?" + q.Encode())
 	be.portal.note("page returned")
 	close(be.portal.hold)
-	if p.status != http.StatusSeeOther || p.location() != bcPortalSignedOut {
-		t.Fatalf("GET /logout: status %d to %q, want 303 to %s", p.status, p.location(), bcPortalSignedOut)
+	if p.Status != http.StatusSeeOther || p.Location() != bcPortalSignedOut {
+		t.Fatalf("GET /logout: status %d to %q, want 303 to %s", p.Status, p.Location(), bcPortalSignedOut)
 	}
 	raw := be.portal.wait(t)
 	be.waitDrained(t)
@@ -281,8 +282,8 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 	if c["sid"] != sid {
 		t.Errorf("sid = %v, want the ID token's %s", c["sid"], sid)
 	}
-	if c["sub"] != ana.sub {
-		t.Errorf("sub = %v, want %s", c["sub"], ana.sub)
+	if c["sub"] != ana.Sub {
+		t.Errorf("sub = %v, want %s", c["sub"], ana.Sub)
 	}
 	if n := be.portal.count(); n != 1 {
 		t.Errorf("the portal got %d logout tokens, want 1", n)
@@ -292,8 +293,8 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 	}
 
 	// Signing out again (no session now) sends nothing more.
-	if p := b.get("/logout"); p.status != http.StatusOK {
-		t.Errorf("GET /logout without a session: status %d", p.status)
+	if p := b.Get("/logout"); p.Status != http.StatusOK {
+		t.Errorf("GET /logout without a session: status %d", p.Status)
 	}
 	be.waitDrained(t)
 	if n := be.portal.count(); n != 1 {
@@ -307,26 +308,26 @@ func TestBackchannelLogout_RPInitiated(t *testing.T) {
 func TestBackchannelLogout_Retries(t *testing.T) {
 	t.Parallel()
 	be := newBCEnv(t, []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond})
-	bo := be.slNewUser(t, "bo.bc", "bo-bc-pass-1", nil)
+	bo := be.NewUser(t, "bo.bc", "bo-bc-pass-1", nil)
 	signInAndOut := func() {
-		b := be.newBrowser(t)
-		f := be.portalRP(t).start(false)
-		f.redeem(t, b.signIn(f, bo.username, bo.password).Get("code"))
+		b := be.NewBrowser(t)
+		f := be.portalRP(t).Start(false)
+		f.Redeem(t, b.SignIn(f, bo.Username, bo.Password).Get("code"))
 		bcSignOut(t, b)
 	}
 	t.Run("a 500 then success", func(t *testing.T) {
 		be.portal.mu.Lock()
 		be.portal.fail = 2
 		be.portal.mu.Unlock()
-		b := be.newBrowser(t)
-		f := be.portalRP(t).start(false)
-		f.redeem(t, b.signIn(f, bo.username, bo.password).Get("code"))
+		b := be.NewBrowser(t)
+		f := be.portalRP(t).Start(false)
+		f.Redeem(t, b.SignIn(f, bo.Username, bo.Password).Get("code"))
 		// Ending the session from /account's password form needs no
 		// confirmation step: it is the simplest way to end it here.
-		if p := changePassword(t, b, bo.password, "bo-bc-pass-2"); p.status != http.StatusSeeOther {
-			t.Fatalf("change password: status %d", p.status)
+		if p := changePassword(t, b, bo.Password, "bo-bc-pass-2"); p.Status != http.StatusSeeOther {
+			t.Fatalf("change password: status %d", p.Status)
 		}
-		bo.password = "bo-bc-pass-2"
+		bo.Password = "bo-bc-pass-2"
 		be.waitDrained(t)
 		be.portal.mu.Lock()
 		tokens := append([]string(nil), be.portal.tokens...)
@@ -363,34 +364,34 @@ func TestBackchannelLogout_SessionEnds(t *testing.T) {
 	t.Parallel()
 	be := newBCEnv(t, nil)
 	portal := be.portalRP(t)
-	signIn := func(t *testing.T, u slAccount) (*browser, string) {
-		b := be.newBrowser(t)
-		f := portal.start(false)
-		s := f.redeem(t, b.signIn(f, u.username, u.password).Get("code"))
-		return b, s.claims["sid"].(string)
+	signIn := func(t *testing.T, u harness.Account) (*harness.Browser, string) {
+		b := be.NewBrowser(t)
+		f := portal.Start(false)
+		s := f.Redeem(t, b.SignIn(f, u.Username, u.Password).Get("code"))
+		return b, s.Claims["sid"].(string)
 	}
-	want := func(t *testing.T, u slAccount, sid string) {
+	want := func(t *testing.T, u harness.Account, sid string) {
 		t.Helper()
 		c := be.logoutClaims(t, be.portal.wait(t), bcPortalID)
-		if c["sid"] != sid || c["sub"] != u.sub {
-			t.Errorf("logout token for sid %v sub %v, want sid %s sub %s", c["sid"], c["sub"], sid, u.sub)
+		if c["sid"] != sid || c["sub"] != u.Sub {
+			t.Errorf("logout token for sid %v sub %v, want sid %s sub %s", c["sid"], c["sub"], sid, u.Sub)
 		}
 		be.waitDrained(t)
 	}
 
 	t.Run("password change", func(t *testing.T) {
-		u := be.slNewUser(t, "cy.bc", "cy-bc-pass-1", nil)
+		u := be.NewUser(t, "cy.bc", "cy-bc-pass-1", nil)
 		b, sid := signIn(t, u)
-		if p := changePassword(t, b, u.password, "cy-bc-pass-2"); p.status != http.StatusSeeOther {
-			t.Fatalf("change password: status %d", p.status)
+		if p := changePassword(t, b, u.Password, "cy-bc-pass-2"); p.Status != http.StatusSeeOther {
+			t.Fatalf("change password: status %d", p.Status)
 		}
 		want(t, u, sid)
 	})
 	t.Run("deactivated by the CLI in another process", func(t *testing.T) {
-		u := be.slNewUser(t, "di.bc", "di-bc-pass-1", nil)
+		u := be.NewUser(t, "di.bc", "di-bc-pass-1", nil)
 		_, sid := signIn(t, u)
 		// What `inkpass user deactivate` does: its own store on the file.
-		other, err := store.Open(t.Context(), be.db.Path(), store.Options{})
+		other, err := store.Open(t.Context(), be.DB.Path(), store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,25 +400,25 @@ func TestBackchannelLogout_SessionEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := user.NewService(other, hasher, other, user.Options{}).Deactivate(t.Context(), u.id); err != nil {
+		if err := user.NewService(other, hasher, other, user.Options{}).Deactivate(t.Context(), u.ID); err != nil {
 			t.Fatalf("deactivate: %v", err)
 		}
 		want(t, u, sid)
 	})
 	t.Run("deactivated in the users table behind inkpass's back", func(t *testing.T) {
-		u := be.slNewUser(t, "ed.bc", "ed-bc-pass-1", nil)
+		u := be.NewUser(t, "ed.bc", "ed-bc-pass-1", nil)
 		b, sid := signIn(t, u)
-		be.slDeactivateBehindOurBack(t, u.id)
-		b.get("/account") // the session lookup finds the user inactive
+		be.DeactivateBehindOurBack(t, u.ID)
+		b.Get("/account") // the session lookup finds the user inactive
 		want(t, u, sid)
 	})
 	t.Run("app revoked on /account", func(t *testing.T) {
-		u := be.slNewUser(t, "fa.bc", "fa-bc-pass-1", nil)
+		u := be.NewUser(t, "fa.bc", "fa-bc-pass-1", nil)
 		b, sid := signIn(t, u)
-		acc := b.get("/account")
-		form := slFormTo(t, acc, "/account/revoke", bcPortalID)
-		if p := b.post(form.action, form.fields); p.status != http.StatusSeeOther {
-			t.Fatalf("revoke: status %d", p.status)
+		acc := b.Get("/account")
+		form := harness.FormTo(t, acc, "/account/revoke", bcPortalID)
+		if p := b.Post(form.Action, form.Fields); p.Status != http.StatusSeeOther {
+			t.Fatalf("revoke: status %d", p.Status)
 		}
 		want(t, u, sid)
 		// The session goes on, and ending it later does not tell the

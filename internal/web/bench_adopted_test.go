@@ -2,12 +2,7 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -15,14 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/metrics"
-	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
-	"github.com/inkpass/inkpass/internal/store"
-	"github.com/inkpass/inkpass/internal/user"
-	"github.com/inkpass/inkpass/internal/web"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // adoptedUser is the studio fixture's admin, whose hash is werkzeug
@@ -37,39 +28,20 @@ const adoptedUser = "admin"
 func newAdoptedBenchEnv(b *testing.B, alg keys.Algorithm) (*benchEnv, string) {
 	b.Helper()
 	ctx := context.Background()
-	dir := b.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	const budget = 256 << 20
 	oldGC, oldLimit := debug.SetGCPercent(200), debug.SetMemoryLimit(budget+32<<20)
 	b.Cleanup(func() { debug.SetGCPercent(oldGC); debug.SetMemoryLimit(oldLimit) })
 
-	dbPath := filepath.Join(dir, "studio.db")
-	script, err := os.ReadFile(fixtureSQL)
-	if err != nil {
-		b.Fatalf("read fixture: %v", err)
-	}
-	raw, err := sql.Open("sqlite3", dbPath)
-	if err != nil {
-		b.Fatalf("open %s: %v", dbPath, err)
-	}
-	if _, err := raw.Exec(string(script)); err != nil {
-		b.Fatalf("run fixture: %v", err)
-	}
-	raw.Close()
-	db, err := store.Open(ctx, dbPath, store.Options{})
-	if err != nil {
-		b.Fatalf("open store: %v", err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if !db.Adopted() {
-		b.Fatal("store.Open did not adopt the studio fixture")
-	}
-
 	hasher, err := password.NewHasher(password.Policy{Target: password.TargetWerkzeug, MemoryBudget: budget})
 	if err != nil {
 		b.Fatalf("hasher: %v", err)
 	}
+	st := harness.Wire(b, benchIssuer, harness.Options{
+		Alg: alg, NoStandardClients: true, Clients: benchClients(alg)[1:],
+		Hasher: hasher, Metrics: metrics.New(), Logger: benchLogger(),
+	})
+	db, users := st.DB, st.Users
 	var census password.Census
 	if err := db.EachPasswordHash(ctx, census.Add); err != nil {
 		b.Fatalf("census: %v", err)
@@ -79,9 +51,6 @@ func newAdoptedBenchEnv(b *testing.B, alg keys.Algorithm) (*benchEnv, string) {
 			b.Fatalf("SetDummyLike: %v", err)
 		}
 	}
-	m := metrics.New()
-	hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
-	users := user.NewService(db, hasher, db, user.Options{Logger: log})
 	admin, err := users.GetByUsername(ctx, adoptedUser)
 	if err != nil {
 		b.Fatalf("fixture user %s: %v", adoptedUser, err)
@@ -97,35 +66,7 @@ func newAdoptedBenchEnv(b *testing.B, alg keys.Algorithm) (*benchEnv, string) {
 	if hasher.NeedsRehash(admin.PasswordHash) || password.Describe(admin.PasswordHash) != "scrypt:32768:8:1" {
 		b.Fatalf("fixture user %s has %s, which the werkzeug target rewrites", adoptedUser, password.Describe(admin.PasswordHash))
 	}
-
-	clients, err := db.Clients(ctx)
-	if err != nil {
-		b.Fatalf("clients: %v", err)
-	}
-	public := &client.Client{ID: benchPublicID, Name: "Bench app", Public: true, FirstParty: true,
-		RedirectURIs: []string{benchRedirect}, GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
-		Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli", IDTokenAlg: alg}
-	public.Normalize()
-	if err := public.Validate(); err != nil {
-		b.Fatalf("client: %v", err)
-	}
-	if err := clients.Create(ctx, public); err != nil {
-		b.Fatalf("create client: %v", err)
-	}
-	keySet, _, err := keys.Open(keys.Options{Dir: filepath.Join(dir, "keys"), Algorithm: alg})
-	if err != nil {
-		b.Fatalf("keys: %v", err)
-	}
-	h := wireHandler(b, oidc.Config{
-		Issuer: benchIssuer, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
-		RefreshTTL: 30 * 24 * time.Hour, SessionTTL: 12 * time.Hour, Logger: log, Metrics: m,
-	}, web.Deps{
-		Studio:  web.Studio{Name: "Bench Studio"},
-		Ready:   func(ctx context.Context) error { return db.Ping(ctx) },
-		Logger:  log,
-		Metrics: m,
-	}, db, clients, users, keySet)
-	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher, users: users}, admin.PasswordHash
+	return &benchEnv{h: st.Handler, db: db, keys: st.Keys, hasher: hasher, users: users}, admin.PasswordHash
 }
 
 // BenchmarkLoginFlowAdopted is BenchmarkLoginFlow on an adopted database: the

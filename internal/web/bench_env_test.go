@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -22,18 +21,17 @@ import (
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
 	"github.com/inkpass/inkpass/internal/metrics"
-	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/session"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
-	"github.com/inkpass/inkpass/internal/web"
 )
 
-// benchEnv is the whole server, wired as cmd/inkpass/wire.go wires it (keep
-// the two in step: a Deps field wire.go sets belongs here too), over a
-// real SQLite file in a temporary folder, driven in-process through
-// handler.ServeHTTP (no sockets: the figures are the handlers' own).
+// benchEnv is the whole server as harness.Wire builds it (wired as
+// cmd/inkpass/wire.go wires it, over a real SQLite file in a temporary
+// folder), driven in-process through handler.ServeHTTP (no sockets: the
+// figures are the handlers' own).
 type benchEnv struct {
 	h      http.Handler
 	db     *store.DB
@@ -52,21 +50,29 @@ const (
 	benchRedirect = "http://127.0.0.1:9090/callback"
 )
 
-// newBenchEnv builds the server with the default configuration (config.yaml's
-// values: OWASP argon2id, a 256 MiB hashing budget, info-level text logs) and
-// signing keys of alg. Logs are formatted as in production and then dropped,
-// so their cost is in the figures.
+// benchClients are a client_credentials client and the public app the
+// login benchmarks sign in to.
+func benchClients(alg keys.Algorithm) []harness.ClientSpec {
+	return []harness.ClientSpec{
+		{Client: client.Client{ID: benchCCID, Name: "Bench machine client", GrantTypes: []string{client.GrantClientCredentials},
+			Scopes: []string{"profile"}, Enabled: true, Source: "cli"}, Secret: benchCCSecret},
+		{Client: client.Client{ID: benchPublicID, Name: "Bench app", Public: true, FirstParty: true,
+			RedirectURIs: []string{benchRedirect}, GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
+			Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli", IDTokenAlg: alg}},
+	}
+}
+
+// benchLogger formats logs as production does (info-level text) and drops
+// them, so their cost is in the figures.
+func benchLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// newBenchEnv builds the server on a new database with the default
+// configuration (config.yaml's values: OWASP argon2id, a 256 MiB hashing
+// budget, info-level text logs, metrics on) and signing keys of alg.
 func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	db, err := store.Open(ctx, filepath.Join(dir, "inkpass.db"), store.Options{})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
 	hasher, err := password.NewHasher(password.Policy{
 		Target:       password.TargetArgon2id,
 		Argon2:       password.OWASPArgon2(),
@@ -75,56 +81,14 @@ func newBenchEnv(tb testing.TB, alg keys.Algorithm) *benchEnv {
 	if err != nil {
 		tb.Fatalf("hasher: %v", err)
 	}
-	// Metrics are on by default (config.yaml), so they are counted here too.
-	m := metrics.New()
-	hasher.SetObserver(func(v password.Verification) { m.PasswordVerified(v.Took) })
-	users := user.NewService(db, hasher, db, user.Options{Logger: log})
-	if _, err := users.Create(ctx, user.User{Username: benchUser, Role: user.RoleAdmin, Name: "Bench Mark", Email: "bench@example.com"}, benchPassword); err != nil {
+	st := harness.Wire(tb, benchIssuer, harness.Options{
+		Alg: alg, EmptyDB: true, NoStandardClients: true, Clients: benchClients(alg),
+		Hasher: hasher, Metrics: metrics.New(), Logger: benchLogger(),
+	})
+	if _, err := st.Users.Create(tb.Context(), user.User{Username: benchUser, Role: user.RoleAdmin, Name: "Bench Mark", Email: "bench@example.com"}, benchPassword); err != nil {
 		tb.Fatalf("create user: %v", err)
 	}
-
-	clients, err := db.Clients(ctx)
-	if err != nil {
-		tb.Fatalf("clients: %v", err)
-	}
-	cc := &client.Client{ID: benchCCID, Name: "Bench machine client", GrantTypes: []string{client.GrantClientCredentials},
-		Scopes: []string{"profile"}, Enabled: true, Source: "cli"}
-	public := &client.Client{ID: benchPublicID, Name: "Bench app", Public: true, FirstParty: true,
-		RedirectURIs: []string{benchRedirect}, GrantTypes: []string{client.GrantAuthorizationCode, client.GrantRefreshToken},
-		Scopes: []string{"openid", "profile", "email", "offline_access"}, Enabled: true, Source: "cli", IDTokenAlg: alg}
-	for _, c := range []*client.Client{cc, public} {
-		c.Normalize()
-		if err := c.Validate(); err != nil {
-			tb.Fatalf("client %s: %v", c.ID, err)
-		}
-	}
-	cc.SetSecret(clients.HashKey(), benchCCSecret)
-	for _, c := range []*client.Client{cc, public} {
-		if err := clients.Create(ctx, c); err != nil {
-			tb.Fatalf("create client %s: %v", c.ID, err)
-		}
-	}
-
-	keySet, _, err := keys.Open(keys.Options{Dir: filepath.Join(dir, "keys"), Algorithm: alg})
-	if err != nil {
-		tb.Fatalf("keys: %v", err)
-	}
-	h := wireHandler(tb, oidc.Config{
-		Issuer:     benchIssuer,
-		CodeTTL:    time.Minute,
-		AccessTTL:  time.Hour,
-		IDTokenTTL: time.Hour,
-		RefreshTTL: 30 * 24 * time.Hour,
-		SessionTTL: 12 * time.Hour,
-		Logger:     log,
-		Metrics:    m,
-	}, web.Deps{
-		Studio:  web.Studio{Name: "Bench Studio"},
-		Ready:   func(ctx context.Context) error { return db.Ping(ctx) },
-		Logger:  log,
-		Metrics: m,
-	}, db, clients, users, keySet)
-	return &benchEnv{h: h, db: db, keys: keySet, hasher: hasher, users: users}
+	return &benchEnv{h: st.Handler, db: st.DB, keys: st.Keys, hasher: st.Hasher, users: st.Users}
 }
 
 // serve runs one request through the handler.

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // TestBodyLimit: a body over 64 KiB is answered 413, on the login form (a
@@ -14,14 +16,14 @@ import (
 // or it comes chunked; a body just under the limit is read as usual.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	b := e.newBrowser(t)
-	form := parseLoginForm(t, b.get("/login"))
-	login := url.Values{"username": {"luna_artist"}, "password": {"wrong"}, "csrf_token": {form.csrf}}
+	e := harness.NewServer(t, harness.Options{})
+	b := e.NewBrowser(t)
+	form := harness.ParseLoginForm(t, b.Get("/login"))
+	login := url.Values{"username": {"luna_artist"}, "password": {"wrong"}, "csrf_token": {form.CSRF}}
 	// A code that was never issued, from a client that authenticates in the
 	// body: the answer shows whether the body was read.
-	token := url.Values{"grant_type": {"authorization_code"}, "code": {"unknown"}, "redirect_uri": {toolRedirect},
-		"client_id": {toolID}, "client_secret": {toolSecret}}
+	token := url.Values{"grant_type": {"authorization_code"}, "code": {"unknown"}, "redirect_uri": {harness.ToolRedirect},
+		"client_id": {harness.ToolID}, "client_secret": {harness.ToolSecret}}
 	pad := func(v url.Values, n int) string {
 		body := v.Encode() + "&pad="
 		return body + strings.Repeat("x", n-len(body))
@@ -33,7 +35,7 @@ func TestBodyLimit(t *testing.T) {
 			// No length known up front: net/http sends it chunked.
 			r = io.MultiReader(strings.NewReader(body))
 		}
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.issuer+path, r)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.Issuer+path, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +54,7 @@ func TestBodyLimit(t *testing.T) {
 			how = "chunked"
 		}
 		t.Run("the login form answers 413 to a body over the limit, "+how, func(t *testing.T) {
-			resp, body := send(t, b.c, form.action, pad(login, 64<<10+1), chunked)
+			resp, body := send(t, b.Client, form.Action, pad(login, 64<<10+1), chunked)
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status = %d, want 413; body:\n%s", resp.StatusCode, body)
 			}
@@ -61,7 +63,7 @@ func TestBodyLimit(t *testing.T) {
 			}
 		})
 		t.Run("the token endpoint answers 413 invalid_request to a body over the limit, "+how, func(t *testing.T) {
-			resp, body := send(t, e.srv.Client(), "/token", pad(token, 64<<10+1), chunked)
+			resp, body := send(t, e.HTTP.Client(), "/token", pad(token, 64<<10+1), chunked)
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status = %d, want 413; body: %s", resp.StatusCode, body)
 			}
@@ -69,14 +71,14 @@ func TestBodyLimit(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &got); err != nil || got["error"] != "invalid_request" {
 				t.Errorf("body = %s, want OAuth JSON with invalid_request", body)
 			}
-			wantNoStore(t, resp.Header)
+			harness.WantNoStore(t, resp.Header)
 		})
 	}
 	t.Run("bodies at the limit are read as usual", func(t *testing.T) {
-		if resp, body := send(t, b.c, form.action, pad(login, 64<<10), true); resp.StatusCode != http.StatusUnauthorized {
+		if resp, body := send(t, b.Client, form.Action, pad(login, 64<<10), true); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("login with a wrong password at the limit: status %d, want 401; body:\n%s", resp.StatusCode, body)
 		}
-		resp, body := send(t, e.srv.Client(), "/token", pad(token, 64<<10), false)
+		resp, body := send(t, e.HTTP.Client(), "/token", pad(token, 64<<10), false)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"invalid_grant"`) {
 			t.Errorf("token request with an unknown code at the limit: %d %s, want 400 invalid_grant", resp.StatusCode, body)
 		}

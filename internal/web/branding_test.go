@@ -3,8 +3,9 @@ package web_test
 // The studio's look over HTTP: the logo and theme endpoints, the pages that
 // show the name, logo, accent and support contact, and a change made in the
 // console (here, the branding service) showing on the next page view, from
-// this process or another. The harness is this file's own (brand*), built
-// as cmd/inkpass wires a server, on a fresh SQLite file.
+// this process or another. The server is the shared harness's on a fresh
+// SQLite file, its branding service's reads counted (brandRepo) and its
+// clock moved by hand (brandClock).
 
 import (
 	"bytes"
@@ -12,12 +13,9 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -26,10 +24,8 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/branding"
-	"github.com/inkpass/inkpass/internal/keys"
-	op "github.com/inkpass/inkpass/internal/oidc"
-	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/web"
 )
@@ -63,77 +59,40 @@ func (c *brandClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// brandEnv is a server of the shared harness on a fresh SQLite file, its
+// branding service reading through brandRepo and on brandClock.
 type brandEnv struct {
-	srv    *httptest.Server
-	dbPath string
-	db     *store.DB
-	repo   *brandRepo
-	look   *branding.Service
-	clock  *brandClock
-	users  *user.Service
+	*harness.Server
+	repo  *brandRepo
+	clock *brandClock
 }
 
 const (
-	brandStudio   = "Ink & Needle Test Studio"
+	brandStudio   = harness.StudioName
 	brandUser     = "ana.admin"
 	brandPassword = "correct horse battery staple"
 )
 
 func newBrandEnv(t *testing.T, defaults branding.Defaults) *brandEnv {
 	t.Helper()
-	ctx := t.Context()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "inkpass.db")
-	db, err := store.Open(ctx, dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keySet, _, err := keys.Open(keys.Options{Dir: filepath.Join(dir, "keys"), Algorithm: keys.RS256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := password.NewTestHasher(password.Policy{Target: password.TargetArgon2id, Argon2: password.LowCostArgon2ForTests(), MemoryBudget: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	users := user.NewService(db, hasher, db, user.Options{Logger: logger, Audit: db})
-	if _, err := users.Create(ctx, user.User{Username: brandUser, Role: user.RoleAdmin, Name: "Ana"}, brandPassword); err != nil {
-		t.Fatal(err)
-	}
-	clients, err := db.Clients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := &brandClock{t: time.Now()}
-	repo := &brandRepo{DB: db}
+	var repo *brandRepo
 	if defaults.Name == "" {
 		defaults.Name = brandStudio
 	}
-	look, err := branding.New(repo, defaults, branding.Options{Recheck: 5 * time.Second, Now: clk.Now, Logger: logger})
-	if err != nil {
+	e := harness.NewServer(t, harness.Options{
+		EmptyDB: true,
+		Studio:  web.Studio{Name: "the fixed name, never shown when Branding is set"},
+		Branding: harness.BrandingOptions{
+			Defaults: defaults,
+			Options:  branding.Options{Recheck: 5 * time.Second, Now: clk.Now},
+			Repo:     func(db *store.DB) branding.Repo { repo = &brandRepo{DB: db}; return repo },
+		},
+	})
+	if _, err := e.Users.Create(t.Context(), user.User{Username: brandUser, Role: user.RoleAdmin, Name: "Ana"}, brandPassword); err != nil {
 		t.Fatal(err)
 	}
-
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	provider, err := op.New(op.Config{Issuer: srv.URL, CodeTTL: time.Minute, AccessTTL: time.Hour, IDTokenTTL: time.Hour,
-		RefreshTTL: time.Hour, SessionTTL: time.Hour, Logger: logger, Audit: db}, clients, db.Tokens(), db, db, keySet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	csrfKey, err := db.InstallSecret(ctx, "csrf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err = web.NewHandler(web.Deps{Provider: provider, Users: users, Accounts: db, Audit: db, CSRFKey: csrfKey,
-		Studio: web.Studio{Name: "the fixed name, never shown when Branding is set"}, Branding: look, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &brandEnv{srv: srv, dbPath: dbPath, db: db, repo: repo, look: look, clock: clk, users: users}
+	return &brandEnv{Server: e, repo: repo, clock: clk}
 }
 
 // get fetches path with c (a plain client when nil) and returns the
@@ -141,9 +100,9 @@ func newBrandEnv(t *testing.T, defaults branding.Defaults) *brandEnv {
 func (e *brandEnv) get(t *testing.T, c *http.Client, path string, header ...string) (*http.Response, string) {
 	t.Helper()
 	if c == nil {
-		c = e.srv.Client()
+		c = e.HTTP.Client()
 	}
-	req, err := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, e.Issuer+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,14 +126,14 @@ func (e *brandEnv) get(t *testing.T, c *http.Client, path string, header ...stri
 func (e *brandEnv) signIn(t *testing.T) (*http.Client, string) {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
+	c := e.HTTP.Client()
 	c.Jar = jar
 	_, login := e.get(t, c, "/login")
 	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(login)
 	if m == nil {
 		t.Fatalf("login page without a csrf_token:\n%s", login)
 	}
-	resp, err := c.PostForm(e.srv.URL+"/login", url.Values{"csrf_token": {m[1]}, "username": {brandUser}, "password": {brandPassword}})
+	resp, err := c.PostForm(e.Issuer+"/login", url.Values{"csrf_token": {m[1]}, "username": {brandUser}, "password": {brandPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,10 +170,10 @@ func TestBranding_LogoIsServedStrictly(t *testing.T) {
 	})
 
 	data := brandLogoPNG(t, 96, 32)
-	if err := e.look.SetLogo(ctx, data, "ana.admin"); err != nil {
+	if err := e.Branding.SetLogo(ctx, data, "ana.admin"); err != nil {
 		t.Fatal(err)
 	}
-	src := e.look.Current(ctx).LogoSrc()
+	src := e.Branding.Current(ctx).LogoSrc()
 	if src != branding.LogoPath+"?v=1" {
 		t.Fatalf("LogoSrc = %q", src)
 	}
@@ -254,7 +213,7 @@ func TestBranding_LogoIsServedStrictly(t *testing.T) {
 
 	t.Run("a refused upload changes nothing served", func(t *testing.T) {
 		html := []byte("<!doctype html><script>alert(document.cookie)</script>")
-		if err := e.look.SetLogo(ctx, html, "ana.admin"); err == nil {
+		if err := e.Branding.SetLogo(ctx, html, "ana.admin"); err == nil {
 			t.Fatal("SetLogo took HTML")
 		}
 		resp, body := e.get(t, nil, src)
@@ -264,7 +223,7 @@ func TestBranding_LogoIsServedStrictly(t *testing.T) {
 	})
 
 	t.Run("404 once removed", func(t *testing.T) {
-		if err := e.look.RemoveLogo(ctx, "ana.admin"); err != nil {
+		if err := e.Branding.RemoveLogo(ctx, "ana.admin"); err != nil {
 			t.Fatal(err)
 		}
 		resp, _ := e.get(t, nil, src)
@@ -297,10 +256,10 @@ func TestBranding_PagesShowTheLook(t *testing.T) {
 		}
 	})
 
-	if err := e.look.Update(ctx, branding.Settings{Name: "Lotus <Tattoo>", AccentColor: "#1E90FF", SupportContact: "help@lotus.example"}, "ana.admin"); err != nil {
+	if err := e.Branding.Update(ctx, branding.Settings{Name: "Lotus <Tattoo>", AccentColor: "#1E90FF", SupportContact: "help@lotus.example"}, "ana.admin"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.look.SetLogo(ctx, brandLogoPNG(t, 64, 64), "ana.admin"); err != nil {
+	if err := e.Branding.SetLogo(ctx, brandLogoPNG(t, 64, 64), "ana.admin"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -381,7 +340,7 @@ func TestBranding_ChangeShowsOnNextPageView(t *testing.T) {
 		t.Fatalf("20 login page views: %d version reads, %d loads; want 0 and 1", v, l)
 	}
 
-	if err := e.look.Update(ctx, branding.Settings{Name: "Lotus Tattoo"}, "ana.admin"); err != nil {
+	if err := e.Branding.Update(ctx, branding.Settings{Name: "Lotus Tattoo"}, "ana.admin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, page := e.get(t, nil, "/login"); !strings.Contains(page, "Lotus Tattoo") {
@@ -389,7 +348,7 @@ func TestBranding_ChangeShowsOnNextPageView(t *testing.T) {
 	}
 
 	// Another process: its own handle on the file, its own service.
-	other, err := store.Open(ctx, e.dbPath, store.Options{})
+	other, err := store.Open(ctx, e.DB.Path(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package web_test
 // The studio's look in a real browser: the login page with no settings at
 // all, and with an uploaded logo, an accent colour and a support contact,
 // at phone and desktop width. The stylesheet and logo must load under the
-// page's CSP (btNewBrowser fails the test on any CSP message), the button
+// page's CSP (harness.NewChrome fails the test on any CSP message), the button
 // must take the accent with the label colour chosen by contrast, nothing
 // may overflow the phone, and the screenshots (saved in t.TempDir()) must
 // not be blank.
@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/inkpass/inkpass/internal/branding"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // brandSizes are the widths the screenshots are taken at.
@@ -100,19 +101,19 @@ func near(a, b uint8) bool { return max(a, b)-min(a, b) <= 3 }
 
 func TestBrowser_BrandingOnTheLoginPage(t *testing.T) {
 	e := newBrandEnv(t, branding.Defaults{})
-	b := btNewBrowser(t)
+	b := harness.NewChrome(t)
 	dir := t.TempDir()
 
 	look := func(t *testing.T, label, accent string, withLogo bool) {
-		b.open(e.srv.URL + "/login")
+		b.Open(e.Issuer + "/login")
 		for _, s := range brandSizes {
 			opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
 			if s.mobile {
 				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
 			}
-			b.do("viewport "+s.name, chromedp.EmulateViewport(s.width, s.height, opts...))
-			got := btRun(b, "read the look", chromedp.Evaluate[brandLook](brandLookJS))
-			cur := e.look.Current(t.Context())
+			b.Do("viewport "+s.name, chromedp.EmulateViewport(s.width, s.height, opts...))
+			got := harness.ChromeRun(b, "read the look", chromedp.Evaluate[brandLook](brandLookJS))
+			cur := e.Branding.Current(t.Context())
 			if got.ButtonBG != cssRGB(accent) {
 				t.Errorf("%s %s: button background %s; want the accent %s", label, s.name, got.ButtonBG, cssRGB(accent))
 			}
@@ -131,14 +132,14 @@ func TestBrowser_BrandingOnTheLoginPage(t *testing.T) {
 			if s.mobile && got.Overflow > 0 {
 				t.Errorf("%s: the login page is %d px wider than a %d px phone", label, got.Overflow, s.width)
 			}
-			shot := btRun(b, "screenshot", chromedp.FullScreenshot(100))
+			shot := harness.ChromeRun(b, "screenshot", chromedp.FullScreenshot(100))
 			file := filepath.Join(dir, fmt.Sprintf("login-%s-%s.png", label, s.name))
 			if err := os.WriteFile(file, shot, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			screenshotCheck(t, label+" "+s.name, shot, accent, int(s.width))
 		}
-		b.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+		b.Do("desktop viewport", chromedp.EmulateViewport(1280, 800))
 	}
 
 	t.Run("no settings at all", func(t *testing.T) {
@@ -146,16 +147,16 @@ func TestBrowser_BrandingOnTheLoginPage(t *testing.T) {
 	})
 	t.Run("a logo, a light accent and a support contact", func(t *testing.T) {
 		ctx := t.Context()
-		if err := e.look.Update(ctx, branding.Settings{Name: "Lotus Tattoo", AccentColor: "#ffcf5c", SupportContact: "help@lotus.example"}, "ana.admin"); err != nil {
+		if err := e.Branding.Update(ctx, branding.Settings{Name: "Lotus Tattoo", AccentColor: "#ffcf5c", SupportContact: "help@lotus.example"}, "ana.admin"); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.look.SetLogo(ctx, brandLogoPNG(t, 64, 64), "ana.admin"); err != nil {
+		if err := e.Branding.SetLogo(ctx, brandLogoPNG(t, 64, 64), "ana.admin"); err != nil {
 			t.Fatal(err)
 		}
 		look(t, "branded", "#ffcf5c", true)
 	})
 	t.Run("a dark accent", func(t *testing.T) {
-		if err := e.look.Update(t.Context(), branding.Settings{Name: "Lotus Tattoo", AccentColor: "#1a237e"}, "ana.admin"); err != nil {
+		if err := e.Branding.Update(t.Context(), branding.Settings{Name: "Lotus Tattoo", AccentColor: "#1a237e"}, "ana.admin"); err != nil {
 			t.Fatal(err)
 		}
 		look(t, "dark", "#1a237e", true)

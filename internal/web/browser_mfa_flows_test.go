@@ -10,39 +10,40 @@ import (
 
 	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // wantIDToken redeems code for the studio app and has a go-oidc relying
 // party verify the ID token and find amr and acr in it.
-func (e *btEnv) wantIDToken(code string, amr []string, acr string) {
-	e.t.Helper()
-	provider, err := gooidc.NewProvider(e.t.Context(), e.issuer)
+func wantIDToken(e *harness.ChromeEnv, code string, amr []string, acr string) {
+	e.T.Helper()
+	provider, err := gooidc.NewProvider(e.T.Context(), e.Issuer)
 	if err != nil {
-		e.t.Fatalf("discovery: %v", err)
+		e.T.Fatalf("discovery: %v", err)
 	}
-	tokens := e.exchange(btAppID, btAppSecret, e.rp.url(btAppCallback), code)
-	idt, err := provider.Verifier(&gooidc.Config{ClientID: btAppID}).Verify(e.t.Context(), tokens.IDToken)
+	tokens := e.Exchange(harness.ChromeAppID, harness.ChromeAppSecret, e.RP.URL(harness.AppCallback), code)
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: harness.ChromeAppID}).Verify(e.T.Context(), tokens.IDToken)
 	if err != nil {
-		e.t.Fatalf("verify ID token: %v", err)
+		e.T.Fatalf("verify ID token: %v", err)
 	}
 	var claims struct {
 		AMR []string `json:"amr"`
 		ACR string   `json:"acr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	if !slices.Equal(claims.AMR, amr) || claims.ACR != acr {
-		e.t.Errorf("ID token amr %v acr %q, want %v and %q", claims.AMR, claims.ACR, amr, acr)
+		e.T.Errorf("ID token amr %v acr %q, want %v and %q", claims.AMR, claims.ACR, amr, acr)
 	}
 }
 
 // gotCode reports whether the app's callback ever received a code with state.
-func (e *btEnv) gotCode(state string) bool {
-	e.rp.mu.Lock()
-	defer e.rp.mu.Unlock()
-	for _, h := range e.rp.hits {
-		if h.path == btAppCallback && h.params.Get("state") == state && h.params.Get("code") != "" {
+func gotCode(e *harness.ChromeEnv, state string) bool {
+	e.RP.Mu.Lock()
+	defer e.RP.Mu.Unlock()
+	for _, h := range e.RP.Hits {
+		if h.Path == harness.AppCallback && h.Params.Get("state") == state && h.Params.Get("code") != "" {
 			return true
 		}
 	}
@@ -50,28 +51,28 @@ func (e *btEnv) gotCode(state string) bool {
 }
 
 // readKey reads the authenticator key shown on the page.
-func (b *btBrowser) readKey() []byte {
-	b.t.Helper()
-	secret := btRun(b, "read the key", chromedp.Evaluate[string](`document.querySelector("#totp-secret").innerText`))
+func readKey(b *harness.Chrome) []byte {
+	b.T.Helper()
+	secret := harness.ChromeRun(b, "read the key", chromedp.Evaluate[string](`document.querySelector("#totp-secret").innerText`))
 	key, err := mfa.ParseSecretText(secret)
 	if err != nil {
-		b.t.Fatalf("key on the page %q: %v", secret, err)
+		b.T.Fatalf("key on the page %q: %v", secret, err)
 	}
 	return key
 }
 
 // addAuthenticatorApp adds an authenticator app on /account (the browser
 // is signed in) and returns its key.
-func (b *btBrowser) addAuthenticatorApp(e *btEnv) []byte {
-	b.t.Helper()
-	b.open(e.issuer + "/account")
-	b.submit(`form:has(input[name="op"][value="begin"]) button`)
-	key := b.readKey()
-	e.mfaOffset.Add(int64(mfa.Period)) // a fresh step: a code is accepted once
-	b.typeInto("#factor-code", mfa.Code(key, e.mfaNow()))
-	b.submit(`form:has(input[name="op"][value="confirm"]) button`)
-	if p := b.page(); !strings.Contains(p.Notice, "Your authenticator app has been added") {
-		b.t.Fatalf("adding an authenticator app: alert %q notice %q", p.Alert, p.Notice)
+func addAuthenticatorApp(b *harness.Chrome, e *harness.ChromeEnv) []byte {
+	b.T.Helper()
+	b.Open(e.Issuer + "/account")
+	b.Submit(`form:has(input[name="op"][value="begin"]) button`)
+	key := readKey(b)
+	e.MFAClock.Advance(mfa.Period) // a fresh step: a code is accepted once
+	b.TypeInto("#factor-code", mfa.Code(key, e.MFAClock.Now()))
+	b.Submit(`form:has(input[name="op"][value="confirm"]) button`)
+	if p := b.Page(); !strings.Contains(p.Notice, "Your authenticator app has been added") {
+		b.T.Fatalf("adding an authenticator app: alert %q notice %q", p.Alert, p.Notice)
 	}
 	return key
 }
@@ -80,21 +81,21 @@ func (b *btBrowser) addAuthenticatorApp(e *btEnv) []byte {
 // consent page, then the app's redirect URI by hand, then /authorize again
 // (single sign-on) and /account. None of them may get the app a code for
 // state or the browser a session.
-func (b *btBrowser) tryBypass(e *btEnv, req, state string) {
-	b.t.Helper()
-	b.open(e.issuer + "/consent?req=" + req)
-	if p := b.page(); strings.HasPrefix(p.URL, e.rp.srv.URL) {
-		b.t.Fatalf("/consent?req= after the password alone reached the app at %s", p.URL)
+func tryBypass(b *harness.Chrome, e *harness.ChromeEnv, req, state string) {
+	b.T.Helper()
+	b.Open(e.Issuer + "/consent?req=" + req)
+	if p := b.Page(); strings.HasPrefix(p.URL, e.RP.HTTP.URL) {
+		b.T.Fatalf("/consent?req= after the password alone reached the app at %s", p.URL)
 	}
-	b.open(e.rp.url(btAppCallback) + "?state=" + state)
-	b.open(e.btAuthorizeURL(btAppID, state+"-sso"))
-	if p := b.page(); strings.HasPrefix(p.URL, e.rp.srv.URL) {
-		b.t.Fatalf("/authorize after the password alone reached the app at %s", p.URL)
+	b.Open(e.RP.URL(harness.AppCallback) + "?state=" + state)
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, state+"-sso"))
+	if p := b.Page(); strings.HasPrefix(p.URL, e.RP.HTTP.URL) {
+		b.T.Fatalf("/authorize after the password alone reached the app at %s", p.URL)
 	}
-	b.open(e.issuer + "/account")
-	b.at(b.page(), e.issuer, "/login")
-	if e.gotCode(state) || e.gotCode(state+"-sso") {
-		b.t.Fatal("the app got a code after the password alone")
+	b.Open(e.Issuer + "/account")
+	b.At(b.Page(), e.Issuer, "/login")
+	if gotCode(e, state) || gotCode(e, state+"-sso") {
+		b.T.Fatal("the app got a code after the password alone")
 	}
 }
 
@@ -106,48 +107,48 @@ func (b *btBrowser) tryBypass(e *btEnv, req, state string) {
 // factor cannot be removed.
 func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 	t.Parallel()
-	e := btNewEnvWith(t, btEnvOptions{mfaRoles: []string{"admin"}})
-	b := btNewBrowser(t)
+	e := harness.NewChromeEnvWith(t, harness.ChromeEnvOptions{MFARoles: []string{"admin"}})
+	b := harness.NewChrome(t)
 
-	b.open(e.btAuthorizeURL(btAppID, "state-admin"))
-	b.signIn(e.admin.Username, e.admin.Password)
-	p := b.page()
-	req := b.at(p, e.issuer, "/login/factor").Get("req")
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-admin"))
+	b.SignIn(e.Admin.Username, e.Admin.Password)
+	p := b.Page()
+	req := b.At(p, e.Issuer, "/login/factor").Get("req")
 	if p.H1 != "Set up an authenticator app" || req == "" {
 		t.Fatalf("after the admin's password: %q at %s, want the enrolment page", p.H1, p.URL)
 	}
-	b.tryBypass(e, req, "state-admin")
+	tryBypass(b, e, req, "state-admin")
 
 	// Back to the sign-in: the password again leads to the enrolment.
-	b.open(e.btAuthorizeURL(btAppID, "state-admin"))
-	b.signIn(e.admin.Username, e.admin.Password)
-	if p := b.page(); b.at(p, e.issuer, "/login/factor").Get("req") == "" || p.H1 != "Set up an authenticator app" {
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-admin"))
+	b.SignIn(e.Admin.Username, e.Admin.Password)
+	if p := b.Page(); b.At(p, e.Issuer, "/login/factor").Get("req") == "" || p.H1 != "Set up an authenticator app" {
 		t.Fatalf("after the password again: %q at %s, want the enrolment page", p.H1, p.URL)
 	}
-	key := b.readKey()
-	b.checkLabels("factor-enrol")
-	e.mfaOffset.Add(int64(mfa.Period))
-	b.typeInto("#code", mfa.Code(key, e.mfaNow()))
-	b.submit(`form.form button[type="submit"]`)
-	p = b.page()
-	if b.at(p, e.issuer, "/login/factor"); p.H1 != "Your recovery codes" || strings.Count(p.Body, "-") < 3*mfa.RecoveryCodeCount {
+	key := readKey(b)
+	b.CheckLabels("factor-enrol")
+	e.MFAClock.Advance(mfa.Period)
+	b.TypeInto("#code", mfa.Code(key, e.MFAClock.Now()))
+	b.Submit(`form.form button[type="submit"]`)
+	p = b.Page()
+	if b.At(p, e.Issuer, "/login/factor"); p.H1 != "Your recovery codes" || strings.Count(p.Body, "-") < 3*mfa.RecoveryCodeCount {
 		t.Fatalf("after confirming the code: %q, alert %q, want the recovery codes:\n%s", p.H1, p.Alert, p.Body)
 	}
-	if e.gotCode("state-admin") {
+	if gotCode(e, "state-admin") {
 		t.Fatal("the app got a code before the recovery codes were shown")
 	}
-	b.submit(`a.button-primary`) // Continue
-	q := b.at(b.page(), e.rp.srv.URL, btAppCallback)
+	b.Submit(`a.button-primary`) // Continue
+	q := b.At(b.Page(), e.RP.HTTP.URL, harness.AppCallback)
 	if q.Get("code") == "" || q.Get("state") != "state-admin" {
 		t.Fatalf("app received %v, want a code and state=state-admin", q)
 	}
-	e.wantIDToken(q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+	wantIDToken(e, q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 
 	// The admin's only factor stays, with or without the password.
-	b.open(e.issuer + "/account")
-	b.typeInto(`form:has(input[name="op"][value="remove"]) input[name="password"]`, e.admin.Password)
-	b.submit(`form:has(input[name="op"][value="remove"]) button`)
-	p = b.page()
+	b.Open(e.Issuer + "/account")
+	b.TypeInto(`form:has(input[name="op"][value="remove"]) input[name="password"]`, e.Admin.Password)
+	b.Submit(`form:has(input[name="op"][value="remove"]) button`)
+	p = b.Page()
 	if !strings.Contains(p.Alert, "Your role must have a second factor") || !strings.Contains(p.Body, "Authenticator app") {
 		t.Fatalf("removing the admin's last factor: alert %q, want a refusal and the factor still listed:\n%s", p.Alert, p.Body)
 	}
@@ -158,31 +159,31 @@ func TestBrowser_MFAPolicyForcesEnrolment(t *testing.T) {
 // acr_values=urn:inkpass:acr:mfa, and the ID token then says acr mfa.
 func TestBrowser_MFAStepUp(t *testing.T) {
 	t.Parallel()
-	e := btNewEnv(t)
-	b := btNewBrowser(t)
+	e := harness.NewChromeEnv(t)
+	b := harness.NewChrome(t)
 
-	b.open(e.btAuthorizeURL(btAppID, "state-pwd"))
-	b.signIn(e.user.Username, e.user.Password)
-	q := b.at(b.page(), e.rp.srv.URL, btAppCallback)
-	e.wantIDToken(q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
-	key := b.addAuthenticatorApp(e)
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-pwd"))
+	b.SignIn(e.User.Username, e.User.Password)
+	q := b.At(b.Page(), e.RP.HTTP.URL, harness.AppCallback)
+	wantIDToken(e, q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
+	key := addAuthenticatorApp(b, e)
 
-	b.open(e.btAuthorizeURL(btAppID, "state-step-up", "acr_values", oidc.ACRMFA))
-	p := b.page()
-	if b.at(p, e.issuer, "/login/factor"); p.H1 != "Enter your code" {
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-step-up", "acr_values", oidc.ACRMFA))
+	p := b.Page()
+	if b.At(p, e.Issuer, "/login/factor"); p.H1 != "Enter your code" {
 		t.Fatalf("step-up: %q at %s, want the code page", p.H1, p.URL)
 	}
-	if n := btRun(b, "count password fields", chromedp.Evaluate[int](`document.querySelectorAll("input[type=password]").length`)); n != 0 {
+	if n := harness.ChromeRun(b, "count password fields", chromedp.Evaluate[int](`document.querySelectorAll("input[type=password]").length`)); n != 0 {
 		t.Errorf("step-up page asks for the password again (%d fields)", n)
 	}
-	e.mfaOffset.Add(int64(mfa.Period))
-	b.typeInto("#code", mfa.Code(key, e.mfaNow()))
-	b.submit(`form.form button[type="submit"]`)
-	q = b.at(b.page(), e.rp.srv.URL, btAppCallback)
+	e.MFAClock.Advance(mfa.Period)
+	b.TypeInto("#code", mfa.Code(key, e.MFAClock.Now()))
+	b.Submit(`form.form button[type="submit"]`)
+	q = b.At(b.Page(), e.RP.HTTP.URL, harness.AppCallback)
 	if q.Get("code") == "" || q.Get("state") != "state-step-up" {
 		t.Fatalf("app received %v, want a code and state=state-step-up", q)
 	}
-	e.wantIDToken(q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
+	wantIDToken(e, q.Get("code"), []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }
 
 // TestBrowser_MFARemoveFactors: on /account a factor is renamed, one of two
@@ -190,56 +191,56 @@ func TestBrowser_MFAStepUp(t *testing.T) {
 // password; then the password alone signs the app in again (amr [pwd]).
 func TestBrowser_MFARemoveFactors(t *testing.T) {
 	t.Parallel()
-	e := btNewEnv(t)
-	b := btNewBrowser(t)
+	e := harness.NewChromeEnv(t)
+	b := harness.NewChrome(t)
 
-	b.open(e.issuer + "/account")
-	b.signIn(e.user.Username, e.user.Password)
-	b.at(b.page(), e.issuer, "/account")
-	b.addAuthenticatorApp(e)
-	b.open(e.issuer + "/account")
-	b.typeInto(`form:has(input[name="op"][value="rename"]) input[name="name"]`, "Old phone")
-	b.submit(`form:has(input[name="op"][value="rename"]) button`)
-	if p := b.page(); !strings.Contains(p.Body, "Old phone") {
+	b.Open(e.Issuer + "/account")
+	b.SignIn(e.User.Username, e.User.Password)
+	b.At(b.Page(), e.Issuer, "/account")
+	addAuthenticatorApp(b, e)
+	b.Open(e.Issuer + "/account")
+	b.TypeInto(`form:has(input[name="op"][value="rename"]) input[name="name"]`, "Old phone")
+	b.Submit(`form:has(input[name="op"][value="rename"]) button`)
+	if p := b.Page(); !strings.Contains(p.Body, "Old phone") {
 		t.Fatalf("after renaming: alert %q, the factor is not called Old phone:\n%s", p.Alert, p.Body)
 	}
-	b.addAuthenticatorApp(e)
+	addAuthenticatorApp(b, e)
 
 	// Two factors: either goes without the password.
-	b.open(e.issuer + "/account")
-	if n := btRun(b, "count password fields of the remove forms", chromedp.Evaluate[int](`document.querySelectorAll('form:has(input[name="op"][value="remove"]) input[name="password"]').length`)); n != 0 {
+	b.Open(e.Issuer + "/account")
+	if n := harness.ChromeRun(b, "count password fields of the remove forms", chromedp.Evaluate[int](`document.querySelectorAll('form:has(input[name="op"][value="remove"]) input[name="password"]').length`)); n != 0 {
 		t.Errorf("with two factors, %d remove forms ask for the password, want none", n)
 	}
 	// Old phone's own Remove button, found by the factor's name.
-	btRun(b, "remove Old phone", chromedp.Evaluate[bool](`(() => {
+	harness.ChromeRun(b, "remove Old phone", chromedp.Evaluate[bool](`(() => {
 		const li = [...document.querySelectorAll("ul.factors li")].find(li => li.querySelector(".app-name").innerText === "Old phone");
 		li.querySelector('form:has(input[name="op"][value="remove"]) button').click();
 		return true;
 	})()`))
-	p := b.waitFor("the removal's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
+	p := waitFor(b, "the removal's answer", func(p harness.ChromePage) bool { return p.Notice != "" || p.Alert != "" })
 	if p.Alert != "" || strings.Contains(p.Body, "Old phone") || !strings.Contains(p.Body, "Authenticator app") {
 		t.Fatalf("after removing Old phone: alert %q notice %q:\n%s", p.Alert, p.Notice, p.Body)
 	}
 
 	// The last one: a wrong password is refused, the right one removes it.
 	remove := `form:has(input[name="op"][value="remove"]) `
-	b.typeInto(remove+`input[name="password"]`, "not-my-password")
-	b.submit(remove + `button`)
-	if p := b.page(); p.Alert == "" || !strings.Contains(p.Body, "Authenticator app") {
+	b.TypeInto(remove+`input[name="password"]`, "not-my-password")
+	b.Submit(remove + `button`)
+	if p := b.Page(); p.Alert == "" || !strings.Contains(p.Body, "Authenticator app") {
 		t.Fatalf("removing the last factor with a wrong password: alert %q, want a refusal and the factor kept:\n%s", p.Alert, p.Body)
 	}
-	b.open(e.issuer + "/account")
-	b.typeInto(remove+`input[name="password"]`, e.user.Password)
-	b.submit(remove + `button`)
-	if n := btRun(b, "count factors", chromedp.Evaluate[int](`document.querySelectorAll("ul.factors li").length`)); n != 0 {
+	b.Open(e.Issuer + "/account")
+	b.TypeInto(remove+`input[name="password"]`, e.User.Password)
+	b.Submit(remove + `button`)
+	if n := harness.ChromeRun(b, "count factors", chromedp.Evaluate[int](`document.querySelectorAll("ul.factors li").length`)); n != 0 {
 		t.Fatalf("after removing the last factor with the password, %d factors are listed", n)
 	}
 
-	b.clearCookies()
-	b.open(e.btAuthorizeURL(btAppID, "state-no-factor"))
-	b.signIn(e.user.Username, e.user.Password)
-	q := b.at(b.page(), e.rp.srv.URL, btAppCallback)
-	e.wantIDToken(q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
+	b.ClearCookies()
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-no-factor"))
+	b.SignIn(e.User.Username, e.User.Password)
+	q := b.At(b.Page(), e.RP.HTTP.URL, harness.AppCallback)
+	wantIDToken(e, q.Get("code"), []string{"pwd"}, oidc.ACRPassword)
 }
 
 // TestBrowser_MFABypassByURL: a user with an authenticator app gives the
@@ -247,20 +248,20 @@ func TestBrowser_MFARemoveFactors(t *testing.T) {
 // URI and to /authorize again: the app gets no code, /account no session.
 func TestBrowser_MFABypassByURL(t *testing.T) {
 	t.Parallel()
-	e := btNewEnv(t)
-	b := btNewBrowser(t)
+	e := harness.NewChromeEnv(t)
+	b := harness.NewChrome(t)
 
-	b.open(e.issuer + "/account")
-	b.signIn(e.user.Username, e.user.Password)
-	b.addAuthenticatorApp(e)
+	b.Open(e.Issuer + "/account")
+	b.SignIn(e.User.Username, e.User.Password)
+	addAuthenticatorApp(b, e)
 
-	b.clearCookies()
-	b.open(e.btAuthorizeURL(btAppID, "state-bypass"))
-	b.signIn(e.user.Username, e.user.Password)
-	p := b.page()
-	req := b.at(p, e.issuer, "/login/factor").Get("req")
+	b.ClearCookies()
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-bypass"))
+	b.SignIn(e.User.Username, e.User.Password)
+	p := b.Page()
+	req := b.At(p, e.Issuer, "/login/factor").Get("req")
 	if p.H1 != "Enter your code" || req == "" {
 		t.Fatalf("after the password: %q at %s, want the code page", p.H1, p.URL)
 	}
-	b.tryBypass(e, req, "state-bypass")
+	tryBypass(b, e, req, "state-bypass")
 }

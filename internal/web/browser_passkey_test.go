@@ -13,14 +13,15 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // addSecurityKey gives the tab a virtual authenticator (DevTools WebAuthn
 // domain): a CTAP2 USB key with resident keys and user verification, whose
 // credentials are not backup eligible (a hardware-bound key: amr "hwk").
-func (b *btBrowser) addSecurityKey() {
-	b.t.Helper()
-	b.do("add a virtual authenticator", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+func addSecurityKey(b *harness.Chrome) {
+	b.T.Helper()
+	b.Do("add a virtual authenticator", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
 			return err
 		}
@@ -35,18 +36,18 @@ func (b *btBrowser) addSecurityKey() {
 
 // waitFor reads the page until ok says it is the one awaited (a form that
 // a script submits navigates when the script is done).
-func (b *btBrowser) waitFor(what string, ok func(btPage) bool) btPage {
-	b.t.Helper()
-	deadline := time.Now().Add(btStepTimeout)
+func waitFor(b *harness.Chrome, what string, ok func(harness.ChromePage) bool) harness.ChromePage {
+	b.T.Helper()
+	deadline := time.Now().Add(harness.ChromeStepTimeout)
 	for {
-		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		p, err := chromedp.Run(ctx, chromedp.Evaluate[btPage](`document.readyState === "complete" ? `+btPageJS+` : {url: ""}`))
+		ctx, cancel := context.WithTimeout(b.Ctx, 2*time.Second)
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[harness.ChromePage](`document.readyState === "complete" ? `+harness.ChromePageJS+` : {url: ""}`))
 		cancel()
 		if err == nil && p.URL != "" && ok(p) {
 			return p
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("waiting for %s: the browser is at %s", what, b.location())
+			b.T.Fatalf("waiting for %s: the browser is at %s", what, b.Location())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -63,20 +64,20 @@ func (b *btBrowser) waitFor(what string, ok func(btPage) bool) btPage {
 // (the virtual key verifies its user).
 func TestBrowser_Passkey(t *testing.T) {
 	t.Parallel()
-	e := btNewEnvHost(t, "localhost")
-	b := btNewBrowser(t)
-	b.addSecurityKey()
+	e := harness.NewChromeEnvHost(t, "localhost")
+	b := harness.NewChrome(t)
+	addSecurityKey(b)
 
-	b.open(e.btAuthorizeURL(btAppID, "state-first"))
-	b.signIn(e.user.Username, e.user.Password)
-	b.at(b.page(), e.rp.srv.URL, btAppCallback)
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-first"))
+	b.SignIn(e.User.Username, e.User.Password)
+	b.At(b.Page(), e.RP.HTTP.URL, harness.AppCallback)
 
-	b.open(e.issuer + "/account")
-	b.submit(`form:has(input[name="op"][value="passkey-begin"]) button`)
-	b.checkLabels("account-passkey")
-	b.typeInto("#passkey-name", "Passkey on my keyring")
-	b.do("create the passkey", chromedp.Click(chromedp.CSS("#passkey-create-button")))
-	p := b.waitFor("the passkey's answer", func(p btPage) bool { return p.Notice != "" || p.Alert != "" })
+	b.Open(e.Issuer + "/account")
+	b.Submit(`form:has(input[name="op"][value="passkey-begin"]) button`)
+	b.CheckLabels("account-passkey")
+	b.TypeInto("#passkey-name", "Passkey on my keyring")
+	b.Do("create the passkey", chromedp.Click(chromedp.CSS("#passkey-create-button")))
+	p := waitFor(b, "the passkey's answer", func(p harness.ChromePage) bool { return p.Notice != "" || p.Alert != "" })
 	if !strings.Contains(p.Notice, "Your passkey has been added") {
 		t.Fatalf("after creating the passkey: alert %q notice %q, body:\n%s", p.Alert, p.Notice, p.Body)
 	}
@@ -84,29 +85,29 @@ func TestBrowser_Passkey(t *testing.T) {
 		t.Errorf("the account page does not list the passkey by name and kind:\n%s", p.Body)
 	}
 
-	b.clearCookies()
-	b.open(e.btAuthorizeURL(btAppID, "state-passkey"))
-	b.signIn(e.user.Username, e.user.Password)
-	p = b.page()
-	b.at(p, e.issuer, "/login/factor")
+	b.ClearCookies()
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-passkey"))
+	b.SignIn(e.User.Username, e.User.Password)
+	p = b.Page()
+	b.At(p, e.Issuer, "/login/factor")
 	// The code form stays for recovery codes (and browsers without script).
-	if n := btRun(b, "count code fields", chromedp.Evaluate[int](`document.querySelectorAll("input#code").length`)); n != 1 {
+	if n := harness.ChromeRun(b, "count code fields", chromedp.Evaluate[int](`document.querySelectorAll("input#code").length`)); n != 1 {
 		t.Errorf("the factor page has %d code fields, want 1", n)
 	}
-	b.checkLabels("factor-passkey")
-	b.do("use the passkey", chromedp.Click(chromedp.CSS("#passkey-button")))
-	q := b.at(b.waitAt(e.rp.srv.URL, btAppCallback), e.rp.srv.URL, btAppCallback)
+	b.CheckLabels("factor-passkey")
+	b.Do("use the passkey", chromedp.Click(chromedp.CSS("#passkey-button")))
+	q := b.At(b.WaitAt(e.RP.HTTP.URL, harness.AppCallback), e.RP.HTTP.URL, harness.AppCallback)
 	if q.Get("code") == "" || q.Get("state") != "state-passkey" {
 		t.Fatalf("app received %v, want a code and state=state-passkey", q)
 	}
-	provider, err := gooidc.NewProvider(t.Context(), e.issuer)
+	provider, err := gooidc.NewProvider(t.Context(), e.Issuer)
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
 	wantClaims := func(code string, amr []string) {
 		t.Helper()
-		tokens := e.exchange(btAppID, btAppSecret, e.rp.url(btAppCallback), code)
-		idt, err := provider.Verifier(&gooidc.Config{ClientID: btAppID}).Verify(t.Context(), tokens.IDToken)
+		tokens := e.Exchange(harness.ChromeAppID, harness.ChromeAppSecret, e.RP.URL(harness.AppCallback), code)
+		idt, err := provider.Verifier(&gooidc.Config{ClientID: harness.ChromeAppID}).Verify(t.Context(), tokens.IDToken)
 		if err != nil {
 			t.Fatalf("verify ID token: %v", err)
 		}
@@ -124,28 +125,28 @@ func TestBrowser_Passkey(t *testing.T) {
 	wantClaims(q.Get("code"), []string{"pwd", "hwk", "mfa"})
 
 	// The password alone, then a hand-edited URL past the second factor.
-	b.clearCookies()
-	b.open(e.btAuthorizeURL(btAppID, "state-bypass"))
-	b.signIn(e.user.Username, e.user.Password)
-	req := b.at(b.page(), e.issuer, "/login/factor").Get("req")
+	b.ClearCookies()
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-bypass"))
+	b.SignIn(e.User.Username, e.User.Password)
+	req := b.At(b.Page(), e.Issuer, "/login/factor").Get("req")
 	if req == "" {
 		t.Fatal("the factor page has no req")
 	}
-	b.open(e.issuer + "/consent?req=" + req)
-	if hit, _ := e.rp.last(btAppCallback); hit.params.Get("state") == "state-bypass" {
-		t.Fatalf("the app got %v after the password alone", hit.params)
+	b.Open(e.Issuer + "/consent?req=" + req)
+	if hit, _ := e.RP.Last(harness.AppCallback); hit.Params.Get("state") == "state-bypass" {
+		t.Fatalf("the app got %v after the password alone", hit.Params)
 	}
-	if p := b.page(); strings.HasPrefix(p.URL, e.rp.srv.URL) {
+	if p := b.Page(); strings.HasPrefix(p.URL, e.RP.HTTP.URL) {
 		t.Fatalf("the browser reached the app at %s after the password alone", p.URL)
 	}
 
 	// Passwordless: the login page's "Sign in with a passkey", no username;
 	// the virtual key verifies its user (UV), so it stands for both factors.
-	b.clearCookies()
-	b.open(e.btAuthorizeURL(btAppID, "state-passwordless"))
-	b.at(b.page(), e.issuer, "/login")
-	b.do("sign in with the passkey", chromedp.Click(chromedp.CSS("#passkey-login-button")))
-	q = b.at(b.waitAt(e.rp.srv.URL, btAppCallback), e.rp.srv.URL, btAppCallback)
+	b.ClearCookies()
+	b.Open(e.AuthorizeURL(harness.ChromeAppID, "state-passwordless"))
+	b.At(b.Page(), e.Issuer, "/login")
+	b.Do("sign in with the passkey", chromedp.Click(chromedp.CSS("#passkey-login-button")))
+	q = b.At(b.WaitAt(e.RP.HTTP.URL, harness.AppCallback), e.RP.HTTP.URL, harness.AppCallback)
 	if q.Get("code") == "" || q.Get("state") != "state-passwordless" {
 		t.Fatalf("app received %v, want a code and state=state-passwordless", q)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // holdWriteLock opens a second connection on the database file, as the
@@ -57,60 +58,60 @@ func wantRetryAfter(t *testing.T, h http.Header) {
 // it must recover once the lock is released.
 func TestBusyDatabase(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{store: store.Options{BusyTimeout: 20 * time.Millisecond, WriteBudget: 300 * time.Millisecond}})
-	b := e.newBrowser(t)
-	app := e.appRP(t, "openid", "profile")
-	f := app.start(true)
-	signed := f.redeem(t, b.signIn(f, "luna_artist", "artist_password").Get("code"))
+	e := harness.NewServer(t, harness.Options{Store: store.Options{BusyTimeout: 20 * time.Millisecond, WriteBudget: 300 * time.Millisecond}})
+	b := e.NewBrowser(t)
+	app := e.AppRP(t, "openid", "profile")
+	f := app.Start(true)
+	signed := f.Redeem(t, b.SignIn(f, "luna_artist", "artist_password").Get("code"))
 	// A second code, issued before the hold, to redeem during it.
-	f2 := app.start(true)
-	code2 := b.sso(f2).Get("code")
+	f2 := app.Start(true)
+	code2 := b.SSO(f2).Get("code")
 	// A second browser's login form, fetched before the hold.
-	b2 := e.newBrowser(t)
-	form := parseLoginForm(t, b2.get("/login"))
+	b2 := e.NewBrowser(t)
+	form := harness.ParseLoginForm(t, b2.Get("/login"))
 
-	release := holdWriteLock(t, e.db.Path())
+	release := holdWriteLock(t, e.DB.Path())
 
 	t.Run("the login form answers 503 with Retry-After and a busy page, even with the right password", func(t *testing.T) {
-		p := b2.submitLogin(form, "luna_artist", "artist_password")
-		if p.status != http.StatusServiceUnavailable {
-			t.Fatalf("POST /login status = %d, want 503; body:\n%s", p.status, p.body)
+		p := b2.SubmitLogin(form, "luna_artist", "artist_password")
+		if p.Status != http.StatusServiceUnavailable {
+			t.Fatalf("POST /login status = %d, want 503; body:\n%s", p.Status, p.Body)
 		}
-		wantRetryAfter(t, p.header)
-		if !strings.Contains(p.body, "inkpass is busy") || strings.Contains(p.body, "Something went wrong") {
-			t.Errorf("busy page does not say inkpass is busy:\n%s", p.body)
+		wantRetryAfter(t, p.Header)
+		if !strings.Contains(p.Body, "inkpass is busy") || strings.Contains(p.Body, "Something went wrong") {
+			t.Errorf("busy page does not say inkpass is busy:\n%s", p.Body)
 		}
 	})
 	t.Run("the token endpoint answers 503 temporarily_unavailable with Retry-After", func(t *testing.T) {
-		r := e.postToken(t, url.Values{
+		r := e.PostToken(t, url.Values{
 			"grant_type": {"authorization_code"}, "code": {code2},
-			"redirect_uri": {appRedirect}, "code_verifier": {f2.verifier},
-		}, appID, appSecret)
-		if r.status != http.StatusServiceUnavailable || r.str("error") != "temporarily_unavailable" {
-			t.Fatalf("POST /token = %d %v, want 503 temporarily_unavailable", r.status, r.body)
+			"redirect_uri": {harness.AppRedirect}, "code_verifier": {f2.Verifier},
+		}, harness.AppID, harness.AppSecret)
+		if r.Status != http.StatusServiceUnavailable || r.Str("error") != "temporarily_unavailable" {
+			t.Fatalf("POST /token = %d %v, want 503 temporarily_unavailable", r.Status, r.Body)
 		}
-		wantRetryAfter(t, r.header)
+		wantRetryAfter(t, r.Header)
 	})
 	t.Run("userinfo is served while writes wait", func(t *testing.T) {
-		if got := e.wantUserinfoOK(t, signed.token.AccessToken); got["preferred_username"] != "luna_artist" {
+		if got := e.WantUserinfoOK(t, signed.Token.AccessToken); got["preferred_username"] != "luna_artist" {
 			t.Errorf("userinfo = %v", got)
 		}
 	})
 	t.Run("introspection of an existing token is served while writes wait", func(t *testing.T) {
-		r := e.slIntrospect(t, signed.token.AccessToken, "")
-		if r.body["active"] != true {
-			t.Errorf("introspection = %s, want active", r.raw)
+		r := e.Introspect(t, signed.Token.AccessToken, "")
+		if r.Body["active"] != true {
+			t.Errorf("introspection = %s, want active", r.Raw)
 		}
 	})
 	t.Run("discovery and JWKS are served while writes wait", func(t *testing.T) {
 		for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
-			if resp, body := e.get(t, http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
+			if resp, body := get(e, t, http.MethodGet, path, nil); resp.StatusCode != http.StatusOK {
 				t.Errorf("GET %s = %d %s", path, resp.StatusCode, body)
 			}
 		}
 	})
 	t.Run("readyz answers 503 with the reason", func(t *testing.T) {
-		resp, body := e.get(t, http.MethodGet, "/readyz", nil)
+		resp, body := get(e, t, http.MethodGet, "/readyz", nil)
 		if status := resp.StatusCode; status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not ready: database") || !strings.Contains(body, "busy") {
 			t.Errorf("GET /readyz = %d %q, want 503 saying the database is busy", resp.StatusCode, body)
 		}
@@ -119,11 +120,11 @@ func TestBusyDatabase(t *testing.T) {
 	release()
 
 	t.Run("after the release, the same login succeeds and readyz is ready", func(t *testing.T) {
-		form := parseLoginForm(t, b2.get("/login"))
-		if p := b2.submitLogin(form, "luna_artist", "artist_password"); p.status != http.StatusSeeOther {
-			t.Fatalf("POST /login after the release: status %d, want 303; body:\n%s", p.status, p.body)
+		form := harness.ParseLoginForm(t, b2.Get("/login"))
+		if p := b2.SubmitLogin(form, "luna_artist", "artist_password"); p.Status != http.StatusSeeOther {
+			t.Fatalf("POST /login after the release: status %d, want 303; body:\n%s", p.Status, p.Body)
 		}
-		if resp, body := e.get(t, http.MethodGet, "/readyz", nil); resp.StatusCode != http.StatusOK {
+		if resp, body := get(e, t, http.MethodGet, "/readyz", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /readyz after the release = %d %q, want 200", resp.StatusCode, body)
 		}
 	})
@@ -134,15 +135,15 @@ func TestBusyDatabase(t *testing.T) {
 // is released, though SQLite's busy timeout (20 ms) ran out many times.
 func TestBusyDatabase_ShortHoldWaits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{store: store.Options{BusyTimeout: 20 * time.Millisecond, WriteBudget: time.Minute}})
-	b := e.newBrowser(t)
-	form := parseLoginForm(t, b.get("/login"))
-	release := holdWriteLock(t, e.db.Path())
-	done := make(chan *page, 1)
-	go func() { done <- b.submitLogin(form, "luna_artist", "artist_password") }()
+	e := harness.NewServer(t, harness.Options{Store: store.Options{BusyTimeout: 20 * time.Millisecond, WriteBudget: time.Minute}})
+	b := e.NewBrowser(t)
+	form := harness.ParseLoginForm(t, b.Get("/login"))
+	release := holdWriteLock(t, e.DB.Path())
+	done := make(chan *harness.Page, 1)
+	go func() { done <- b.SubmitLogin(form, "luna_artist", "artist_password") }()
 	// Release once the login's write has met the lock and been retried.
 	// Bounded in count, not in time.
-	for i := 0; e.db.BusyRetries() < 3; i++ {
+	for i := 0; e.DB.BusyRetries() < 3; i++ {
 		if i == 20000 {
 			t.Fatal("the login's write never waited for the lock")
 		}
@@ -150,11 +151,11 @@ func TestBusyDatabase_ShortHoldWaits(t *testing.T) {
 	}
 	select {
 	case p := <-done:
-		t.Fatalf("the login finished while the lock was held: status %d", p.status)
+		t.Fatalf("the login finished while the lock was held: status %d", p.Status)
 	default:
 	}
 	release()
-	if p := <-done; p.status != http.StatusSeeOther {
-		t.Errorf("POST /login after a short hold: status %d, want 303; body:\n%s", p.status, p.body)
+	if p := <-done; p.Status != http.StatusSeeOther {
+		t.Errorf("POST /login after a short hold: status %d, want 303; body:\n%s", p.Status, p.Body)
 	}
 }

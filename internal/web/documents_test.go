@@ -10,20 +10,22 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // get sends one request with optional headers and returns the answer with
 // its body read.
-func (e *env) get(t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
+func get(e *harness.Server, t *testing.T, method, path string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, e.issuer+path, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, e.Issuer+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.HTTP.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -42,10 +44,10 @@ func (e *env) get(t *testing.T, method, path string, header map[string]string) (
 func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs, logLevel: slog.LevelInfo})
+	e := harness.NewServer(t, harness.Options{LogTo: logs, LogLevel: slog.LevelInfo})
 	for _, path := range []string{"/.well-known/openid-configuration", "/jwks"} {
 		t.Run(path, func(t *testing.T) {
-			resp, body := e.get(t, http.MethodGet, path, nil)
+			resp, body := get(e, t, http.MethodGet, path, nil)
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("status %d, want 200", resp.StatusCode)
 			}
@@ -83,7 +85,7 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 				{`"older"`, http.StatusOK},
 				{etag[:len(etag)-2] + `"`, http.StatusOK},
 			} {
-				resp, body := e.get(t, http.MethodGet, path, map[string]string{"If-None-Match": c.ifNoneMatch})
+				resp, body := get(e, t, http.MethodGet, path, map[string]string{"If-None-Match": c.ifNoneMatch})
 				if resp.StatusCode != c.want {
 					t.Errorf("If-None-Match %s: status %d, want %d", c.ifNoneMatch, resp.StatusCode, c.want)
 				}
@@ -92,13 +94,13 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 				}
 			}
 
-			resp, body = e.get(t, http.MethodHead, path, nil)
+			resp, body = get(e, t, http.MethodHead, path, nil)
 			if resp.StatusCode != http.StatusOK || body != "" {
 				t.Errorf("HEAD: status %d, body %q; want 200 and no body", resp.StatusCode, body)
 			}
 			// Other methods are the router's: 405 with its error page and a
 			// logged request.
-			resp, _ = e.get(t, http.MethodPost, path, nil)
+			resp, _ = get(e, t, http.MethodPost, path, nil)
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("POST: status %d, want 405", resp.StatusCode)
 			}
@@ -118,8 +120,8 @@ func TestDocuments_AnsweredAheadOfTheRouter(t *testing.T) {
 func TestDocuments_DebugLoggingTakesTheFullChain(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs})
-	resp, _ := e.get(t, http.MethodGet, "/jwks", nil)
+	e := harness.NewServer(t, harness.Options{LogTo: logs})
+	resp, _ := get(e, t, http.MethodGet, "/jwks", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
@@ -137,9 +139,9 @@ func TestDocuments_DebugLoggingTakesTheFullChain(t *testing.T) {
 func TestLogs_ATokenGrantIsOneLine(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs, logLevel: slog.LevelInfo})
+	e := harness.NewServer(t, harness.Options{LogTo: logs, LogLevel: slog.LevelInfo})
 	cc := clientcredentials.Config{
-		ClientID: reporterID, ClientSecret: reporterSecret, TokenURL: e.issuer + "/token",
+		ClientID: harness.ReporterID, ClientSecret: harness.ReporterSecret, TokenURL: e.Issuer + "/token",
 		AuthStyle: oauth2.AuthStyleInHeader,
 	}
 	if _, err := cc.Token(t.Context()); err != nil {
@@ -168,7 +170,7 @@ func TestLogs_ATokenGrantIsOneLine(t *testing.T) {
 		t.Fatalf("%d request lines for /token, want 2:\n%s", len(tokenLines), logs.String())
 	}
 	want := []map[string]any{
-		{"status": float64(200), "event": "token issued", "client_id": reporterID, "grant_type": "client_credentials"},
+		{"status": float64(200), "event": "token issued", "client_id": harness.ReporterID, "grant_type": "client_credentials"},
 		{"status": float64(401), "event": "token request refused", "client_id": ""},
 	}
 	for i, w := range want {

@@ -10,12 +10,13 @@ import (
 
 	"github.com/inkpass/inkpass/internal/client"
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // discoveryAlgs reads id_token_signing_alg_values_supported.
-func (e *env) discoveryAlgs(t *testing.T) []string {
+func discoveryAlgs(e *harness.Server, t *testing.T) []string {
 	t.Helper()
-	resp, err := e.srv.Client().Get(e.issuer + "/.well-known/openid-configuration")
+	resp, err := e.HTTP.Client().Get(e.Issuer + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatalf("GET discovery: %v", err)
 	}
@@ -38,34 +39,34 @@ func (e *env) discoveryAlgs(t *testing.T) []string {
 // its verifier accepts RS256 only.
 func TestE2E_IDTokenAlgSurvivesRotation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{alg: keys.ES256})
+	e := harness.NewServer(t, harness.Options{Alg: keys.ES256})
 
 	t.Run("discovery lists RS256 even when the only key on disk is ES256", func(t *testing.T) {
-		if got := e.discoveryAlgs(t); !slices.Contains(got, "RS256") {
+		if got := discoveryAlgs(e, t); !slices.Contains(got, "RS256") {
 			t.Errorf("id_token_signing_alg_values_supported = %q, want RS256 in it (OIDC Discovery §3)", got)
 		}
 	})
 
-	b := e.newBrowser(t)
-	app := e.appRP(t, "openid")
-	app.verifier = app.provider.Verifier(&oidc.Config{ClientID: appID, SupportedSigningAlgs: []string{oidc.RS256}})
-	f := app.start(false)
-	first := f.redeem(t, b.signIn(f, "front_desk", "desk-Pässwort-1").Get("code"))
+	b := e.NewBrowser(t)
+	app := e.AppRP(t, "openid")
+	app.Verifier = app.Provider.Verifier(&oidc.Config{ClientID: harness.AppID, SupportedSigningAlgs: []string{oidc.RS256}})
+	f := app.Start(false)
+	first := f.Redeem(t, b.SignIn(f, "front_desk", "desk-Pässwort-1").Get("code"))
 
-	if _, err := e.keys.Rotate(keys.EdDSA); err != nil {
+	if _, err := e.Keys.Rotate(keys.EdDSA); err != nil {
 		t.Fatalf("Rotate(EdDSA): %v", err)
 	}
 	t.Run("after a rotation to EdDSA the RS256 relying party still verifies new tokens", func(t *testing.T) {
-		g := app.start(false)
-		tok, err := g.exchange(t, b.sso(g).Get("code"))
+		g := app.Start(false)
+		tok, err := g.Exchange(t, b.SSO(g).Get("code"))
 		if err != nil {
 			t.Fatalf("exchange: %v", err)
 		}
 		raw, _ := tok.Extra("id_token").(string)
-		if _, err := app.verifier.Verify(t.Context(), raw); err != nil {
-			t.Errorf("the running RS256 relying party rejects the new ID token: %v (header %v)", err, jwtHeader(t, raw))
+		if _, err := app.Verifier.Verify(t.Context(), raw); err != nil {
+			t.Errorf("the running RS256 relying party rejects the new ID token: %v (header %v)", err, harness.JWTHeader(t, raw))
 		}
-		if _, err := app.verifier.Verify(t.Context(), first.raw); err != nil {
+		if _, err := app.Verifier.Verify(t.Context(), first.Raw); err != nil {
 			t.Errorf("the token issued before the rotation no longer verifies: %v", err)
 		}
 	})
@@ -88,7 +89,7 @@ const (
 // their ID tokens and at_hash; rotating keys changes kids, never algorithms.
 func TestE2E_IDTokenAlgPerClient(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	e := harness.NewServer(t, harness.Options{})
 	for _, c := range []struct {
 		id, secret, redirect string
 		alg                  keys.Algorithm
@@ -98,108 +99,108 @@ func TestE2E_IDTokenAlgPerClient(t *testing.T) {
 		if err := cl.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		cl.SetSecret(e.clients.HashKey(), c.secret)
-		if err := e.clients.Create(t.Context(), cl); err != nil {
+		cl.SetSecret(e.Clients.HashKey(), c.secret)
+		if err := e.Clients.Create(t.Context(), cl); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// What serve does at start for the algorithms its clients use.
-	if _, err := e.keys.Ensure(keys.RS256, keys.ES256, keys.EdDSA); err != nil {
+	if _, err := e.Keys.Ensure(keys.RS256, keys.ES256, keys.EdDSA); err != nil {
 		t.Fatal(err)
 	}
 
 	type party struct {
 		alg keys.Algorithm
-		rp  *rp
+		rp  *harness.RP
 	}
-	pin := func(p *rp, id string, alg keys.Algorithm) *rp {
-		p.verifier = p.provider.Verifier(&oidc.Config{ClientID: id, SupportedSigningAlgs: []string{string(alg)}})
+	pin := func(p *harness.RP, id string, alg keys.Algorithm) *harness.RP {
+		p.Verifier = p.Provider.Verifier(&oidc.Config{ClientID: id, SupportedSigningAlgs: []string{string(alg)}})
 		return p
 	}
 	parties := []party{
-		{keys.RS256, pin(e.appRP(t, "openid"), appID, keys.RS256)},
-		{keys.ES256, pin(e.newRP(t, esID, esSecret, esRedirect, "openid"), esID, keys.ES256)},
-		{keys.EdDSA, pin(e.newRP(t, edID, edSecret, edRedirect, "openid"), edID, keys.EdDSA)},
+		{keys.RS256, pin(e.AppRP(t, "openid"), harness.AppID, keys.RS256)},
+		{keys.ES256, pin(e.NewRP(t, esID, esSecret, esRedirect, "openid"), esID, keys.ES256)},
+		{keys.EdDSA, pin(e.NewRP(t, edID, edSecret, edRedirect, "openid"), edID, keys.EdDSA)},
 	}
-	b := e.newBrowser(t)
-	f := parties[0].rp.start(false)
-	q := b.signIn(f, "front_desk", "desk-Pässwort-1")
-	first := map[keys.Algorithm]*signedIn{keys.RS256: f.redeem(t, q.Get("code"))}
+	b := e.NewBrowser(t)
+	f := parties[0].rp.Start(false)
+	q := b.SignIn(f, "front_desk", "desk-Pässwort-1")
+	first := map[keys.Algorithm]*harness.SignedIn{keys.RS256: f.Redeem(t, q.Get("code"))}
 
 	// signInAll gets a token for each party (SSO after the first) and
 	// checks its header names the active key of the party's algorithm.
 	// redeem has go-oidc check the signature with the pinned algorithm and
 	// at_hash with that algorithm's hash (SHA-256, or SHA-512 for EdDSA).
-	signInAll := func(t *testing.T, got map[keys.Algorithm]*signedIn) {
+	signInAll := func(t *testing.T, got map[keys.Algorithm]*harness.SignedIn) {
 		for _, p := range parties {
 			if got[p.alg] == nil {
-				g := p.rp.start(false)
-				got[p.alg] = g.redeem(t, b.sso(g).Get("code"))
+				g := p.rp.Start(false)
+				got[p.alg] = g.Redeem(t, b.SSO(g).Get("code"))
 			}
-			active, ok := e.keys.ActiveFor(p.alg)
-			if h := jwtHeader(t, got[p.alg].raw); !ok || h["alg"] != string(p.alg) || h["kid"] != active.KID {
+			active, ok := e.Keys.ActiveFor(p.alg)
+			if h := harness.JWTHeader(t, got[p.alg].Raw); !ok || h["alg"] != string(p.alg) || h["kid"] != active.KID {
 				t.Errorf("%s client: JOSE header %v, want alg %s and kid %s", p.alg, h, p.alg, active.KID)
 			}
 		}
 	}
 	t.Run("each relying party receives and verifies its own algorithm", func(t *testing.T) {
 		signInAll(t, first)
-		if _, err := parties[1].rp.verifier.Verify(t.Context(), first[keys.RS256].raw); err == nil {
+		if _, err := parties[1].rp.Verifier.Verify(t.Context(), first[keys.RS256].Raw); err == nil {
 			t.Error("the ES256-only verifier accepted an RS256 token: the pinned verifiers prove nothing")
 		}
 	})
 
 	t.Run("discovery lists RS256 first and every algorithm; the JWKS has a key of each", func(t *testing.T) {
-		if got, want := e.discoveryAlgs(t), []string{"RS256", "ES256", "EdDSA"}; !slices.Equal(got, want) {
+		if got, want := discoveryAlgs(e, t), []string{"RS256", "ES256", "EdDSA"}; !slices.Equal(got, want) {
 			t.Errorf("id_token_signing_alg_values_supported = %q, want %q", got, want)
 		}
 		var want []string
-		for _, k := range e.keys.ActiveKeys() {
+		for _, k := range e.Keys.ActiveKeys() {
 			want = append(want, k.KID)
 		}
-		if got := e.jwksKIDs(t); !slices.Equal(got, sortedStrings(want...)) {
+		if got := e.JWKSKIDs(t); !slices.Equal(got, sortedStrings(want...)) {
 			t.Errorf("JWKS kids = %q, want the three active keys %q", got, want)
 		}
 	})
 
-	before := e.keys.ActiveKeys()
-	if _, err := e.keys.RotateAll(); err != nil { // `inkpass keys rotate`
+	before := e.Keys.ActiveKeys()
+	if _, err := e.Keys.RotateAll(); err != nil { // `inkpass keys rotate`
 		t.Fatalf("RotateAll: %v", err)
 	}
 	t.Run("after rotating every key each client keeps its algorithm with a new kid", func(t *testing.T) {
-		after := map[keys.Algorithm]*signedIn{}
+		after := map[keys.Algorithm]*harness.SignedIn{}
 		signInAll(t, after)
 		for _, old := range before {
-			if kid := jwtHeader(t, after[old.Algorithm].raw)["kid"]; kid == old.KID {
+			if kid := harness.JWTHeader(t, after[old.Algorithm].Raw)["kid"]; kid == old.KID {
 				t.Errorf("%s client still signed by the retired key %s", old.Algorithm, old.KID)
 			}
 		}
-		if got := len(e.jwksKIDs(t)); got != 6 {
+		if got := len(e.JWKSKIDs(t)); got != 6 {
 			t.Errorf("JWKS has %d keys, want 6 (three active, three retired but published)", got)
 		}
 	})
 	t.Run("tokens signed before the rotation verify with freshly discovered providers", func(t *testing.T) {
 		for _, p := range parties {
-			fresh := e.newRP(t, p.rp.conf.ClientID, p.rp.conf.ClientSecret, p.rp.conf.RedirectURL)
-			pin(fresh, p.rp.conf.ClientID, p.alg)
-			if _, err := fresh.verifier.Verify(t.Context(), first[p.alg].raw); err != nil {
+			fresh := e.NewRP(t, p.rp.Conf.ClientID, p.rp.Conf.ClientSecret, p.rp.Conf.RedirectURL)
+			pin(fresh, p.rp.Conf.ClientID, p.alg)
+			if _, err := fresh.Verifier.Verify(t.Context(), first[p.alg].Raw); err != nil {
 				t.Errorf("%s token from before the rotation: %v", p.alg, err)
 			}
 		}
 	})
 
-	rs, _ := e.keys.ActiveFor(keys.RS256)
-	es, _ := e.keys.ActiveFor(keys.ES256)
-	if _, err := e.keys.Rotate(keys.EdDSA); err != nil { // `inkpass keys rotate --alg EdDSA`
+	rs, _ := e.Keys.ActiveFor(keys.RS256)
+	es, _ := e.Keys.ActiveFor(keys.ES256)
+	if _, err := e.Keys.Rotate(keys.EdDSA); err != nil { // `inkpass keys rotate --alg EdDSA`
 		t.Fatalf("Rotate(EdDSA): %v", err)
 	}
 	t.Run("rotating EdDSA alone leaves the RS256 and ES256 clients' keys as they were", func(t *testing.T) {
-		got := map[keys.Algorithm]*signedIn{}
+		got := map[keys.Algorithm]*harness.SignedIn{}
 		signInAll(t, got)
-		if kid := jwtHeader(t, got[keys.RS256].raw)["kid"]; kid != rs.KID {
+		if kid := harness.JWTHeader(t, got[keys.RS256].Raw)["kid"]; kid != rs.KID {
 			t.Errorf("RS256 kid = %v, want unchanged %s", kid, rs.KID)
 		}
-		if kid := jwtHeader(t, got[keys.ES256].raw)["kid"]; kid != es.KID {
+		if kid := harness.JWTHeader(t, got[keys.ES256].Raw)["kid"]; kid != es.KID {
 			t.Errorf("ES256 kid = %v, want unchanged %s", kid, es.KID)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	op "github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // Regressions from the interop review (issue 13): six relying parties and the
@@ -25,55 +26,55 @@ import (
 // GoBackToTheClient).
 func TestInterop_UnknownScopesAreIgnored(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	e := harness.NewServer(t, harness.Options{})
 
 	t.Run("a first-party client gets the known scopes, and scope says which", func(t *testing.T) {
-		app := e.appRP(t, "openid", "profile", "groups", "offline_access")
-		b := e.newBrowser(t)
-		f := app.start(false)
-		s := f.redeem(t, b.signIn(f, "luna_artist", "artist_password").Get("code"))
-		if got, _ := s.token.Extra("scope").(string); !sameFields(got, "openid profile offline_access") {
+		app := e.AppRP(t, "openid", "profile", "groups", "offline_access")
+		b := e.NewBrowser(t)
+		f := app.Start(false)
+		s := f.Redeem(t, b.SignIn(f, "luna_artist", "artist_password").Get("code"))
+		if got, _ := s.Token.Extra("scope").(string); !sameFields(got, "openid profile offline_access") {
 			t.Errorf("token response scope = %q, want openid profile offline_access", got)
 		}
-		if s.claims["preferred_username"] != "luna_artist" {
-			t.Errorf("ID token preferred_username = %v: the known scopes were not honoured", s.claims["preferred_username"])
+		if s.Claims["preferred_username"] != "luna_artist" {
+			t.Errorf("ID token preferred_username = %v: the known scopes were not honoured", s.Claims["preferred_username"])
 		}
 
 		t.Run("a refresh naming the unknown scope again keeps working", func(t *testing.T) {
-			r := e.postToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.token.RefreshToken},
-				"scope": {"openid profile groups"}}, appID, appSecret)
-			if r.status != http.StatusOK {
-				t.Fatalf("refresh with scope openid profile groups: %d %v, want 200", r.status, r.body)
+			r := e.PostToken(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {s.Token.RefreshToken},
+				"scope": {"openid profile groups"}}, harness.AppID, harness.AppSecret)
+			if r.Status != http.StatusOK {
+				t.Fatalf("refresh with scope openid profile groups: %d %v, want 200", r.Status, r.Body)
 			}
-			if !sameFields(r.str("scope"), "openid profile") {
-				t.Errorf("refreshed scope = %q, want openid profile", r.str("scope"))
+			if !sameFields(r.Str("scope"), "openid profile") {
+				t.Errorf("refreshed scope = %q, want openid profile", r.Str("scope"))
 			}
 		})
 	})
 
 	t.Run("a third-party client's consent page shows only known scopes", func(t *testing.T) {
-		tool := e.toolRP(t, "openid", "email", "groups")
-		b := e.newBrowser(t)
-		f := tool.start(false)
-		_, form := b.toLoginPage(f.url)
-		path := slConsentRedirect(t, b.submitLogin(form, "luna_artist", "artist_password"))
-		p := b.get(path)
-		body := html.UnescapeString(p.body)
+		tool := e.ToolRP(t, "openid", "email", "groups")
+		b := e.NewBrowser(t)
+		f := tool.Start(false)
+		_, form := b.ToLoginPage(f.URL)
+		path := harness.ConsentRedirect(t, b.SubmitLogin(form, "luna_artist", "artist_password"))
+		p := b.Get(path)
+		body := html.UnescapeString(p.Body)
 		if !strings.Contains(body, op.ScopeDescriptions["email"]) {
 			t.Errorf("the consent page lacks the email scope's description")
 		}
 		if strings.Contains(body, "groups") {
-			t.Errorf("the consent page shows the unknown scope groups:\n%s", p.body)
+			t.Errorf("the consent page shows the unknown scope groups:\n%s", p.Body)
 		}
-		s := f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
-		if got, _ := s.token.Extra("scope").(string); !sameFields(got, "openid email") {
+		s := f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
+		if got, _ := s.Token.Extra("scope").(string); !sameFields(got, "openid email") {
 			t.Errorf("token response scope = %q, want openid email", got)
 		}
 	})
 
 	t.Run("client_credentials ignores unknown scopes too", func(t *testing.T) {
-		cc := clientcredentials.Config{ClientID: reporterID, ClientSecret: reporterSecret,
-			TokenURL: e.issuer + "/token", Scopes: []string{"profile", "groups"}, AuthStyle: oauth2.AuthStyleInHeader}
+		cc := clientcredentials.Config{ClientID: harness.ReporterID, ClientSecret: harness.ReporterSecret,
+			TokenURL: e.Issuer + "/token", Scopes: []string{"profile", "groups"}, AuthStyle: oauth2.AuthStyleInHeader}
 		tok, err := cc.Token(t.Context())
 		if err != nil {
 			t.Fatalf("client_credentials with scope profile groups: %v", err)
@@ -102,18 +103,18 @@ func sameFields(a, b string) bool {
 // from the studio's own apps (OIDC Core §3.1.2.1), which otherwise never ask.
 func TestInterop_PromptConsentFirstParty(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	app := e.appRP(t, "openid", "profile")
-	b := e.newBrowser(t)
-	first := app.start(false)
-	first.redeem(t, b.signIn(first, "luna_artist", "artist_password").Get("code"))
+	e := harness.NewServer(t, harness.Options{})
+	app := e.AppRP(t, "openid", "profile")
+	b := e.NewBrowser(t)
+	first := app.Start(false)
+	first.Redeem(t, b.SignIn(first, "luna_artist", "artist_password").Get("code"))
 
-	f := app.start(false, slParam("prompt", "consent"))
-	path := slConsentRedirect(t, b.get(f.url))
-	f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
+	f := app.Start(false, slParam("prompt", "consent"))
+	path := harness.ConsentRedirect(t, b.Get(f.URL))
+	f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
 
 	// Without prompt=consent the first-party app still goes straight through.
-	b.sso(app.start(false))
+	b.SSO(app.Start(false))
 }
 
 // TestInterop_OpenIDRequestNeedsRedirectURI: OIDC Core §3.1.2.1 makes
@@ -122,17 +123,17 @@ func TestInterop_PromptConsentFirstParty(t *testing.T) {
 // (no openid) keeps RFC 6749 §3.1.2.3's default, so its own error goes there.
 func TestInterop_OpenIDRequestNeedsRedirectURI(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	b := e.newBrowser(t)
-	q := url.Values{"client_id": {toolID}, "response_type": {"code"}, "scope": {"openid email"}, "state": {"st"}, "nonce": {"n"}}
-	wantErrorPage(t, b.get("/authorize?"+q.Encode()))
-	wantErrorPage(t, b.post("/authorize", q))
-	if p := b.get("/authorize?" + q.Encode()); !strings.Contains(p.body, "redirect_uri") {
-		t.Errorf("the error page does not say redirect_uri is missing:\n%s", p.body)
+	e := harness.NewServer(t, harness.Options{})
+	b := e.NewBrowser(t)
+	q := url.Values{"client_id": {harness.ToolID}, "response_type": {"code"}, "scope": {"openid email"}, "state": {"st"}, "nonce": {"n"}}
+	harness.WantErrorPage(t, b.Get("/authorize?"+q.Encode()))
+	harness.WantErrorPage(t, b.Post("/authorize", q))
+	if p := b.Get("/authorize?" + q.Encode()); !strings.Contains(p.Body, "redirect_uri") {
+		t.Errorf("the error page does not say redirect_uri is missing:\n%s", p.Body)
 	}
 
 	q.Set("scope", "email")
-	got := redirectParams(t, b.get("/authorize?"+q.Encode()), toolRedirect)
+	got := harness.RedirectParams(t, b.Get("/authorize?"+q.Encode()), harness.ToolRedirect)
 	if got.Get("error") != "invalid_scope" || got.Get("state") != "st" {
 		t.Errorf("plain OAuth request without redirect_uri: error %q state %q, want invalid_scope at the registered URI", got.Get("error"), got.Get("state"))
 	}
@@ -152,10 +153,10 @@ func unsignedRequestObject(claims string) string {
 // redirect_uri travel outside the object).
 func TestInterop_ErrorsHonourResponseMode(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	b := e.newBrowser(t)
+	e := harness.NewServer(t, harness.Options{})
+	b := e.NewBrowser(t)
 	base := func() url.Values {
-		return url.Values{"client_id": {appID}, "redirect_uri": {appRedirect}, "response_type": {"code"}, "scope": {"openid"}}
+		return url.Values{"client_id": {harness.AppID}, "redirect_uri": {harness.AppRedirect}, "response_type": {"code"}, "scope": {"openid"}}
 	}
 	cases := []struct {
 		name      string
@@ -164,7 +165,7 @@ func TestInterop_ErrorsHonourResponseMode(t *testing.T) {
 		wantState string
 	}{
 		{"request object with response_mode and state inside", func(q url.Values) {
-			q.Set("request", unsignedRequestObject(`{"client_id":"studio-app","response_type":"code","scope":"openid","redirect_uri":"`+appRedirect+`","response_mode":"form_post","state":"inner-state","nonce":"n"}`))
+			q.Set("request", unsignedRequestObject(`{"client_id":"studio-app","response_type":"code","scope":"openid","redirect_uri":"`+harness.AppRedirect+`","response_mode":"form_post","state":"inner-state","nonce":"n"}`))
 		}, "request_not_supported", "inner-state"},
 		{"request object with response_mode outside", func(q url.Values) {
 			q.Set("response_mode", "form_post")
@@ -186,9 +187,9 @@ func TestInterop_ErrorsHonourResponseMode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			q := base()
 			tc.query(q)
-			fields := slWantFormPost(t, b.get("/authorize?"+q.Encode()), appRedirect)
-			if fields.Get("error") != tc.wantError || fields.Get("state") != tc.wantState || fields.Get("iss") != e.issuer {
-				t.Errorf("form_post fields %v, want error=%s state=%q iss=%s", fields, tc.wantError, tc.wantState, e.issuer)
+			fields := slWantFormPost(t, b.Get("/authorize?"+q.Encode()), harness.AppRedirect)
+			if fields.Get("error") != tc.wantError || fields.Get("state") != tc.wantState || fields.Get("iss") != e.Issuer {
+				t.Errorf("form_post fields %v, want error=%s state=%q iss=%s", fields, tc.wantError, tc.wantState, e.Issuer)
 			}
 			if fields.Has("code") {
 				t.Error("an error carries a code")
@@ -199,7 +200,7 @@ func TestInterop_ErrorsHonourResponseMode(t *testing.T) {
 	t.Run("a request object cannot move the error to another redirect URI", func(t *testing.T) {
 		q := base()
 		q.Set("request", unsignedRequestObject(`{"redirect_uri":"https://evil.example/cb","response_mode":"form_post"}`))
-		fields := slWantFormPost(t, b.get("/authorize?"+q.Encode()), appRedirect)
+		fields := slWantFormPost(t, b.Get("/authorize?"+q.Encode()), harness.AppRedirect)
 		if fields.Get("error") != "request_not_supported" {
 			t.Errorf("error = %q, want request_not_supported", fields.Get("error"))
 		}
@@ -209,7 +210,7 @@ func TestInterop_ErrorsHonourResponseMode(t *testing.T) {
 		q := base()
 		q.Set("state", "st")
 		q.Set("request", "not-a-jwt")
-		got := redirectParams(t, b.get("/authorize?"+q.Encode()), appRedirect)
+		got := harness.RedirectParams(t, b.Get("/authorize?"+q.Encode()), harness.AppRedirect)
 		if got.Get("error") != "request_not_supported" || got.Get("state") != "st" {
 			t.Errorf("error %q state %q, want request_not_supported with st", got.Get("error"), got.Get("state"))
 		}

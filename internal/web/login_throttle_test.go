@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -20,13 +21,13 @@ import (
 // Its methods return errors rather than fail the test, so that many of them
 // can run at once.
 type addrBrowser struct {
-	e    *env
+	e    *harness.Server
 	addr string
 	c    *http.Client
-	form loginForm
+	form harness.LoginForm
 }
 
-func (e *env) addrBrowser(t *testing.T, addr string) *addrBrowser {
+func newAddrBrowser(e *harness.Server, t *testing.T, addr string) *addrBrowser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -41,16 +42,16 @@ func (e *env) addrBrowser(t *testing.T, addr string) *addrBrowser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.form = parseLoginForm(t, p)
+	b.form = harness.ParseLoginForm(t, p)
 	return b
 }
 
-func (b *addrBrowser) do(t *testing.T, method, path string, form url.Values) (*page, error) {
+func (b *addrBrowser) do(t *testing.T, method, path string, form url.Values) (*harness.Page, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequestWithContext(t.Context(), method, b.e.issuer+path, body)
+	req, err := http.NewRequestWithContext(t.Context(), method, b.e.Issuer+path, body)
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +68,12 @@ func (b *addrBrowser) do(t *testing.T, method, path string, form url.Values) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &page{status: resp.StatusCode, header: resp.Header, body: string(raw)}, nil
+	return &harness.Page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}, nil
 }
 
 // login posts the sign-in form this browser loaded.
-func (b *addrBrowser) login(t *testing.T, username, password string) (*page, error) {
-	return b.do(t, http.MethodPost, b.form.action, url.Values{"username": {username}, "password": {password}, "csrf_token": {b.form.csrf}})
+func (b *addrBrowser) login(t *testing.T, username, password string) (*harness.Page, error) {
+	return b.do(t, http.MethodPost, b.form.Action, url.Values{"username": {username}, "password": {password}, "csrf_token": {b.form.CSRF}})
 }
 
 // lockForAnHour is the default policy with locks long enough never to
@@ -83,11 +84,11 @@ var lockForAnHour = user.ThrottlePolicy{BaseLock: time.Hour, MaxLock: time.Hour}
 // passwordChecks counts the password verifications inkpass made for a user,
 // from the audit trail: every evaluated attempt leaves exactly one event,
 // and refused ones (throttled, or concurrent with another) leave none.
-func (e *env) passwordChecks(t *testing.T, userID int64, kinds ...audit.Kind) int {
+func passwordChecks(e *harness.Server, t *testing.T, userID int64, kinds ...audit.Kind) int {
 	t.Helper()
 	n := 0
 	for _, k := range kinds {
-		evs, err := e.db.AuditEvents(t.Context(), audit.Filter{UserID: userID, Kind: k})
+		evs, err := e.DB.AuditEvents(t.Context(), audit.Filter{UserID: userID, Kind: k})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,12 +108,12 @@ func (e *env) passwordChecks(t *testing.T, userID int64, kinds ...audit.Kind) in
 // clears the username's count as it does for a sequential attacker who
 // guessed right, so no fixed number could be asserted.
 func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
-	e := newEnv(t, envOptions{
-		trustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
-		throttle:       lockForAnHour,
+	e := harness.NewServer(t, harness.Options{
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")},
+		Throttle:       lockForAnHour,
 	})
 	const password = "burst-target-pass-1"
-	target := e.slNewUser(t, "burst.target", password, nil)
+	target := e.NewUser(t, "burst.target", password, nil)
 	const burst = 60
 	policy := user.DefaultThrottlePolicy()
 	maxEvaluated := policy.FreeFailuresPerUsername + 1
@@ -125,21 +126,21 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 		if i%2 == 1 {
 			addr = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0x42, 0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}).String()
 		}
-		attackers[i] = e.addrBrowser(t, addr)
+		attackers[i] = newAddrBrowser(e, t, addr)
 	}
-	bystander := e.addrBrowser(t, "203.0.113.9")
+	bystander := newAddrBrowser(e, t, "203.0.113.9")
 
 	start := make(chan struct{})
-	pages := make([]*page, len(attackers))
+	pages := make([]*harness.Page, len(attackers))
 	errs := make([]error, len(attackers))
 	var wg sync.WaitGroup
 	for i, b := range attackers {
 		wg.Go(func() {
 			<-start
-			pages[i], errs[i] = b.login(t, target.username, "wrong-guess-"+string(rune('a'+i%26)))
+			pages[i], errs[i] = b.login(t, target.Username, "wrong-guess-"+string(rune('a'+i%26)))
 		})
 	}
-	var other *page
+	var other *harness.Page
 	var otherErr error
 	wg.Go(func() {
 		<-start
@@ -153,18 +154,18 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("attempt %d: %v", i, errs[i])
 		}
-		statuses[p.status]++
-		switch p.status {
+		statuses[p.Status]++
+		switch p.Status {
 		case http.StatusUnauthorized:
 		case http.StatusTooManyRequests:
-			if p.header.Get("Retry-After") == "" {
+			if p.Header.Get("Retry-After") == "" {
 				t.Errorf("attempt %d: 429 without Retry-After", i)
 			}
 		default:
-			t.Errorf("attempt %d: status %d, want 401 or 429; error box %q", i, p.status, loginError(p))
+			t.Errorf("attempt %d: status %d, want 401 or 429; error box %q", i, p.Status, harness.LoginError(p))
 		}
 	}
-	evaluated := e.passwordChecks(t, target.id, audit.LoginFailed, audit.LoginSucceeded)
+	evaluated := passwordChecks(e, t, target.ID, audit.LoginFailed, audit.LoginSucceeded)
 	t.Logf("burst of %d: statuses %v, %d passwords evaluated", len(attackers), statuses, evaluated)
 	if evaluated > maxEvaluated {
 		t.Errorf("a concurrent burst got %d passwords evaluated for one username, want at most %d (as many as a sequential attacker)", evaluated, maxEvaluated)
@@ -172,8 +173,8 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	if otherErr != nil {
 		t.Fatalf("bystander: %v", otherErr)
 	}
-	if other.status != http.StatusSeeOther {
-		t.Errorf("another user's sign-in during the burst: status %d (%q), want 303", other.status, loginError(other))
+	if other.Status != http.StatusSeeOther {
+		t.Errorf("another user's sign-in during the burst: status %d (%q), want 303", other.Status, harness.LoginError(other))
 	}
 
 	// However the burst went (many of its requests may have been refused
@@ -183,11 +184,11 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	b := attackers[0]
 	locked := false
 	for range maxEvaluated + 1 {
-		p, err := b.login(t, target.username, "yet-another-guess")
+		p, err := b.login(t, target.Username, "yet-another-guess")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.status == http.StatusTooManyRequests {
+		if p.Status == http.StatusTooManyRequests {
 			locked = true
 			break
 		}
@@ -195,15 +196,15 @@ func TestLogin_ConcurrentBurstIsThrottled(t *testing.T) {
 	if !locked {
 		t.Errorf("%d more sequential guesses were all evaluated, want a 429", maxEvaluated+1)
 	}
-	if n := e.passwordChecks(t, target.id, audit.LoginFailed, audit.LoginSucceeded); n != maxEvaluated {
+	if n := passwordChecks(e, t, target.ID, audit.LoginFailed, audit.LoginSucceeded); n != maxEvaluated {
 		t.Errorf("%d passwords evaluated in all, want exactly %d: the free failures and the one that earns the lock", n, maxEvaluated)
 	}
 	// The right password does not win now.
-	p, err := attackers[1].login(t, target.username, password)
+	p, err := attackers[1].login(t, target.Username, password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.status != http.StatusTooManyRequests {
-		t.Errorf("the right password after the burst: status %d, want 429 (locked)", p.status)
+	if p.Status != http.StatusTooManyRequests {
+		t.Errorf("the right password after the burst: status %d, want 429 (locked)", p.Status)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/testsupport"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // syncBuffer collects log output written from many handler goroutines.
@@ -17,36 +18,36 @@ type syncBuffer = testsupport.LogBuffer
 // everything logged for each secret value that crossed the wire.
 func TestLogs_NeverHoldSecrets(t *testing.T) {
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{logTo: logs})
-	b := e.newBrowser(t)
-	p := e.appRP(t, "openid", "profile", "email", "offline_access")
+	e := harness.NewServer(t, harness.Options{LogTo: logs})
+	b := e.NewBrowser(t)
+	p := e.AppRP(t, "openid", "profile", "email", "offline_access")
 
 	const wrongPassword = "not-the-password-7731"
 	// People type their password into the username field; that must not be
 	// logged either.
 	const passwordAsUsername = "artist_password-typed-as-username"
-	_, form := b.toLoginPage(p.start(true).url)
-	if pg := b.submitLogin(form, "luna_artist", wrongPassword); pg.status != http.StatusUnauthorized {
-		t.Fatalf("wrong password: status %d, want 401", pg.status)
+	_, form := b.ToLoginPage(p.Start(true).URL)
+	if pg := b.SubmitLogin(form, "luna_artist", wrongPassword); pg.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: status %d, want 401", pg.Status)
 	}
-	if pg := b.submitLogin(form, passwordAsUsername, wrongPassword); pg.status != http.StatusUnauthorized {
-		t.Fatalf("unknown user: status %d, want 401", pg.status)
+	if pg := b.SubmitLogin(form, passwordAsUsername, wrongPassword); pg.Status != http.StatusUnauthorized {
+		t.Fatalf("unknown user: status %d, want 401", pg.Status)
 	}
 
-	f := p.start(true)
-	q := b.signIn(f, "luna_artist", "artist_password")
+	f := p.Start(true)
+	q := b.SignIn(f, "luna_artist", "artist_password")
 	code := q.Get("code")
-	s := f.redeem(t, code)
-	refreshed, err := p.refresh(t, s.token.RefreshToken)
+	s := f.Redeem(t, code)
+	refreshed, err := p.Refresh(t, s.Token.RefreshToken)
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
-	e.wantUserinfoOK(t, refreshed.AccessToken)
-	e.wantInvalidToken(t, "forged-"+refreshed.AccessToken)
+	e.WantUserinfoOK(t, refreshed.AccessToken)
+	e.WantInvalidToken(t, "forged-"+refreshed.AccessToken)
 
-	base, _ := url.Parse(e.issuer)
+	base, _ := url.Parse(e.Issuer)
 	var cookies []string
-	for _, c := range b.c.Jar.Cookies(base) {
+	for _, c := range b.Client.Jar.Cookies(base) {
 		cookies = append(cookies, c.Value)
 	}
 	if len(cookies) == 0 {
@@ -58,13 +59,13 @@ func TestLogs_NeverHoldSecrets(t *testing.T) {
 		"wrong password":          wrongPassword,
 		"password typed as user":  passwordAsUsername,
 		"authorization code":      code,
-		"first access token":      s.token.AccessToken,
-		"first refresh token":     s.token.RefreshToken,
+		"first access token":      s.Token.AccessToken,
+		"first refresh token":     s.Token.RefreshToken,
 		"refreshed access token":  refreshed.AccessToken,
 		"refreshed refresh token": refreshed.RefreshToken,
-		"ID token":                s.raw,
-		"client secret":           appSecret,
-		"PKCE verifier":           f.verifier,
+		"ID token":                s.Raw,
+		"client secret":           harness.AppSecret,
+		"PKCE verifier":           f.Verifier,
 	}
 	for i, c := range cookies {
 		secrets["cookie "+string(rune('A'+i))] = c

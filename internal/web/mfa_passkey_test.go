@@ -12,6 +12,7 @@ import (
 	"github.com/inkpass/inkpass/internal/audit"
 	"github.com/inkpass/inkpass/internal/mfa"
 	"github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // TestMFAPasskeyFailures: over HTTP, with passkeys on, a bad answer to a
@@ -19,56 +20,56 @@ import (
 // second factor (401, no code, audited), while the code form on the same
 // page still works; the passkey is listed on /account as a passkey.
 func TestMFAPasskeyFailures(t *testing.T) {
-	e := newEnv(t, envOptions{passkeyOrigin: "https://id.studio.example"})
-	b := e.newBrowser(t)
-	b.accountLogin("luna_artist", "artist_password")
-	key, _ := b.enrolOnAccount()
+	e := harness.NewServer(t, harness.Options{PasskeyOrigin: "https://id.studio.example"})
+	b := e.NewBrowser(t)
+	accountLogin(b, "luna_artist", "artist_password")
+	key, _ := enrolOnAccount(b)
 
-	acct := b.get("/account")
-	if !strings.Contains(acct.body, `value="passkey-begin"`) {
-		t.Fatalf("the account page does not offer a passkey:\n%s", acct.body)
+	acct := b.Get("/account")
+	if !strings.Contains(acct.Body, `value="passkey-begin"`) {
+		t.Fatalf("the account page does not offer a passkey:\n%s", acct.Body)
 	}
-	begin := b.post("/account/mfa", url.Values{"csrf_token": {csrfOf(t, acct)}, "op": {"passkey-begin"}})
-	if begin.status != http.StatusOK || !strings.Contains(begin.body, "data-webauthn-create=") ||
-		!strings.Contains(begin.header.Get("Content-Security-Policy"), "script-src 'self'") {
-		t.Fatalf("passkey-begin: status %d CSP %q:\n%s", begin.status, begin.header.Get("Content-Security-Policy"), begin.body)
+	begin := b.Post("/account/mfa", url.Values{"csrf_token": {csrfOf(t, acct)}, "op": {"passkey-begin"}})
+	if begin.Status != http.StatusOK || !strings.Contains(begin.Body, "data-webauthn-create=") ||
+		!strings.Contains(begin.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Fatalf("passkey-begin: status %d CSP %q:\n%s", begin.Status, begin.Header.Get("Content-Security-Policy"), begin.Body)
 	}
 	for _, answer := range []string{`{"id":"AAAA","type":"public-key"}`, "not json"} {
-		fin := b.post("/account/mfa", url.Values{"csrf_token": {csrfOf(t, begin)}, "op": {"passkey-finish"}, "name": {"Bad"}, "credential": {answer}})
-		if fin.status != http.StatusBadRequest || !strings.Contains(fin.body, "could not be added") {
-			t.Errorf("passkey-finish %q: status %d, want 400 and the message", answer, fin.status)
+		fin := b.Post("/account/mfa", url.Values{"csrf_token": {csrfOf(t, begin)}, "op": {"passkey-finish"}, "name": {"Bad"}, "credential": {answer}})
+		if fin.Status != http.StatusBadRequest || !strings.Contains(fin.Body, "could not be added") {
+			t.Errorf("passkey-finish %q: status %d, want 400 and the message", answer, fin.Status)
 		}
 	}
 
-	u, err := e.db.UserByUsername(t.Context(), "luna_artist")
+	u, err := e.DB.UserByUsername(t.Context(), "luna_artist")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := json.Marshal(webauthn.Credential{ID: []byte("credential-1"), PublicKey: []byte{0xa0}})
-	if _, err := e.db.CreatePasskey(t.Context(), mfa.Factor{UserID: u.ID, Kind: mfa.KindWebAuthn, Name: "Blue key", CreatedAt: e.clock.Now()}, rec); err != nil {
+	if _, err := e.DB.CreatePasskey(t.Context(), mfa.Factor{UserID: u.ID, Kind: mfa.KindWebAuthn, Name: "Blue key", CreatedAt: e.Clock.Now()}, rec); err != nil {
 		t.Fatal(err)
 	}
-	if fs, _ := e.db.Factors(t.Context(), u.ID); len(fs) != 2 {
+	if fs, _ := e.DB.Factors(t.Context(), u.ID); len(fs) != 2 {
 		t.Fatalf("factors = %+v, want the app and the one passkey (no failed enrolment stored)", fs)
 	}
-	if acct := b.get("/account"); !strings.Contains(acct.body, "Blue key") || !strings.Contains(acct.body, "Passkey · added") {
+	if acct := b.Get("/account"); !strings.Contains(acct.Body, "Blue key") || !strings.Contains(acct.Body, "Passkey · added") {
 		t.Errorf("the account page does not list the passkey")
 	}
 
-	rp := e.appRP(t, "openid")
-	nb := e.newBrowser(t)
-	f := rp.start(true)
-	_, form := nb.toLoginPage(f.url)
-	fp := nb.wantFactorPage(nb.submitLogin(form, "luna_artist", "artist_password"), rp.conf.RedirectURL)
-	if !strings.Contains(fp.body, "data-webauthn-get=") || !strings.Contains(fp.body, `name="code"`) {
-		t.Fatalf("the factor page does not offer both the passkey and the code:\n%s", fp.body)
+	rp := e.AppRP(t, "openid")
+	nb := e.NewBrowser(t)
+	f := rp.Start(true)
+	_, form := nb.ToLoginPage(f.URL)
+	fp := wantFactorPage(nb, nb.SubmitLogin(form, "luna_artist", "artist_password"), rp.Conf.RedirectURL)
+	if !strings.Contains(fp.Body, "data-webauthn-get=") || !strings.Contains(fp.Body, `name="code"`) {
+		t.Fatalf("the factor page does not offer both the passkey and the code:\n%s", fp.Body)
 	}
 	action := factorAction(t, fp)
-	bad := nb.submitCode(fp, action, url.Values{"passkey": {`{"id":"Y3JlZGVudGlhbC0x","rawId":"Y3JlZGVudGlhbC0x","type":"public-key","response":{}}`}})
-	if bad.status != http.StatusUnauthorized || !strings.Contains(bad.body, "passkey could not be verified") || bad.location() != "" {
-		t.Fatalf("bad passkey: status %d Location %q, want 401 and the message:\n%s", bad.status, bad.location(), bad.body)
+	bad := submitCode(nb, fp, action, url.Values{"passkey": {`{"id":"Y3JlZGVudGlhbC0x","rawId":"Y3JlZGVudGlhbC0x","type":"public-key","response":{}}`}})
+	if bad.Status != http.StatusUnauthorized || !strings.Contains(bad.Body, "passkey could not be verified") || bad.Location() != "" {
+		t.Fatalf("bad passkey: status %d Location %q, want 401 and the message:\n%s", bad.Status, bad.Location(), bad.Body)
 	}
-	events, err := e.db.AuditEvents(t.Context(), audit.Filter{})
+	events, err := e.DB.AuditEvents(t.Context(), audit.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestMFAPasskeyFailures(t *testing.T) {
 	if failed != 2 {
 		t.Errorf("%d mfa_failed audit events, want 2: the enrolment and the sign-in", failed)
 	}
-	e.clock.Advance(mfa.Period)
-	s := f.redeem(t, nb.callback(f, nb.submitCode(bad, action, url.Values{"code": {mfa.Code(key, e.clock.Now())}})).Get("code"))
+	e.Clock.Advance(mfa.Period)
+	s := f.Redeem(t, nb.Callback(f, submitCode(nb, bad, action, url.Values{"code": {mfa.Code(key, e.Clock.Now())}})).Get("code"))
 	wantMFAClaims(t, s, []string{"pwd", "otp", "mfa"}, oidc.ACRMFA)
 }

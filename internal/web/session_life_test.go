@@ -25,6 +25,7 @@ import (
 
 	"github.com/inkpass/inkpass/internal/audit"
 	op "github.com/inkpass/inkpass/internal/oidc"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 	"github.com/inkpass/inkpass/internal/user"
 )
 
@@ -41,67 +42,67 @@ var (
 // (OpenID Connect Core §3.1.2.1).
 func TestPrompt(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	ana := e.slNewUser(t, "ana.prompt", "ana-prompt-pass-1", nil)
-	ben := e.slNewUser(t, "ben.prompt", "ben-prompt-pass-1", nil)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "profile")
-	tool := e.slRP(t, toolID, toolSecret, toolRedirect, "openid", "profile")
-	bw := e.newBrowser(t)
+	e := harness.NewServer(t, harness.Options{})
+	ana := e.NewUser(t, "ana.prompt", "ana-prompt-pass-1", nil)
+	ben := e.NewUser(t, "ben.prompt", "ben-prompt-pass-1", nil)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid", "profile")
+	tool := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid", "profile")
+	bw := e.NewBrowser(t)
 
 	t.Run("prompt=none without a session is login_required at the client, never a page", func(t *testing.T) {
-		b := e.newBrowser(t)
-		f := app.start(false, slPromptNone)
-		p := b.get(f.url)
-		if p.status != http.StatusFound {
-			t.Errorf("status %d, want 302 straight to the client", p.status)
+		b := e.NewBrowser(t)
+		f := app.Start(false, slPromptNone)
+		p := b.Get(f.URL)
+		if p.Status != http.StatusFound {
+			t.Errorf("status %d, want 302 straight to the client", p.Status)
 		}
-		b.slWantAuthError(f, p, "login_required")
-		if strings.Contains(p.body, "<form") {
-			t.Errorf("the answer to prompt=none holds a form:\n%s", p.body)
+		b.WantAuthError(f, p, "login_required")
+		if strings.Contains(p.Body, "<form") {
+			t.Errorf("the answer to prompt=none holds a form:\n%s", p.Body)
 		}
 	})
 
-	f := app.start(false)
-	first := f.redeem(t, bw.signIn(f, ana.username, ana.password).Get("code"))
-	firstAuth := slAuthTime(t, first)
+	f := app.Start(false)
+	first := f.Redeem(t, bw.SignIn(f, ana.Username, ana.Password).Get("code"))
+	firstAuth := harness.AuthTime(t, first)
 
 	t.Run("prompt=none with a session returns a code straight away", func(t *testing.T) {
-		b := bw.slAs(t)
-		s := b.slGrant(app, slPromptNone)
-		checkClaims(t, "ID token", s.claims, map[string]any{"sub": ana.sub, "sid": first.claims["sid"], "auth_time": first.claims["auth_time"]}, nil)
+		b := bw.As(t)
+		s := b.Grant(app, slPromptNone)
+		harness.CheckClaims(t, "ID token", s.Claims, map[string]any{"sub": ana.Sub, "sid": first.Claims["sid"], "auth_time": first.Claims["auth_time"]}, nil)
 	})
 
 	t.Run("prompt=none for a third-party client without consent is consent_required", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := tool.start(false, slPromptNone)
-		p := b.get(f.url)
-		if p.status != http.StatusFound {
-			t.Errorf("status %d, want 302 straight to the client", p.status)
+		b := bw.As(t)
+		f := tool.Start(false, slPromptNone)
+		p := b.Get(f.URL)
+		if p.Status != http.StatusFound {
+			t.Errorf("status %d, want 302 straight to the client", p.Status)
 		}
-		b.slWantAuthError(f, p, "consent_required")
+		b.WantAuthError(f, p, "consent_required")
 	})
 
 	t.Run("unknown or contradictory prompt values are invalid_request", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		for _, v := range []string{"bogus", "none login", "none consent"} {
-			f := app.start(false, slParam("prompt", v))
-			b.slWantAuthError(f, b.get(f.url), "invalid_request")
+			f := app.Start(false, slParam("prompt", v))
+			b.WantAuthError(f, b.Get(f.URL), "invalid_request")
 		}
 	})
 
 	t.Run("id_token_hint of the signed-in user with prompt=none returns a code", func(t *testing.T) {
-		b := bw.slAs(t)
-		s := b.slGrant(app, slPromptNone, slParam("id_token_hint", first.raw))
-		if s.idToken.Subject != ana.sub {
-			t.Errorf("sub = %q, want %q", s.idToken.Subject, ana.sub)
+		b := bw.As(t)
+		s := b.Grant(app, slPromptNone, slParam("id_token_hint", first.Raw))
+		if s.IDToken.Subject != ana.Sub {
+			t.Errorf("sub = %q, want %q", s.IDToken.Subject, ana.Sub)
 		}
 	})
 
 	t.Run("an id_token_hint that is not an ID token of this issuer is invalid_request", func(t *testing.T) {
-		b := bw.slAs(t)
-		parts := strings.Split(first.raw, ".")
+		b := bw.As(t)
+		parts := strings.Split(first.Raw, ".")
 		if len(parts) != 3 {
-			t.Fatalf("ID token %q is not a compact JWS", first.raw)
+			t.Fatalf("ID token %q is not a compact JWS", first.Raw)
 		}
 		sig := []byte(parts[2])
 		sig[len(sig)/2] ^= 0x01
@@ -120,53 +121,53 @@ func TestPrompt(t *testing.T) {
 					if prompt != "" {
 						opts = append(opts, slParam("prompt", prompt))
 					}
-					f := app.start(false, opts...)
-					b.slAs(t).slWantAuthError(f, b.get(f.url), "invalid_request")
+					f := app.Start(false, opts...)
+					b.As(t).WantAuthError(f, b.Get(f.URL), "invalid_request")
 				})
 			}
 		}
 	})
 
 	// Ben signs in elsewhere; his ID token names another user than Ana.
-	bf := app.start(false)
-	bens := bf.redeem(t, e.newBrowser(t).signIn(bf, ben.username, ben.password).Get("code"))
+	bf := app.Start(false)
+	bens := bf.Redeem(t, e.NewBrowser(t).SignIn(bf, ben.Username, ben.Password).Get("code"))
 
 	t.Run("id_token_hint naming another user with prompt=none is login_required", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := app.start(false, slPromptNone, slParam("id_token_hint", bens.raw))
-		b.slWantAuthError(f, b.get(f.url), "login_required")
+		b := bw.As(t)
+		f := app.Start(false, slPromptNone, slParam("id_token_hint", bens.Raw))
+		b.WantAuthError(f, b.Get(f.URL), "login_required")
 	})
 
 	t.Run("id_token_hint naming another user without prompt=none asks for a password", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := app.start(false, slParam("id_token_hint", bens.raw))
-		b.slWantLoginRedirect(b.get(f.url))
+		b := bw.As(t)
+		f := app.Start(false, slParam("id_token_hint", bens.Raw))
+		b.WantLoginRedirect(b.Get(f.URL))
 	})
 
 	t.Run("response_mode=form_post answers with a form that posts code, state and iss", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := app.start(false, slFormPost)
-		p := b.get(f.url)
-		fields := slWantFormPost(t, p, appRedirect)
+		b := bw.As(t)
+		f := app.Start(false, slFormPost)
+		p := b.Get(f.URL)
+		fields := slWantFormPost(t, p, harness.AppRedirect)
 		for _, k := range []string{"code", "state", "iss"} {
 			if fields.Get(k) == "" {
 				t.Errorf("form_post form has no %s field: %v", k, fields)
 			}
 		}
-		if fields.Get("state") != f.state || fields.Get("iss") != e.issuer {
-			t.Errorf("state %q iss %q, want %q and %q", fields.Get("state"), fields.Get("iss"), f.state, e.issuer)
+		if fields.Get("state") != f.State || fields.Get("iss") != e.Issuer {
+			t.Errorf("state %q iss %q, want %q and %q", fields.Get("state"), fields.Get("iss"), f.State, e.Issuer)
 		}
-		s := f.redeem(t, fields.Get("code"))
-		if s.idToken.Subject != ana.sub {
-			t.Errorf("sub = %q, want %q", s.idToken.Subject, ana.sub)
+		s := f.Redeem(t, fields.Get("code"))
+		if s.IDToken.Subject != ana.Sub {
+			t.Errorf("sub = %q, want %q", s.IDToken.Subject, ana.Sub)
 		}
 	})
 
 	t.Run("form_post carries prompt=none's login_required in the form too", func(t *testing.T) {
-		b := e.newBrowser(t)
-		f := app.start(false, slFormPost, slPromptNone)
-		fields := slWantFormPost(t, b.get(f.url), appRedirect)
-		if fields.Get("error") != "login_required" || fields.Get("state") != f.state || fields.Has("code") {
+		b := e.NewBrowser(t)
+		f := app.Start(false, slFormPost, slPromptNone)
+		fields := slWantFormPost(t, b.Get(f.URL), harness.AppRedirect)
+		if fields.Get("error") != "login_required" || fields.Get("state") != f.State || fields.Has("code") {
 			t.Errorf("form fields = %v, want error=login_required with the state and no code", fields)
 		}
 	})
@@ -174,57 +175,57 @@ func TestPrompt(t *testing.T) {
 	// The clock moves by seconds, not minutes: a move beyond the 60 s code
 	// lifetime would expire every code issued before it (TestSessionClock).
 	t.Run("max_age with a fresh enough session needs no form, and auth_time is in the ID token", func(t *testing.T) {
-		b := bw.slAs(t)
-		s := b.slGrant(app, slParam("max_age", "20"))
-		if got := slAuthTime(t, s); !got.Equal(firstAuth) {
+		b := bw.As(t)
+		s := b.Grant(app, slParam("max_age", "20"))
+		if got := harness.AuthTime(t, s); !got.Equal(firstAuth) {
 			t.Errorf("auth_time = %v, want the session's %v", got, firstAuth)
 		}
 	})
 
-	e.clock.Advance(30 * time.Second)
-	var maxAgeLogin *signedIn
+	e.Clock.Advance(30 * time.Second)
+	var maxAgeLogin *harness.SignedIn
 
 	t.Run("max_age shorter than the session's age forces a new login that moves auth_time", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		// A limit the session still meets goes straight through.
-		b.slGrant(app, slParam("max_age", "3600"))
+		b.Grant(app, slParam("max_age", "3600"))
 		// With prompt=none, too old is login_required, not a page.
-		f := app.start(false, slParam("max_age", "20"), slPromptNone)
-		b.slWantAuthError(f, b.get(f.url), "login_required")
+		f := app.Start(false, slParam("max_age", "20"), slPromptNone)
+		b.WantAuthError(f, b.Get(f.URL), "login_required")
 
-		f = app.start(false, slParam("max_age", "20"))
-		_, form := b.slWantLoginRedirect(b.get(f.url))
-		p := b.submitLogin(form, ana.username, ana.password)
-		maxAgeLogin = f.redeem(t, b.callback(f, p).Get("code"))
-		if got := slAuthTime(t, maxAgeLogin); got.Sub(firstAuth) < 30*time.Second-time.Second {
+		f = app.Start(false, slParam("max_age", "20"))
+		_, form := b.WantLoginRedirect(b.Get(f.URL))
+		p := b.SubmitLogin(form, ana.Username, ana.Password)
+		maxAgeLogin = f.Redeem(t, b.Callback(f, p).Get("code"))
+		if got := harness.AuthTime(t, maxAgeLogin); got.Sub(firstAuth) < 30*time.Second-time.Second {
 			t.Errorf("auth_time %v after the new login, want at least 30 s after the first %v", got, firstAuth)
 		}
 		// The new session now satisfies the same max_age.
-		again := b.slGrant(app, slParam("max_age", "20"))
-		if !slAuthTime(t, again).Equal(slAuthTime(t, maxAgeLogin)) {
-			t.Errorf("auth_time %v, want the new session's %v", again.claims["auth_time"], maxAgeLogin.claims["auth_time"])
+		again := b.Grant(app, slParam("max_age", "20"))
+		if !harness.AuthTime(t, again).Equal(harness.AuthTime(t, maxAgeLogin)) {
+			t.Errorf("auth_time %v, want the new session's %v", again.Claims["auth_time"], maxAgeLogin.Claims["auth_time"])
 		}
 	})
 
-	e.clock.Advance(20 * time.Second)
+	e.Clock.Advance(20 * time.Second)
 
 	t.Run("prompt=login with a session shows the login form again and moves auth_time", func(t *testing.T) {
 		if maxAgeLogin == nil {
 			t.Skip("needs the max_age login")
 		}
-		b := bw.slAs(t)
-		f := app.start(false, slParam("prompt", "login"))
-		_, form := b.slWantLoginRedirect(b.get(f.url))
+		b := bw.As(t)
+		f := app.Start(false, slParam("prompt", "login"))
+		_, form := b.WantLoginRedirect(b.Get(f.URL))
 		// Reloading the login page does not skip it either.
-		b.slWantLoginRedirect(&page{status: http.StatusSeeOther, header: http.Header{"Location": {form.action}}})
-		p := b.submitLogin(form, ana.username, ana.password)
-		promptLogin := f.redeem(t, b.callback(f, p).Get("code"))
-		before, after := slAuthTime(t, maxAgeLogin), slAuthTime(t, promptLogin)
+		b.WantLoginRedirect(&harness.Page{Status: http.StatusSeeOther, Header: http.Header{"Location": {form.Action}}})
+		p := b.SubmitLogin(form, ana.Username, ana.Password)
+		promptLogin := f.Redeem(t, b.Callback(f, p).Get("code"))
+		before, after := harness.AuthTime(t, maxAgeLogin), harness.AuthTime(t, promptLogin)
 		if after.Sub(before) < 20*time.Second-time.Second {
 			t.Errorf("auth_time = %v after prompt=login, want at least 20 s after %v", after, before)
 		}
-		if promptLogin.claims["sid"] == maxAgeLogin.claims["sid"] {
-			t.Errorf("sid %v unchanged by a new login", promptLogin.claims["sid"])
+		if promptLogin.Claims["sid"] == maxAgeLogin.Claims["sid"] {
+			t.Errorf("sid %v unchanged by a new login", promptLogin.Claims["sid"])
 		}
 	})
 
@@ -236,52 +237,52 @@ func TestPrompt(t *testing.T) {
 		// login gets a code without the reauthentication OIDC Core
 		// §3.1.2.1 asks for. Here the clock is set 200 ms after the
 		// session's auth_time, which makes the window deterministic.
-		b := bw.slAs(t)
-		s := b.slGrant(app)
-		e.clock.Advance(slAuthTime(t, s).Add(200 * time.Millisecond).Sub(e.clock.Now()))
-		f := app.start(false, slParam("prompt", "login"))
-		p := b.get(f.url)
-		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/login?") {
-			t.Errorf("prompt=login 0.2 s after the session's login: status %d to %q, want 303 to the login form", p.status, p.location())
+		b := bw.As(t)
+		s := b.Grant(app)
+		e.Clock.Advance(harness.AuthTime(t, s).Add(200 * time.Millisecond).Sub(e.Clock.Now()))
+		f := app.Start(false, slParam("prompt", "login"))
+		p := b.Get(f.URL)
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login?") {
+			t.Errorf("prompt=login 0.2 s after the session's login: status %d to %q, want 303 to the login form", p.Status, p.Location())
 		}
 	})
 
-	e.clock.Advance(2 * time.Second)
+	e.Clock.Advance(2 * time.Second)
 
 	t.Run("prompt=select_account is treated as login", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := app.start(false, slParam("prompt", "select_account"))
-		b.slWantLoginRedirect(b.get(f.url))
+		b := bw.As(t)
+		f := app.Start(false, slParam("prompt", "select_account"))
+		b.WantLoginRedirect(b.Get(f.URL))
 	})
 
 	t.Run("an expired but validly signed ID token is accepted as id_token_hint", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		// An ID token inkpass signed two hours ago, long expired: signed
 		// with the provider's own key, as it was then.
-		iat := time.Now().Add(-idTokenTTL - time.Hour)
+		iat := time.Now().Add(-harness.IDTokenTTL - time.Hour)
 		payload, _ := json.Marshal(map[string]any{
-			"iss": e.issuer, "sub": ana.sub, "aud": appID, "azp": appID,
-			"iat": iat.Unix(), "exp": iat.Add(idTokenTTL).Unix(),
+			"iss": e.Issuer, "sub": ana.Sub, "aud": harness.AppID, "azp": harness.AppID,
+			"iat": iat.Unix(), "exp": iat.Add(harness.IDTokenTTL).Unix(),
 		})
-		raw, err := e.keys.Sign(payload)
+		raw, err := e.Keys.Sign(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
 		old := struct{ raw string }{raw}
-		if _, err := app.verifier.Verify(t.Context(), old.raw); err == nil || !strings.Contains(err.Error(), "expired") {
+		if _, err := app.Verifier.Verify(t.Context(), old.raw); err == nil || !strings.Contains(err.Error(), "expired") {
 			t.Fatalf("the hint should have expired by now; go-oidc says %v", err)
 		}
-		s := b.slGrant(app, slPromptNone, slParam("id_token_hint", old.raw))
-		if s.idToken.Subject != ana.sub {
-			t.Errorf("sub = %q, want %q", s.idToken.Subject, ana.sub)
+		s := b.Grant(app, slPromptNone, slParam("id_token_hint", old.raw))
+		if s.IDToken.Subject != ana.Sub {
+			t.Errorf("sub = %q, want %q", s.IDToken.Subject, ana.Sub)
 		}
 	})
 
 	t.Run("signing in as another user than id_token_hint names is login_required", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := app.start(false, slParam("id_token_hint", bens.raw))
-		_, form := b.slWantLoginRedirect(b.get(f.url))
-		b.slWantAuthError(f, b.submitLogin(form, ana.username, ana.password), "login_required")
+		b := bw.As(t)
+		f := app.Start(false, slParam("id_token_hint", bens.Raw))
+		_, form := b.WantLoginRedirect(b.Get(f.URL))
+		b.WantAuthError(f, b.SubmitLogin(form, ana.Username, ana.Password), "login_required")
 	})
 }
 
@@ -294,67 +295,67 @@ var (
 // Mode §2): a 200 HTML page whose one form posts to redirectURI, submits
 // itself, and has a visible button for browsers without JavaScript. It
 // returns the form's fields.
-func slWantFormPost(t *testing.T, p *page, redirectURI string) url.Values {
+func slWantFormPost(t *testing.T, p *harness.Page, redirectURI string) url.Values {
 	t.Helper()
-	if p.status != http.StatusOK {
-		t.Fatalf("status %d (Location %q), want 200 with the form_post page", p.status, p.location())
+	if p.Status != http.StatusOK {
+		t.Fatalf("status %d (Location %q), want 200 with the form_post page", p.Status, p.Location())
 	}
-	if p.location() != "" {
-		t.Errorf("form_post answer redirects to %q", p.location())
+	if p.Location() != "" {
+		t.Errorf("form_post answer redirects to %q", p.Location())
 	}
-	if ct := p.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("Content-Type = %q, want text/html", ct)
 	}
-	if cc := p.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+	if cc := p.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 		t.Errorf("Cache-Control = %q, want no-store on a page carrying a code", cc)
 	}
 	u, _ := url.Parse(redirectURI)
-	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, u.Scheme+"://"+u.Host) {
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, u.Scheme+"://"+u.Host) {
 		t.Errorf("CSP %q does not let the form post to %s", csp, u.Host)
 	}
-	m := slFormPostRE.FindAllStringSubmatch(p.body, -1)
+	m := slFormPostRE.FindAllStringSubmatch(p.Body, -1)
 	if len(m) != 1 || html.UnescapeString(m[0][1]) != redirectURI {
-		t.Fatalf("want one form posting to %s, found %v:\n%s", redirectURI, m, p.body)
+		t.Fatalf("want one form posting to %s, found %v:\n%s", redirectURI, m, p.Body)
 	}
-	if !strings.Contains(p.body, `onload="document.forms[0].submit()"`) {
-		t.Errorf("the page does not submit itself:\n%s", p.body)
+	if !strings.Contains(p.Body, `onload="document.forms[0].submit()"`) {
+		t.Errorf("the page does not submit itself:\n%s", p.Body)
 	}
-	b := slButtonRE.FindStringSubmatch(p.body)
+	b := slButtonRE.FindStringSubmatch(p.Body)
 	if b == nil || strings.Contains(b[0], "hidden") {
-		t.Errorf("the page has no visible submit button:\n%s", p.body)
+		t.Errorf("the page has no visible submit button:\n%s", p.Body)
 	}
-	forms := slForms(p.body)
+	forms := harness.Forms(p.Body)
 	if len(forms) != 1 {
 		t.Fatalf("%d forms on the form_post page", len(forms))
 	}
-	for k, v := range forms[0].fields {
+	for k, v := range forms[0].Fields {
 		if len(v) != 1 {
 			t.Errorf("field %s appears %d times", k, len(v))
 		}
 	}
-	return forms[0].fields
+	return forms[0].Fields
 }
 
 // TestConsent covers the consent page of a third-party client.
 func TestConsent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	cara := e.slNewUser(t, "cara.consent", "cara-consent-pass-1", nil)
-	bw := e.newBrowser(t)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid")
-	tool := e.slRP(t, toolID, toolSecret, toolRedirect, "openid", "profile")
-	toolAll := e.slRP(t, toolID, toolSecret, toolRedirect, "openid", "profile", "email")
-	toolOpenID := e.slRP(t, toolID, toolSecret, toolRedirect, "openid")
+	e := harness.NewServer(t, harness.Options{})
+	cara := e.NewUser(t, "cara.consent", "cara-consent-pass-1", nil)
+	bw := e.NewBrowser(t)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid")
+	tool := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid", "profile")
+	toolAll := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid", "profile", "email")
+	toolOpenID := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid")
 
 	// The studio's own app never asks: signIn fails on anything but a
 	// redirect with a code.
-	f := app.start(false)
-	f.redeem(t, bw.signIn(f, cara.username, cara.password).Get("code"))
+	f := app.Start(false)
+	f.Redeem(t, bw.SignIn(f, cara.Username, cara.Password).Get("code"))
 
 	var csrfSeen []string
 	consented := func(t *testing.T) []string {
 		t.Helper()
-		have, err := e.db.ConsentScopes(t.Context(), cara.id, toolID)
+		have, err := e.DB.ConsentScopes(t.Context(), cara.ID, harness.ToolID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,15 +364,15 @@ func TestConsent(t *testing.T) {
 	}
 
 	t.Run("the consent page names the client and says what each scope releases", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := tool.start(false)
-		path := slConsentRedirect(t, b.get(f.url))
-		p := b.get(path)
-		if p.status != http.StatusOK {
-			t.Fatalf("GET %s: status %d", path, p.status)
+		b := bw.As(t)
+		f := tool.Start(false)
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		p := b.Get(path)
+		if p.Status != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, p.Status)
 		}
-		body := html.UnescapeString(p.body)
-		for _, want := range []string{"Booking Tool", "Signed in as", cara.username} {
+		body := html.UnescapeString(p.Body)
+		for _, want := range []string{"Booking Tool", "Signed in as", cara.Username} {
 			if !strings.Contains(body, want) {
 				t.Errorf("consent page lacks %q", want)
 			}
@@ -386,28 +387,28 @@ func TestConsent(t *testing.T) {
 			}
 		}
 		for _, claim := range []string{"name", "preferred_username", "birthdate", "instagram"} {
-			if !strings.Contains(p.body, `<span class="claim">`+claim+`</span>`) {
+			if !strings.Contains(p.Body, `<span class="claim">`+claim+`</span>`) {
 				t.Errorf("consent page does not say that profile releases %s", claim)
 			}
 		}
 		if strings.Contains(body, op.ScopeDescriptions["email"]) {
 			t.Error("consent page describes email, which was not requested")
 		}
-		if strings.Contains(p.body, `name="password"`) {
+		if strings.Contains(p.Body, `name="password"`) {
 			t.Error("consent page asks for a password")
 		}
-		form := slFormTo(t, p, path, "")
-		csrfSeen = append(csrfSeen, form.fields.Get("csrf_token"))
+		form := harness.FormTo(t, p, path, "")
+		csrfSeen = append(csrfSeen, form.Fields.Get("csrf_token"))
 
 		t.Run("a consent POST without a valid CSRF token is 403 and records nothing", func(t *testing.T) {
-			b := bw.slAs(t)
+			b := bw.As(t)
 			for name, csrf := range map[string]string{"missing": "", "forged": "forged-csrf-token-value"} {
-				p := b.post(path, url.Values{"csrf_token": {csrf}, "decision": {"approve"}})
-				if p.status != http.StatusForbidden {
-					t.Errorf("%s CSRF token: status %d, want 403", name, p.status)
+				p := b.Post(path, url.Values{"csrf_token": {csrf}, "decision": {"approve"}})
+				if p.Status != http.StatusForbidden {
+					t.Errorf("%s CSRF token: status %d, want 403", name, p.Status)
 				}
-				if p.location() != "" {
-					t.Errorf("%s CSRF token: redirected to %q", name, p.location())
+				if p.Location() != "" {
+					t.Errorf("%s CSRF token: redirected to %q", name, p.Location())
 				}
 			}
 			if have := consented(t); len(have) != 0 {
@@ -416,15 +417,15 @@ func TestConsent(t *testing.T) {
 		})
 
 		t.Run("another browser cannot open the pending consent", func(t *testing.T) {
-			if p := e.newBrowser(t).get(path); p.status != http.StatusBadRequest {
-				t.Errorf("status %d, want 400", p.status)
+			if p := e.NewBrowser(t).Get(path); p.Status != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", p.Status)
 			}
 		})
 
 		t.Run("approve returns a code and remembers the scopes", func(t *testing.T) {
-			b := bw.slAs(t)
-			s := f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
-			checkClaims(t, "ID token", s.claims, map[string]any{"sub": cara.sub, "aud": toolID, "name": "Test " + cara.username}, []string{"email"})
+			b := bw.As(t)
+			s := f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
+			harness.CheckClaims(t, "ID token", s.Claims, map[string]any{"sub": cara.Sub, "aud": harness.ToolID, "name": "Test " + cara.Username}, []string{"email"})
 			if have := consented(t); !slices.Equal(have, []string{"openid", "profile"}) {
 				t.Errorf("remembered scopes = %q, want openid profile", have)
 			}
@@ -432,193 +433,193 @@ func TestConsent(t *testing.T) {
 	})
 
 	t.Run("the same scopes again, or fewer, need no consent page", func(t *testing.T) {
-		b := bw.slAs(t)
-		b.slGrant(tool)
-		b.slGrant(toolOpenID)
-		b.slGrant(tool, slPromptNone)
+		b := bw.As(t)
+		b.Grant(tool)
+		b.Grant(toolOpenID)
+		b.Grant(tool, slPromptNone)
 	})
 
 	t.Run("an extra scope asks again, naming the new scope", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := toolAll.start(false)
-		path := slConsentRedirect(t, b.get(f.url))
-		p := b.get(path)
-		if !strings.Contains(html.UnescapeString(p.body), op.ScopeDescriptions["email"]) {
+		b := bw.As(t)
+		f := toolAll.Start(false)
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		p := b.Get(path)
+		if !strings.Contains(html.UnescapeString(p.Body), op.ScopeDescriptions["email"]) {
 			t.Errorf("consent page for the extra scope lacks the email description")
 		}
-		s := f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
-		checkClaims(t, "ID token", s.claims, map[string]any{"email": cara.username + "@studio.example"}, nil)
-		b.slGrant(toolAll)
+		s := f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
+		harness.CheckClaims(t, "ID token", s.Claims, map[string]any{"email": cara.Username + "@studio.example"}, nil)
+		b.Grant(toolAll)
 	})
 
 	t.Run("prompt=consent shows the consent page even when remembered", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := tool.start(false, slParam("prompt", "consent"))
-		path := slConsentRedirect(t, b.get(f.url))
-		f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
+		b := bw.As(t)
+		f := tool.Start(false, slParam("prompt", "consent"))
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
 	})
 
 	t.Run("an approval answers in form_post when the client asked for it", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := tool.start(false, slParam("prompt", "consent"), slFormPost)
-		path := slConsentRedirect(t, b.get(f.url))
-		fields := slWantFormPost(t, b.approveConsent(path), toolRedirect)
-		if fields.Get("state") != f.state {
-			t.Errorf("state = %q, want %q", fields.Get("state"), f.state)
+		b := bw.As(t)
+		f := tool.Start(false, slParam("prompt", "consent"), slFormPost)
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		fields := slWantFormPost(t, b.ApproveConsent(path), harness.ToolRedirect)
+		if fields.Get("state") != f.State {
+			t.Errorf("state = %q, want %q", fields.Get("state"), f.State)
 		}
-		f.redeem(t, fields.Get("code"))
+		f.Redeem(t, fields.Get("code"))
 	})
 
 	t.Run("deny sends access_denied with the state to the client", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := tool.start(false, slParam("prompt", "consent"))
-		path := slConsentRedirect(t, b.get(f.url))
-		form := slFormTo(t, b.get(path), path, "")
-		p := b.post(path, url.Values{"csrf_token": form.fields["csrf_token"], "decision": {"deny"}})
-		if p.status != http.StatusSeeOther {
-			t.Errorf("status %d, want 303 after a POST", p.status)
+		b := bw.As(t)
+		f := tool.Start(false, slParam("prompt", "consent"))
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		form := harness.FormTo(t, b.Get(path), path, "")
+		p := b.Post(path, url.Values{"csrf_token": form.Fields["csrf_token"], "decision": {"deny"}})
+		if p.Status != http.StatusSeeOther {
+			t.Errorf("status %d, want 303 after a POST", p.Status)
 		}
-		b.slWantAuthError(f, p, "access_denied")
+		b.WantAuthError(f, p, "access_denied")
 		// The answered request is gone: posting again does not issue a code.
-		again := b.post(path, url.Values{"csrf_token": form.fields["csrf_token"], "decision": {"approve"}})
-		if again.status != http.StatusBadRequest || strings.Contains(again.location(), "code=") {
-			t.Errorf("re-posting an answered consent: status %d Location %q, want 400", again.status, again.location())
+		again := b.Post(path, url.Values{"csrf_token": form.Fields["csrf_token"], "decision": {"approve"}})
+		if again.Status != http.StatusBadRequest || strings.Contains(again.Location(), "code=") {
+			t.Errorf("re-posting an answered consent: status %d Location %q, want 400", again.Status, again.Location())
 		}
 	})
 
 	t.Run("the audit trail records the consents without secrets", func(t *testing.T) {
-		events, raw := e.slAuditJSON(t)
-		ev := slWantEvent(t, events, audit.ConsentGranted, cara.id, toolID)
+		events, raw := e.AuditJSON(t)
+		ev := harness.WantEvent(t, events, audit.ConsentGranted, cara.ID, harness.ToolID)
 		if !strings.Contains(ev.Detail, "profile") {
 			t.Errorf("consent_granted detail %q does not name the scopes", ev.Detail)
 		}
-		slNoSecrets(t, "audit trail", raw, append(csrfSeen, cara.password, toolSecret, appSecret)...)
+		harness.NoSecrets(t, "audit trail", raw, append(csrfSeen, cara.Password, harness.ToolSecret, harness.AppSecret)...)
 	})
 }
 
 // TestLogout covers RP-initiated logout (end_session_endpoint).
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	e.slRegisterExtraClients(t)
-	dana := e.slNewUser(t, "dana.logout", "dana-logout-pass-1", nil)
-	otto := e.slNewUser(t, "otto.logout", "otto-logout-pass-1", nil)
-	portal := e.slRP(t, slPortalID, slPortalSecret, slPortalRedirect, "openid", "profile", "offline_access")
-	signIn := func(b *browser, u slAccount) *signedIn {
+	e := harness.NewServer(t, harness.Options{})
+	e.RegisterPortalAndPartner(t)
+	dana := e.NewUser(t, "dana.logout", "dana-logout-pass-1", nil)
+	otto := e.NewUser(t, "otto.logout", "otto-logout-pass-1", nil)
+	portal := e.ClockedRP(t, harness.PortalID, harness.PortalSecret, harness.PortalRedirect, "openid", "profile", "offline_access")
+	signIn := func(b *harness.Browser, u harness.Account) *harness.SignedIn {
 		t.Helper()
-		f := portal.start(false)
-		s := f.redeem(t, b.signIn(f, u.username, u.password).Get("code"))
-		if s.token.RefreshToken == "" {
+		f := portal.Start(false)
+		s := f.Redeem(t, b.SignIn(f, u.Username, u.Password).Get("code"))
+		if s.Token.RefreshToken == "" {
 			t.Fatal("no refresh token for offline_access")
 		}
 		return s
 	}
-	bw, elsewhere := e.newBrowser(t), e.newBrowser(t)
+	bw, elsewhere := e.NewBrowser(t), e.NewBrowser(t)
 	s := signIn(bw, dana)
 	other := signIn(elsewhere, dana)       // Dana's session in another browser
-	ottos := signIn(e.newBrowser(t), otto) // someone else's ID token
-	secrets := []string{dana.password, otto.password, slPortalSecret}
-	var extra *signedIn
+	ottos := signIn(e.NewBrowser(t), otto) // someone else's ID token
+	secrets := []string{dana.Password, otto.Password, harness.PortalSecret}
+	var extra *harness.SignedIn
 
 	t.Run("a post_logout_redirect_uri that is not registered is a 400 page, never a redirect", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		cases := []struct {
 			name  string
 			query url.Values
 		}{
-			{"unregistered URI", url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {"https://evil.example/bye"}}},
-			{"trailing slash", url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {slPortalLoggedOut + "/"}}},
-			{"extra query", url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {slPortalLoggedOut + "?next=/x"}}},
-			{"the client's login redirect URI", url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {slPortalRedirect}}},
-			{"another client's URI by client_id", url.Values{"client_id": {appID}, "post_logout_redirect_uri": {slPortalLoggedOut}}},
-			{"no client_id and no hint", url.Values{"post_logout_redirect_uri": {slPortalLoggedOut}}},
-			{"client_id not the hint's audience", url.Values{"id_token_hint": {s.raw}, "client_id": {appID}, "post_logout_redirect_uri": {slPortalLoggedOut}}},
-			{"a forged hint", url.Values{"id_token_hint": {s.raw + "x"}, "post_logout_redirect_uri": {slPortalLoggedOut}}},
+			{"unregistered URI", url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {"https://evil.example/bye"}}},
+			{"trailing slash", url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut + "/"}}},
+			{"extra query", url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut + "?next=/x"}}},
+			{"the client's login redirect URI", url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {harness.PortalRedirect}}},
+			{"another client's URI by client_id", url.Values{"client_id": {harness.AppID}, "post_logout_redirect_uri": {harness.PortalLoggedOut}}},
+			{"no client_id and no hint", url.Values{"post_logout_redirect_uri": {harness.PortalLoggedOut}}},
+			{"client_id not the hint's audience", url.Values{"id_token_hint": {s.Raw}, "client_id": {harness.AppID}, "post_logout_redirect_uri": {harness.PortalLoggedOut}}},
+			{"a forged hint", url.Values{"id_token_hint": {s.Raw + "x"}, "post_logout_redirect_uri": {harness.PortalLoggedOut}}},
 		}
 		for _, tc := range cases {
 			for _, method := range []string{http.MethodGet, http.MethodPost} {
-				var p *page
+				var p *harness.Page
 				if method == http.MethodGet {
-					p = b.get("/logout?" + tc.query.Encode())
+					p = b.Get("/logout?" + tc.query.Encode())
 				} else {
-					p = b.post("/logout", tc.query)
+					p = b.Post("/logout", tc.query)
 				}
-				if p.status != http.StatusBadRequest {
-					t.Errorf("%s (%s): status %d, want 400", tc.name, method, p.status)
+				if p.Status != http.StatusBadRequest {
+					t.Errorf("%s (%s): status %d, want 400", tc.name, method, p.Status)
 				}
-				if p.location() != "" {
-					t.Errorf("%s (%s): Location %q, want none", tc.name, method, p.location())
+				if p.Location() != "" {
+					t.Errorf("%s (%s): Location %q, want none", tc.name, method, p.Location())
 				}
-				if !strings.Contains(p.body, "This sign-out link is not valid") {
-					t.Errorf("%s (%s): not the invalid sign-out page:\n%s", tc.name, method, p.body)
+				if !strings.Contains(p.Body, "This sign-out link is not valid") {
+					t.Errorf("%s (%s): not the invalid sign-out page:\n%s", tc.name, method, p.Body)
 				}
 			}
 		}
 		// Nothing was signed out.
-		extra = b.slGrant(portal)
-		e.wantUserinfoOK(t, s.token.AccessToken)
+		extra = b.Grant(portal)
+		e.WantUserinfoOK(t, s.Token.AccessToken)
 	})
 
 	t.Run("an id_token_hint naming another user does not sign out without asking", func(t *testing.T) {
-		b := bw.slAs(t)
-		q := url.Values{"id_token_hint": {ottos.raw}, "post_logout_redirect_uri": {slPortalLoggedOut}, "state": {"x"}}
-		p := b.get("/logout?" + q.Encode())
-		if p.status != http.StatusOK || p.location() != "" || !strings.Contains(p.body, "You are signed in") {
-			t.Errorf("status %d Location %q, want the 200 confirmation page", p.status, p.location())
+		b := bw.As(t)
+		q := url.Values{"id_token_hint": {ottos.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut}, "state": {"x"}}
+		p := b.Get("/logout?" + q.Encode())
+		if p.Status != http.StatusOK || p.Location() != "" || !strings.Contains(p.Body, "You are signed in") {
+			t.Errorf("status %d Location %q, want the 200 confirmation page", p.Status, p.Location())
 		}
-		e.wantUserinfoOK(t, s.token.AccessToken)
-		b.slGrant(portal)
+		e.WantUserinfoOK(t, s.Token.AccessToken)
+		b.Grant(portal)
 	})
 
-	var pending *flow
+	var pending *harness.Flow
 	var pendingCode string
 
 	t.Run("a valid id_token_hint and registered post_logout_redirect_uri sign out and return with state", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		// A rotated refresh token is still the session's.
-		rot, err := portal.refresh(t, s.token.RefreshToken)
+		rot, err := portal.Refresh(t, s.Token.RefreshToken)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
 		// A code issued but not yet redeemed when the user signs out.
-		pending = portal.start(false)
-		pendingCode = b.sso(pending).Get("code")
+		pending = portal.Start(false)
+		pendingCode = b.SSO(pending).Get("code")
 
-		cookie := b.slCookie(slSessionCookie)
+		cookie := b.Cookie(slSessionCookie)
 		if cookie == "" {
 			t.Fatal("no session cookie before logout")
 		}
-		secrets = append(secrets, cookie, s.raw, s.token.AccessToken, s.token.RefreshToken, rot.AccessToken, rot.RefreshToken)
-		q := url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {slPortalLoggedOut}, "state": {"bye-state-42"}}
-		p := b.get("/logout?" + q.Encode())
-		if p.status != http.StatusSeeOther {
-			t.Fatalf("status %d, want 303; body:\n%s", p.status, p.body)
+		secrets = append(secrets, cookie, s.Raw, s.Token.AccessToken, s.Token.RefreshToken, rot.AccessToken, rot.RefreshToken)
+		q := url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut}, "state": {"bye-state-42"}}
+		p := b.Get("/logout?" + q.Encode())
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303; body:\n%s", p.Status, p.Body)
 		}
-		got := redirectParams(t, p, slPortalLoggedOut)
+		got := harness.RedirectParams(t, p, harness.PortalLoggedOut)
 		if got.Get("state") != "bye-state-42" || len(got) != 1 {
 			t.Errorf("redirect query = %v, want only state=bye-state-42", got)
 		}
-		if cc := p.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		if cc := p.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("Cache-Control = %q, want no-store", cc)
 		}
-		if b.slCookie(slSessionCookie) != "" {
+		if b.Cookie(slSessionCookie) != "" {
 			t.Error("the session cookie is still set after logout")
 		}
 		// The session is over on the server, not only in this jar.
-		b.slSetCookie(slSessionCookie, cookie)
-		b.toLoginPage(portal.start(false).url)
+		b.SetCookie(slSessionCookie, cookie)
+		b.ToLoginPage(portal.Start(false).URL)
 		// Every token issued under the session is over too.
-		for name, tok := range map[string]*oauth2.Token{"rotated": rot, "second grant": extra.token} {
-			_, err := portal.refresh(t, tok.RefreshToken)
+		for name, tok := range map[string]*oauth2.Token{"rotated": rot, "second grant": extra.Token} {
+			_, err := portal.Refresh(t, tok.RefreshToken)
 			if err == nil {
 				t.Errorf("the %s refresh token still works after logout", name)
 			}
-			if r := e.userinfo(t, http.MethodGet, tok.AccessToken); r.status != http.StatusUnauthorized {
-				t.Errorf("the %s access token still works after logout: status %d", name, r.status)
+			if r := e.Userinfo(t, http.MethodGet, tok.AccessToken); r.Status != http.StatusUnauthorized {
+				t.Errorf("the %s access token still works after logout: status %d", name, r.Status)
 			}
 		}
-		_, err = portal.refresh(t, rot.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		_, err = portal.Refresh(t, rot.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 	})
 
 	t.Run("a code issued before the logout yields no live tokens after it", func(t *testing.T) {
@@ -629,151 +630,151 @@ func TestLogout(t *testing.T) {
 		if pending == nil {
 			t.Skip("needs the pending code")
 		}
-		tok, err := pending.exchange(t, pendingCode)
+		tok, err := pending.Exchange(t, pendingCode)
 		if err != nil {
-			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 			return
 		}
 		secrets = append(secrets, tok.AccessToken, tok.RefreshToken)
-		if r := e.userinfo(t, http.MethodGet, tok.AccessToken); r.status == http.StatusOK {
+		if r := e.Userinfo(t, http.MethodGet, tok.AccessToken); r.Status == http.StatusOK {
 			t.Error("the code was redeemed after logout for an access token that works")
 		}
-		if _, err := portal.refresh(t, tok.RefreshToken); err == nil {
+		if _, err := portal.Refresh(t, tok.RefreshToken); err == nil {
 			t.Error("the code was redeemed after logout for a refresh token that works")
 		}
 	})
 
 	t.Run("the user's session in another browser is untouched", func(t *testing.T) {
-		e.wantUserinfoOK(t, other.token.AccessToken)
-		if _, err := portal.refresh(t, other.token.RefreshToken); err != nil {
+		e.WantUserinfoOK(t, other.Token.AccessToken)
+		if _, err := portal.Refresh(t, other.Token.RefreshToken); err != nil {
 			t.Errorf("the other browser's refresh token: %v", err)
 		}
-		elsewhere.slAs(t).slGrant(portal)
+		elsewhere.As(t).Grant(portal)
 	})
 
 	t.Run("without a session a logout with a valid redirect still goes back", func(t *testing.T) {
-		b := e.newBrowser(t)
-		q := url.Values{"id_token_hint": {s.raw}, "post_logout_redirect_uri": {slPortalLoggedOut}, "state": {"again"}}
-		if got := redirectParams(t, b.get("/logout?"+q.Encode()), slPortalLoggedOut); got.Get("state") != "again" {
+		b := e.NewBrowser(t)
+		q := url.Values{"id_token_hint": {s.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut}, "state": {"again"}}
+		if got := harness.RedirectParams(t, b.Get("/logout?"+q.Encode()), harness.PortalLoggedOut); got.Get("state") != "again" {
 			t.Errorf("state = %q", got.Get("state"))
 		}
 	})
 
 	s2 := signIn(bw, dana)
-	secrets = append(secrets, s2.token.AccessToken, s2.token.RefreshToken)
+	secrets = append(secrets, s2.Token.AccessToken, s2.Token.RefreshToken)
 
 	t.Run("logout without a hint asks first, then the confirmation form signs out", func(t *testing.T) {
-		b := bw.slAs(t)
-		p := b.get("/logout")
-		if p.status != http.StatusOK || p.location() != "" {
-			t.Fatalf("GET /logout: status %d Location %q, want the 200 confirmation page", p.status, p.location())
+		b := bw.As(t)
+		p := b.Get("/logout")
+		if p.Status != http.StatusOK || p.Location() != "" {
+			t.Fatalf("GET /logout: status %d Location %q, want the 200 confirmation page", p.Status, p.Location())
 		}
-		if !strings.Contains(p.body, "You are signed in") || !strings.Contains(p.body, dana.username) {
-			t.Errorf("the confirmation page does not say who is signed in:\n%s", p.body)
+		if !strings.Contains(p.Body, "You are signed in") || !strings.Contains(p.Body, dana.Username) {
+			t.Errorf("the confirmation page does not say who is signed in:\n%s", p.Body)
 		}
-		form := slFormTo(t, p, "/logout", "")
-		csrf := form.fields.Get("csrf_token")
+		form := harness.FormTo(t, p, "/logout", "")
+		csrf := form.Fields.Get("csrf_token")
 		if csrf == "" {
-			t.Fatalf("the sign-out form has no csrf_token:\n%s", p.body)
+			t.Fatalf("the sign-out form has no csrf_token:\n%s", p.Body)
 		}
 		secrets = append(secrets, csrf)
 		// Not signed out yet.
-		b.slGrant(portal)
-		e.wantUserinfoOK(t, s2.token.AccessToken)
+		b.Grant(portal)
+		e.WantUserinfoOK(t, s2.Token.AccessToken)
 
 		// A POST without the token (a cross-site form, say) only asks again.
-		p = b.post("/logout", url.Values{})
-		if p.status != http.StatusOK || !strings.Contains(p.body, "You are signed in") {
-			t.Errorf("POST /logout without csrf_token: status %d, want the confirmation page again", p.status)
+		p = b.Post("/logout", url.Values{})
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "You are signed in") {
+			t.Errorf("POST /logout without csrf_token: status %d, want the confirmation page again", p.Status)
 		}
-		e.wantUserinfoOK(t, s2.token.AccessToken)
+		e.WantUserinfoOK(t, s2.Token.AccessToken)
 
-		cookie := b.slCookie(slSessionCookie)
-		p = b.post(form.action, form.fields)
-		if p.status != http.StatusOK || p.location() != "" {
-			t.Fatalf("POST the confirmation: status %d Location %q, want the signed-out page", p.status, p.location())
+		cookie := b.Cookie(slSessionCookie)
+		p = b.Post(form.Action, form.Fields)
+		if p.Status != http.StatusOK || p.Location() != "" {
+			t.Fatalf("POST the confirmation: status %d Location %q, want the signed-out page", p.Status, p.Location())
 		}
-		if !strings.Contains(p.body, "<h1>Signed out</h1>") {
-			t.Errorf("not the signed-out page:\n%s", p.body)
+		if !strings.Contains(p.Body, "<h1>Signed out</h1>") {
+			t.Errorf("not the signed-out page:\n%s", p.Body)
 		}
-		b.slSetCookie(slSessionCookie, cookie)
-		b.toLoginPage(portal.start(false).url)
-		_, err := portal.refresh(t, s2.token.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
-		e.wantInvalidToken(t, s2.token.AccessToken)
+		b.SetCookie(slSessionCookie, cookie)
+		b.ToLoginPage(portal.Start(false).URL)
+		_, err := portal.Refresh(t, s2.Token.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		e.WantInvalidToken(t, s2.Token.AccessToken)
 	})
 
 	t.Run("an RP may POST the logout request", func(t *testing.T) {
-		b := elsewhere.slAs(t)
-		p := b.post("/logout", url.Values{"id_token_hint": {other.raw}, "post_logout_redirect_uri": {slPortalLoggedOut}, "state": {"posted"}})
-		if p.status != http.StatusSeeOther {
-			t.Fatalf("status %d, want 303", p.status)
+		b := elsewhere.As(t)
+		p := b.Post("/logout", url.Values{"id_token_hint": {other.Raw}, "post_logout_redirect_uri": {harness.PortalLoggedOut}, "state": {"posted"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303", p.Status)
 		}
-		if got := redirectParams(t, p, slPortalLoggedOut); got.Get("state") != "posted" {
+		if got := harness.RedirectParams(t, p, harness.PortalLoggedOut); got.Get("state") != "posted" {
 			t.Errorf("state = %q", got.Get("state"))
 		}
-		b.toLoginPage(portal.start(false).url)
+		b.ToLoginPage(portal.Start(false).URL)
 	})
 
 	t.Run("logout without any session shows the signed-out page", func(t *testing.T) {
-		p := e.newBrowser(t).get("/logout")
-		if p.status != http.StatusOK || !strings.Contains(p.body, "<h1>Signed out</h1>") {
-			t.Errorf("status %d, want the signed-out page:\n%s", p.status, p.body)
+		p := e.NewBrowser(t).Get("/logout")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "<h1>Signed out</h1>") {
+			t.Errorf("status %d, want the signed-out page:\n%s", p.Status, p.Body)
 		}
 	})
 
 	t.Run("the audit trail records the logouts without secrets", func(t *testing.T) {
-		events, raw := e.slAuditJSON(t)
+		events, raw := e.AuditJSON(t)
 		n := 0
 		for _, ev := range events {
-			if ev.Kind == audit.Logout && ev.UserID == dana.id {
+			if ev.Kind == audit.Logout && ev.UserID == dana.ID {
 				n++
 			}
 		}
 		if n != 3 {
 			t.Errorf("%d logout events for dana, want 3", n)
 		}
-		slWantEvent(t, events, audit.Logout, dana.id, slPortalID)
-		slNoSecrets(t, "audit trail", raw, secrets...)
+		harness.WantEvent(t, events, audit.Logout, dana.ID, harness.PortalID)
+		harness.NoSecrets(t, "audit trail", raw, secrets...)
 	})
 }
 
 // TestRevocation covers RFC 7009 /revoke.
 func TestRevocation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	eve := e.slNewUser(t, "eve.revoke", "eve-revoke-pass-1", nil)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "offline_access")
-	bw := e.newBrowser(t)
-	f := app.start(false)
-	f.redeem(t, bw.signIn(f, eve.username, eve.password).Get("code"))
+	e := harness.NewServer(t, harness.Options{})
+	eve := e.NewUser(t, "eve.revoke", "eve-revoke-pass-1", nil)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid", "offline_access")
+	bw := e.NewBrowser(t)
+	f := app.Start(false)
+	f.Redeem(t, bw.SignIn(f, eve.Username, eve.Password).Get("code"))
 	var tokens []string
-	grant := func(t *testing.T) *signedIn {
-		s := bw.slAs(t).slGrant(app)
-		if s.token.RefreshToken == "" {
+	grant := func(t *testing.T) *harness.SignedIn {
+		s := bw.As(t).Grant(app)
+		if s.Token.RefreshToken == "" {
 			t.Fatal("no refresh token")
 		}
-		tokens = append(tokens, s.token.AccessToken, s.token.RefreshToken)
+		tokens = append(tokens, s.Token.AccessToken, s.Token.RefreshToken)
 		return s
 	}
 
 	t.Run("revoking a refresh token ends it and its family's access token", func(t *testing.T) {
 		s := grant(t)
-		slWantRevoke200(t, e.slRevoke(t, s.token.RefreshToken, "refresh_token"))
-		_, err := app.refresh(t, s.token.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
-		e.wantInvalidToken(t, s.token.AccessToken)
+		harness.WantRevoke200(t, e.Revoke(t, s.Token.RefreshToken, "refresh_token"))
+		_, err := app.Refresh(t, s.Token.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		e.WantInvalidToken(t, s.Token.AccessToken)
 	})
 
 	t.Run("revoking an access token ends it but not the refresh token", func(t *testing.T) {
 		s := grant(t)
-		slWantRevoke200(t, e.slRevoke(t, s.token.AccessToken, "access_token"))
-		e.wantInvalidToken(t, s.token.AccessToken)
-		tok, err := app.refresh(t, s.token.RefreshToken)
+		harness.WantRevoke200(t, e.Revoke(t, s.Token.AccessToken, "access_token"))
+		e.WantInvalidToken(t, s.Token.AccessToken)
+		tok, err := app.Refresh(t, s.Token.RefreshToken)
 		if err != nil {
 			t.Fatalf("refresh after revoking the access token: %v", err)
 		}
-		e.wantUserinfoOK(t, tok.AccessToken)
+		e.WantUserinfoOK(t, tok.AccessToken)
 	})
 
 	t.Run("token_type_hint is only a hint: a wrong or missing one still finds the token", func(t *testing.T) {
@@ -783,20 +784,20 @@ func TestRevocation(t *testing.T) {
 		} {
 			s := grant(t)
 			if c.kind == "refresh" {
-				slWantRevoke200(t, e.slRevoke(t, s.token.RefreshToken, c.hint))
-				_, err := app.refresh(t, s.token.RefreshToken)
+				harness.WantRevoke200(t, e.Revoke(t, s.Token.RefreshToken, c.hint))
+				_, err := app.Refresh(t, s.Token.RefreshToken)
 				if err == nil {
 					t.Errorf("refresh token revoked with hint %q still refreshes", c.hint)
 				}
-				if r := e.userinfo(t, http.MethodGet, s.token.AccessToken); r.status != http.StatusUnauthorized {
+				if r := e.Userinfo(t, http.MethodGet, s.Token.AccessToken); r.Status != http.StatusUnauthorized {
 					t.Errorf("refresh token revoked with hint %q: its access token still works", c.hint)
 				}
 			} else {
-				slWantRevoke200(t, e.slRevoke(t, s.token.AccessToken, c.hint))
-				if r := e.userinfo(t, http.MethodGet, s.token.AccessToken); r.status != http.StatusUnauthorized {
-					t.Errorf("access token revoked with hint %q still works: status %d", c.hint, r.status)
+				harness.WantRevoke200(t, e.Revoke(t, s.Token.AccessToken, c.hint))
+				if r := e.Userinfo(t, http.MethodGet, s.Token.AccessToken); r.Status != http.StatusUnauthorized {
+					t.Errorf("access token revoked with hint %q still works: status %d", c.hint, r.Status)
 				}
-				if _, err := app.refresh(t, s.token.RefreshToken); err != nil {
+				if _, err := app.Refresh(t, s.Token.RefreshToken); err != nil {
 					t.Errorf("access token revoked with hint %q took its refresh token along: %v", c.hint, err)
 				}
 			}
@@ -805,33 +806,33 @@ func TestRevocation(t *testing.T) {
 
 	t.Run("an unknown token is 200 all the same", func(t *testing.T) {
 		for _, hint := range []string{"", "access_token", "refresh_token"} {
-			slWantRevoke200(t, e.slRevoke(t, "no-such-token-0123456789abcdefghijklmnopqrstu", hint))
+			harness.WantRevoke200(t, e.Revoke(t, "no-such-token-0123456789abcdefghijklmnopqrstu", hint))
 		}
 	})
 
 	t.Run("another client's token is 200 and not revoked", func(t *testing.T) {
 		s := grant(t)
-		for _, tok := range []string{s.token.AccessToken, s.token.RefreshToken} {
+		for _, tok := range []string{s.Token.AccessToken, s.Token.RefreshToken} {
 			// The booking tool authenticates with client_secret_post.
-			r := e.slPost(t, "/revoke", url.Values{"token": {tok}, "client_id": {toolID}, "client_secret": {toolSecret}})
-			slWantRevoke200(t, r)
+			r := e.Post(t, "/revoke", url.Values{"token": {tok}, "client_id": {harness.ToolID}, "client_secret": {harness.ToolSecret}})
+			harness.WantRevoke200(t, r)
 		}
-		e.wantUserinfoOK(t, s.token.AccessToken)
-		if _, err := app.refresh(t, s.token.RefreshToken); err != nil {
+		e.WantUserinfoOK(t, s.Token.AccessToken)
+		if _, err := app.Refresh(t, s.Token.RefreshToken); err != nil {
 			t.Errorf("the studio app's refresh token no longer works after the tool tried to revoke it: %v", err)
 		}
 	})
 
 	t.Run("a public client revokes its own refresh token with its client_id", func(t *testing.T) {
-		b := bw.slAs(t)
-		spa := e.slRP(t, spaID, "", spaRedirect, "openid", "offline_access")
-		f := spa.start(true)
-		s := f.redeem(t, b.sso(f).Get("code"))
-		tokens = append(tokens, s.token.AccessToken, s.token.RefreshToken)
-		slWantRevoke200(t, e.slPost(t, "/revoke", url.Values{"token": {s.token.RefreshToken}, "client_id": {spaID}}))
-		_, err := spa.refresh(t, s.token.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
-		e.wantInvalidToken(t, s.token.AccessToken)
+		b := bw.As(t)
+		spa := e.ClockedRP(t, harness.SPAID, "", harness.SPARedirect, "openid", "offline_access")
+		f := spa.Start(true)
+		s := f.Redeem(t, b.SSO(f).Get("code"))
+		tokens = append(tokens, s.Token.AccessToken, s.Token.RefreshToken)
+		harness.WantRevoke200(t, e.Post(t, "/revoke", url.Values{"token": {s.Token.RefreshToken}, "client_id": {harness.SPAID}}))
+		_, err := spa.Refresh(t, s.Token.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		e.WantInvalidToken(t, s.Token.AccessToken)
 	})
 
 	t.Run("revocation needs client authentication and a token", func(t *testing.T) {
@@ -843,184 +844,184 @@ func TestRevocation(t *testing.T) {
 			wantStatus int
 			wantError  string
 		}{
-			{"no client", url.Values{"token": {s.token.AccessToken}}, nil, 401, "invalid_client"},
-			{"wrong secret", url.Values{"token": {s.token.AccessToken}}, []string{appID, "wrong-secret"}, 401, "invalid_client"},
-			{"a confidential client by client_id alone", url.Values{"token": {s.token.AccessToken}, "client_id": {appID}}, nil, 401, "invalid_client"},
-			{"no token", url.Values{}, []string{appID, appSecret}, 400, "invalid_request"},
+			{"no client", url.Values{"token": {s.Token.AccessToken}}, nil, 401, "invalid_client"},
+			{"wrong secret", url.Values{"token": {s.Token.AccessToken}}, []string{harness.AppID, "wrong-secret"}, 401, "invalid_client"},
+			{"a confidential client by client_id alone", url.Values{"token": {s.Token.AccessToken}, "client_id": {harness.AppID}}, nil, 401, "invalid_client"},
+			{"no token", url.Values{}, []string{harness.AppID, harness.AppSecret}, 400, "invalid_request"},
 		}
 		for _, tc := range cases {
-			r := e.slPost(t, "/revoke", tc.form, tc.basic...)
-			if r.status != tc.wantStatus || r.str("error") != tc.wantError {
-				t.Errorf("%s: %d %s, want %d %s", tc.name, r.status, r.raw, tc.wantStatus, tc.wantError)
+			r := e.Post(t, "/revoke", tc.form, tc.basic...)
+			if r.Status != tc.wantStatus || r.Str("error") != tc.wantError {
+				t.Errorf("%s: %d %s, want %d %s", tc.name, r.Status, r.Raw, tc.wantStatus, tc.wantError)
 			}
 		}
-		e.wantUserinfoOK(t, s.token.AccessToken)
+		e.WantUserinfoOK(t, s.Token.AccessToken)
 	})
 
 	t.Run("the audit trail records revocations without token values", func(t *testing.T) {
-		events, raw := e.slAuditJSON(t)
-		slWantEvent(t, events, audit.TokenRevoked, eve.id, appID)
-		slWantEvent(t, events, audit.TokenRevoked, eve.id, spaID)
+		events, raw := e.AuditJSON(t)
+		harness.WantEvent(t, events, audit.TokenRevoked, eve.ID, harness.AppID)
+		harness.WantEvent(t, events, audit.TokenRevoked, eve.ID, harness.SPAID)
 		for _, ev := range events {
-			if ev.Kind == audit.TokenRevoked && ev.ClientID == toolID {
+			if ev.Kind == audit.TokenRevoked && ev.ClientID == harness.ToolID {
 				t.Errorf("a token_revoked event for the tool, which revoked nothing: %+v", ev)
 			}
 		}
-		slNoSecrets(t, "audit trail", raw, append(tokens, eve.password, appSecret, toolSecret)...)
+		harness.NoSecrets(t, "audit trail", raw, append(tokens, eve.Password, harness.AppSecret, harness.ToolSecret)...)
 	})
 }
 
 // TestIntrospect covers RFC 7662 /introspect.
 func TestIntrospect(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	finn := e.slNewUser(t, "finn.intro", "finn-intro-pass-1", nil)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "profile", "offline_access")
-	bw := e.newBrowser(t)
-	f := app.start(false)
-	s := f.redeem(t, bw.signIn(f, finn.username, finn.password).Get("code"))
-	grant := func(t *testing.T) *signedIn { return bw.slAs(t).slGrant(app) }
+	e := harness.NewServer(t, harness.Options{})
+	finn := e.NewUser(t, "finn.intro", "finn-intro-pass-1", nil)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid", "profile", "offline_access")
+	bw := e.NewBrowser(t)
+	f := app.Start(false)
+	s := f.Redeem(t, bw.SignIn(f, finn.Username, finn.Password).Get("code"))
+	grant := func(t *testing.T) *harness.SignedIn { return bw.As(t).Grant(app) }
 	scopes := func(s string) []string { f := strings.Fields(s); slices.Sort(f); return f }
 
 	t.Run("an active access token", func(t *testing.T) {
 		for _, hint := range []string{"", "access_token", "refresh_token"} {
-			r := e.slIntrospect(t, s.token.AccessToken, hint)
-			checkClaims(t, "introspection (hint "+hint+")", r.body, map[string]any{
-				"active": true, "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
+			r := e.Introspect(t, s.Token.AccessToken, hint)
+			harness.CheckClaims(t, "introspection (hint "+hint+")", r.Body, map[string]any{
+				"active": true, "client_id": harness.AppID, "sub": finn.Sub, "username": finn.Username, "role": "assistant",
 			}, nil)
-			if got := scopes(r.str("scope")); !slices.Equal(got, []string{"offline_access", "openid", "profile"}) {
-				t.Errorf("scope = %q, want openid profile offline_access", r.str("scope"))
+			if got := scopes(r.Str("scope")); !slices.Equal(got, []string{"offline_access", "openid", "profile"}) {
+				t.Errorf("scope = %q, want openid profile offline_access", r.Str("scope"))
 			}
-			if !strings.EqualFold(r.str("token_type"), "Bearer") {
-				t.Errorf("token_type = %q, want Bearer", r.str("token_type"))
+			if !strings.EqualFold(r.Str("token_type"), "Bearer") {
+				t.Errorf("token_type = %q, want Bearer", r.Str("token_type"))
 			}
-			iat, _ := r.body["iat"].(float64)
-			exp, _ := r.body["exp"].(float64)
-			if d := time.Duration(exp-iat) * time.Second; d != accessTTL {
-				t.Errorf("exp - iat = %v, want %v", d, accessTTL)
+			iat, _ := r.Body["iat"].(float64)
+			exp, _ := r.Body["exp"].(float64)
+			if d := time.Duration(exp-iat) * time.Second; d != harness.AccessTTL {
+				t.Errorf("exp - iat = %v, want %v", d, harness.AccessTTL)
 			}
-			if d := e.clock.Now().Sub(time.Unix(int64(iat), 0)); d < -time.Second || d > time.Minute {
+			if d := e.Clock.Now().Sub(time.Unix(int64(iat), 0)); d < -time.Second || d > time.Minute {
 				t.Errorf("iat is %v from now", d)
 			}
 		}
 	})
 
 	t.Run("an active refresh token", func(t *testing.T) {
-		r := e.slIntrospect(t, s.token.RefreshToken, "refresh_token")
-		checkClaims(t, "introspection", r.body, map[string]any{
-			"active": true, "token_type": "refresh_token", "client_id": appID, "sub": finn.sub, "username": finn.username, "role": "assistant",
+		r := e.Introspect(t, s.Token.RefreshToken, "refresh_token")
+		harness.CheckClaims(t, "introspection", r.Body, map[string]any{
+			"active": true, "token_type": "refresh_token", "client_id": harness.AppID, "sub": finn.Sub, "username": finn.Username, "role": "assistant",
 		}, nil)
-		iat, _ := r.body["iat"].(float64)
-		exp, _ := r.body["exp"].(float64)
-		if d := time.Duration(exp-iat) * time.Second; d != refreshTTL {
-			t.Errorf("exp - iat = %v, want %v", d, refreshTTL)
+		iat, _ := r.Body["iat"].(float64)
+		exp, _ := r.Body["exp"].(float64)
+		if d := time.Duration(exp-iat) * time.Second; d != harness.RefreshTTL {
+			t.Errorf("exp - iat = %v, want %v", d, harness.RefreshTTL)
 		}
 		// Without the hint, too.
-		if r := e.slIntrospect(t, s.token.RefreshToken, ""); r.str("token_type") != "refresh_token" {
-			t.Errorf("without a hint: token_type = %q", r.str("token_type"))
+		if r := e.Introspect(t, s.Token.RefreshToken, ""); r.Str("token_type") != "refresh_token" {
+			t.Errorf("without a hint: token_type = %q", r.Str("token_type"))
 		}
 	})
 
 	t.Run("a client_secret_post client may introspect its own tokens", func(t *testing.T) {
-		tool := e.slRP(t, toolID, toolSecret, toolRedirect, "openid")
-		tf := tool.start(false)
-		ts := tf.redeem(t, bw.slAs(t).ssoWithConsent(tf).Get("code"))
-		r := e.slPost(t, "/introspect", url.Values{"token": {ts.token.AccessToken}, "client_id": {toolID}, "client_secret": {toolSecret}})
-		if r.status != http.StatusOK || r.body["active"] != true {
-			t.Errorf("status %d %s, want 200 active", r.status, r.raw)
+		tool := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid")
+		tf := tool.Start(false)
+		ts := tf.Redeem(t, bw.As(t).SSOWithConsent(tf).Get("code"))
+		r := e.Post(t, "/introspect", url.Values{"token": {ts.Token.AccessToken}, "client_id": {harness.ToolID}, "client_secret": {harness.ToolSecret}})
+		if r.Status != http.StatusOK || r.Body["active"] != true {
+			t.Errorf("status %d %s, want 200 active", r.Status, r.Raw)
 		}
 		// Not a resource server: another client's token is none of its
 		// business (TestIntrospectionIsForResourceServers).
-		r = e.slPost(t, "/introspect", url.Values{"token": {s.token.AccessToken}, "client_id": {toolID}, "client_secret": {toolSecret}})
-		slWantInactive(t, r)
+		r = e.Post(t, "/introspect", url.Values{"token": {s.Token.AccessToken}, "client_id": {harness.ToolID}, "client_secret": {harness.ToolSecret}})
+		harness.WantInactive(t, r)
 	})
 
 	t.Run("unknown tokens are inactive", func(t *testing.T) {
 		for _, hint := range []string{"", "access_token", "refresh_token"} {
-			slWantInactive(t, e.slIntrospect(t, "no-such-token-0123456789abcdefghijklmnopqrstu", hint))
+			harness.WantInactive(t, e.Introspect(t, "no-such-token-0123456789abcdefghijklmnopqrstu", hint))
 		}
 	})
 
 	t.Run("revoked tokens are inactive", func(t *testing.T) {
 		g := grant(t)
-		slWantRevoke200(t, e.slRevoke(t, g.token.AccessToken, ""))
-		slWantInactive(t, e.slIntrospect(t, g.token.AccessToken, ""))
-		if r := e.slIntrospect(t, g.token.RefreshToken, ""); r.body["active"] != true {
-			t.Errorf("the refresh token went inactive with its access token: %s", r.raw)
+		harness.WantRevoke200(t, e.Revoke(t, g.Token.AccessToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.AccessToken, ""))
+		if r := e.Introspect(t, g.Token.RefreshToken, ""); r.Body["active"] != true {
+			t.Errorf("the refresh token went inactive with its access token: %s", r.Raw)
 		}
-		slWantRevoke200(t, e.slRevoke(t, g.token.RefreshToken, ""))
-		slWantInactive(t, e.slIntrospect(t, g.token.RefreshToken, ""))
+		harness.WantRevoke200(t, e.Revoke(t, g.Token.RefreshToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.RefreshToken, ""))
 	})
 
 	t.Run("a rotated refresh token and the access token it replaced are inactive", func(t *testing.T) {
 		g := grant(t)
-		tok, err := app.refresh(t, g.token.RefreshToken)
+		tok, err := app.Refresh(t, g.Token.RefreshToken)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
-		slWantInactive(t, e.slIntrospect(t, g.token.RefreshToken, ""))
-		slWantInactive(t, e.slIntrospect(t, g.token.AccessToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.RefreshToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.AccessToken, ""))
 		for _, live := range []string{tok.AccessToken, tok.RefreshToken} {
-			if r := e.slIntrospect(t, live, ""); r.body["active"] != true {
-				t.Errorf("the new token is not active: %s", r.raw)
+			if r := e.Introspect(t, live, ""); r.Body["active"] != true {
+				t.Errorf("the new token is not active: %s", r.Raw)
 			}
 		}
 	})
 
 	t.Run("an expired access token is inactive", func(t *testing.T) {
 		g := grant(t)
-		e.clock.Advance(accessTTL + time.Minute)
-		defer e.clock.Advance(-(accessTTL + time.Minute))
-		slWantInactive(t, e.slIntrospect(t, g.token.AccessToken, ""))
-		if r := e.slIntrospect(t, g.token.RefreshToken, ""); r.body["active"] != true {
-			t.Errorf("the refresh token, good for %v, is not active after %v: %s", refreshTTL, accessTTL, r.raw)
+		e.Clock.Advance(harness.AccessTTL + time.Minute)
+		defer e.Clock.Advance(-(harness.AccessTTL + time.Minute))
+		harness.WantInactive(t, e.Introspect(t, g.Token.AccessToken, ""))
+		if r := e.Introspect(t, g.Token.RefreshToken, ""); r.Body["active"] != true {
+			t.Errorf("the refresh token, good for %v, is not active after %v: %s", harness.RefreshTTL, harness.AccessTTL, r.Raw)
 		}
 	})
 
 	t.Run("a deactivated user's tokens are inactive", func(t *testing.T) {
-		gus := e.slNewUser(t, "gus.intro", "gus-intro-pass-1", nil)
-		f := app.start(false)
-		g := f.redeem(t, e.newBrowser(t).signIn(f, gus.username, gus.password).Get("code"))
-		if err := e.users.Deactivate(t.Context(), gus.id); err != nil {
+		gus := e.NewUser(t, "gus.intro", "gus-intro-pass-1", nil)
+		f := app.Start(false)
+		g := f.Redeem(t, e.NewBrowser(t).SignIn(f, gus.Username, gus.Password).Get("code"))
+		if err := e.Users.Deactivate(t.Context(), gus.ID); err != nil {
 			t.Fatal(err)
 		}
-		slWantInactive(t, e.slIntrospect(t, g.token.AccessToken, ""))
-		slWantInactive(t, e.slIntrospect(t, g.token.RefreshToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.AccessToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.RefreshToken, ""))
 	})
 
 	t.Run("tokens of a user deactivated directly in the users table are inactive", func(t *testing.T) {
 		// The studio's Python app sets is_active = 0 itself; no token is
 		// revoked, so only the user check can make these inactive.
-		hana := e.slNewUser(t, "hana.intro", "hana-intro-pass-1", nil)
-		f := app.start(false)
-		g := f.redeem(t, e.newBrowser(t).signIn(f, hana.username, hana.password).Get("code"))
-		e.slDeactivateBehindOurBack(t, hana.id)
-		slWantInactive(t, e.slIntrospect(t, g.token.AccessToken, ""))
-		slWantInactive(t, e.slIntrospect(t, g.token.RefreshToken, ""))
-		e.wantInvalidToken(t, g.token.AccessToken)
-		_, err := app.refresh(t, g.token.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		hana := e.NewUser(t, "hana.intro", "hana-intro-pass-1", nil)
+		f := app.Start(false)
+		g := f.Redeem(t, e.NewBrowser(t).SignIn(f, hana.Username, hana.Password).Get("code"))
+		e.DeactivateBehindOurBack(t, hana.ID)
+		harness.WantInactive(t, e.Introspect(t, g.Token.AccessToken, ""))
+		harness.WantInactive(t, e.Introspect(t, g.Token.RefreshToken, ""))
+		e.WantInvalidToken(t, g.Token.AccessToken)
+		_, err := app.Refresh(t, g.Token.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 	})
 
 	t.Run("a client_credentials token is active without a user", func(t *testing.T) {
-		cc := clientcredentials.Config{ClientID: reporterID, ClientSecret: reporterSecret, TokenURL: e.issuer + "/token",
+		cc := clientcredentials.Config{ClientID: harness.ReporterID, ClientSecret: harness.ReporterSecret, TokenURL: e.Issuer + "/token",
 			Scopes: []string{"profile"}, AuthStyle: oauth2.AuthStyleInHeader}
 		tok, err := cc.Token(t.Context())
 		if err != nil {
 			t.Fatalf("client_credentials: %v", err)
 		}
 		// The reporter introspects and revokes its own token.
-		introspect := func() *slResp {
-			r := e.slPost(t, "/introspect", slTokenForm(tok.AccessToken, ""), reporterID, reporterSecret)
-			if r.status != http.StatusOK {
-				t.Fatalf("POST /introspect: status %d %s, want 200", r.status, r.raw)
+		introspect := func() *harness.Resp {
+			r := e.Post(t, "/introspect", harness.TokenForm(tok.AccessToken, ""), harness.ReporterID, harness.ReporterSecret)
+			if r.Status != http.StatusOK {
+				t.Fatalf("POST /introspect: status %d %s, want 200", r.Status, r.Raw)
 			}
 			return r
 		}
-		checkClaims(t, "introspection", introspect().body, map[string]any{"active": true, "client_id": reporterID, "scope": "profile"},
+		harness.CheckClaims(t, "introspection", introspect().Body, map[string]any{"active": true, "client_id": harness.ReporterID, "scope": "profile"},
 			[]string{"sub", "username", "role"})
-		slWantRevoke200(t, e.slPost(t, "/revoke", url.Values{"token": {tok.AccessToken}}, reporterID, reporterSecret))
-		slWantInactive(t, introspect())
+		harness.WantRevoke200(t, e.Post(t, "/revoke", url.Values{"token": {tok.AccessToken}}, harness.ReporterID, harness.ReporterSecret))
+		harness.WantInactive(t, introspect())
 	})
 
 	t.Run("a public client or no client at all is 401 invalid_client", func(t *testing.T) {
@@ -1029,17 +1030,17 @@ func TestIntrospect(t *testing.T) {
 			form  url.Values
 			basic []string
 		}{
-			{"public client", url.Values{"token": {s.token.AccessToken}, "client_id": {spaID}}, nil},
-			{"public client with a made-up secret", url.Values{"token": {s.token.AccessToken}}, []string{spaID, "made-up"}},
-			{"no client", url.Values{"token": {s.token.AccessToken}}, nil},
-			{"wrong secret", url.Values{"token": {s.token.AccessToken}}, []string{appID, "wrong-secret"}},
+			{"public client", url.Values{"token": {s.Token.AccessToken}, "client_id": {harness.SPAID}}, nil},
+			{"public client with a made-up secret", url.Values{"token": {s.Token.AccessToken}}, []string{harness.SPAID, "made-up"}},
+			{"no client", url.Values{"token": {s.Token.AccessToken}}, nil},
+			{"wrong secret", url.Values{"token": {s.Token.AccessToken}}, []string{harness.AppID, "wrong-secret"}},
 		}
 		for _, tc := range cases {
-			r := e.slPost(t, "/introspect", tc.form, tc.basic...)
-			if r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
-				t.Errorf("%s: %d %s, want 401 invalid_client", tc.name, r.status, r.raw)
+			r := e.Post(t, "/introspect", tc.form, tc.basic...)
+			if r.Status != http.StatusUnauthorized || r.Str("error") != "invalid_client" {
+				t.Errorf("%s: %d %s, want 401 invalid_client", tc.name, r.Status, r.Raw)
 			}
-			if _, ok := r.body["active"]; ok {
+			if _, ok := r.Body["active"]; ok {
 				t.Errorf("%s: the answer says whether the token is active", tc.name)
 			}
 		}
@@ -1050,8 +1051,8 @@ func TestIntrospect(t *testing.T) {
 // endpoints and the client authentication each one really accepts.
 func TestSessionLifeDiscovery(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	p, err := oidc.NewProvider(t.Context(), e.issuer)
+	e := harness.NewServer(t, harness.Options{})
+	p, err := oidc.NewProvider(t.Context(), e.Issuer)
 	if err != nil {
 		t.Fatalf("oidc.NewProvider: %v", err)
 	}
@@ -1070,9 +1071,9 @@ func TestSessionLifeDiscovery(t *testing.T) {
 		return out
 	}
 	for k, want := range map[string]string{
-		"end_session_endpoint":   e.issuer + "/logout",
-		"revocation_endpoint":    e.issuer + "/revoke",
-		"introspection_endpoint": e.issuer + "/introspect",
+		"end_session_endpoint":   e.Issuer + "/logout",
+		"revocation_endpoint":    e.Issuer + "/revoke",
+		"introspection_endpoint": e.Issuer + "/introspect",
 	} {
 		if doc[k] != want {
 			t.Errorf("%s = %v, want %q", k, doc[k], want)
@@ -1107,12 +1108,12 @@ func TestSessionLifeDiscovery(t *testing.T) {
 		}
 	}
 	// The advertised endpoints answer.
-	if p := e.newBrowser(t).get("/logout"); p.status != http.StatusOK {
-		t.Errorf("GET /logout: status %d", p.status)
+	if p := e.NewBrowser(t).Get("/logout"); p.Status != http.StatusOK {
+		t.Errorf("GET /logout: status %d", p.Status)
 	}
 	for _, path := range []string{"/revoke", "/introspect"} {
-		if r := e.slPost(t, path, url.Values{"token": {"x"}}); r.status != http.StatusUnauthorized || r.str("error") != "invalid_client" {
-			t.Errorf("POST %s without a client: %d %s, want 401 invalid_client", path, r.status, r.raw)
+		if r := e.Post(t, path, url.Values{"token": {"x"}}); r.Status != http.StatusUnauthorized || r.Str("error") != "invalid_client" {
+			t.Errorf("POST %s without a client: %d %s, want 401 invalid_client", path, r.Status, r.Raw)
 		}
 	}
 }
@@ -1121,51 +1122,51 @@ func TestSessionLifeDiscovery(t *testing.T) {
 // connected apps, and that a deactivated user cannot reach it.
 func TestAccount(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	e.slRegisterExtraClients(t)
+	e := harness.NewServer(t, harness.Options{})
+	e.RegisterPortalAndPartner(t)
 	const (
 		oldPassword   = "ivy-old-password-1"
 		newPassword   = "ivy-new-password-2"
 		wrongPassword = "ivy-not-my-password"
 	)
 	mira := int64(3) // the fixture's artist Mira Sol
-	ivy := e.slNewUser(t, "ivy.account", oldPassword, func(u *user.User) {
+	ivy := e.NewUser(t, "ivy.account", oldPassword, func(u *user.User) {
 		u.Role, u.ArtistID, u.Name = user.RoleArtist, &mira, "Ivy Quinn"
 		u.Instagram, u.Phone, u.Birthdate = "ivy.inks", "+1 555 0123", "1994-09-08"
 	})
-	secrets := []string{oldPassword, newPassword, wrongPassword, slPartnerSecret, appSecret}
-	bw := e.newBrowser(t)
+	secrets := []string{oldPassword, newPassword, wrongPassword, harness.PartnerSecret, harness.AppSecret}
+	bw := e.NewBrowser(t)
 
 	t.Run("without a session /account redirects to /login", func(t *testing.T) {
-		b := bw.slAs(t)
-		p := b.get("/account")
-		if p.status != http.StatusSeeOther || p.location() != "/login" {
-			t.Errorf("status %d to %q, want 303 to /login", p.status, p.location())
+		b := bw.As(t)
+		p := b.Get("/account")
+		if p.Status != http.StatusSeeOther || p.Location() != "/login" {
+			t.Errorf("status %d to %q, want 303 to /login", p.Status, p.Location())
 		}
 	})
 
 	// Sign in at /login directly: no client, so inkpass sends the user to
 	// their account page.
-	login := bw.get("/login")
-	p := bw.submitLogin(parseLoginForm(t, login), ivy.username, oldPassword)
-	if p.status != http.StatusSeeOther || p.location() != "/account" {
-		t.Fatalf("sign in at /login: status %d to %q (error box %q), want 303 to /account", p.status, p.location(), loginError(p))
+	login := bw.Get("/login")
+	p := bw.SubmitLogin(harness.ParseLoginForm(t, login), ivy.Username, oldPassword)
+	if p.Status != http.StatusSeeOther || p.Location() != "/account" {
+		t.Fatalf("sign in at /login: status %d to %q (error box %q), want 303 to /account", p.Status, p.Location(), harness.LoginError(p))
 	}
-	secrets = append(secrets, bw.slCookie(slSessionCookie))
+	secrets = append(secrets, bw.Cookie(slSessionCookie))
 
-	account := func(t *testing.T, b *browser) *page {
+	account := func(t *testing.T, b *harness.Browser) *harness.Page {
 		t.Helper()
-		p := b.get("/account")
-		if p.status != http.StatusOK {
-			t.Fatalf("GET /account: status %d to %q", p.status, p.location())
+		p := b.Get("/account")
+		if p.Status != http.StatusOK {
+			t.Fatalf("GET /account: status %d to %q", p.Status, p.Location())
 		}
 		return p
 	}
 
 	t.Run("the page shows the user's own profile", func(t *testing.T) {
-		p := account(t, bw.slAs(t))
-		body := html.UnescapeString(p.body)
-		for _, want := range []string{ivy.username, "Ivy Quinn", "artist", "Mira Sol", ivy.username + "@studio.example",
+		p := account(t, bw.As(t))
+		body := html.UnescapeString(p.Body)
+		for _, want := range []string{ivy.Username, "Ivy Quinn", "artist", "Mira Sol", ivy.Username + "@studio.example",
 			"+1 555 0123", "ivy.inks", "1994-09-08"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("account page lacks %q", want)
@@ -1179,126 +1180,126 @@ func TestAccount(t *testing.T) {
 		}
 	})
 
-	passwordForm := func(t *testing.T, b *browser) slForm {
+	passwordForm := func(t *testing.T, b *harness.Browser) harness.Form {
 		t.Helper()
-		f := slFormTo(t, account(t, b), "/account/password", "")
-		secrets = append(secrets, f.fields.Get("csrf_token"))
+		f := harness.FormTo(t, account(t, b), "/account/password", "")
+		secrets = append(secrets, f.Fields.Get("csrf_token"))
 		return f
 	}
-	change := func(t *testing.T, b *browser, current, next, confirm string) *page {
+	change := func(t *testing.T, b *harness.Browser, current, next, confirm string) *harness.Page {
 		t.Helper()
 		f := passwordForm(t, b)
-		return b.post(f.action, url.Values{"csrf_token": f.fields["csrf_token"],
+		return b.Post(f.Action, url.Values{"csrf_token": f.Fields["csrf_token"],
 			"current_password": {current}, "new_password": {next}, "confirm_password": {confirm}})
 	}
 
 	t.Run("a password change is refused with a wrong current password or a weak new one", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		for _, c := range []struct {
 			name, current, next, confirm, want string
 		}{
 			{"wrong current password", wrongPassword, newPassword, newPassword, "Your current password is not correct."},
 			{"new password too short", oldPassword, "short7!", "short7!", "The new password must be at least 8 characters."},
-			{"new password is the username", oldPassword, ivy.username, ivy.username, "The new password must not be the username."},
-			{"new password is the username in capitals", oldPassword, strings.ToUpper(ivy.username), strings.ToUpper(ivy.username), "The new password must not be the username."},
+			{"new password is the username", oldPassword, ivy.Username, ivy.Username, "The new password must not be the username."},
+			{"new password is the username in capitals", oldPassword, strings.ToUpper(ivy.Username), strings.ToUpper(ivy.Username), "The new password must not be the username."},
 			{"confirmation differs", oldPassword, newPassword, newPassword + "x", "The new password and its confirmation differ."},
 		} {
 			p := change(t, b, c.current, c.next, c.confirm)
-			if p.status != http.StatusBadRequest {
-				t.Errorf("%s: status %d, want 400", c.name, p.status)
+			if p.Status != http.StatusBadRequest {
+				t.Errorf("%s: status %d, want 400", c.name, p.Status)
 			}
-			if got := loginError(p); got != c.want {
+			if got := harness.LoginError(p); got != c.want {
 				t.Errorf("%s: error box %q, want %q", c.name, got, c.want)
 			}
 		}
-		p := b.post("/account/password", url.Values{"current_password": {oldPassword}, "new_password": {newPassword}, "confirm_password": {newPassword}})
-		if p.status != http.StatusForbidden {
-			t.Errorf("without csrf_token: status %d, want 403", p.status)
+		p := b.Post("/account/password", url.Values{"current_password": {oldPassword}, "new_password": {newPassword}, "confirm_password": {newPassword}})
+		if p.Status != http.StatusForbidden {
+			t.Errorf("without csrf_token: status %d, want 403", p.Status)
 		}
 	})
 
 	t.Run("a password change takes effect: the old password fails at /login, the new one works", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		p := change(t, b, oldPassword, newPassword, newPassword)
-		if p.status != http.StatusSeeOther || p.location() != "/account?done=password" {
-			t.Fatalf("status %d to %q (error box %q), want 303 to /account?done=password", p.status, p.location(), loginError(p))
+		if p.Status != http.StatusSeeOther || p.Location() != "/account?done=password" {
+			t.Fatalf("status %d to %q (error box %q), want 303 to /account?done=password", p.Status, p.Location(), harness.LoginError(p))
 		}
-		if !strings.Contains(b.get(p.location()).body, "Your password has been changed.") {
+		if !strings.Contains(b.Get(p.Location()).Body, "Your password has been changed.") {
 			t.Error("no notice after the change")
 		}
-		other := e.newBrowser(t)
-		form := parseLoginForm(t, other.get("/login"))
-		p = other.submitLogin(form, ivy.username, oldPassword)
-		if p.status != http.StatusUnauthorized || loginError(p) != msgBadCredentials {
-			t.Errorf("old password: status %d error %q, want 401 %q", p.status, loginError(p), msgBadCredentials)
+		other := e.NewBrowser(t)
+		form := harness.ParseLoginForm(t, other.Get("/login"))
+		p = other.SubmitLogin(form, ivy.Username, oldPassword)
+		if p.Status != http.StatusUnauthorized || harness.LoginError(p) != msgBadCredentials {
+			t.Errorf("old password: status %d error %q, want 401 %q", p.Status, harness.LoginError(p), msgBadCredentials)
 		}
-		p = other.submitLogin(parseLoginForm(t, p), ivy.username, newPassword)
-		if p.status != http.StatusSeeOther || p.location() != "/account" {
-			t.Errorf("new password: status %d to %q (error box %q), want 303 to /account", p.status, p.location(), loginError(p))
+		p = other.SubmitLogin(harness.ParseLoginForm(t, p), ivy.Username, newPassword)
+		if p.Status != http.StatusSeeOther || p.Location() != "/account" {
+			t.Errorf("new password: status %d to %q (error box %q), want 303 to /account", p.Status, p.Location(), harness.LoginError(p))
 		}
 	})
 
-	partner := e.slRP(t, slPartnerID, slPartnerSecret, slPartnerRedirect, "openid", "profile", "offline_access")
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "offline_access")
-	var ps *signedIn
+	partner := e.ClockedRP(t, harness.PartnerID, harness.PartnerSecret, harness.PartnerRedirect, "openid", "profile", "offline_access")
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid", "offline_access")
+	var ps *harness.SignedIn
 
 	t.Run("connected apps list a third-party app after consent and a first-party app holding a refresh token", func(t *testing.T) {
-		b := bw.slAs(t)
-		f := partner.start(false)
-		path := slConsentRedirect(t, b.get(f.url))
-		ps = f.redeem(t, b.callback(f, b.approveConsent(path)).Get("code"))
-		as := b.slGrant(app)
-		secrets = append(secrets, ps.token.AccessToken, ps.token.RefreshToken, as.token.RefreshToken)
+		b := bw.As(t)
+		f := partner.Start(false)
+		path := harness.ConsentRedirect(t, b.Get(f.URL))
+		ps = f.Redeem(t, b.Callback(f, b.ApproveConsent(path)).Get("code"))
+		as := b.Grant(app)
+		secrets = append(secrets, ps.Token.AccessToken, ps.Token.RefreshToken, as.Token.RefreshToken)
 		p := account(t, b)
-		body := html.UnescapeString(p.body)
-		for _, want := range []string{slPartnerName, "Studio App", "openid profile offline_access"} {
+		body := html.UnescapeString(p.Body)
+		for _, want := range []string{harness.PartnerName, "Studio App", "openid profile offline_access"} {
 			if !strings.Contains(body, want) {
-				t.Errorf("connected apps lack %q:\n%s", want, p.body)
+				t.Errorf("connected apps lack %q:\n%s", want, p.Body)
 			}
 		}
-		slFormTo(t, p, "/account/revoke", slPartnerID)
-		slFormTo(t, p, "/account/revoke", appID)
+		harness.FormTo(t, p, "/account/revoke", harness.PartnerID)
+		harness.FormTo(t, p, "/account/revoke", harness.AppID)
 	})
 
-	var pending *flow
+	var pending *harness.Flow
 	var pendingCode string
 
 	t.Run("the revoke button ends the app's tokens and its consent", func(t *testing.T) {
 		if ps == nil {
 			t.Skip("needs the partner's tokens")
 		}
-		b := bw.slAs(t)
+		b := bw.As(t)
 		// A code the partner has been given but not yet redeemed.
-		pending = partner.start(false)
-		pendingCode = b.sso(pending).Get("code")
-		form := slFormTo(t, account(t, b), "/account/revoke", slPartnerID)
+		pending = partner.Start(false)
+		pendingCode = b.SSO(pending).Get("code")
+		form := harness.FormTo(t, account(t, b), "/account/revoke", harness.PartnerID)
 		// Without the CSRF token nothing happens.
-		if p := b.post(form.action, url.Values{"client_id": {slPartnerID}}); p.status != http.StatusForbidden {
-			t.Errorf("revoke without csrf_token: status %d, want 403", p.status)
+		if p := b.Post(form.Action, url.Values{"client_id": {harness.PartnerID}}); p.Status != http.StatusForbidden {
+			t.Errorf("revoke without csrf_token: status %d, want 403", p.Status)
 		}
-		e.wantUserinfoOK(t, ps.token.AccessToken)
+		e.WantUserinfoOK(t, ps.Token.AccessToken)
 
-		p := b.post(form.action, form.fields)
-		if p.status != http.StatusSeeOther || p.location() != "/account?done=revoked" {
-			t.Fatalf("revoke: status %d to %q, want 303 to /account?done=revoked", p.status, p.location())
+		p := b.Post(form.Action, form.Fields)
+		if p.Status != http.StatusSeeOther || p.Location() != "/account?done=revoked" {
+			t.Fatalf("revoke: status %d to %q, want 303 to /account?done=revoked", p.Status, p.Location())
 		}
-		after := b.get(p.location())
-		if !strings.Contains(html.UnescapeString(after.body), "The app's access has been revoked.") {
+		after := b.Get(p.Location())
+		if !strings.Contains(html.UnescapeString(after.Body), "The app's access has been revoked.") {
 			t.Error("no notice after revoking")
 		}
-		for _, f := range slForms(after.body) {
-			if f.fields.Get("client_id") == slPartnerID {
+		for _, f := range harness.Forms(after.Body) {
+			if f.Fields.Get("client_id") == harness.PartnerID {
 				t.Error("the revoked app is still listed")
 			}
 		}
-		slFormTo(t, after, "/account/revoke", appID) // the other app stays
-		e.wantInvalidToken(t, ps.token.AccessToken)
-		_, err := partner.refresh(t, ps.token.RefreshToken)
-		wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		harness.FormTo(t, after, "/account/revoke", harness.AppID) // the other app stays
+		e.WantInvalidToken(t, ps.Token.AccessToken)
+		_, err := partner.Refresh(t, ps.Token.RefreshToken)
+		harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 		// The consent is gone: the next authorization asks again.
-		slConsentRedirect(t, b.get(partner.start(false).url))
-		f := partner.start(false, slPromptNone)
-		b.slWantAuthError(f, b.get(f.url), "consent_required")
+		harness.ConsentRedirect(t, b.Get(partner.Start(false).URL))
+		f := partner.Start(false, slPromptNone)
+		b.WantAuthError(f, b.Get(f.URL), "consent_required")
 	})
 
 	t.Run("a code issued before the revoke yields no live tokens after it", func(t *testing.T) {
@@ -1311,56 +1312,56 @@ func TestAccount(t *testing.T) {
 		if pending == nil {
 			t.Skip("needs the pending code")
 		}
-		tok, err := pending.exchange(t, pendingCode)
+		tok, err := pending.Exchange(t, pendingCode)
 		if err != nil {
-			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 			return
 		}
 		secrets = append(secrets, tok.AccessToken, tok.RefreshToken)
-		if r := e.userinfo(t, http.MethodGet, tok.AccessToken); r.status == http.StatusOK {
+		if r := e.Userinfo(t, http.MethodGet, tok.AccessToken); r.Status == http.StatusOK {
 			t.Error("the code was redeemed after the revoke for an access token that works")
 		}
-		if _, err := partner.refresh(t, tok.RefreshToken); err == nil {
+		if _, err := partner.Refresh(t, tok.RefreshToken); err == nil {
 			t.Error("the code was redeemed after the revoke for a refresh token that works")
 		}
 	})
 
 	t.Run("a deactivated user's session cannot reach /account", func(t *testing.T) {
-		b := bw.slAs(t)
+		b := bw.As(t)
 		account(t, b)
-		if err := e.users.Deactivate(t.Context(), ivy.id); err != nil {
+		if err := e.Users.Deactivate(t.Context(), ivy.ID); err != nil {
 			t.Fatal(err)
 		}
-		if p := b.get("/account"); p.status != http.StatusSeeOther || p.location() != "/login" {
-			t.Errorf("status %d to %q, want 303 to /login", p.status, p.location())
+		if p := b.Get("/account"); p.Status != http.StatusSeeOther || p.Location() != "/login" {
+			t.Errorf("status %d to %q, want 303 to /login", p.Status, p.Location())
 		}
 	})
 
 	t.Run("nor can one deactivated directly in the users table", func(t *testing.T) {
-		jon := e.slNewUser(t, "jon.account", "jon-account-pass-1", nil)
-		secrets = append(secrets, jon.password)
-		b := e.newBrowser(t)
-		if p := b.submitLogin(parseLoginForm(t, b.get("/login")), jon.username, jon.password); p.location() != "/account" {
-			t.Fatalf("jon's login: status %d to %q", p.status, p.location())
+		jon := e.NewUser(t, "jon.account", "jon-account-pass-1", nil)
+		secrets = append(secrets, jon.Password)
+		b := e.NewBrowser(t)
+		if p := b.SubmitLogin(harness.ParseLoginForm(t, b.Get("/login")), jon.Username, jon.Password); p.Location() != "/account" {
+			t.Fatalf("jon's login: status %d to %q", p.Status, p.Location())
 		}
 		account(t, b)
-		e.slDeactivateBehindOurBack(t, jon.id)
-		if p := b.get("/account"); p.status != http.StatusSeeOther || p.location() != "/login" {
-			t.Errorf("status %d to %q, want 303 to /login", p.status, p.location())
+		e.DeactivateBehindOurBack(t, jon.ID)
+		if p := b.Get("/account"); p.Status != http.StatusSeeOther || p.Location() != "/login" {
+			t.Errorf("status %d to %q, want 303 to /login", p.Status, p.Location())
 		}
 	})
 
 	t.Run("the audit trail records the account's events without secrets", func(t *testing.T) {
-		events, raw := e.slAuditJSON(t)
-		slWantEvent(t, events, audit.LoginSucceeded, ivy.id, "")
-		if ev := slWantEvent(t, events, audit.LoginFailed, ivy.id, ""); ev.Detail != "wrong password" {
+		events, raw := e.AuditJSON(t)
+		harness.WantEvent(t, events, audit.LoginSucceeded, ivy.ID, "")
+		if ev := harness.WantEvent(t, events, audit.LoginFailed, ivy.ID, ""); ev.Detail != "wrong password" {
 			t.Errorf("login_failed detail = %q, want the reason", ev.Detail)
 		}
-		slWantEvent(t, events, audit.PasswordChanged, ivy.id, "")
-		slWantEvent(t, events, audit.ConsentGranted, ivy.id, slPartnerID)
-		slWantEvent(t, events, audit.ConsentRevoked, ivy.id, slPartnerID)
-		slWantEvent(t, events, audit.UserDeactivated, ivy.id, "")
-		slNoSecrets(t, "audit trail", raw, secrets...)
+		harness.WantEvent(t, events, audit.PasswordChanged, ivy.ID, "")
+		harness.WantEvent(t, events, audit.ConsentGranted, ivy.ID, harness.PartnerID)
+		harness.WantEvent(t, events, audit.ConsentRevoked, ivy.ID, harness.PartnerID)
+		harness.WantEvent(t, events, audit.UserDeactivated, ivy.ID, "")
+		harness.NoSecrets(t, "audit trail", raw, secrets...)
 		// The JSON is what `inkpass audit --json` prints: a list of objects
 		// with the documented keys only.
 		var list []map[string]any
@@ -1387,28 +1388,28 @@ func TestAccount(t *testing.T) {
 // expired, and introspection's iat agrees with the ID token's.
 func TestSessionClock(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	kim := e.slNewUser(t, "kim.clock", "kim-clock-pass-1", nil)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid")
-	bw := e.newBrowser(t)
-	f := app.start(false)
-	f.redeem(t, bw.signIn(f, kim.username, kim.password).Get("code"))
+	e := harness.NewServer(t, harness.Options{})
+	kim := e.NewUser(t, "kim.clock", "kim-clock-pass-1", nil)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid")
+	bw := e.NewBrowser(t)
+	f := app.Start(false)
+	f.Redeem(t, bw.SignIn(f, kim.Username, kim.Password).Get("code"))
 
 	t.Run("access token iat follows the injected clock", func(t *testing.T) {
-		e.clock.Advance(30 * time.Second) // less than the code lifetime
-		s := bw.slAs(t).slGrant(app)
-		r := e.slIntrospect(t, s.token.AccessToken, "")
-		iat, _ := r.body["iat"].(float64)
-		if got, want := time.Unix(int64(iat), 0), s.idToken.IssuedAt; got.Sub(want).Abs() > 2*time.Second {
+		e.Clock.Advance(30 * time.Second) // less than the code lifetime
+		s := bw.As(t).Grant(app)
+		r := e.Introspect(t, s.Token.AccessToken, "")
+		iat, _ := r.Body["iat"].(float64)
+		if got, want := time.Unix(int64(iat), 0), s.IDToken.IssuedAt; got.Sub(want).Abs() > 2*time.Second {
 			t.Errorf("introspection iat = %v, ID token iat = %v: the access token was not stamped with the injected clock", got, want)
 		}
 	})
 
 	t.Run("a code issued after the clock moved past the code lifetime redeems", func(t *testing.T) {
-		e.clock.Advance(15 * time.Minute)
-		f := app.start(false)
-		code := bw.slAs(t).sso(f).Get("code")
-		if _, err := f.exchange(t, code); err != nil {
+		e.Clock.Advance(15 * time.Minute)
+		f := app.Start(false)
+		code := bw.As(t).SSO(f).Get("code")
+		if _, err := f.Exchange(t, code); err != nil {
 			t.Errorf("exchange of a code issued a moment ago, 15 min after the clock moved: %v", err)
 		}
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // TestSignInSteps_ConsentBeforeLoginIsRefused: a browser without any session
@@ -17,35 +19,35 @@ import (
 // by the real login and consent afterwards.
 func TestSignInSteps_ConsentBeforeLoginIsRefused(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	ana := e.slNewUser(t, "ana.stepjump", "ana-stepjump-pass-1", nil)
-	tool := e.slRP(t, toolID, toolSecret, toolRedirect, "openid", "profile")
+	e := harness.NewServer(t, harness.Options{})
+	ana := e.NewUser(t, "ana.stepjump", "ana-stepjump-pass-1", nil)
+	tool := e.ClockedRP(t, harness.ToolID, harness.ToolSecret, harness.ToolRedirect, "openid", "profile")
 
-	b := e.newBrowser(t)
-	f := tool.start(false)
-	loginPath, reqID := azLoginPath(t, b.get(f.url))
+	b := e.NewBrowser(t)
+	f := tool.Start(false)
+	loginPath, reqID := azLoginPath(t, b.Get(f.URL))
 	consentPath := "/consent?" + url.Values{"req": {reqID}}.Encode()
 
-	g := b.get(consentPath)
-	azNoCode(t, "GET "+consentPath, g, toolRedirect)
-	if g.status != http.StatusSeeOther || g.location() != loginPath {
-		t.Fatalf("GET /consent before any login: status %d to %q, want 303 to %s", g.status, g.location(), loginPath)
+	g := b.Get(consentPath)
+	azNoCode(t, "GET "+consentPath, g, harness.ToolRedirect)
+	if g.Status != http.StatusSeeOther || g.Location() != loginPath {
+		t.Fatalf("GET /consent before any login: status %d to %q, want 303 to %s", g.Status, g.Location(), loginPath)
 	}
-	login := b.get(loginPath)
-	form := parseLoginForm(t, login)
-	post := b.post(consentPath, url.Values{"csrf_token": {form.csrf}, "decision": {"approve"}})
-	azNoCode(t, "POST "+consentPath, post, toolRedirect)
-	if post.status != http.StatusSeeOther || post.location() != loginPath {
-		t.Fatalf("POST /consent before any login: status %d to %q, want 303 to %s", post.status, post.location(), loginPath)
+	login := b.Get(loginPath)
+	form := harness.ParseLoginForm(t, login)
+	post := b.Post(consentPath, url.Values{"csrf_token": {form.CSRF}, "decision": {"approve"}})
+	azNoCode(t, "POST "+consentPath, post, harness.ToolRedirect)
+	if post.Status != http.StatusSeeOther || post.Location() != loginPath {
+		t.Fatalf("POST /consent before any login: status %d to %q, want 303 to %s", post.Status, post.Location(), loginPath)
 	}
 
-	p := b.submitLogin(form, ana.username, ana.password)
-	if got := slConsentRedirect(t, p); got != consentPath {
+	p := b.SubmitLogin(form, ana.Username, ana.Password)
+	if got := harness.ConsentRedirect(t, p); got != consentPath {
 		t.Fatalf("after the login: to %q, want %q", got, consentPath)
 	}
-	s := f.redeem(t, b.callback(f, b.approveConsent(consentPath)).Get("code"))
-	if s.claims["sub"] != ana.sub {
-		t.Errorf("sub = %v, want %s", s.claims["sub"], ana.sub)
+	s := f.Redeem(t, b.Callback(f, b.ApproveConsent(consentPath)).Get("code"))
+	if s.Claims["sub"] != ana.Sub {
+		t.Errorf("sub = %v, want %s", s.Claims["sub"], ana.Sub)
 	}
 }
 
@@ -56,20 +58,20 @@ func TestSignInSteps_ConsentBeforeLoginIsRefused(t *testing.T) {
 // from them; auth_time stays the session's.
 func TestSignInSteps_AMRComesFromTheSession(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	kim := e.slNewUser(t, "kim.stepamr", "kim-stepamr-pass-1", nil)
-	app := e.slRP(t, appID, appSecret, appRedirect, "openid", "offline_access")
+	e := harness.NewServer(t, harness.Options{})
+	kim := e.NewUser(t, "kim.stepamr", "kim-stepamr-pass-1", nil)
+	app := e.ClockedRP(t, harness.AppID, harness.AppSecret, harness.AppRedirect, "openid", "offline_access")
 
-	b := e.newBrowser(t)
-	f := app.start(false)
-	first := f.redeem(t, b.signIn(f, kim.username, kim.password).Get("code"))
-	wantAMR(t, "password sign-in", first.claims, "pwd")
-	sid, _ := first.claims["sid"].(string)
+	b := e.NewBrowser(t)
+	f := app.Start(false)
+	first := f.Redeem(t, b.SignIn(f, kim.Username, kim.Password).Get("code"))
+	wantAMR(t, "password sign-in", first.Claims, "pwd")
+	sid, _ := first.Claims["sid"].(string)
 	if sid == "" {
-		t.Fatalf("ID token has no sid: %v", first.claims)
+		t.Fatalf("ID token has no sid: %v", first.Claims)
 	}
 
-	db, err := sql.Open("sqlite3", "file:"+e.db.Path()+"?_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", "file:"+e.DB.Path()+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,21 +87,21 @@ func TestSignInSteps_AMRComesFromTheSession(t *testing.T) {
 		t.Fatalf("set the session's amr: %v", err)
 	}
 
-	e.clock.Advance(10 * time.Second)
-	s := b.slGrant(app, oauth2.AccessTypeOffline)
-	wantAMR(t, "single sign-on under the session", s.claims, "pwd", "otp")
-	if got, want := slAuthTime(t, s), slAuthTime(t, first); !got.Equal(want) {
+	e.Clock.Advance(10 * time.Second)
+	s := b.Grant(app, oauth2.AccessTypeOffline)
+	wantAMR(t, "single sign-on under the session", s.Claims, "pwd", "otp")
+	if got, want := harness.AuthTime(t, s), harness.AuthTime(t, first); !got.Equal(want) {
 		t.Errorf("auth_time = %v, want the session's %v", got, want)
 	}
-	if s.token.RefreshToken == "" {
+	if s.Token.RefreshToken == "" {
 		t.Fatal("no refresh token for offline_access")
 	}
-	tok, err := app.refresh(t, s.token.RefreshToken)
+	tok, err := app.Refresh(t, s.Token.RefreshToken)
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
-	refreshed := verifyTokenResponse(t, app, tok)
-	wantAMR(t, "refreshed", refreshed.claims, "pwd", "otp")
+	refreshed := harness.VerifyTokenResponse(t, app, tok)
+	wantAMR(t, "refreshed", refreshed.Claims, "pwd", "otp")
 }
 
 func wantAMR(t *testing.T, what string, claims map[string]any, want ...string) {

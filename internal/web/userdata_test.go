@@ -14,13 +14,14 @@ import (
 	"testing"
 
 	"github.com/inkpass/inkpass/internal/audit"
+	"github.com/inkpass/inkpass/internal/testsupport/harness"
 )
 
 // udExec runs one statement on the env's database file through a separate
 // connection, the way the studio's Python app writes the shared users table.
-func (e *env) udExec(t *testing.T, q string, args ...any) {
+func udExec(e *harness.Server, t *testing.T, q string, args ...any) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+e.db.Path()+"?_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", "file:"+e.DB.Path()+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,16 +32,16 @@ func (e *env) udExec(t *testing.T, q string, args ...any) {
 }
 
 // udSignedOut reports whether b's session is gone: /account sends it to sign in.
-func udSignedOut(t *testing.T, b *browser) bool {
+func udSignedOut(t *testing.T, b *harness.Browser) bool {
 	t.Helper()
-	p := b.get("/account")
+	p := b.Get("/account")
 	switch {
-	case p.status == http.StatusOK:
+	case p.Status == http.StatusOK:
 		return false
-	case p.status == http.StatusSeeOther && p.location() == "/login":
+	case p.Status == http.StatusSeeOther && p.Location() == "/login":
 		return true
 	}
-	t.Fatalf("GET /account: status %d to %q, want 200 or 303 to /login", p.status, p.location())
+	t.Fatalf("GET /account: status %d to %q, want 200 or 303 to /login", p.Status, p.Location())
 	return false
 }
 
@@ -49,8 +50,8 @@ func udSignedOut(t *testing.T, b *browser) bool {
 // the user signs in through /authorize and the claims simply lack it.
 func TestOddUserValues_SignInStillWorks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	app := e.appRP(t, "openid", "profile")
+	e := harness.NewServer(t, harness.Options{})
+	app := e.AppRP(t, "openid", "profile")
 	for i, tc := range []struct{ name, set string }{
 		{"an empty birthdate", `birthdate = ''`},
 		{"a birthdate written 01/02/1990", `birthdate = '01/02/1990'`},
@@ -61,21 +62,21 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 		{"last_login 'never'", `last_login = 'never'`},
 	} {
 		t.Run(tc.name+": sign-in succeeds and birthdate is real or absent", func(t *testing.T) {
-			acct := e.slNewUser(t, "ud.odd"+string(rune('a'+i)), "ud-odd-pass-1", nil)
-			e.udExec(t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
-			f := app.start(true)
-			s := f.redeem(t, e.newBrowser(t).signIn(f, acct.username, acct.password).Get("code"))
-			if s.claims["sub"] != acct.sub || s.claims["preferred_username"] != acct.username {
-				t.Errorf("claims %v, want sub %s and preferred_username %s", s.claims, acct.sub, acct.username)
+			acct := e.NewUser(t, "ud.odd"+string(rune('a'+i)), "ud-odd-pass-1", nil)
+			udExec(e, t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.ID)
+			f := app.Start(true)
+			s := f.Redeem(t, e.NewBrowser(t).SignIn(f, acct.Username, acct.Password).Get("code"))
+			if s.Claims["sub"] != acct.Sub || s.Claims["preferred_username"] != acct.Username {
+				t.Errorf("claims %v, want sub %s and preferred_username %s", s.Claims, acct.Sub, acct.Username)
 			}
-			want := "1990-04-12" // slNewUser's birthdate, unless the case spoils it
+			want := "1990-04-12" // harness.Server.NewUser's birthdate, unless the case spoils it
 			if strings.HasPrefix(tc.set, "birthdate") {
 				want = ""
 			}
-			if got, _ := s.claims["birthdate"].(string); got != want {
+			if got, _ := s.Claims["birthdate"].(string); got != want {
 				t.Errorf("birthdate claim = %q, want %q", got, want)
 			}
-			info := e.wantUserinfoOK(t, s.token.AccessToken)
+			info := e.WantUserinfoOK(t, s.Token.AccessToken)
 			if got, _ := info["birthdate"].(string); got != want {
 				t.Errorf("userinfo birthdate = %q, want %q", got, want)
 			}
@@ -89,16 +90,16 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 		{"role 'manager'", `role = 'manager'`, "role not recognised"},
 	} {
 		t.Run(tc.name+": sign-in is refused like a wrong password, with the reason in the audit trail", func(t *testing.T) {
-			acct := e.slNewUser(t, "ud.refused"+string(rune('a'+i)), "ud-refused-pass-1", nil)
-			e.udExec(t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.id)
-			b := e.newBrowser(t)
-			f := app.start(true)
-			_, form := b.toLoginPage(f.url)
-			p := b.submitLogin(form, acct.username, acct.password)
-			if p.status != http.StatusUnauthorized || loginError(p) != msgBadCredentials {
-				t.Errorf("status %d, error box %q; want 401 %q", p.status, loginError(p), msgBadCredentials)
+			acct := e.NewUser(t, "ud.refused"+string(rune('a'+i)), "ud-refused-pass-1", nil)
+			udExec(e, t, `UPDATE users SET `+tc.set+` WHERE id = ?`, acct.ID)
+			b := e.NewBrowser(t)
+			f := app.Start(true)
+			_, form := b.ToLoginPage(f.URL)
+			p := b.SubmitLogin(form, acct.Username, acct.Password)
+			if p.Status != http.StatusUnauthorized || harness.LoginError(p) != msgBadCredentials {
+				t.Errorf("status %d, error box %q; want 401 %q", p.Status, harness.LoginError(p), msgBadCredentials)
 			}
-			events, err := e.db.AuditEvents(t.Context(), audit.Filter{UserID: acct.id, Kind: audit.LoginFailed})
+			events, err := e.DB.AuditEvents(t.Context(), audit.Filter{UserID: acct.ID, Kind: audit.LoginFailed})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,13 +110,13 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 	}
 
 	t.Run("a username stored with surrounding spaces signs in as typed without them", func(t *testing.T) {
-		acct := e.slNewUser(t, "ud.spaced", "ud-spaced-pass-1", nil)
-		e.udExec(t, `UPDATE users SET username = ' ud.spaced ' WHERE id = ?`, acct.id)
+		acct := e.NewUser(t, "ud.spaced", "ud-spaced-pass-1", nil)
+		udExec(e, t, `UPDATE users SET username = ' ud.spaced ' WHERE id = ?`, acct.ID)
 		for _, typed := range []string{"ud.spaced", "  ud.spaced", "UD.Spaced"} {
-			f := app.start(true)
-			s := f.redeem(t, e.newBrowser(t).signIn(f, typed, acct.password).Get("code"))
-			if s.claims["sub"] != acct.sub {
-				t.Errorf("signed in as %q: sub %v, want %s", typed, s.claims["sub"], acct.sub)
+			f := app.Start(true)
+			s := f.Redeem(t, e.NewBrowser(t).SignIn(f, typed, acct.Password).Get("code"))
+			if s.Claims["sub"] != acct.Sub {
+				t.Errorf("signed in as %q: sub %v, want %s", typed, s.Claims["sub"], acct.Sub)
 			}
 		}
 	})
@@ -128,54 +129,54 @@ func TestOddUserValues_SignInStillWorks(t *testing.T) {
 // outcome as `inkpass user deactivate`.
 func TestDeactivatedInTheUsersTable_ReactivationStartsClean(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	app := e.appRP(t, "openid", "profile", "offline_access")
+	e := harness.NewServer(t, harness.Options{})
+	app := e.AppRP(t, "openid", "profile", "offline_access")
 	paths := []struct {
 		name string
-		hit  func(t *testing.T, b *browser, s *signedIn, acct slAccount)
+		hit  func(t *testing.T, b *harness.Browser, s *harness.SignedIn, acct harness.Account)
 	}{
-		{"the session lookup (GET /account)", func(t *testing.T, b *browser, _ *signedIn, _ slAccount) {
+		{"the session lookup (GET /account)", func(t *testing.T, b *harness.Browser, _ *harness.SignedIn, _ harness.Account) {
 			if !udSignedOut(t, b) {
 				t.Error("an inactive user's session still opens /account")
 			}
 		}},
-		{"a token refresh", func(t *testing.T, _ *browser, s *signedIn, _ slAccount) {
-			_, err := app.refresh(t, s.token.RefreshToken)
-			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+		{"a token refresh", func(t *testing.T, _ *harness.Browser, s *harness.SignedIn, _ harness.Account) {
+			_, err := app.Refresh(t, s.Token.RefreshToken)
+			harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
 		}},
-		{"userinfo", func(t *testing.T, _ *browser, s *signedIn, _ slAccount) {
-			e.wantInvalidToken(t, s.token.AccessToken)
+		{"userinfo", func(t *testing.T, _ *harness.Browser, s *harness.SignedIn, _ harness.Account) {
+			e.WantInvalidToken(t, s.Token.AccessToken)
 		}},
-		{"a login with the right password", func(t *testing.T, _ *browser, _ *signedIn, acct slAccount) {
-			other := e.newBrowser(t)
-			p := other.submitLogin(parseLoginForm(t, other.get("/login")), acct.username, acct.password)
-			if p.status != http.StatusUnauthorized {
-				t.Errorf("login of an inactive user: status %d, want 401", p.status)
+		{"a login with the right password", func(t *testing.T, _ *harness.Browser, _ *harness.SignedIn, acct harness.Account) {
+			other := e.NewBrowser(t)
+			p := other.SubmitLogin(harness.ParseLoginForm(t, other.Get("/login")), acct.Username, acct.Password)
+			if p.Status != http.StatusUnauthorized {
+				t.Errorf("login of an inactive user: status %d, want 401", p.Status)
 			}
 		}},
 	}
 	for i, path := range paths {
 		t.Run("seen by "+path.name+", the old session and refresh token stay dead after re-activation", func(t *testing.T) {
-			acct := e.slNewUser(t, "ud.gone"+string(rune('a'+i)), "ud-gone-pass-1", nil)
-			b := e.newBrowser(t)
-			f := app.start(true)
-			s := f.redeem(t, b.signIn(f, acct.username, acct.password).Get("code"))
-			if s.token.RefreshToken == "" {
+			acct := e.NewUser(t, "ud.gone"+string(rune('a'+i)), "ud-gone-pass-1", nil)
+			b := e.NewBrowser(t)
+			f := app.Start(true)
+			s := f.Redeem(t, b.SignIn(f, acct.Username, acct.Password).Get("code"))
+			if s.Token.RefreshToken == "" {
 				t.Fatal("no refresh token")
 			}
-			e.udExec(t, `UPDATE users SET is_active = 0 WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET is_active = 0 WHERE id = ?`, acct.ID)
 			path.hit(t, b, s, acct)
-			e.udExec(t, `UPDATE users SET is_active = 1 WHERE id = ?`, acct.id)
+			udExec(e, t, `UPDATE users SET is_active = 1 WHERE id = ?`, acct.ID)
 
-			_, err := app.refresh(t, s.token.RefreshToken)
-			wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
-			e.wantInvalidToken(t, s.token.AccessToken)
+			_, err := app.Refresh(t, s.Token.RefreshToken)
+			harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+			e.WantInvalidToken(t, s.Token.AccessToken)
 			if !udSignedOut(t, b) {
 				t.Error("the old browser session is back after re-activation")
 			}
 			// Re-activation itself works: a fresh sign-in does.
-			f = app.start(true)
-			f.redeem(t, e.newBrowser(t).signIn(f, acct.username, acct.password).Get("code"))
+			f = app.Start(true)
+			f.Redeem(t, e.NewBrowser(t).SignIn(f, acct.Username, acct.Password).Get("code"))
 		})
 	}
 }
@@ -185,34 +186,34 @@ func TestDeactivatedInTheUsersTable_ReactivationStartsClean(t *testing.T) {
 // sessions; the browser that made the change stays signed in.
 func TestPasswordChange_RevokesEveryAppsTokens(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
-	app := e.appRP(t, "openid", "profile", "offline_access")
+	e := harness.NewServer(t, harness.Options{})
+	app := e.AppRP(t, "openid", "profile", "offline_access")
 	const oldPW, newPW = "ud-change-pass-1", "ud-change-pass-2-new"
-	acct := e.slNewUser(t, "ud.change", oldPW, nil)
+	acct := e.NewUser(t, "ud.change", oldPW, nil)
 
-	here, elsewhere := e.newBrowser(t), e.newBrowser(t)
-	f := app.start(true)
-	s := f.redeem(t, here.signIn(f, acct.username, oldPW).Get("code"))
-	f = app.start(true)
-	elsewhere.signIn(f, acct.username, oldPW)
+	here, elsewhere := e.NewBrowser(t), e.NewBrowser(t)
+	f := app.Start(true)
+	s := f.Redeem(t, here.SignIn(f, acct.Username, oldPW).Get("code"))
+	f = app.Start(true)
+	elsewhere.SignIn(f, acct.Username, oldPW)
 
-	page := here.get("/account")
-	if page.status != http.StatusOK {
-		t.Fatalf("GET /account: %d", page.status)
+	page := here.Get("/account")
+	if page.Status != http.StatusOK {
+		t.Fatalf("GET /account: %d", page.Status)
 	}
-	if !strings.Contains(html.UnescapeString(page.body), "Changing your password signs you out of every app and every other browser") {
+	if !strings.Contains(html.UnescapeString(page.Body), "Changing your password signs you out of every app and every other browser") {
 		t.Error("the account page does not say what a password change ends")
 	}
-	form := slFormTo(t, page, "/account/password", "")
-	p := here.post(form.action, url.Values{"csrf_token": form.fields["csrf_token"],
+	form := harness.FormTo(t, page, "/account/password", "")
+	p := here.Post(form.Action, url.Values{"csrf_token": form.Fields["csrf_token"],
 		"current_password": {oldPW}, "new_password": {newPW}, "confirm_password": {newPW}})
-	if p.status != http.StatusSeeOther || p.location() != "/account?done=password" {
-		t.Fatalf("change password: status %d to %q (error box %q)", p.status, p.location(), loginError(p))
+	if p.Status != http.StatusSeeOther || p.Location() != "/account?done=password" {
+		t.Fatalf("change password: status %d to %q (error box %q)", p.Status, p.Location(), harness.LoginError(p))
 	}
 
-	_, err := app.refresh(t, s.token.RefreshToken)
-	wantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
-	e.wantInvalidToken(t, s.token.AccessToken)
+	_, err := app.Refresh(t, s.Token.RefreshToken)
+	harness.WantRetrieveError(t, err, "invalid_grant", http.StatusBadRequest)
+	e.WantInvalidToken(t, s.Token.AccessToken)
 	if udSignedOut(t, here) {
 		t.Error("the browser that changed the password was signed out")
 	}
