@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/inkpass/inkpass/migrations"
 )
 
 // The studio's users table on PostgreSQL is what SQLAlchemy creates for the
@@ -65,34 +68,16 @@ var usersIndexes = []wantIndex{
 
 // UsersDDL creates the documented users table, and the minimal artists table
 // its foreign key needs, on a fresh PostgreSQL database, exactly as the
-// comparison below expects. An adopted database already has both and is never
+// comparison below expects: it is migrations/postgres/0001_users.sql, the
+// file the store runs. An adopted database already has both and is never
 // altered.
-const UsersDDL = `
-CREATE TABLE IF NOT EXISTS artists (
-    id SERIAL PRIMARY KEY,
-    name VARCHAR(120) NOT NULL
-);
-CREATE TABLE users (
-    id SERIAL PRIMARY KEY,
-    username VARCHAR(64) NOT NULL,
-    password_hash VARCHAR(255) NOT NULL,
-    role VARCHAR(16) NOT NULL,
-    artist_id INTEGER,
-    is_active BOOLEAN NOT NULL DEFAULT true,
-    name VARCHAR(120),
-    birthdate DATE,
-    email VARCHAR(120),
-    phone VARCHAR(32),
-    instagram VARCHAR(64),
-    created_at TIMESTAMP WITHOUT TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    last_login TIMESTAMP WITHOUT TIME ZONE,
-    FOREIGN KEY (artist_id) REFERENCES artists(id)
-);
-CREATE UNIQUE INDEX ix_users_username ON users(username);
-CREATE INDEX ix_users_role ON users(role);
-CREATE INDEX ix_users_email ON users(email);
-CREATE INDEX ix_users_instagram ON users(instagram);
-`
+var UsersDDL = func() string {
+	b, err := fs.ReadFile(migrations.FS, "postgres/0001_users.sql")
+	if err != nil {
+		panic("postgres: the embedded users migration is missing: " + err.Error())
+	}
+	return string(b)
+}()
 
 type gotColumn struct {
 	name, typ string
