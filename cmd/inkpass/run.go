@@ -36,6 +36,8 @@ func commands() map[string]command {
 		"audit":   {"list security events (logins, logouts, consents, revocations...)", cmdAudit},
 		"backup":  {"write a consistent copy of the database, safe while serving", cmdBackup},
 		"check":   {"validate config, database and keys; print what serve would do", cmdCheck},
+
+		"migrate-to": {"copy this SQLite install into an empty PostgreSQL database (--dsn), verified, in one transaction", cmdMigrateTo},
 	}
 }
 
