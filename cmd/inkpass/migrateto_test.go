@@ -217,7 +217,9 @@ func TestMigrateTo_PostgreSQL(t *testing.T) {
 		t.Errorf("ID token after the move signed by %s, want the folder's key %s", kid, s.kid)
 	}
 	_, idt := s.signIn(t, base, "kai", "needle&ink-77")
-	var claims struct{ PreferredUsername string `json:"preferred_username"` }
+	var claims struct {
+		PreferredUsername string `json:"preferred_username"`
+	}
 	_ = idt.Claims(&claims)
 	if claims.PreferredUsername != "kai" {
 		t.Errorf("signed in as %q, want kai", claims.PreferredUsername)
