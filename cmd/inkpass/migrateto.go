@@ -92,6 +92,15 @@ func cmdMigrateTo(ctx context.Context, e *env, args []string) error {
 	for _, l := range keyNote {
 		fmt.Fprintln(e.stdout, l)
 	}
+	mfaKey := a.cfg.MFA.KeyFile
+	if mfaKey == "" {
+		mfaKey = filepath.Join(a.cfg.KeysDir, "mfa.key")
+	}
+	if _, err := os.Stat(mfaKey); err == nil {
+		// The second factors' secrets were copied sealed, as they are:
+		// a server with another mfa.key would make a new one and open none.
+		fmt.Fprintf(e.stdout, "second factors: their secrets are sealed under %s: every server on PostgreSQL needs that same file (mfa.key_file)\n", mfaKey)
+	}
 	fmt.Fprintln(e.stdout)
 	fmt.Fprintln(e.stdout, "now change config.yaml and restart inkpass:")
 	fmt.Fprintf(e.stdout, "  database: %s\n", target)
