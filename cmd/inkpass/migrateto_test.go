@@ -192,6 +192,11 @@ func TestMigrateTo_PostgreSQL(t *testing.T) {
 	if !strings.Contains(out, kek) || !strings.Contains(out, "back it up") {
 		t.Errorf("migrate-to did not name the generated key-encryption key %s to back up:\n%s", kek, out)
 	}
+	var adopted string
+	pgQueryRow(t, dsn, `SELECT value FROM inkpass_meta WHERE key = 'adopted'`, nil, &adopted)
+	if adopted != "1" {
+		t.Errorf("inkpass_meta adopted = %q on PostgreSQL, want the SQLite install's 1 (werkzeug stays the hash target)", adopted)
+	}
 	var pgHash string
 	var active bool
 	var birth time.Time
@@ -290,11 +295,13 @@ func TestMigrateTo_Refusals(t *testing.T) {
 		c := newCLI(t, "studio.db", "")
 		path := fixtureDB(t, c.dir)
 		sqliteExec(t, path, `UPDATE users SET is_active = 'yes' WHERE username = 'kai'`,
-			`UPDATE users SET birthdate = 'sometime in May' WHERE username = 'admin'`)
-		var kai, admin int
+			`UPDATE users SET birthdate = 'sometime in May' WHERE username = 'admin'`,
+			`PRAGMA foreign_keys = OFF`, `UPDATE users SET artist_id = 42 WHERE username = 'luna_artist'`)
+		var kai, admin, luna int
 		db, _ := sql.Open("sqlite3", path)
 		db.QueryRow(`SELECT id FROM users WHERE username = 'kai'`).Scan(&kai)
 		db.QueryRow(`SELECT id FROM users WHERE username = 'admin'`).Scan(&admin)
+		db.QueryRow(`SELECT id FROM users WHERE username = 'luna_artist'`).Scan(&luna)
 		db.Close()
 		code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", dsn)
 		if code != 1 || !strings.Contains(errOut, "--force-odd") {
@@ -303,6 +310,7 @@ func TestMigrateTo_Refusals(t *testing.T) {
 		for _, want := range []string{
 			fmt.Sprintf(`users id=%d, is_active: "yes" is not 0 or 1`, kai),
 			fmt.Sprintf(`users id=%d, birthdate: "sometime in May" is not a date`, admin),
+			fmt.Sprintf(`users id=%d, artist_id: 42 names no artist`, luna),
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("migrate-to did not list %q:\n%s", want, out)
@@ -318,10 +326,51 @@ func TestMigrateTo_Refusals(t *testing.T) {
 		}
 		var active bool
 		var birth *time.Time
+		var artist *int
 		pgQueryRow(t, dsn, `SELECT is_active FROM users WHERE id = $1`, []any{kai}, &active)
 		pgQueryRow(t, dsn, `SELECT birthdate FROM users WHERE id = $1`, []any{admin}, &birth)
-		if active || birth != nil {
-			t.Errorf("--force-odd stored is_active %v and birthdate %v; want false and NULL", active, birth)
+		pgQueryRow(t, dsn, `SELECT artist_id FROM users WHERE id = $1`, []any{luna}, &artist)
+		if active || birth != nil || artist != nil {
+			t.Errorf("--force-odd stored is_active %v, birthdate %v, artist_id %v; want false, NULL, NULL", active, birth, artist)
+		}
+	})
+
+	t.Run("a copy that differs from the source is rolled back", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t)
+		newCLI(t, dsn, "").ok(t, "", "migrate") // the schema, no rows
+		// A trigger that changes what is written, as a misbehaving
+		// extension or a wrong collation might: counts agree, checksums not.
+		pgtest.Exec(t, dsn, `CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN NEW.name := upper(NEW.name); RETURN NEW; END $$`,
+			`CREATE TRIGGER shout BEFORE INSERT ON artists FOR EACH ROW EXECUTE FUNCTION shout()`)
+		c := newCLI(t, "studio.db", "")
+		fixtureDB(t, c.dir)
+		c.env["INKPASS_DATABASE_PASSWORD"] = "pg-secret-993"
+		code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", dsn)
+		if code != 1 || !strings.Contains(errOut, "differs") || !regexp.MustCompile(`(?m)^artists\s+3\s+3\s+DIFFERS`).MatchString(out) {
+			t.Errorf("migrate-to onto a changing target: exit %d\nstdout:\n%s\nstderr: %s\nwant exit 1 and artists marked DIFFERS", code, out, errOut)
+		}
+		if strings.Contains(out, "checksums match") {
+			t.Errorf("said the checksums match:\n%s", out)
+		}
+		for _, table := range []string{"artists", "users", "inkpass_meta"} {
+			if n := pgCounts(t, dsn)[table]; n != 0 {
+				t.Errorf("after the rolled-back copy %s holds %d rows", table, n)
+			}
+		}
+	})
+
+	t.Run("the password from --password-file, never printed", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t)
+		c := newCLI(t, "studio.db", "")
+		fixtureDB(t, c.dir)
+		pwFile := filepath.Join(c.dir, "db.pw")
+		if err := os.WriteFile(pwFile, []byte("file-secret-994\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", dsn, "--password-file", pwFile)
+		if code != 0 || strings.Contains(out+errOut, "file-secret-994") {
+			t.Errorf("migrate-to --password-file: exit %d (want 0), password printed: %v", code, strings.Contains(out+errOut, "file-secret-994"))
 		}
 	})
 

@@ -82,7 +82,7 @@ func (db *DB) CopyToPostgres(ctx context.Context, dsn, password string, opts Cop
 		return nil, fmt.Errorf("read %s: %w", db.path, err)
 	}
 	defer stx.Rollback()
-	c := &copier{src: stx, opts: opts, report: &CopyReport{}}
+	c := &copier{src: stx, opts: opts, report: &CopyReport{}, artists: map[int64]bool{}}
 	// The first read starts the snapshot every later read sees.
 	srcTables, err := c.sqliteTables(ctx)
 	if err != nil {
@@ -762,7 +762,7 @@ func (c *copier) convert(t *pgTable, raw []any) ([]any, bool) {
 	}
 	for i, col := range t.cols {
 		v, problem := convertValue(col, raw[i])
-		if problem == "" && t.name == "users" && col.name == "artist_id" && v != nil && c.artists != nil && !c.artists[v.(int64)] {
+		if problem == "" && t.name == "users" && col.name == "artist_id" && v != nil && !c.artists[v.(int64)] {
 			problem = fmt.Sprintf("%d names no artist", v.(int64))
 		}
 		if problem == "" {
@@ -786,9 +786,6 @@ func (c *copier) convert(t *pgTable, raw []any) ([]any, bool) {
 		out[i] = v
 	}
 	if ok && t.name == "artists" {
-		if c.artists == nil {
-			c.artists = map[int64]bool{}
-		}
 		for i, col := range t.cols {
 			if col.name == "id" {
 				if id, isInt := out[i].(int64); isInt {
