@@ -382,3 +382,26 @@ func TestMigrateTo_Refusals(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrateTo_DatabaseKeys: keys already in the SQLite database
+// (keys.store: database) are copied sealed, as they are, and open on
+// PostgreSQL under the same key-encryption key.
+func TestMigrateTo_DatabaseKeys(t *testing.T) {
+	c := newCLI(t, "inkpass.db", "keys:\n  store: database\n")
+	before := kidsOf(jsonArray(t, c.ok(t, "", "keys", "list", "--json")))
+	dsn := pgtest.NewDatabase(t)
+	code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", dsn)
+	kek := filepath.Join(c.dir, "keys", "kek")
+	if code != 0 || !strings.Contains(out, "copied as they are") || !strings.Contains(out, kek) {
+		t.Fatalf("migrate-to: exit %d\nstdout:\n%s\nstderr: %s\nwant the keys copied as they are, naming %s", code, out, errOut, kek)
+	}
+	if src, dst := copiedRow(t, out, "inkpass_signing_keys"); src != 1 || dst != 1 {
+		t.Errorf("inkpass_signing_keys: %d and %d rows, want 1 and 1", src, dst)
+	}
+	if err := os.WriteFile(c.config, []byte(fmt.Sprintf("database: %q\nkeys_dir: keys\n", dsn)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if after := kidsOf(jsonArray(t, c.ok(t, "", "keys", "list", "--json"))); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("keys on PostgreSQL %v, want the SQLite database's %v", after, before)
+	}
+}
