@@ -98,7 +98,7 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --config PATH (default ./config.yaml); INKPASS_DATABASE,")
 	fmt.Fprintln(w, "INKPASS_ISSUER, INKPASS_LISTEN and INKPASS_KEYS_DIR override the file.")
