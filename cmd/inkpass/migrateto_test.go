@@ -374,6 +374,21 @@ func TestMigrateTo_Refusals(t *testing.T) {
 		}
 	})
 
+	t.Run("an inkpass table PostgreSQL lacks is refused, not left behind", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t)
+		c := newCLI(t, "studio.db", "")
+		path := fixtureDB(t, c.dir)
+		c.ok(t, "", "migrate")
+		sqliteExec(t, path, `CREATE TABLE inkpass_from_a_newer_version (id INTEGER PRIMARY KEY)`, `INSERT INTO inkpass_from_a_newer_version VALUES (1)`)
+		code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", dsn)
+		if code != 1 || !strings.Contains(errOut, "inkpass_from_a_newer_version has no PostgreSQL counterpart") {
+			t.Errorf("migrate-to: exit %d, stdout %q, stderr %q; want refused naming the table", code, out, errOut)
+		}
+		if n := pgCounts(t, dsn)["users"]; n != 0 {
+			t.Errorf("refused copy left %d users", n)
+		}
+	})
+
 	t.Run("a password in --dsn is refused and not echoed", func(t *testing.T) {
 		c := newCLI(t, "studio.db", "")
 		code, out, errOut := c.run(t, nil, "migrate-to", "--dsn", "postgres://inkpass:dsn-secret-552@127.0.0.1:1/inkpass")

@@ -98,7 +98,13 @@ func (db *DB) CopyToPostgres(ctx context.Context, dsn, password string, opts Cop
 		delete(srcTables, t.name)
 	}
 	for name := range srcTables {
-		if name != "inkpass_migrations" && !strings.HasPrefix(name, "sqlite_") {
+		switch {
+		case name == "inkpass_migrations" || strings.HasPrefix(name, "sqlite_"):
+		case strings.HasPrefix(name, "inkpass_"):
+			// inkpass's own state with nowhere to go: refuse rather than
+			// leave it behind.
+			return nil, fmt.Errorf("the SQLite table %s has no PostgreSQL counterpart in this inkpass version: nothing was copied", name)
+		default:
 			c.report.SkippedTables = append(c.report.SkippedTables, name)
 		}
 	}
