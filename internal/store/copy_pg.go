@@ -88,6 +88,9 @@ func (db *DB) CopyToPostgres(ctx context.Context, dsn, password string, opts Cop
 	if err != nil {
 		return nil, err
 	}
+	if copySnapshotTaken != nil {
+		copySnapshotTaken()
+	}
 	for _, t := range tables {
 		if !srcTables[t.name] {
 			return nil, fmt.Errorf("the SQLite database has no table %s: run inkpass migrate on it first", t.name)
@@ -179,6 +182,10 @@ func (db *DB) CopyToPostgres(ctx context.Context, dsn, password string, opts Cop
 	}
 	return c.report, nil
 }
+
+// copySnapshotTaken, when set (by a test), runs once the source's read
+// transaction has its snapshot.
+var copySnapshotTaken func()
 
 // CopyOptions tune CopyToPostgres.
 type CopyOptions struct {

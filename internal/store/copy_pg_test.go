@@ -1,9 +1,16 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/inkpass/inkpass/internal/testsupport/pgtest"
 )
 
 // TestConvertValue: each SQLite value becomes the PostgreSQL value inkpass
@@ -84,5 +91,57 @@ func TestConvertValue(t *testing.T) {
 	}
 	if got := valueText(kindInt, int32(7)); got != "7" {
 		t.Errorf("int32 text %q", got)
+	}
+}
+
+// TestCopyToPostgres_OnePointInTime: rows written to the SQLite file while
+// the copy runs (a server still serving) are not in the copy, and the copy
+// is whole: its counts and checksums are those of the moment it started.
+func TestCopyToPostgres_OnePointInTime(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "src.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	insert := func(name string) {
+		t.Helper()
+		if err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO artists (name) VALUES (?)`, name)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("Luna")
+	insert("Kai")
+	copySnapshotTaken = func() { insert("written during the copy") }
+	defer func() { copySnapshotTaken = nil }()
+
+	dsn := pgtest.NewDatabase(t)
+	report, err := db.CopyToPostgres(ctx, dsn, "", CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sqliteN int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM artists`).Scan(&sqliteN); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var pgN int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM artists`).Scan(&pgN); err != nil {
+		t.Fatal(err)
+	}
+	if sqliteN != 3 || pgN != 2 {
+		t.Errorf("artists: %d in SQLite, %d copied; want 3 (one written during the copy) and 2", sqliteN, pgN)
+	}
+	for _, tc := range report.Tables {
+		if tc.Table == "artists" && (tc.Source != 2 || tc.Target != 2 || tc.SourceSum != tc.TargetSum) {
+			t.Errorf("report for artists: %+v", tc)
+		}
 	}
 }
