@@ -36,6 +36,8 @@ func commands() map[string]command {
 		"audit":   {"list security events (logins, logouts, consents, revocations...)", cmdAudit},
 		"backup":  {"write a consistent copy of the database, safe while serving", cmdBackup},
 		"check":   {"validate config, database and keys; print what serve would do", cmdCheck},
+
+		"migrate-to": {"copy this SQLite install into an empty PostgreSQL database (--dsn), verified, in one transaction", cmdMigrateTo},
 	}
 }
 
@@ -96,7 +98,7 @@ func printUsage(w io.Writer, cmds map[string]command) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --config PATH (default ./config.yaml); INKPASS_DATABASE,")
 	fmt.Fprintln(w, "INKPASS_ISSUER, INKPASS_LISTEN and INKPASS_KEYS_DIR override the file.")
