@@ -146,7 +146,7 @@ if [[ $DATABASE == postgres ]]; then
 	INKPASS_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
 	export INKPASS_KEY_ENCRYPTION_KEY
 	db_pid_flag=(-db-pid "$PG_PID")
-	echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $NF}') on 127.0.0.1:$PG_PORT (postmaster pid $PG_PID); $REPLICAS server(s)"
+	echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (postmaster pid $PG_PID); $REPLICAS server(s)"
 fi
 for ((r = 0; r < REPLICAS; r++)); do
 	cat >"${cfgs[r]}" <<EOF
