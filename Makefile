@@ -3,7 +3,8 @@
 # is the inner loop: every test without -race, in -short mode; `make
 # reliability` runs the reliability suite (scripts/reliability.sh); `make
 # interop` drives real relying parties against the real binary
-# (internal/interop).
+# (internal/interop); `make run-ha` starts PostgreSQL, two servers and haproxy
+# in front of them (scripts/run-ha.sh).
 GO        ?= go
 BIN       := bin/inkpass
 CONFIG    ?= config.yaml
@@ -18,13 +19,19 @@ export CGO_ENABLED := 1
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
 
-.PHONY: run build test test-short reliability interop bench load demo lint clean
+.PHONY: run run-ha build test test-short reliability interop bench load demo lint clean
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/inkpass
+
+# A private PostgreSQL, two replicas on 127.0.0.1:8081/8082 and haproxy on
+# 127.0.0.1:8080 (round-robin, health checks on /readyz); state in ./run-ha/,
+# Ctrl-C stops it all. Installs haproxy (and postgresql) when missing.
+run-ha:
+	GO=$(GO) bash scripts/run-ha.sh
 
 test:
 	$(GO) test -race -count=1 -timeout 8m ./...

@@ -12,6 +12,19 @@
 # but the Go toolchain is needed. See docs/performance.md for what the
 # figures mean.
 #
+#   DATABASE=postgres scripts/load.sh                # the same on PostgreSQL
+#   DATABASE=postgres REPLICAS=2 scripts/load.sh     # two servers on it
+#
+# With DATABASE=postgres it also starts a private PostgreSQL (Debian's
+# postgresql package; scripts/pg-lib.sh) in the temporary folder, and the
+# install's database is on it, its signing keys in the database under a
+# throw-away key-encryption key. With REPLICAS=2 two servers share it (same
+# issuer, same keys): inkpass-load sends its requests to both in turn, as a
+# round-robin load balancer would, and the server CPU per op is the sum over
+# both pids. PostgreSQL's own CPU (postmaster and backends) is reported apart
+# ("database: ... ms CPU per op", db_cpu_ms_per_op). docs/scaling.md has the
+# figures.
+#
 # Environment (defaults in brackets):
 #   SCENARIOS          [discovery jwks client_credentials refresh userinfo login login-burst mixed]
 #   ALG                ID-token signing algorithm: RS256, ES256 or EdDSA [RS256]
@@ -28,7 +41,11 @@
 #   INKPASS_BIN        a server binary to test instead of building bin/inkpass
 #                      (before/after comparisons: build the old commit elsewhere)
 #   PROFILE            set to 1 to write a CPU profile of the server for each
-#                      scenario to bin/cpu-<scenario>.pprof (go tool pprof)
+#                      scenario to bin/cpu-<scenario>.pprof (go tool pprof;
+#                      of the first server when REPLICAS=2)
+#   DATABASE           sqlite or postgres [sqlite]
+#   REPLICAS           servers on the one database; more than 1 needs
+#                      DATABASE=postgres [1]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +62,18 @@ MIXED_DURATION=${MIXED_DURATION:-60s}
 USERS=${USERS:-64}
 HASHING_MEMORY_MIB=${HASHING_MEMORY_MIB:-256}
 LOG_LEVEL=${LOG_LEVEL:-info}
+DATABASE=${DATABASE:-sqlite}
+REPLICAS=${REPLICAS:-1}
+case $DATABASE in
+sqlite | postgres) ;;
+*) echo "DATABASE=$DATABASE: want sqlite or postgres" >&2 && exit 2 ;;
+esac
+if ! [[ $REPLICAS =~ ^[1-9]$ ]]; then
+	echo "REPLICAS=$REPLICAS: want 1 to 9" >&2 && exit 2
+fi
+if [[ $REPLICAS -gt 1 && $DATABASE != postgres ]]; then
+	echo "REPLICAS=$REPLICAS needs DATABASE=postgres: SQLite is one server's database" >&2 && exit 2
+fi
 
 export CGO_ENABLED=1
 if [[ -n ${INKPASS_BIN:-} ]]; then
@@ -61,16 +90,22 @@ fi
 load=$root/bin/inkpass-load
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/inkpass-load.XXXXXX")
-server_pid=""
+server_pids=()
 stop_server() {
-	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	server_pid=""
+	local pid
+	for pid in "${server_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${server_pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	server_pids=()
 }
 cleanup() {
 	stop_server
+	if [[ $DATABASE == postgres ]]; then
+		pg_stop
+	fi
 	if [[ -n ${KEEP_TMP:-} ]]; then
 		echo "kept $tmp"
 	else
@@ -80,19 +115,47 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=$("$load" -free-port)
-metrics_listen="127.0.0.1:$("$load" -free-port)"
+# One listen address, metrics address and config per server; all share the
+# issuer (the first server's URL), the database and the keys.
+ports=() metrics=() cfgs=() urls=()
+for ((r = 1; r <= REPLICAS; r++)); do
+	ports+=("$("$load" -free-port)")
+	metrics+=("127.0.0.1:$("$load" -free-port)")
+	urls+=("http://127.0.0.1:${ports[-1]}")
+	cfgs+=("$tmp/config-$r.yaml")
+done
 profiling_listen=""
 if [[ -n ${PROFILE:-} ]]; then
 	profiling_listen="127.0.0.1:$("$load" -free-port)"
 fi
-url=http://127.0.0.1:$port
-cfg=$tmp/config.yaml
-cat >"$cfg" <<EOF
-listen: "127.0.0.1:$port"
+url=${urls[0]}
+cfg=${cfgs[0]}
+database="inkpass.db"
+keys_store=folder
+db_pid_flag=()
+if [[ $DATABASE == postgres ]]; then
+	# shellcheck source=scripts/pg-lib.sh
+	source "$root/scripts/pg-lib.sh"
+	echo "starting PostgreSQL"
+	chmod 711 "$tmp" # the server (user postgres when we are root) reaches its folder
+	pg_start "$tmp/pg" "$("$load" -free-port)"
+	pg_createdb inkpass
+	database="postgres://postgres@127.0.0.1:$PG_PORT/inkpass?sslmode=disable"
+	keys_store=database
+	# A throw-away key-encryption key: every server needs the same one.
+	INKPASS_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+	export INKPASS_KEY_ENCRYPTION_KEY
+	db_pid_flag=(-db-pid "$PG_PID")
+	echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (postmaster pid $PG_PID); $REPLICAS server(s)"
+fi
+for ((r = 0; r < REPLICAS; r++)); do
+	cat >"${cfgs[r]}" <<EOF
+listen: "127.0.0.1:${ports[r]}"
 issuer: "$url"
-database: "inkpass.db"
+database: "$database"
 keys_dir: "keys"
+keys:
+  store: $keys_store
 log:
   format: text
   level: $LOG_LEVEL
@@ -111,8 +174,9 @@ pending_logins:
 # /metrics is served only here; inkpass-load reads the group-commit counters.
 metrics:
   enabled: true
-  listen: "$metrics_listen"
+  listen: "${metrics[r]}"
 EOF
+done
 if [[ -n $profiling_listen ]]; then
 	printf 'profiling:\n  listen: "%s"\n' "$profiling_listen" >>"$cfg"
 fi
@@ -141,7 +205,7 @@ done
 	--scope openid --scope profile --scope offline_access \
 	--grant authorization_code --grant refresh_token >/dev/null
 
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); ALG=$ALG"
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); ALG=$ALG; DATABASE=$DATABASE REPLICAS=$REPLICAS"
 failed=0
 for scenario in $SCENARIOS; do
 	c=$CONCURRENCY d=$DURATION timeout=60s
@@ -150,9 +214,20 @@ for scenario in $SCENARIOS; do
 	mixed) c=$MIXED_CONCURRENCY d=$MIXED_DURATION ;;
 	esac
 	log=$tmp/server-$scenario.log
-	"$inkpass" serve --config "$cfg" >"$log" 2>&1 &
-	server_pid=$!
-	if ! "$load" -url "$url" -wait-ready 20s; then
+	for ((r = 0; r < REPLICAS; r++)); do
+		rlog=$log
+		[[ $r -gt 0 ]] && rlog=$tmp/server-$scenario-$((r + 1)).log
+		"$inkpass" serve --config "${cfgs[r]}" >"$rlog" 2>&1 &
+		server_pids+=($!)
+		if [[ $r -eq 0 && $REPLICAS -gt 1 ]]; then
+			# The first start creates the admin and the first key; let one
+			# server do it before the others come up.
+			"$load" -url "$url" -wait-ready 20s >/dev/null 2>&1 || true
+		fi
+	done
+	all_urls=$(IFS=,; echo "${urls[*]}")
+	all_pids=$(IFS=,; echo "${server_pids[*]}")
+	if ! "$load" -url "$all_urls" -wait-ready 20s; then
 		echo "the server did not start; its log:" >&2
 		tail -n 20 "$log" >&2
 		exit 1
@@ -168,11 +243,11 @@ for scenario in $SCENARIOS; do
 			"http://$profiling_listen/debug/pprof/profile?seconds=$((seconds > 2 ? seconds - 2 : 1))" 2>/dev/null) &
 		profiler_pid=$!
 	fi
-	if ! "$load" -url "$url" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$server_pid" \
-		-server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
+	if ! "$load" -url "$all_urls" -scenario "$scenario" -c "$c" -d "$d" -timeout "$timeout" -pid "$all_pids" \
+		"${db_pid_flag[@]}" -server-log "$log" -client-id load-cc -client-secret-file "$tmp/cc-secret" \
 		-public-client-id load-public -alg "$ALG" -redirect-uri http://127.0.0.1:1/cb \
 		-username loadtest -users "${#usernames[@]}" -password-file "$tmp/password" \
-		-client-addrs 10.0.0.0/16 -metrics "http://$metrics_listen/metrics" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
+		-client-addrs 10.0.0.0/16 -metrics "http://${metrics[0]}/metrics" -fail-on-error | tee "$tmp/result-$scenario.txt"; then
 		failed=1
 		echo "-- $scenario failed; the server log ends with:" >&2
 		tail -n 10 "$log" >&2

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -62,6 +63,7 @@ type loader struct {
 	client *http.Client // no cookie jar, no redirects
 	stats  *collector
 	users  *userPool
+	turn   atomic.Uint64 // which of cfg.bases the next endpoint is on
 }
 
 func newLoader(cfg *config, st *collector) *loader {
@@ -79,9 +81,30 @@ func newLoader(cfg *config, st *collector) *loader {
 	}
 }
 
-// endpoint resolves a path against the base URL.
+// endpoint resolves a path against the base URL. With several servers
+// (replicas on one database) each call takes the next one in turn, as a
+// round-robin load balancer would, so that consecutive steps of one flow (the
+// login and the code exchange, one rotation and the next) land on different
+// servers.
 func (l *loader) endpoint(path string) string {
-	return l.cfg.base.String() + path
+	bases := l.cfg.bases
+	if len(bases) == 0 {
+		return l.cfg.base.String() + path
+	}
+	return bases[(l.turn.Add(1)-1)%uint64(len(bases))].String() + path
+}
+
+// isServerHost says whether host (host:port) is one of the servers.
+func (l *loader) isServerHost(host string) bool {
+	if len(l.cfg.bases) == 0 {
+		return host == l.cfg.base.Host
+	}
+	for _, b := range l.cfg.bases {
+		if b.Host == host {
+			return true
+		}
+	}
+	return false
 }
 
 // answer is a response read whole, so the connection goes back to the pool.

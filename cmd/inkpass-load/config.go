@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,6 +41,9 @@ var scenarios = []string{scDiscovery, scJWKS, scClientCredentials, scRefresh, sc
 
 // config is one load run.
 type config struct {
+	// bases are the servers (-url, comma-separated); base is the first.
+	// Operations take turns over them (see loader.endpoint).
+	bases    []*url.URL
 	base     *url.URL
 	scenario string
 	c        int
@@ -59,7 +63,11 @@ type config struct {
 	// metrics is the server's /metrics URL; nil: the counters are not read.
 	metrics *url.URL
 
-	pid       int
+	// pids are the server processes (-pid, comma-separated): their CPU
+	// time is summed. dbPID is a PostgreSQL postmaster (-db-pid): its and
+	// its children's CPU time is reported apart, as the database's share.
+	pids      []int
+	dbPID     int
 	serverLog string
 
 	ref                  bool
@@ -91,11 +99,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 		cfg                              config
 		rawURL, secretFile, passwordFile string
 		rawMetrics, rawClientAddrs       string
+		rawPIDs                          string
 		extract                          string
 		freePort                         bool
 		wait                             time.Duration
 	)
-	fs.StringVar(&rawURL, "url", "http://localhost:8080", "inkpass base URL (the issuer, as make run sets it); loopback hosts only")
+	fs.StringVar(&rawURL, "url", "http://localhost:8080", "inkpass base URL (the issuer, as make run sets it); loopback hosts only. Several servers on one database, comma-separated: operations take turns over them")
 	fs.StringVar(&cfg.scenario, "scenario", scDiscovery, "one of "+strings.Join(scenarios, ", "))
 	fs.IntVar(&cfg.c, "c", 16, fmt.Sprintf("concurrent workers, each with its own state (at most %d); for login-burst, the number of simultaneous logins", maxConcurrency))
 	fs.DurationVar(&cfg.d, "d", 10*time.Second, fmt.Sprintf("how long to send requests (at most %s)", maxDuration))
@@ -113,7 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	fs.IntVar(&cfg.users, "users", 1, "sign in as this many users in turn, named -username followed by 1…N (1: -username itself), all with -password; no user has two logins at once, since the server checks one password per username at a time")
 	fs.StringVar(&rawClientAddrs, "client-addrs", "", "an IPv4 prefix such as 10.0.0.0/16: each simulated browser sends its own address from it in X-Forwarded-For, so that the server's per-address limits see many clients (it must trust loopback: throttle.trusted_proxies); traffic still goes only to -url")
 	fs.StringVar(&rawMetrics, "metrics", "", "the server's metrics URL (its metrics.listen), e.g. http://127.0.0.1:9464/metrics: group-commit counters are read before and after the run; loopback only; empty: not read")
-	fs.IntVar(&cfg.pid, "pid", 0, "server pid: report its CPU time per operation and peak RSS from /proc")
+	fs.StringVar(&rawPIDs, "pid", "", "server pid, or several comma-separated: report their CPU time per operation (summed) and peak RSS (the largest) from /proc")
+	fs.IntVar(&cfg.dbPID, "db-pid", 0, "PostgreSQL postmaster pid: report the CPU time it and its children (the backends) use per operation, apart from the servers'")
 	fs.StringVar(&cfg.serverLog, "server-log", "", "server log file: count \"database is locked\" lines written during the run")
 	fs.BoolVar(&cfg.ref, "ref", true, "measure reference costs in the same run: the signing algorithm (refresh) and the raw argon2id rate (login)")
 	fs.UintVar(&cfg.argon2MemoryKiB, "argon2-memory-kib", 19456, "argon2id memory of the login reference; match the server's password.argon2_memory_kib")
@@ -137,11 +147,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 		return &cfg, mode{kind: modeFreePort}, nil
 	}
 
-	base, err := checkTarget("-url", rawURL)
-	if err != nil {
-		return nil, mode{}, err
+	for _, raw := range strings.Split(rawURL, ",") {
+		base, err := checkTarget("-url", strings.TrimSpace(raw))
+		if err != nil {
+			return nil, mode{}, err
+		}
+		cfg.bases = append(cfg.bases, base)
 	}
-	cfg.base = base
+	cfg.base = cfg.bases[0]
 	if wait > 0 {
 		if wait > maxDuration {
 			return nil, mode{}, fmt.Errorf("-wait-ready %s is above %s", wait, maxDuration)
@@ -166,8 +179,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, mode, error) {
 	if cfg.timeout <= 0 || cfg.timeout > maxTimeout {
 		bad("-timeout %s must be positive and at most %s", cfg.timeout, maxTimeout)
 	}
-	if cfg.pid < 0 {
-		bad("-pid %d is not a process id", cfg.pid)
+	var err error
+	if cfg.pids, err = parsePIDs(rawPIDs); err != nil {
+		bad("-pid: %v", err)
+	}
+	if cfg.dbPID < 0 {
+		bad("-db-pid %d is not a process id", cfg.dbPID)
 	}
 	if cfg.users < 1 || cfg.users > maxUsers {
 		bad("-users %d must be between 1 and %d", cfg.users, maxUsers)
@@ -288,4 +305,20 @@ func readSecretFile(path string) (string, error) {
 		return "", errors.New("the file is empty")
 	}
 	return s, nil
+}
+
+// parsePIDs reads -pid: empty, or process ids separated by commas.
+func parsePIDs(raw string) ([]int, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	var pids []int
+	for _, f := range strings.Split(raw, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a process id", f)
+		}
+		pids = append(pids, n)
+	}
+	return pids, nil
 }

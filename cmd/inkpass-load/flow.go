@@ -144,7 +144,7 @@ func (l *loader) follow(ctx context.Context, p *pendingLogin, method, target str
 			if l.isRedirectURI(next) {
 				return p.takeCode(next)
 			}
-			if next.Host != l.cfg.base.Host {
+			if !l.isServerHost(next.Host) {
 				return fmt.Errorf("%s %s: redirected off the server to %s", method, where, next.Host)
 			}
 			method, target, form = http.MethodGet, next.String(), nil

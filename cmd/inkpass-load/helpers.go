@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -43,13 +44,25 @@ func printFreePort(w io.Writer) error {
 	return err
 }
 
-// waitReady polls /readyz until it answers 200 or d passes.
+// waitReady polls every server's /readyz until it answers 200; all within d.
 func waitReady(ctx context.Context, cfg *config, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	cl := &http.Client{Transport: newTransport(1), Timeout: 2 * time.Second}
 	defer cl.CloseIdleConnections()
-	target := cfg.base.String() + "/readyz"
+	bases := cfg.bases
+	if len(bases) == 0 {
+		bases = []*url.URL{cfg.base}
+	}
+	for _, b := range bases {
+		if err := waitOneReady(ctx, cl, b.String()+"/readyz", d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func waitOneReady(ctx context.Context, cl *http.Client, target string, d time.Duration) error {
 	var last error
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)

@@ -129,3 +129,67 @@ func (t *logTail) count(needle string) (int, error) {
 	}
 	return n, sc.Err()
 }
+
+// statFields are the fields of /proc/PID/stat after the command name: f[0]
+// is field 3 (state).
+func statFields(b []byte) ([]string, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return nil, errors.New("malformed /proc stat: too few fields")
+	}
+	return f, nil
+}
+
+// treeCPU is the CPU time of a PostgreSQL postmaster and its backends: the
+// postmaster's own (utime, stime), what its children that have exited used
+// (cutime, cstime, fields 16 and 17: the postmaster reaps every backend), and
+// what its live children have used so far. A backend that ends between two
+// readings thus moves from the live sum into cutime, and the difference of
+// two readings stays the CPU time spent between them.
+func treeCPU(parent int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", parent))
+	if err != nil {
+		return 0, err
+	}
+	f, err := statFields(b)
+	if err != nil {
+		return 0, err
+	}
+	var ticks uint64
+	for _, s := range f[11:15] { // utime, stime, cutime, cstime
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("malformed /proc stat: %w", err)
+		}
+		ticks += n
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	want := strconv.Itoa(parent)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == parent {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		f, err := statFields(b)
+		if err != nil || f[1] != want { // f[1] is field 4, the parent's pid
+			continue
+		}
+		u, err1 := strconv.ParseUint(f[11], 10, 64)
+		s, err2 := strconv.ParseUint(f[12], 10, 64)
+		if err1 == nil && err2 == nil {
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}

@@ -41,6 +41,7 @@ type Result struct {
 	FirstErrors []errorCount     `json:"first_errors,omitempty"`
 
 	Server    *ServerResult `json:"server,omitempty"`
+	Database  *DBResult     `json:"database,omitempty"`
 	ClientCPU float64       `json:"client_cpu_ms_per_op"`
 	// DBLocked counts "database is locked" lines the server logged during
 	// the run; -1 when no -server-log was given.
@@ -62,9 +63,11 @@ type KindResult struct {
 	Latency   Latency `json:"latency"`
 }
 
-// ServerResult is read from /proc for -pid.
+// ServerResult is read from /proc for -pid. With several servers, CPU is
+// their sum and the RSS figures are the largest server's.
 type ServerResult struct {
 	PID        int     `json:"pid"`
+	PIDs       []int   `json:"pids,omitempty"`
 	CPUms      float64 `json:"cpu_ms"`
 	CPUmsPerOp float64 `json:"cpu_ms_per_op"`
 	// PeakRSSMiB is VmHWM at the end; PeakReset says whether it was reset
@@ -75,6 +78,14 @@ type ServerResult struct {
 	// at the end.
 	RSSStartMiB float64 `json:"rss_start_mib"`
 	RSSMiB      float64 `json:"rss_mib"`
+}
+
+// DBResult is the CPU time of a PostgreSQL postmaster and its backends
+// (-db-pid), read from /proc: the database's share of the work.
+type DBResult struct {
+	PID        int     `json:"pid"`
+	CPUms      float64 `json:"cpu_ms"`
+	CPUmsPerOp float64 `json:"cpu_ms_per_op"`
 }
 
 // SignRef is the bare signature cost measured in this run: the mean of one
@@ -151,7 +162,7 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 	}
 	cancelSetup()
 
-	res := &Result{Scenario: cfg.scenario, URL: cfg.base.String(), Concurrency: cfg.c, Alg: alg, DBLocked: -1}
+	res := &Result{Scenario: cfg.scenario, URL: joinURLs(cfg), Concurrency: cfg.c, Alg: alg, DBLocked: -1}
 	// The references are measured before and after the load and averaged:
 	// a shared machine's speed drifts, and the ratio must compare like with
 	// like.
@@ -168,17 +179,25 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 	// The clock starts here: setup traffic and the references are not in
 	// the figures.
 	st.resetHTTP()
-	var cpuBefore time.Duration
-	if cfg.pid > 0 {
-		if cpuBefore, err = procCPU(cfg.pid); err != nil {
+	var cpuBefore, dbBefore time.Duration
+	for _, pid := range cfg.pids {
+		c, err := procCPU(pid)
+		if err != nil {
 			return nil, fmt.Errorf("read server CPU: %w", err)
 		}
+		cpuBefore += c
 	}
-	peakReset := cfg.pid > 0 && resetPeakRSS(cfg.pid) == nil
+	if cfg.dbPID > 0 {
+		if dbBefore, err = treeCPU(cfg.dbPID); err != nil {
+			return nil, fmt.Errorf("read database CPU: %w", err)
+		}
+	}
+	peakReset := len(cfg.pids) > 0
 	var rssStart float64
-	if cfg.pid > 0 {
-		if kib, err := procStatusKiB(cfg.pid, "VmRSS"); err == nil {
-			rssStart = float64(kib) / 1024
+	for _, pid := range cfg.pids {
+		peakReset = resetPeakRSS(pid) == nil && peakReset
+		if kib, err := procStatusKiB(pid, "VmRSS"); err == nil {
+			rssStart = max(rssStart, float64(kib)/1024)
 		}
 	}
 	var tail *logTail
@@ -218,8 +237,14 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 	elapsed := time.Since(start)
 	selfCPUUsed := selfCPU() - selfBefore
 	serverCPU, serverErr := time.Duration(0), error(nil)
-	if cfg.pid > 0 {
-		serverCPU, serverErr = procCPU(cfg.pid)
+	for _, pid := range cfg.pids {
+		c, err := procCPU(pid)
+		serverCPU += c
+		serverErr = errors.Join(serverErr, err)
+	}
+	dbCPU, dbErr := time.Duration(0), error(nil)
+	if cfg.dbPID > 0 {
+		dbCPU, dbErr = treeCPU(cfg.dbPID)
 	}
 	res.DBWrites = dbWrites(countersBefore, l.readWriteCounters(ctx))
 	if cfg.ref && ctx.Err() == nil {
@@ -235,8 +260,11 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 	if res.Ops > 0 {
 		res.ClientCPU = ms(selfCPUUsed) / float64(res.Ops)
 	}
-	if cfg.pid > 0 {
-		s := &ServerResult{PID: cfg.pid, PeakReset: peakReset, RSSStartMiB: rssStart}
+	if len(cfg.pids) > 0 {
+		s := &ServerResult{PID: cfg.pids[0], PeakReset: peakReset, RSSStartMiB: rssStart}
+		if len(cfg.pids) > 1 {
+			s.PIDs = cfg.pids
+		}
 		if serverErr != nil {
 			return res, fmt.Errorf("read server CPU: %w", serverErr)
 		}
@@ -244,16 +272,28 @@ func runLoad(ctx context.Context, cfg *config, progress io.Writer) (*Result, err
 		if res.Ops > 0 {
 			s.CPUmsPerOp = s.CPUms / float64(res.Ops)
 		}
-		if kib, err := procStatusKiB(cfg.pid, "VmHWM"); err == nil {
-			s.PeakRSSMiB = float64(kib) / 1024
-		}
-		if kib, err := procStatusKiB(cfg.pid, "VmRSS"); err == nil {
-			s.RSSMiB = float64(kib) / 1024
+		for _, pid := range cfg.pids {
+			if kib, err := procStatusKiB(pid, "VmHWM"); err == nil {
+				s.PeakRSSMiB = max(s.PeakRSSMiB, float64(kib)/1024)
+			}
+			if kib, err := procStatusKiB(pid, "VmRSS"); err == nil {
+				s.RSSMiB = max(s.RSSMiB, float64(kib)/1024)
+			}
 		}
 		if !peakReset {
 			res.Notes = append(res.Notes, "peak RSS is the server's lifetime peak: /proc/PID/clear_refs could not be written")
 		}
 		res.Server = s
+	}
+	if cfg.dbPID > 0 {
+		if dbErr != nil {
+			return res, fmt.Errorf("read database CPU: %w", dbErr)
+		}
+		d := &DBResult{PID: cfg.dbPID, CPUms: ms(dbCPU - dbBefore)}
+		if res.Ops > 0 {
+			d.CPUmsPerOp = d.CPUms / float64(res.Ops)
+		}
+		res.Database = d
 	}
 	if tail != nil {
 		if res.DBLocked, err = tail.count("database is locked"); err != nil {
@@ -393,8 +433,15 @@ func (r *Result) writeText(w io.Writer) {
 		if !s.PeakReset {
 			peak = "lifetime peak"
 		}
-		p("server", "pid %d: %.3f ms CPU per op (%.0f ms in all); peak RSS %.1f MiB (%s), RSS %.1f MiB at the start, %.1f MiB at the end",
-			s.PID, s.CPUmsPerOp, s.CPUms, s.PeakRSSMiB, peak, s.RSSStartMiB, s.RSSMiB)
+		who := fmt.Sprintf("pid %d", s.PID)
+		if len(s.PIDs) > 1 {
+			who = fmt.Sprintf("pids %s (summed; RSS of the largest)", joinInts(s.PIDs))
+		}
+		p("server", "%s: %.3f ms CPU per op (%.0f ms in all); peak RSS %.1f MiB (%s), RSS %.1f MiB at the start, %.1f MiB at the end",
+			who, s.CPUmsPerOp, s.CPUms, s.PeakRSSMiB, peak, s.RSSStartMiB, s.RSSMiB)
+	}
+	if d := r.Database; d != nil {
+		p("database", "PostgreSQL (postmaster %d and its backends): %.3f ms CPU per op (%.0f ms in all)", d.PID, d.CPUmsPerOp, d.CPUms)
 	}
 	p("client", "%.3f ms CPU per op (this load generator, on the same machine)", r.ClientCPU)
 	if r.SignRef != nil {
@@ -433,6 +480,9 @@ func (r *Result) summary() string {
 	if s := r.Server; s != nil {
 		fmt.Fprintf(&b, " cpu_ms_per_op=%.4f peak_rss_mib=%.1f", s.CPUmsPerOp, s.PeakRSSMiB)
 	}
+	if d := r.Database; d != nil {
+		fmt.Fprintf(&b, " db_cpu_ms_per_op=%.4f", d.CPUmsPerOp)
+	}
 	if r.SignRef != nil {
 		fmt.Fprintf(&b, " sign_ms=%.4f", r.SignRef.CPUms)
 		if r.Server != nil && r.SignRef.CPUms > 0 {
@@ -449,4 +499,23 @@ func (r *Result) summary() string {
 		fmt.Fprintf(&b, " db_locked=%d", r.DBLocked)
 	}
 	return b.String()
+}
+
+func joinURLs(cfg *config) string {
+	if len(cfg.bases) == 0 {
+		return cfg.base.String()
+	}
+	parts := make([]string, len(cfg.bases))
+	for i, b := range cfg.bases {
+		parts[i] = b.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, ",")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +37,9 @@ import (
 // unique to inkpass).
 const pgMigrationLock = 0x696e6b70 // "inkp"
 
-// pgMaxAttempts bounds the retries of a serialization failure; each attempt
-// waits a little longer.
-const pgMaxAttempts = 10
+// pgMaxWait caps the pause between two attempts of a transaction that could
+// not be serialized; the pauses start at 2 ms, double, and are jittered.
+const pgMaxWait = 100 * time.Millisecond
 
 // OpenPostgres connects to the PostgreSQL database at dsn (password, when not
 // empty, replacing the URL's), applies the pending migrations and checks the
@@ -54,12 +55,15 @@ func OpenPostgres(ctx context.Context, dsn, password string, opts Options) (*DB,
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.WriteBudget <= 0 {
+		opts.WriteBudget = DefaultWriteBudget
+	}
 	cfg, err := postgres.ConnConfig(dsn, password)
 	if err != nil {
 		return nil, err
 	}
 	where := postgres.Redacted(dsn)
-	db := &DB{path: where, pg: true, now: opts.Now, pruneBatch: opts.PruneBatch, log: opts.Logger}
+	db := &DB{path: where, pg: true, now: opts.Now, writeBudget: opts.WriteBudget, pruneBatch: opts.PruneBatch, log: opts.Logger}
 	if err := db.migratePostgres(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -198,20 +202,35 @@ func pgTableExists(ctx context.Context, tx pgx.Tx, name string) (bool, error) {
 }
 
 // inTxPostgres runs fn in a SERIALIZABLE transaction, retried while
-// PostgreSQL answers that it could not serialize it (or broke a deadlock).
+// PostgreSQL answers that it could not serialize it (or broke a deadlock), for
+// up to the write budget, as a write on a locked SQLite database is; then it
+// fails with a *BusyError (503 upstream), never as an internal error.
+//
+// The retries are bounded by time, not by a count: under load, transactions
+// that touch different rows still collide in the serializable checks (their
+// predicate locks cover shared index pages, or a whole table while it is
+// small), and two servers' rotations failed ten times in a row now and then.
+// The pauses are jittered so that the transactions that collided do not
+// collide again in step.
 func (db *DB) inTxPostgres(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	start := time.Now()
 	wait := 2 * time.Millisecond
-	for attempt := 1; ; attempt++ {
+	for {
 		err := db.inTxOnce(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable}, fn)
-		if err == nil || !pgRetryable(err) || attempt == pgMaxAttempts {
+		if err == nil || !pgRetryable(err) {
 			return err
+		}
+		// Between half the pause and the whole of it.
+		pause := wait/2 + rand.N(wait/2+1)
+		if time.Since(start)+pause > db.writeBudget {
+			return &BusyError{Waited: time.Since(start), cause: err}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
-		wait = min(2*wait, 100*time.Millisecond)
+		wait = min(2*wait, pgMaxWait)
 	}
 }
 
