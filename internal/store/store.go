@@ -217,6 +217,9 @@ func (db *DB) Close() error {
 	if db.write != nil && !db.pg { // on PostgreSQL write is the read pool
 		errs = append(errs, db.write.Close())
 	}
+	// Only now: closing the -shm descriptor earlier would drop the POSIX
+	// locks SQLite's connections hold on it (walwatch_unix.go).
+	db.watch.releaseFile()
 	return errors.Join(errs...)
 }
 

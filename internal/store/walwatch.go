@@ -44,8 +44,10 @@ import (
 // unknown state) makes current report false, and the reader reads the
 // database as it did before.
 type changeWatch struct {
-	shm   atomic.Pointer[shmMap]
-	state atomic.Pointer[watchState]
+	shm atomic.Pointer[shmMap]
+	// release gives back the -shm file's descriptor; nil when none is held.
+	release func()
+	state   atomic.Pointer[watchState]
 	// dirty is set by jobs that change what Clients caches; the writer
 	// takes it after each commit.
 	dirty atomic.Bool
@@ -81,8 +83,13 @@ func (w *changeWatch) open(path string) {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	b, err := mapShm(path + "-shm")
-	if err != nil || len(b) < 2*walHeaderSize {
+	b, release, err := mapShm(path + "-shm")
+	if err != nil {
+		return
+	}
+	w.release = release
+	if len(b) < 2*walHeaderSize {
+		unmapShm(b)
 		return
 	}
 	m := &shmMap{b: b}
@@ -94,6 +101,14 @@ func (w *changeWatch) open(path string) {
 func (w *changeWatch) close() {
 	w.state.Store(nil)
 	w.shm.Store(nil)
+}
+
+// releaseFile gives back the -shm descriptor (walwatch_unix.go); DB.Close
+// calls it after its SQLite connections are closed.
+func (w *changeWatch) releaseFile() {
+	if w.release != nil {
+		w.release()
+	}
 }
 
 // header reads the wal-index header the way SQLite's readers do: both
