@@ -64,7 +64,8 @@ func openKeys(a *app, announce bool) (*keys.Set, error) {
 // for existing keys is a lost file to restore, not one to replace. A file
 // the operator named is never generated.
 func databaseKeys(ctx context.Context, a *app) (*store.SigningKeys, error) {
-	if text := a.getenv(config.EnvKEK); a.getenv != nil && text != "" {
+	if a.getenv != nil && a.getenv(config.EnvKEK) != "" {
+		text := a.getenv(config.EnvKEK)
 		kek, err := keys.DecodeKEK(text)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
