@@ -51,6 +51,10 @@ var (
 	ErrInvalidCode = errors.New("the code is not valid")
 	// ErrNotFound: no such factor of this user.
 	ErrNotFound = errors.New("factor not found")
+	// ErrLastFactor: the removal would leave the user without a confirmed
+	// factor, which needs the password (and is never allowed for a role
+	// that must have one).
+	ErrLastFactor = errors.New("the last second factor")
 	// ErrNoEnrolment: no enrolment is waiting for confirmation.
 	ErrNoEnrolment = errors.New("no enrolment to confirm")
 )
@@ -83,8 +87,11 @@ type Store interface {
 	AcceptStep(ctx context.Context, userID, id, step int64, now time.Time) (bool, error)
 	RenameFactor(ctx context.Context, userID, id int64, name string) error
 	// DeleteFactor removes a factor; when it was the user's last confirmed
-	// one, the recovery codes go with it.
-	DeleteFactor(ctx context.Context, userID, id int64) error
+	// one, the recovery codes go with it. With keepOne it refuses, with
+	// ErrLastFactor and nothing deleted, when no other confirmed factor
+	// would remain: the check and the delete are one transaction, so two
+	// removals at once cannot both pass it.
+	DeleteFactor(ctx context.Context, userID, id int64, keepOne bool) error
 	// ResetUser removes every factor and recovery code of the user and, in
 	// the same transaction, ends the user's sessions, tokens and codes.
 	ResetUser(ctx context.Context, userID int64) (int, error)
@@ -397,10 +404,15 @@ func (s *Service) Rename(ctx context.Context, userID, id int64, name string) err
 	return s.store.RenameFactor(ctx, userID, id, name)
 }
 
-// Remove deletes a factor of u (the caller has checked the password and the
-// policy when it is the last).
-func (s *Service) Remove(ctx context.Context, u *user.User, id int64, addr string) error {
-	if err := s.store.DeleteFactor(ctx, u.ID, id); err != nil {
+// Remove deletes a factor of u. passwordChecked says the caller has just
+// checked u's current password: without it, a removal that would leave u
+// with no confirmed factor is refused with ErrLastFactor, and with it too
+// when u's role must have one.
+func (s *Service) Remove(ctx context.Context, u *user.User, id int64, addr string, passwordChecked bool) error {
+	// The last factor goes only with the password, and never from a role
+	// that must have one; the store checks it in the delete's transaction.
+	keepOne := !passwordChecked || s.Required(string(u.Role))
+	if err := s.store.DeleteFactor(ctx, u.ID, id, keepOne); err != nil {
 		return err
 	}
 	s.record(ctx, audit.Event{Kind: AuditRemoved, UserID: u.ID, Username: u.Username, Addr: addr, Detail: "factor " + strconv.FormatInt(id, 10)})

@@ -92,8 +92,25 @@ func (db *DB) RenameFactor(ctx context.Context, userID, id int64, name string) e
 }
 
 // DeleteFactor implements mfa.Store.
-func (db *DB) DeleteFactor(ctx context.Context, userID, id int64) error {
+func (db *DB) DeleteFactor(ctx context.Context, userID, id int64, keepOne bool) error {
 	return db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if keepOne {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_mfa_factors WHERE user_id = ? AND id != ? AND confirmed = 1`,
+				userID, id).Scan(&others); err != nil {
+				return fmt.Errorf("count factors: %w", err)
+			}
+			var confirmed int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inkpass_mfa_factors WHERE user_id = ? AND id = ? AND confirmed = 1`,
+				userID, id).Scan(&confirmed); err != nil {
+				return fmt.Errorf("count factors: %w", err)
+			}
+			// An unconfirmed enrolment may always go; a confirmed factor
+			// only while another confirmed one stays.
+			if confirmed == 1 && others == 0 {
+				return mfa.ErrLastFactor
+			}
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM inkpass_mfa_factors WHERE id = ? AND user_id = ?`, id, userID)
 		if err != nil {
 			return fmt.Errorf("delete factor: %w", err)

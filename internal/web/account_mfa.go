@@ -168,6 +168,7 @@ func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *
 		s.serverError(w, r, "list factors", err)
 		return
 	}
+	passwordChecked := false
 	if len(factors) == 1 && factors[0].ID == id {
 		if s.MFA.Required(string(u.Role)) {
 			s.renderAccount(w, r, http.StatusForbidden, u, "", "Your role must have a second factor: add another before removing this one.")
@@ -176,8 +177,14 @@ func (s *server) accountRemoveFactor(w http.ResponseWriter, r *http.Request, u *
 		if !s.currentPasswordOK(w, r, u, r.PostFormValue("password"), addr) {
 			return
 		}
+		passwordChecked = true
 	}
-	err = s.MFA.Remove(ctx, u, id, addr)
+	err = s.MFA.Remove(ctx, u, id, addr, passwordChecked)
+	if errors.Is(err, mfa.ErrLastFactor) {
+		// Another removal went first: this one is now the last factor.
+		s.renderAccount(w, r, http.StatusConflict, u, "", "This is now your last second factor: removing it needs your password (and is not allowed for your role if it must have one).")
+		return
+	}
 	if errors.Is(err, mfa.ErrNotFound) {
 		s.renderAccount(w, r, http.StatusBadRequest, u, "", "That factor could not be removed.")
 		return

@@ -54,7 +54,9 @@ type secondFactors interface {
 	RegenerateRecoveryCodes(ctx context.Context, u *user.User, addr string) ([]string, error)
 	RecoveryCodesLeft(ctx context.Context, userID int64) (left, used int, err error)
 	Rename(ctx context.Context, userID, id int64, name string) error
-	Remove(ctx context.Context, u *user.User, id int64, addr string) error
+	// Remove deletes a factor; without passwordChecked it refuses, with
+	// mfa.ErrLastFactor, to leave the user with no confirmed factor.
+	Remove(ctx context.Context, u *user.User, id int64, addr string, passwordChecked bool) error
 	StartPending(ctx context.Context, browserHash, reqHash []byte, userID int64) error
 	Pending(ctx context.Context, browserHash, reqHash []byte) (userID int64, at time.Time, ok bool, err error)
 	TakePending(ctx context.Context, browserHash, reqHash []byte) (bool, error)
