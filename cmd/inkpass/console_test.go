@@ -578,9 +578,16 @@ func TestConsole_SecondFactor(t *testing.T) {
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `name="reauth_code"`) {
 		t.Fatalf("stale session of an admin with a factor: %d, want 401 asking for a code too\n%s", res.StatusCode, body)
 	}
+	// A wrong password and a wrong code get the same answer: the page must
+	// not confirm a guessed password while the code is still missing.
+	const wrongProof = "The password or the code is not correct."
+	res, body = b.post(reset, url.Values{"csrf_token": {token}, "reauth_password": {"not it"}, "reauth_code": {"000000"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, wrongProof) {
+		t.Fatalf("wrong password with a code: %d, want 401 saying %q\n%s", res.StatusCode, wrongProof, body)
+	}
 	res, body = b.post(reset, url.Values{"csrf_token": {token}, "reauth_password": {consolePassword}, "reauth_code": {"000000"}})
-	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The code is not correct.") {
-		t.Fatalf("password without the right code: %d\n%s", res.StatusCode, body)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, wrongProof) {
+		t.Fatalf("password without the right code: %d, want 401 saying %q\n%s", res.StatusCode, wrongProof, body)
 	}
 	res, body = b.post(reset, url.Values{"csrf_token": {token}, "reauth_password": {consolePassword}, "reauth_code": {bossCodes[0]}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/people/"+inkID[1]+"?done=person-mfa-reset" {

@@ -216,7 +216,9 @@ func (s *Service) reload(ctx context.Context, old *snapshot) *snapshot {
 	return &snapshot{rec: rec, checked: now}
 }
 
-// stored is the row as this process last saw it, read now if it never was.
+// stored reads the row now, past the cache: the console's form and
+// Update's change list start from what is in the database, which another
+// process may have changed since this one's last look.
 func (s *Service) stored(ctx context.Context) (Record, error) {
 	rec, err := s.repo.LoadBranding(ctx)
 	if err != nil {

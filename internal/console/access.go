@@ -20,11 +20,12 @@ import (
 
 func init() {
 	registerSection(Section{Name: "Sessions", Path: Prefix + "/sessions", Order: 40, Routes: func(c *Console) {
-		c.Handle("GET /admin/sessions", c.sessionsList)
-		c.Handle("GET /admin/sessions/{id}", c.sessionsOfUser)
-		c.Handle("POST /admin/sessions/{id}/end", c.sessionEnd)
-		c.Handle("POST /admin/sessions/{id}/end-all", c.sessionsEndAll)
-		c.Handle("POST /admin/sessions/{id}/revoke-app", c.appAccessRevoke)
+		on := c.availableIf(c.d.Access != nil, "Sessions are not available", "This server was started without the session store.")
+		c.Handle("GET /admin/sessions", on(c.sessionsList))
+		c.Handle("GET /admin/sessions/{id}", on(c.sessionsOfUser))
+		c.Handle("POST /admin/sessions/{id}/end", on(c.sessionEnd))
+		c.Handle("POST /admin/sessions/{id}/end-all", on(c.sessionsEndAll))
+		c.Handle("POST /admin/sessions/{id}/revoke-app", on(c.appAccessRevoke))
 	}, Notices: map[string]string{
 		"session-ended":  "The session is ended; its apps were told.",
 		"sessions-ended": "Every session and app token of this person is ended. They sign in again where they need to.",
@@ -59,18 +60,7 @@ type SessionRow struct {
 	Current bool
 }
 
-func (c *Console) accessAvailable(w http.ResponseWriter, r *http.Request, a *Admin) bool {
-	if c.d.Access == nil {
-		c.Error(w, r, a, http.StatusNotFound, "Sessions are not available", "This server was started without the session store.")
-		return false
-	}
-	return true
-}
-
 func (c *Console) sessionsList(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.accessAvailable(w, r, a) {
-		return
-	}
 	ctx := r.Context()
 	v := SessionsView{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if v.Query != "" {
@@ -120,9 +110,6 @@ func describeMethods(amr []string) string {
 }
 
 func (c *Console) sessionsOfUser(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.accessAvailable(w, r, a) {
-		return
-	}
 	u, ok := c.person(w, r, a)
 	if !ok {
 		return
@@ -145,9 +132,6 @@ func (c *Console) sessionsOfUser(w http.ResponseWriter, r *http.Request, a *Admi
 }
 
 func (c *Console) sessionEnd(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.accessAvailable(w, r, a) {
-		return
-	}
 	u, ok := c.person(w, r, a)
 	if !ok {
 		return
@@ -167,9 +151,6 @@ func (c *Console) sessionEnd(w http.ResponseWriter, r *http.Request, a *Admin) {
 }
 
 func (c *Console) sessionsEndAll(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.accessAvailable(w, r, a) {
-		return
-	}
 	u, ok := c.person(w, r, a)
 	if !ok {
 		return
@@ -184,9 +165,6 @@ func (c *Console) sessionsEndAll(w http.ResponseWriter, r *http.Request, a *Admi
 }
 
 func (c *Console) appAccessRevoke(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.accessAvailable(w, r, a) {
-		return
-	}
 	u, ok := c.person(w, r, a)
 	if !ok {
 		return

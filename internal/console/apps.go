@@ -19,15 +19,16 @@ import (
 
 func init() {
 	registerSection(Section{Name: "Apps", Path: Prefix + "/apps", Order: 30, Routes: func(c *Console) {
-		c.Handle("GET /admin/apps", c.appsList)
-		c.Handle("GET /admin/apps/new", c.appNew)
-		c.Handle("POST /admin/apps/new", c.appRegister)
-		c.Handle("GET /admin/apps/{id}", c.appShow)
-		c.Handle("POST /admin/apps/{id}/redirect-uris", c.appRedirects)
-		c.Handle("POST /admin/apps/{id}/rotate-secret", c.appRotate)
-		c.Handle("POST /admin/apps/{id}/disable", c.appEnable(false))
-		c.Handle("POST /admin/apps/{id}/enable", c.appEnable(true))
-		c.Handle("POST /admin/apps/{id}/remove", c.appRemove)
+		on := c.availableIf(c.d.Clients != nil, "Apps are not available", "This server was started without the client registry.")
+		c.Handle("GET /admin/apps", on(c.appsList))
+		c.Handle("GET /admin/apps/new", on(c.appNew))
+		c.Handle("POST /admin/apps/new", on(c.appRegister))
+		c.Handle("GET /admin/apps/{id}", on(c.appShow))
+		c.Handle("POST /admin/apps/{id}/redirect-uris", on(c.appRedirects))
+		c.Handle("POST /admin/apps/{id}/rotate-secret", on(c.appRotate))
+		c.Handle("POST /admin/apps/{id}/disable", on(c.appEnable(false)))
+		c.Handle("POST /admin/apps/{id}/enable", on(c.appEnable(true)))
+		c.Handle("POST /admin/apps/{id}/remove", on(c.appRemove))
 	}, Notices: map[string]string{
 		"app-redirects": "The redirect URIs are saved.",
 		"app-disabled":  "The app is disabled: its tokens are revoked and it can get no more.",
@@ -77,18 +78,7 @@ type AppSecretView struct {
 	New    bool // just registered, rather than rotated
 }
 
-func (c *Console) appsAvailable(w http.ResponseWriter, r *http.Request, a *Admin) bool {
-	if c.d.Clients == nil {
-		c.Error(w, r, a, http.StatusNotFound, "Apps are not available", "This server was started without the client registry.")
-		return false
-	}
-	return true
-}
-
 func (c *Console) appsList(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.appsAvailable(w, r, a) {
-		return
-	}
 	list, err := c.d.Clients.List(r.Context())
 	if err != nil {
 		c.ServerError(w, r, a, "list clients", err)
@@ -113,9 +103,6 @@ func newAppForm() AppForm {
 }
 
 func (c *Console) appNew(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.appsAvailable(w, r, a) {
-		return
-	}
 	f := newAppForm()
 	f.check()
 	c.Render(w, r, a, http.StatusOK, View{Name: "app_new", Title: "Register an app", Data: f})
@@ -141,9 +128,6 @@ func lines(s string) []string {
 }
 
 func (c *Console) appRegister(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.appsAvailable(w, r, a) {
-		return
-	}
 	f := newAppForm()
 	f.ID, f.Name = strings.TrimSpace(r.PostFormValue("id")), strings.TrimSpace(r.PostFormValue("name"))
 	f.Type = r.PostFormValue("type")
@@ -212,9 +196,6 @@ func clientType(c *client.Client) string {
 
 // app loads the app of the path's {id}, or answers 404.
 func (c *Console) app(w http.ResponseWriter, r *http.Request, a *Admin) *client.Client {
-	if !c.appsAvailable(w, r, a) {
-		return nil
-	}
 	app, err := c.d.Clients.Get(r.Context(), r.PathValue("id"))
 	if errors.Is(err, client.ErrNotFound) {
 		c.Error(w, r, a, http.StatusNotFound, "No such app", "There is no app with this client ID. It may have been removed.")

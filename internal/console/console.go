@@ -232,6 +232,20 @@ func (c *Console) Handle(pattern string, h Handler) {
 	c.mux.Handle(pattern, c.gate(h))
 }
 
+// availableIf wraps the handlers of a section whose port (see Deps) may
+// be nil: without it, every route of the section answers 404 with title
+// and why instead of each handler checking for itself.
+func (c *Console) availableIf(ok bool, title, why string) func(Handler) Handler {
+	return func(h Handler) Handler {
+		if ok {
+			return h
+		}
+		return func(w http.ResponseWriter, r *http.Request, a *Admin) {
+			c.Error(w, r, a, http.StatusNotFound, title, why)
+		}
+	}
+}
+
 func cutPattern(p string) (method, path string, ok bool) {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		if rest, found := strings.CutPrefix(p, m+" "); found {

@@ -180,12 +180,21 @@ func (c *Console) reauthenticate(w http.ResponseWriter, r *http.Request, a *Admi
 	}
 	addr := c.d.Sessions.ClientAddr(r)
 	err := c.d.Users.CheckCurrentPassword(ctx, a.User.ID, strings.Join(pw, ""), addr)
+	// With a second factor, a wrong password and a wrong code read alike,
+	// so the page does not confirm a guessed password on its own.
+	wrongProof, tooMany := "The password is not correct.", "Too many password attempts."
+	if needsCode {
+		wrongProof, tooMany = "The password or the code is not correct.", "Too many attempts."
+	}
 	var throttled *user.ThrottledError
-	switch {
-	case errors.As(err, &throttled):
+	throttledShow := func() bool {
 		secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		return show(http.StatusTooManyRequests, "Too many password attempts. Wait "+strconv.Itoa(secs)+" seconds before trying again.")
+		return show(http.StatusTooManyRequests, tooMany+" Wait "+strconv.Itoa(secs)+" seconds before trying again.")
+	}
+	switch {
+	case errors.As(err, &throttled):
+		return throttledShow()
 	case errors.Is(err, user.ErrSignedOut):
 		// Whoever holds this session has guessed at the password too
 		// often: it ends, and the login page (with its throttle) is next.
@@ -196,7 +205,7 @@ func (c *Console) reauthenticate(w http.ResponseWriter, r *http.Request, a *Admi
 		http.Redirect(w, r, LoginURL(Prefix), http.StatusSeeOther)
 		return false
 	case errors.Is(err, user.ErrInvalidCredentials):
-		return show(http.StatusUnauthorized, "The password is not correct.")
+		return show(http.StatusUnauthorized, wrongProof)
 	case err != nil:
 		c.ServerError(w, r, a, "check password", err)
 		return false
@@ -206,11 +215,9 @@ func (c *Console) reauthenticate(w http.ResponseWriter, r *http.Request, a *Admi
 		_, err := c.d.MFA.Verify(ctx, a.User, strings.TrimSpace(r.PostFormValue(fieldReauthCode)), addr)
 		switch {
 		case errors.As(err, &throttled):
-			secs := int(math.Ceil(throttled.RetryAfter.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			return show(http.StatusTooManyRequests, "Too many wrong codes. Wait "+strconv.Itoa(secs)+" seconds before trying again.")
+			return throttledShow()
 		case errors.Is(err, mfa.ErrInvalidCode):
-			return show(http.StatusUnauthorized, "The code is not correct.")
+			return show(http.StatusUnauthorized, wrongProof)
 		case err != nil:
 			c.ServerError(w, r, a, "verify code", err)
 			return false

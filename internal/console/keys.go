@@ -15,8 +15,9 @@ import (
 
 func init() {
 	registerSection(Section{Name: "Keys", Path: Prefix + "/keys", Order: 50, Routes: func(c *Console) {
-		c.Handle("GET /admin/keys", c.keysList)
-		c.Handle("POST /admin/keys/rotate", c.keysRotate)
+		on := c.availableIf(c.d.Keys != nil, "Keys are not available", "This server was started without its signing keys.")
+		c.Handle("GET /admin/keys", on(c.keysList))
+		c.Handle("POST /admin/keys/rotate", on(c.keysRotate))
 	}, Notices: map[string]string{
 		"keys-rotated": "A new key is active. The old one stays published until the tokens it signed have expired.",
 	}})
@@ -36,18 +37,10 @@ func (c *Console) keysView() KeysView {
 }
 
 func (c *Console) keysList(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if c.d.Keys == nil {
-		c.Error(w, r, a, http.StatusNotFound, "Keys are not available", "This server was started without its signing keys.")
-		return
-	}
 	c.Render(w, r, a, http.StatusOK, View{Name: "keys", Title: "Signing keys", Data: c.keysView()})
 }
 
 func (c *Console) keysRotate(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if c.d.Keys == nil {
-		c.Error(w, r, a, http.StatusNotFound, "Keys are not available", "This server was started without its signing keys.")
-		return
-	}
 	alg, err := keys.ParseAlgorithm(r.PostFormValue("alg"))
 	if err != nil {
 		c.Render(w, r, a, http.StatusUnprocessableEntity, View{Name: "keys", Title: "Signing keys",

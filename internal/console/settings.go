@@ -13,10 +13,11 @@ import (
 
 func init() {
 	registerSection(Section{Name: "Settings", Path: Prefix + "/settings", Order: 70, Routes: func(c *Console) {
-		c.Handle("GET /admin/settings", c.settings)
-		c.Handle("POST /admin/settings", c.settingsSave)
-		c.Handle("POST "+LogoUploadPath, c.logoUpload)
-		c.Handle("POST /admin/settings/logo/remove", c.logoRemove)
+		on := c.availableIf(c.d.Branding != nil, "Settings are not available", "This server was started without the branding settings.")
+		c.Handle("GET /admin/settings", on(c.settings))
+		c.Handle("POST /admin/settings", on(c.settingsSave))
+		c.Handle("POST "+LogoUploadPath, on(c.logoUpload))
+		c.Handle("POST /admin/settings/logo/remove", on(c.logoRemove))
 	}, Notices: map[string]string{
 		"settings-saved": "The settings are saved; every page shows them now.",
 		"logo-saved":     "The logo is saved.",
@@ -59,18 +60,7 @@ func (c *Console) settingsView(r *http.Request) (SettingsView, error) {
 	return v, nil
 }
 
-func (c *Console) brandingAvailable(w http.ResponseWriter, r *http.Request, a *Admin) bool {
-	if c.d.Branding == nil {
-		c.Error(w, r, a, http.StatusNotFound, "Settings are not available", "This server was started without the branding settings.")
-		return false
-	}
-	return true
-}
-
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.brandingAvailable(w, r, a) {
-		return
-	}
 	v, err := c.settingsView(r)
 	if err != nil {
 		c.ServerError(w, r, a, "load branding", err)
@@ -106,9 +96,6 @@ func (c *Console) settingsRefused(w http.ResponseWriter, r *http.Request, a *Adm
 }
 
 func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.brandingAvailable(w, r, a) {
-		return
-	}
 	in := branding.Settings{Name: r.PostFormValue("name"), AccentColor: r.PostFormValue("accent_color"), SupportContact: r.PostFormValue("support_contact")}
 	err := c.d.Branding.Update(r.Context(), in, a.User.Username)
 	var ve *branding.ValidationError
@@ -129,9 +116,6 @@ func (c *Console) settingsSave(w http.ResponseWriter, r *http.Request, a *Admin)
 var errNoFile = errors.New("choose the logo file (again, if you were just asked for your password)")
 
 func (c *Console) logoUpload(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.brandingAvailable(w, r, a) {
-		return
-	}
 	data, err := uploadedLogo(r)
 	if err != nil {
 		c.settingsRefused(w, r, a, nil, err)
@@ -178,9 +162,6 @@ func uploadedLogo(r *http.Request) ([]byte, error) {
 }
 
 func (c *Console) logoRemove(w http.ResponseWriter, r *http.Request, a *Admin) {
-	if !c.brandingAvailable(w, r, a) {
-		return
-	}
 	if err := c.d.Branding.RemoveLogo(r.Context(), a.User.Username); err != nil {
 		c.ServerError(w, r, a, "remove logo", err)
 		return
