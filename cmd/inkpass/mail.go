@@ -30,9 +30,9 @@ func smtpSettings(c config.Mail) (mail.SMTP, error) {
 	return s, nil
 }
 
-// Pages and commands queue email through mail.NewOutbox(a.db,
-// a.cfg.Mail.Configured()): Configured() is false (and Enqueue refuses)
-// unless mail.host and mail.from are set.
+// Pages and commands queue email through linkMailer (app.go): an outbox
+// over a.db when mail.host and mail.from are set, and no mailer at all
+// otherwise.
 
 // startMailWorker runs the email worker beside the server when email is
 // configured, and returns the function that stops it: it finishes the

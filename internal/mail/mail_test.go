@@ -159,6 +159,9 @@ func TestSender_Send(t *testing.T) {
 			if r.TLS != (mode != mail.NoTLS) {
 				t.Errorf("sent with TLS %v in mode %s", r.TLS, mode)
 			}
+			if want := map[bool]int{true: 1, false: 0}[mode != mail.NoTLS]; srv.AuthAttempts() != want {
+				t.Errorf("%d AUTH attempts in mode %s, want %d", srv.AuthAttempts(), mode, want)
+			}
 			p := parse(t, r.Data)
 			from, err := p.header.AddressList("From")
 			if err != nil || len(from) != 1 || from[0].Address != "studio@studio.example" || from[0].Name != "Ink & Iron" {
@@ -220,8 +223,8 @@ func TestSender_NeverPlaintextUnderSTARTTLS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("Send = %v, want a refusal naming STARTTLS", err)
 	}
-	if n, f := len(srv.Received()), srv.AuthFailures(); n != 0 || f != 0 {
-		t.Errorf("the plain-text server received %d messages and %d AUTH attempts", n, f)
+	if n, a := len(srv.Received()), srv.AuthAttempts(); n != 0 || a != 0 {
+		t.Errorf("the plain-text server received %d messages and %d AUTH attempts", n, a)
 	}
 }
 

@@ -72,6 +72,7 @@ type SMTPServer struct {
 	mu       sync.Mutex
 	received []ReceivedMail
 	datas    int
+	auths    int
 	authFail int
 }
 
@@ -154,6 +155,15 @@ func (s *SMTPServer) AuthFailures() int {
 	return s.authFail
 }
 
+// AuthAttempts counts every AUTH the server was sent credentials in, right
+// or wrong: a test that a password never went out in plain text needs the
+// right one counted too.
+func (s *SMTPServer) AuthAttempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
+}
+
 // WaitReceived waits until at least n messages arrived or timeout passed,
 // and returns what arrived.
 func (s *SMTPServer) WaitReceived(n int, timeout time.Duration) []ReceivedMail {
@@ -179,6 +189,9 @@ func (ss *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 
 func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
+		ss.s.mu.Lock()
+		ss.s.auths++
+		ss.s.mu.Unlock()
 		if username != ss.s.opts.Username || password != ss.s.opts.Password {
 			ss.s.mu.Lock()
 			ss.s.authFail++

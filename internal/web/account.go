@@ -59,17 +59,13 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string) {
-	s.renderAccountMFA(w, r, status, u, notice, errMsg, nil, nil)
+	s.renderAccountPage(w, r, status, u, notice, errMsg, nil, nil, "")
 }
 
-// renderAccountMFA is renderAccount with an enrolment in progress or
-// recovery codes just made (shown this once).
-func (s *server) renderAccountMFA(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string, enrol *EnrolView, codes []string) {
-	s.renderAccountPage(w, r, status, u, notice, errMsg, enrol, codes, "")
-}
-
-// renderAccountPage is renderAccountMFA with, when passkeyCreate is set,
-// a passkey enrolment in progress (its options, for the page's script).
+// renderAccountPage is renderAccount with what a second factor form leaves
+// on the page: an enrolment in progress, recovery codes just made (shown
+// this once), or, when passkeyCreate is set, a passkey enrolment's options
+// for the page's script.
 func (s *server) renderAccountPage(w http.ResponseWriter, r *http.Request, status int, u *user.User, notice, errMsg string, enrol *EnrolView, codes []string, passkeyCreate string) {
 	apps, err := s.Accounts.ConnectedApps(r.Context(), u.ID)
 	if err != nil {

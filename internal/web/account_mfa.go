@@ -81,7 +81,7 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, "begin enrolment", err)
 			return
 		}
-		s.renderAccountMFA(w, r, http.StatusOK, u, "", "", enrolView(e), nil)
+		s.renderAccountPage(w, r, http.StatusOK, u, "", "", enrolView(e), nil, "")
 	case "confirm":
 		codes, err := s.MFA.ConfirmTOTP(ctx, u, id, r.PostFormValue("name"), r.PostFormValue("code"), addr)
 		if !s.codeAccepted(w, r, err, func(status int, msg string, retry int) {
@@ -95,11 +95,11 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 				s.serverError(w, r, "resume enrolment", err)
 				return
 			}
-			s.renderAccountMFA(w, r, status, u, "", msg, enrolView(e), nil)
+			s.renderAccountPage(w, r, status, u, "", msg, enrolView(e), nil, "")
 		}) {
 			return
 		}
-		s.renderAccountMFA(w, r, http.StatusOK, u, "Your authenticator app has been added.", "", nil, codes)
+		s.renderAccountPage(w, r, http.StatusOK, u, "Your authenticator app has been added.", "", nil, codes, "")
 	case "passkey-begin":
 		opts, err := s.MFA.BeginPasskeyEnrolment(ctx, u, session.Hash(cookieValue(r, s.cookies.browser)))
 		if errors.Is(err, mfa.ErrNoPasskeys) {
@@ -122,7 +122,7 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, "finish passkey enrolment", err)
 			return
 		}
-		s.renderAccountMFA(w, r, http.StatusOK, u, "Your passkey has been added.", "", nil, codes)
+		s.renderAccountPage(w, r, http.StatusOK, u, "Your passkey has been added.", "", nil, codes, "")
 	case "rename":
 		err := s.MFA.Rename(ctx, u.ID, id, r.PostFormValue("name"))
 		if errors.Is(err, mfa.ErrNotFound) || (err != nil && r.PostFormValue("name") == "") {
@@ -151,7 +151,7 @@ func (s *server) accountMFA(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, "regenerate recovery codes", err)
 			return
 		}
-		s.renderAccountMFA(w, r, http.StatusOK, u, "New recovery codes made; the old ones no longer work.", "", nil, codes)
+		s.renderAccountPage(w, r, http.StatusOK, u, "New recovery codes made; the old ones no longer work.", "", nil, codes, "")
 	default:
 		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read", "")
 	}

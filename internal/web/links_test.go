@@ -447,6 +447,56 @@ func TestForgotPassword(t *testing.T) {
 	}
 }
 
+// blockingMailer holds every Enqueue until release is closed, and says on
+// entered when one has begun.
+type blockingMailer struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (m *blockingMailer) Enqueue(ctx context.Context, _ mail.Message) error {
+	select {
+	case m.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-m.release:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// TestForgotPassword_AnswersBeforeTheLookup: the answer for an account that
+// gets a link does not wait for the lookup and the send (here held until
+// the test lets them go), so its time cannot tell that the account exists.
+// The answer must arrive while the send is still held.
+func TestForgotPassword_AnswersBeforeTheLookup(t *testing.T) {
+	mailer := &blockingMailer{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	e := harness.NewServer(t, harness.Options{Mail: mailer})
+	t.Cleanup(func() { close(mailer.release) }) // before the server stops: LIFO
+	e.NewUser(t, "heldback", "heldback-password-1", nil)
+	b := e.NewBrowser(t)
+	form := harness.FormTo(t, b.Get("/login/forgot"), "/login/forgot", "")
+	answered := make(chan *harness.Page, 1)
+	go func() {
+		answered <- b.Post(form.Action, url.Values{"csrf_token": form.Fields["csrf_token"], "login": {"heldback"}})
+	}()
+	select {
+	case p := <-answered:
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "If an active account with an email address matches") {
+			t.Errorf("status %d: want the one answer", p.Status)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the answer waited for the held send")
+	}
+	// The send was asked for: the account was looked up behind the answer.
+	select {
+	case <-mailer.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reset message was queued for an account that has an email")
+	}
+}
+
 // TestForgotPassword_Limits: per client address (429 past the budget) and
 // per account (a few links an hour, silently).
 func TestForgotPassword_Limits(t *testing.T) {
