@@ -21,16 +21,26 @@ func (db *DB) Record(ctx context.Context, e audit.Event) error {
 	if e.Actor == "" {
 		e.Actor = audit.ActorFrom(ctx)
 	}
-	var uid any
-	if e.UserID != 0 {
-		uid = e.UserID
-	}
-	_, err := db.exec(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail, actor)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, at.Unix(), string(e.Kind), uid, e.Username, e.ClientID, e.Addr, e.Detail, e.Actor)
+	e.At = at
+	err := db.inTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return recordAudit(ctx, tx, e)
+	})
 	if err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Kind, err)
 	}
 	return nil
+}
+
+// recordAudit appends e, as it is (no defaults), inside tx: for the changes
+// whose audit line must commit with them. A zero UserID is stored as NULL.
+func recordAudit(ctx context.Context, tx *sql.Tx, e audit.Event) error {
+	var uid any
+	if e.UserID != 0 {
+		uid = e.UserID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.At.Unix(), string(e.Kind), uid, e.Username, e.ClientID, e.Addr, e.Detail, e.Actor)
+	return err
 }
 
 // AuditEvents lists events matching f, newest first.

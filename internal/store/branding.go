@@ -57,8 +57,8 @@ func (db *DB) brandingChanged(ctx context.Context, tx *sql.Tx, set string, args 
 	}
 	// The console's request names the admin as the actor too (audit.WithActor),
 	// as every other console change does.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail, actor)
-		VALUES (?, ?, NULL, ?, '', '', ?, ?)`, now, string(audit.BrandingChanged), actor, detail, audit.ActorFrom(ctx)); err != nil {
+	if err := recordAudit(ctx, tx, audit.Event{At: time.Unix(now, 0), Kind: audit.BrandingChanged, Username: actor,
+		Detail: detail, Actor: audit.ActorFrom(ctx)}); err != nil {
 		return branding.Record{}, fmt.Errorf("audit: %w", err)
 	}
 	return scanBranding(tx.QueryRowContext(ctx, `SELECT `+brandingColumns+` FROM inkpass_branding b WHERE b.id = 1`))

@@ -607,11 +607,14 @@ func (c *copier) scan(ctx context.Context, t *pgTable, tx pgx.Tx) error {
 	return nil
 }
 
-// pgDetail is a PostgreSQL error with its detail (which row), for a copy
-// that fails half-way.
+// pgDetail is a PostgreSQL error with, for a foreign key, its detail (which
+// key names no row), for a copy that fails half-way. Other details are left
+// out: a CHECK or NOT NULL violation's is "Failing row contains (...)", every
+// value of the row, password hashes and sealed keys included, and a unique
+// violation's quotes the key, which may be a hash or an address.
 func pgDetail(err error) string {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Detail != "" {
+	if errors.As(err, &pe) && pe.Detail != "" && pe.Code == "23503" {
 		return fmt.Sprintf("%s: %s (SQLSTATE %s)", pe.Message, pe.Detail, pe.Code)
 	}
 	return pgReason(err)

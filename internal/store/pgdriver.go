@@ -152,7 +152,8 @@ var pgReplacers = []struct {
 	// activeSQL: is_active is a real BOOLEAN.
 	{regexp.MustCompile(`coalesce\((\w+)\.is_active = 1, 0\)`), `coalesce($1.is_active, false)`},
 	// Case-insensitive comparisons.
-	{regexp.MustCompile(`trim\(([\w.]+), '([^']*)'\) = \? COLLATE NOCASE`), `lower(btrim($1, '$2')) = lower(?)`},
+	// trim(x) and trim(x, 'chars'): UserByLogin's email, UserByUsername's name.
+	{regexp.MustCompile(`trim\(([\w.]+)((?:, '[^']*')?)\) = \? COLLATE NOCASE`), `lower(btrim($1$2)) = lower(?)`},
 	{regexp.MustCompile(`([\w.]+) = \? COLLATE NOCASE`), `lower($1) = lower(?)`},
 	{regexp.MustCompile(`group_concat\(`), `string_agg(`},
 	{regexp.MustCompile(`\binstr\(`), `strpos(`},

@@ -22,6 +22,7 @@ func TestPgDialect(t *testing.T) {
 	coalesce(u.is_active, false), true`},
 		{"case-insensitive equality", `WHERE username = ? COLLATE NOCASE AND id != ?`, `WHERE lower(username) = lower($1) AND id != $2`},
 		{"trimmed case-insensitive equality", "WHERE trim(u.username, ' \t') = ? COLLATE NOCASE", "WHERE lower(btrim(u.username, ' \t')) = lower($1)"},
+		{"trimmed of spaces, case-insensitive", `WHERE trim(u.email) = ? COLLATE NOCASE LIMIT 2`, `WHERE lower(btrim(u.email)) = lower($1) LIMIT 2`},
 		{"group_concat", `SELECT group_concat(a.scope, ' ')`, `SELECT string_agg(a.scope, ' ')`},
 		{"instr", `WHERE instr(lower(name), ?) > 0`, `WHERE strpos(lower(name), $1) > 0`},
 		{"scalar max", `SELECT generation, max(coalesce(a, 0), coalesce(b, 0)) FROM g`, `SELECT generation, greatest(coalesce(a, 0), coalesce(b, 0)) FROM g`},

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -46,18 +45,7 @@ const pgMaxWait = 100 * time.Millisecond
 // users table against the documented schema. On a database whose users table
 // differs, it returns a *SchemaMismatchError and changes nothing.
 func OpenPostgres(ctx context.Context, dsn, password string, opts Options) (*DB, error) {
-	if opts.PruneBatch <= 0 {
-		opts.PruneBatch = DefaultPruneBatch
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.WriteBudget <= 0 {
-		opts.WriteBudget = DefaultWriteBudget
-	}
+	opts = opts.withDefaults()
 	cfg, err := postgres.ConnConfig(dsn, password)
 	if err != nil {
 		return nil, err

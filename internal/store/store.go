@@ -95,26 +95,32 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// withDefaults fills in the zero fields of o, for Open and OpenPostgres.
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.WriteBudget <= 0 {
+		o.WriteBudget = DefaultWriteBudget
+	}
+	if o.PruneBatch <= 0 {
+		o.PruneBatch = DefaultPruneBatch
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
 // Open opens (creating if needed) the SQLite file at path, applies the pending
 // migrations, and checks the users table against the documented schema. On an
 // existing studio database whose users table differs, it returns a
 // *SchemaMismatchError and changes nothing.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
-	if opts.BusyTimeout <= 0 {
-		opts.BusyTimeout = DefaultBusyTimeout
-	}
-	if opts.WriteBudget <= 0 {
-		opts.WriteBudget = DefaultWriteBudget
-	}
-	if opts.PruneBatch <= 0 {
-		opts.PruneBatch = DefaultPruneBatch
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts = opts.withDefaults()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -122,9 +128,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	db := &DB{path: path, now: opts.Now, writeBudget: opts.WriteBudget, pruneBatch: opts.PruneBatch, log: opts.Logger}
 	var err error

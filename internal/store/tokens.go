@@ -293,10 +293,8 @@ func reuseAllowed(ctx context.Context, tx *sql.Tx, old *session.RefreshGrant, no
 	if err != nil {
 		return false, fmt.Errorf("check refresh token reuse: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, client_id, detail)
-		VALUES (?1, ?2, NULLIF(?3, 0), ?4, ?5)`,
-		now, string(audit.RefreshReuseAllowed), old.UserID, old.Presenter,
-		fmt.Sprintf("grant %s: refresh token presented again %d s after its rotation, within the reuse interval", old.ID, now-rotated))
+	err = recordAudit(ctx, tx, audit.Event{At: time.Unix(now, 0), Kind: audit.RefreshReuseAllowed, UserID: old.UserID, ClientID: old.Presenter,
+		Detail: fmt.Sprintf("grant %s: refresh token presented again %d s after its rotation, within the reuse interval", old.ID, now-rotated)})
 	if err != nil {
 		return false, fmt.Errorf("audit refresh token reuse: %w", err)
 	}

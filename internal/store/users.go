@@ -476,9 +476,8 @@ func (db *DB) RevokeInactiveUser(ctx context.Context, id int64) error {
 		if err := revokeUserGrants(ctx, tx, id, now); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO inkpass_audit (at, kind, user_id, username, client_id, addr, detail)
-			VALUES (?, ?, ?, '', '', '', ?)`, now, string(audit.TokenRevoked), id,
-			"user found inactive in the users table: sessions and tokens revoked")
+		err = recordAudit(ctx, tx, audit.Event{At: time.Unix(now, 0), Kind: audit.TokenRevoked, UserID: id,
+			Detail: "user found inactive in the users table: sessions and tokens revoked"})
 		if err != nil {
 			return fmt.Errorf("revoke inactive user %d: audit: %w", id, err)
 		}

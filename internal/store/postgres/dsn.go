@@ -8,11 +8,13 @@ import (
 )
 
 // Redacted is dsn without its password, for logs and messages. A value that
-// does not parse is replaced whole: it may hold a password in a form the
-// parser did not recognise.
+// is not a postgres:// or postgresql:// URL (pgx also takes keyword/value
+// strings, which net/url reads as a path and would give back whole) or that
+// does not parse is replaced whole: it may hold a password in a form this
+// function does not take apart.
 func Redacted(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil {
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "postgres://(unreadable URL)"
 	}
 	if u.User != nil {

@@ -163,7 +163,15 @@ func TestInspect_ErrorsNeverQuoteThePassword(t *testing.T) {
 	if err != nil && strings.Contains(err.Error(), "file-password-456") {
 		t.Errorf("error quotes the password: %v", err)
 	}
-	if got := postgres.Redacted("postgres://u:secret@h/db?password=other&sslmode=require"); strings.Contains(got, "secret") || strings.Contains(got, "other") {
-		t.Errorf("Redacted = %q, still holds a password", got)
+	for _, dsn := range []string{
+		"postgres://u:secret@h/db?password=other&sslmode=require",
+		// pgx also takes keyword/value strings, which net/url reads as a
+		// path and would give back whole.
+		"host=h user=u password=secret dbname=db",
+		"user=u password='other' host=h",
+	} {
+		if got := postgres.Redacted(dsn); strings.Contains(got, "secret") || strings.Contains(got, "other") {
+			t.Errorf("Redacted(%q) = %q, still holds a password", dsn, got)
+		}
 	}
 }

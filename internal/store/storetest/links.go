@@ -150,6 +150,29 @@ func runLinks(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("UserByLogin finds by username, or by an email exactly one user has, in any letter case", func(t *testing.T) {
+		e := newEnv(t, open)
+		withEmail := func(email string) *user.User {
+			u := &user.User{Username: unique("login"), PasswordHash: fakeHash, Role: user.RoleAssistant, Active: true, Email: email}
+			id, err := e.Users.CreateUser(e.ctx, u)
+			if err != nil {
+				t.Fatalf("CreateUser: %v", err)
+			}
+			u.ID = id
+			return u
+		}
+		u := withEmail("Reset.Me@Studio.example")
+		if got, err := e.Links.UserByLogin(e.ctx, " reset.me@studio.EXAMPLE "); err != nil || got.ID != u.ID {
+			t.Errorf("UserByLogin(email in another case) = %v, %v; want user %d", got, err, u.ID)
+		}
+		if got, err := e.Links.UserByLogin(e.ctx, u.Username); err != nil || got.ID != u.ID {
+			t.Errorf("UserByLogin(username) = %v, %v; want user %d", got, err, u.ID)
+		}
+		if _, err := e.Links.UserByLogin(e.ctx, "nobody@studio.example"); !errors.Is(err, user.ErrNotFound) {
+			t.Errorf("UserByLogin(unknown email) = %v, want user.ErrNotFound", err)
+		}
+	})
+
 	t.Run("a password change or a deactivation ends the links", func(t *testing.T) {
 		e := newEnv(t, open)
 		u := e.createUser(user.RoleAssistant)

@@ -2,9 +2,7 @@
 // contracts written on the port interfaces that internal/store implements
 // (user.Repository, user.ThrottleStore, oidc.Store, oidc.ClientStore,
 // oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, mail.Queue,
-// mail.Spool, audit.Recorder),
-// oidc.UserFinder, oidc.GrantStore, backchannel.Outbox, audit.Recorder,
-// userlink.Store),
+// mail.Spool, audit.Recorder, userlink.Store),
 // checked through those interfaces only, never through SQL.
 //
 // A backend passes the suite by handing Run a function that opens a new,
@@ -17,7 +15,6 @@ package storetest
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +24,7 @@ import (
 	"github.com/inkpass/inkpass/internal/console"
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/session"
+	"github.com/inkpass/inkpass/internal/testsupport"
 	"github.com/inkpass/inkpass/internal/user"
 	"github.com/inkpass/inkpass/internal/userlink"
 )
@@ -144,30 +142,12 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Console", func(t *testing.T) { runConsole(t, open) })
 }
 
-// clock is the time the suite gives a backend; tests move it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is one subtest's backend with its clock and helpers.
 type env struct {
 	Backend
 	t     *testing.T
 	ctx   context.Context
-	clock *clock
+	clock *testsupport.Clock
 }
 
 // start is a fixed whole second, so that backends that store seconds lose
@@ -176,6 +156,6 @@ var start = time.Unix(1_800_000_000, 0)
 
 func newEnv(t *testing.T, open Opener) *env {
 	t.Helper()
-	c := &clock{t: start}
+	c := testsupport.NewClock(start)
 	return &env{Backend: open(t, c.Now), t: t, ctx: t.Context(), clock: c}
 }
