@@ -23,6 +23,7 @@ import (
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/userlink"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -304,9 +305,12 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if err != nil {
 		return nil, err
 	}
+	// One links service for the pages and the console, over the one
+	// branding service both show.
+	links := newLinks(a, linkMailer(a), look)
 	deps := web.Deps{
 		MFA:            secondFactor,
-		Links:          newLinks(a, linkMailer(a)),
+		Links:          links,
 		Provider:       provider,
 		Users:          a.users,
 		Accounts:       a.db,
@@ -342,6 +346,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 		clients:  client.NewRegistry(clients, keySet),
 		keys:     keySet,
 		branding: look,
+		links:    links,
 	})
 	if err != nil {
 		return nil, err
@@ -351,21 +356,26 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	return web.NewHandler(deps)
 }
 
-// consoleLinks makes the invitation and password-reset links the console
-// offers (internal/userlink, sent by email when email is configured). A
-// variable so that the console's tests can put a fake in its place.
-var consoleLinks = func(a *app) console.Links { return newLinks(a, linkMailer(a)) }
+// consoleLinks, when set, replaces the console's invitation and
+// password-reset links (by default the pages' own internal/userlink
+// service, sent by email when email is configured): the console's tests
+// put a fake there.
+var consoleLinks func(a *app) console.Links
 
 // newConsole builds the studio console at /admin over the same services as
 // the CLI, seeing browsers through web's sessions and cookies.
 func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSections) (*console.Console, error) {
+	var links console.Links = more.links
+	if consoleLinks != nil {
+		links = consoleLinks(a)
+	}
 	return console.New(console.Deps{
 		Sessions:    web.NewBrowserSessions(deps),
 		Reauth:      a.db,
 		Users:       a.users,
 		MFA:         secondFactor,
 		Store:       a.db,
-		Links:       consoleLinks(a),
+		Links:       links,
 		Audit:       a.db,
 		WeakHash:    a.hasher.NeedsRehash,
 		CSRFKey:     deps.CSRFKey,
@@ -381,11 +391,12 @@ func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSe
 }
 
 // consoleSections are the services of the console's Apps, Keys and Settings
-// sections that newHandler builds anyway.
+// sections, and its links, that newHandler builds anyway.
 type consoleSections struct {
 	clients  *client.Registry
 	keys     *keys.Set
 	branding *branding.Service
+	links    *userlink.Service
 }
 
 // tokenMetrics keeps a nil *Metrics from becoming a non-nil interface.
