@@ -45,13 +45,9 @@ func cmdMigrateTo(ctx context.Context, e *env, args []string) error {
 	} else if _, has := u.User.Password(); has || u.Query().Has("password") {
 		return usageError("--dsn holds a password: give it through %s or --password-file, not on the command line", config.EnvDatabasePassword)
 	}
-	password := e.getenv(config.EnvDatabasePassword)
-	if password == "" && *pwFile != "" {
-		b, err := os.ReadFile(*pwFile)
-		if err != nil {
-			return fmt.Errorf("--password-file: %w", err)
-		}
-		password = strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
+	password, err := migrateToPassword(e.getenv, *pwFile)
+	if err != nil {
+		return err
 	}
 	a, err := openApp(ctx, e, fset, *cfgPath, e.stderr)
 	if err != nil {
@@ -108,6 +104,20 @@ func cmdMigrateTo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintln(e.stdout, "  keys.store may stay as it is: on PostgreSQL the keys are read from the database")
 	fmt.Fprintf(e.stdout, "the SQLite database %s is unchanged: keep it as the rollback until the new setup has served for a while, and stop the old server before switching (it would keep writing there)\n", a.db.Path())
 	return nil
+}
+
+// migrateToPassword is the target's password: the first line of
+// --password-file when one is named (the operator's explicit choice), else
+// INKPASS_DATABASE_PASSWORD, else "" (the server asks for none).
+func migrateToPassword(getenv func(string) string, pwFile string) (string, error) {
+	if pwFile == "" {
+		return getenv(config.EnvDatabasePassword), nil
+	}
+	pw, err := config.ReadPasswordFile(pwFile)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	return pw, nil
 }
 
 // folderKeysSealed reads the keys folder's keys (checked and pruned as
