@@ -137,23 +137,9 @@ func folderKeysSealed(ctx context.Context, a *app) ([]store.SealedKey, []string,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var kek []byte
-	where, configured := a.cfg.KEKPath()
-	created := false
-	if text := a.getenv(config.EnvKEK); text != "" {
-		if kek, err = keys.DecodeKEK(text); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
-		}
-		where = config.EnvKEK
-	} else {
-		kek, err = keys.ReadKEK(where)
-		if errors.Is(err, fs.ErrNotExist) && !configured {
-			kek, err = keys.CreateKEK(where)
-			created = err == nil
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
+	kek, where, created, err := loadKEK(a, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	sealer, err := keys.NewSealer(kek)
 	if err != nil {

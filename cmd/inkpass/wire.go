@@ -65,40 +65,57 @@ func openKeys(a *app, announce bool) (*keys.Set, error) {
 // for existing keys is a lost file to restore, not one to replace. A file
 // the operator named is never generated.
 func databaseKeys(ctx context.Context, a *app) (*store.SigningKeys, error) {
-	if a.getenv != nil && a.getenv(config.EnvKEK) != "" {
-		text := a.getenv(config.EnvKEK)
-		kek, err := keys.DecodeKEK(text)
+	kek, where, created, err := loadKEK(a, func(path string) error {
+		n, err := a.db.CountSigningKeys(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
-		}
-		sealer, err := keys.NewSealer(kek)
-		if err != nil {
-			return nil, err
-		}
-		return a.db.SigningKeys(sealer), nil
-	}
-	path, configured := a.cfg.KEKPath()
-	kek, err := keys.ReadKEK(path)
-	if errors.Is(err, fs.ErrNotExist) && !configured {
-		n, cerr := a.db.CountSigningKeys(ctx)
-		if cerr != nil {
-			return nil, cerr
+			return err
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("the database holds %d signing keys but their key-encryption key %s is missing: restore it from its backup, or name it in keys.kek_file", n, path)
+			return fmt.Errorf("the database holds %d signing keys but their key-encryption key %s is missing: restore it from its backup, or name it in keys.kek_file", n, path)
 		}
-		if kek, err = keys.CreateKEK(path); err == nil {
-			a.log.Info("generated the key-encryption key of the database key store: back it up, apart from the database", "path", path)
-		}
-	}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		a.log.Info("generated the key-encryption key of the database key store: back it up, apart from the database", "path", where)
 	}
 	sealer, err := keys.NewSealer(kek)
 	if err != nil {
 		return nil, err
 	}
 	return a.db.SigningKeys(sealer), nil
+}
+
+// loadKEK reads the key-encryption key of the database key store: from
+// INKPASS_KEK, else keys.kek_file, else keys_dir/kek, which is generated
+// when missing if mayCreate (when not nil) allows it. where names the
+// source for messages; created reports a key generated now.
+func loadKEK(a *app, mayCreate func(path string) error) (kek []byte, where string, created bool, err error) {
+	if a.getenv != nil {
+		if text := a.getenv(config.EnvKEK); text != "" {
+			if kek, err = keys.DecodeKEK(text); err != nil {
+				return nil, "", false, fmt.Errorf("%s: %w", config.EnvKEK, err)
+			}
+			return kek, config.EnvKEK, false, nil
+		}
+	}
+	path, configured := a.cfg.KEKPath()
+	kek, err = keys.ReadKEK(path)
+	if errors.Is(err, fs.ErrNotExist) && !configured {
+		if mayCreate != nil {
+			if err := mayCreate(path); err != nil {
+				return nil, "", false, err
+			}
+		}
+		kek, err = keys.CreateKEK(path)
+		created = err == nil
+	}
+	if err != nil {
+		return nil, "", false, err
+	}
+	return kek, path, created, nil
 }
 
 // hasStoredKeys reports whether the configured key store holds keys yet,
