@@ -130,10 +130,7 @@ func folderKeysSealed(ctx context.Context, a *app) ([]store.SealedKey, []string,
 	if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); errors.Is(err, fs.ErrNotExist) {
 		return []store.SealedKey{}, []string{"signing keys: the keys folder " + a.cfg.KeysDir + " holds none; serve makes new ones in the database"}, noop, nil
 	}
-	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
-		return nil, nil, nil, err
-	}
-	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
+	recs, err := folderKeys(ctx, a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
