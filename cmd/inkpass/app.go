@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/inkpass/inkpass/internal/branding"
 	"github.com/inkpass/inkpass/internal/config"
 	"github.com/inkpass/inkpass/internal/mail"
 	"github.com/inkpass/inkpass/internal/password"
@@ -96,9 +97,14 @@ func linkMailer(a *app) userlink.Mailer {
 
 // newLinks is the single-use links service (invitations, password resets,
 // email verification) under the issuer, sending through mailer when not nil.
-func newLinks(a *app, mailer userlink.Mailer) *userlink.Service {
+// Its emails name the studio as look says; the CLI, which has none, passes
+// nil and one is made here.
+func newLinks(a *app, mailer userlink.Mailer, look *branding.Service) *userlink.Service {
+	if look == nil {
+		look, _ = newBranding(a)
+	}
 	var studio func(context.Context) string
-	if look, err := newBranding(a); err == nil {
+	if look != nil {
 		studio = func(ctx context.Context) string { return look.Current(ctx).Name }
 	}
 	return userlink.New(a.db, a.hasher, userlink.Options{

@@ -54,6 +54,12 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The branding defaults as serve checks them: config's own check of
+	// them is a first pass that lets, e.g., "https://" through. newBranding
+	// only checks its defaults here; no database is read.
+	if _, err := newBranding(&app{cfg: cfg}); err != nil {
+		return err
+	}
 	w := e.stdout
 	fmt.Fprintf(w, "config      ok (%s)\n", *cfgPath)
 	fmt.Fprintf(w, "issuer      %s\n", cfg.Issuer)

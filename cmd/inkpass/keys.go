@@ -130,13 +130,7 @@ func keysMigrateToDatabase(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); err != nil {
 		return fmt.Errorf("keys folder %s: no keys.json to copy: %w", a.cfg.KeysDir, err)
 	}
-	// Open checks the folder as serve would (permissions, every file
-	// against its kid) and prunes keys whose publication has ended, so
-	// only keys that may still verify a token are copied.
-	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
-		return err
-	}
-	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
+	recs, err := folderKeys(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -156,4 +150,16 @@ func keysMigrateToDatabase(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "copied %d signing keys from %s into the database, encrypted under %s\n", len(recs), a.cfg.KeysDir, kek)
 	fmt.Fprintln(e.stdout, "now set keys.store: database in config.yaml and restart every server; back up the key-encryption key apart from the database")
 	return nil
+}
+
+// folderKeys are the keys folder's keys to copy elsewhere. keys.Open first
+// checks the folder as serve would (permissions, every file against its
+// kid) and prunes keys whose publication has ended, so only keys that may
+// still verify a token are returned.
+func folderKeys(ctx context.Context, a *app) ([]keys.Record, error) {
+	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
+		return nil, err
+	}
+	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
+	return recs, err
 }

@@ -45,13 +45,9 @@ func cmdMigrateTo(ctx context.Context, e *env, args []string) error {
 	} else if _, has := u.User.Password(); has || u.Query().Has("password") {
 		return usageError("--dsn holds a password: give it through %s or --password-file, not on the command line", config.EnvDatabasePassword)
 	}
-	password := e.getenv(config.EnvDatabasePassword)
-	if password == "" && *pwFile != "" {
-		b, err := os.ReadFile(*pwFile)
-		if err != nil {
-			return fmt.Errorf("--password-file: %w", err)
-		}
-		password = strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
+	password, err := migrateToPassword(e.getenv, *pwFile)
+	if err != nil {
+		return err
 	}
 	a, err := openApp(ctx, e, fset, *cfgPath, e.stderr)
 	if err != nil {
@@ -110,6 +106,20 @@ func cmdMigrateTo(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// migrateToPassword is the target's password: the first line of
+// --password-file when one is named (the operator's explicit choice), else
+// INKPASS_DATABASE_PASSWORD, else "" (the server asks for none).
+func migrateToPassword(getenv func(string) string, pwFile string) (string, error) {
+	if pwFile == "" {
+		return getenv(config.EnvDatabasePassword), nil
+	}
+	pw, err := config.ReadPasswordFile(pwFile)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	return pw, nil
+}
+
 // folderKeysSealed reads the keys folder's keys (checked and pruned as
 // serve would) and seals them under the key-encryption key: the one in
 // the environment or keys.kek_file, else keys_dir/kek, generated when
@@ -120,30 +130,13 @@ func folderKeysSealed(ctx context.Context, a *app) ([]store.SealedKey, []string,
 	if _, err := os.Stat(filepath.Join(a.cfg.KeysDir, "keys.json")); errors.Is(err, fs.ErrNotExist) {
 		return []store.SealedKey{}, []string{"signing keys: the keys folder " + a.cfg.KeysDir + " holds none; serve makes new ones in the database"}, noop, nil
 	}
-	if _, _, err := keys.Open(keys.Options{Dir: a.cfg.KeysDir, RetainFor: keyRetention(a.cfg)}); err != nil {
-		return nil, nil, nil, err
-	}
-	recs, _, err := keys.NewFolderStore(a.cfg.KeysDir).Load(ctx)
+	recs, err := folderKeys(ctx, a)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var kek []byte
-	where, configured := a.cfg.KEKPath()
-	created := false
-	if text := a.getenv(config.EnvKEK); text != "" {
-		if kek, err = keys.DecodeKEK(text); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
-		}
-		where = config.EnvKEK
-	} else {
-		kek, err = keys.ReadKEK(where)
-		if errors.Is(err, fs.ErrNotExist) && !configured {
-			kek, err = keys.CreateKEK(where)
-			created = err == nil
-		}
-		if err != nil {
-			return nil, nil, nil, err
-		}
+	kek, where, created, err := loadKEK(a, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	sealer, err := keys.NewSealer(kek)
 	if err != nil {

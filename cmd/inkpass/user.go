@@ -111,7 +111,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		mailer := linkMailer(a)
-		link, expires, err := newLinks(a, mailer).Invite(ctx, u.ID, "cli")
+		link, expires, err := newLinks(a, mailer, nil).Invite(ctx, u.ID, "cli")
 		if err != nil {
 			return fmt.Errorf("created user %d %q without a password, but the invitation failed (retry with `inkpass user invite %d`): %w", u.ID, u.Username, u.ID, err)
 		}
@@ -498,7 +498,7 @@ func userLink(ctx context.Context, e *env, args []string, name, kind string) err
 	}
 	defer a.Close()
 	mailer := linkMailer(a)
-	links := newLinks(a, mailer)
+	links := newLinks(a, mailer, nil)
 	issue := links.PasswordReset
 	if kind == "invitation" {
 		issue = links.Invite

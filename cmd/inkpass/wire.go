@@ -23,6 +23,7 @@ import (
 	"github.com/inkpass/inkpass/internal/oidc"
 	"github.com/inkpass/inkpass/internal/password"
 	"github.com/inkpass/inkpass/internal/store"
+	"github.com/inkpass/inkpass/internal/userlink"
 	"github.com/inkpass/inkpass/internal/web"
 )
 
@@ -64,40 +65,57 @@ func openKeys(a *app, announce bool) (*keys.Set, error) {
 // for existing keys is a lost file to restore, not one to replace. A file
 // the operator named is never generated.
 func databaseKeys(ctx context.Context, a *app) (*store.SigningKeys, error) {
-	if a.getenv != nil && a.getenv(config.EnvKEK) != "" {
-		text := a.getenv(config.EnvKEK)
-		kek, err := keys.DecodeKEK(text)
+	kek, where, created, err := loadKEK(a, func(path string) error {
+		n, err := a.db.CountSigningKeys(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.EnvKEK, err)
-		}
-		sealer, err := keys.NewSealer(kek)
-		if err != nil {
-			return nil, err
-		}
-		return a.db.SigningKeys(sealer), nil
-	}
-	path, configured := a.cfg.KEKPath()
-	kek, err := keys.ReadKEK(path)
-	if errors.Is(err, fs.ErrNotExist) && !configured {
-		n, cerr := a.db.CountSigningKeys(ctx)
-		if cerr != nil {
-			return nil, cerr
+			return err
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("the database holds %d signing keys but their key-encryption key %s is missing: restore it from its backup, or name it in keys.kek_file", n, path)
+			return fmt.Errorf("the database holds %d signing keys but their key-encryption key %s is missing: restore it from its backup, or name it in keys.kek_file", n, path)
 		}
-		if kek, err = keys.CreateKEK(path); err == nil {
-			a.log.Info("generated the key-encryption key of the database key store: back it up, apart from the database", "path", path)
-		}
-	}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		a.log.Info("generated the key-encryption key of the database key store: back it up, apart from the database", "path", where)
 	}
 	sealer, err := keys.NewSealer(kek)
 	if err != nil {
 		return nil, err
 	}
 	return a.db.SigningKeys(sealer), nil
+}
+
+// loadKEK reads the key-encryption key of the database key store: from
+// INKPASS_KEK, else keys.kek_file, else keys_dir/kek, which is generated
+// when missing if mayCreate (when not nil) allows it. where names the
+// source for messages; created reports a key generated now.
+func loadKEK(a *app, mayCreate func(path string) error) (kek []byte, where string, created bool, err error) {
+	if a.getenv != nil {
+		if text := a.getenv(config.EnvKEK); text != "" {
+			if kek, err = keys.DecodeKEK(text); err != nil {
+				return nil, "", false, fmt.Errorf("%s: %w", config.EnvKEK, err)
+			}
+			return kek, config.EnvKEK, false, nil
+		}
+	}
+	path, configured := a.cfg.KEKPath()
+	kek, err = keys.ReadKEK(path)
+	if errors.Is(err, fs.ErrNotExist) && !configured {
+		if mayCreate != nil {
+			if err := mayCreate(path); err != nil {
+				return nil, "", false, err
+			}
+		}
+		kek, err = keys.CreateKEK(path)
+		created = err == nil
+	}
+	if err != nil {
+		return nil, "", false, err
+	}
+	return kek, path, created, nil
 }
 
 // hasStoredKeys reports whether the configured key store holds keys yet,
@@ -304,9 +322,12 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	if err != nil {
 		return nil, err
 	}
+	// One links service for the pages and the console, over the one
+	// branding service both show.
+	links := newLinks(a, linkMailer(a), look)
 	deps := web.Deps{
 		MFA:            secondFactor,
-		Links:          newLinks(a, linkMailer(a)),
+		Links:          links,
 		Provider:       provider,
 		Users:          a.users,
 		Accounts:       a.db,
@@ -342,6 +363,7 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 		clients:  client.NewRegistry(clients, keySet),
 		keys:     keySet,
 		branding: look,
+		links:    links,
 	})
 	if err != nil {
 		return nil, err
@@ -351,21 +373,26 @@ func newHandler(ctx context.Context, a *app, keySet *keys.Set, m *metrics.Metric
 	return web.NewHandler(deps)
 }
 
-// consoleLinks makes the invitation and password-reset links the console
-// offers (internal/userlink, sent by email when email is configured). A
-// variable so that the console's tests can put a fake in its place.
-var consoleLinks = func(a *app) console.Links { return newLinks(a, linkMailer(a)) }
+// consoleLinks, when set, replaces the console's invitation and
+// password-reset links (by default the pages' own internal/userlink
+// service, sent by email when email is configured): the console's tests
+// put a fake there.
+var consoleLinks func(a *app) console.Links
 
 // newConsole builds the studio console at /admin over the same services as
 // the CLI, seeing browsers through web's sessions and cookies.
 func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSections) (*console.Console, error) {
+	var links console.Links = more.links
+	if consoleLinks != nil {
+		links = consoleLinks(a)
+	}
 	return console.New(console.Deps{
 		Sessions:    web.NewBrowserSessions(deps),
 		Reauth:      a.db,
 		Users:       a.users,
 		MFA:         secondFactor,
 		Store:       a.db,
-		Links:       consoleLinks(a),
+		Links:       links,
 		Audit:       a.db,
 		WeakHash:    a.hasher.NeedsRehash,
 		CSRFKey:     deps.CSRFKey,
@@ -381,11 +408,12 @@ func newConsole(a *app, deps web.Deps, secondFactor *mfa.Service, more consoleSe
 }
 
 // consoleSections are the services of the console's Apps, Keys and Settings
-// sections that newHandler builds anyway.
+// sections, and its links, that newHandler builds anyway.
 type consoleSections struct {
 	clients  *client.Registry
 	keys     *keys.Set
 	branding *branding.Service
+	links    *userlink.Service
 }
 
 // tokenMetrics keeps a nil *Metrics from becoming a non-nil interface.

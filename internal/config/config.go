@@ -538,9 +538,20 @@ func (c *Config) DatabasePassword(getenv func(string) string) (string, error) {
 	if c.DatabasePasswordFile == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(c.DatabasePasswordFile)
+	pw, err := ReadPasswordFile(c.DatabasePasswordFile)
 	if err != nil {
 		return "", fmt.Errorf("database_password_file: %w", err)
+	}
+	return pw, nil
+}
+
+// ReadPasswordFile is the first line of the file at path, without its line
+// ending: how database_password_file (and migrate-to --password-file) hold
+// the PostgreSQL password.
+func ReadPasswordFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
 	}
 	return strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"), nil
 }

@@ -91,18 +91,18 @@ func TestAuthenticateClient_Unit(t *testing.T) {
 	}
 }
 
-// An unknown client's failure is counted against the address only: an
-// invented id gets no row of its own.
+// An unknown client's failure is counted as a known one's is, under its
+// id and the address, so its lock tells nothing about which ids exist.
 func TestAuthenticateClient_UnitUnknownClientIsCountedLikeAKnownOne(t *testing.T) {
 	u := newUnit(t)
 	r := httptest.NewRequest(http.MethodPost, "/token", nil)
 	r.SetBasicAuth("invented", "guess")
-	if _, _, e := u.p.clientAuth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+	if _, _, e := u.p.TokenEndpoint.auth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
 		t.Fatal("an unknown client authenticated")
 	}
 	r = httptest.NewRequest(http.MethodPost, "/token", nil)
 	r.SetBasicAuth(unitWeb, "guess")
-	if _, _, e := u.p.clientAuth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
+	if _, _, e := u.p.TokenEndpoint.auth.authenticateClient(context.Background(), r, url.Values{}); e == nil {
 		t.Fatal("a wrong secret authenticated")
 	}
 	// Counted alike, an unknown id locks after as many failures as a real
@@ -139,7 +139,7 @@ func TestAuthenticateClient_UnitIPv6CountedBy64(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/token", nil)
 		r = r.WithContext(WithClientAddr(r.Context(), addr))
 		r.SetBasicAuth(unitWeb, "guess")
-		if _, _, e := u.p.clientAuth.authenticateClient(r.Context(), r, url.Values{}); e == nil {
+		if _, _, e := u.p.TokenEndpoint.auth.authenticateClient(r.Context(), r, url.Values{}); e == nil {
 			t.Fatal("a wrong secret authenticated")
 		}
 	}

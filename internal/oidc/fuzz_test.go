@@ -278,7 +278,7 @@ func FuzzBasicAuth(f *testing.F) {
 		if err := r.ParseForm(); err != nil {
 			t.Fatal(err)
 		}
-		c, got, oerr := e.p.clientAuth.authenticateClient(context.Background(), r, r.PostForm)
+		c, got, oerr := e.p.TokenEndpoint.auth.authenticateClient(context.Background(), r, r.PostForm)
 		if oerr != nil {
 			if c != nil || oerr.Code == "" || oerr.Status >= 500 {
 				t.Fatalf("failure with a client, without a code, or a server error: %v / %+v", c, oerr)

@@ -126,10 +126,6 @@ type Provider struct {
 	*Revocation      // revoke.go: RevokeHandler
 	*Introspection   // revoke.go: IntrospectHandler
 	*Documents       // discovery.go: Discovery, JWKS and their handlers
-
-	// clientAuth is shared by the token endpoint, revocation and
-	// introspection, so that the three count failures in one throttle.
-	clientAuth *ClientAuthenticator
 }
 
 // New wires the provider over its stores: each unit gets its part of them.
@@ -141,6 +137,8 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		return nil, fmt.Errorf("oidc: negative refresh reuse interval %v", cfg.RefreshReuseInterval)
 	}
 	cfg = cfg.withDefaults()
+	// One client authenticator for the token endpoint, revocation and
+	// introspection, so that the three count failures in one throttle.
 	auth := NewClientAuthenticator(cfg, clients, store)
 	sessions := NewSessions(cfg, store, users)
 	return &Provider{
@@ -154,7 +152,6 @@ func New(cfg Config, clients ClientStore, tokens GrantStore, users UserFinder, s
 		Revocation:      NewRevocation(cfg, auth, store),
 		Introspection:   NewIntrospection(cfg, auth, store, users),
 		Documents:       NewDocuments(cfg, signer),
-		clientAuth:      auth,
 	}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/inkpass/inkpass/internal/keys"
+	"github.com/inkpass/inkpass/internal/testsupport"
 )
 
 // Backing opens a new Store on one backing (one folder, one database), as
@@ -37,30 +38,16 @@ func Run(t *testing.T, fresh func(t *testing.T) Backing) {
 	}
 }
 
-// clock is a settable time source: tests advance it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is the settable time source the contract's tests advance
+// instead of sleeping.
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 const retain = time.Hour
 
 // open opens a Set on a new Store of b. ES256 keeps key generation cheap.
-func open(t *testing.T, b Backing, c *clock) (*keys.Set, bool) {
+func open(t *testing.T, b Backing, c *testsupport.Clock) (*keys.Set, bool) {
 	t.Helper()
 	s, created, err := keys.Open(keys.Options{Store: b(t), Algorithm: keys.ES256, RetainFor: retain, Now: c.Now})
 	if err != nil {

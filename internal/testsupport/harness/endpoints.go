@@ -28,25 +28,12 @@ func (r *TokenResponse) Str(k string) string { s, _ := r.Body[k].(string); retur
 // HTTP Basic, or nil.
 func (e *Server) PostToken(t *testing.T, form url.Values, basic ...string) *TokenResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, e.Issuer+"/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
+	r := e.Post(t, "/token", form, basic...)
+	if r.Body == nil {
+		t.Fatalf("POST /token: status %d, empty body", r.Status)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if len(basic) == 2 {
-		req.SetBasicAuth(url.QueryEscape(basic[0]), url.QueryEscape(basic[1]))
-	}
-	resp, err := e.HTTP.Client().Do(req)
-	if err != nil {
-		t.Fatalf("POST /token: %v", err)
-	}
-	defer resp.Body.Close()
-	out := &TokenResponse{Status: resp.StatusCode, Header: resp.Header, Body: map[string]any{}}
-	if err := json.NewDecoder(resp.Body).Decode(&out.Body); err != nil {
-		t.Fatalf("POST /token: status %d, body is not JSON: %v", resp.StatusCode, err)
-	}
-	WantNoStore(t, resp.Header)
-	return out
+	WantNoStore(t, r.Header)
+	return &TokenResponse{Status: r.Status, Header: r.Header, Body: r.Body}
 }
 
 // Refresh uses x/oauth2's own refresh path, as a relying party would.
