@@ -11,8 +11,10 @@ import (
 )
 
 // TestOnlyTestsImportIt walks the module and fails if a non-test Go file
-// imports this package or one below it (harness): a fake clock or a test
-// server must never reach the program.
+// imports this package or one below it (harness, pgtest): a fake clock or a
+// test server must never reach the program. The suites of test-only
+// packages (store/storetest, keys/keystoretest: a folder named *test) may
+// use it, and the program may import none of those either.
 func TestOnlyTestsImportIt(t *testing.T) {
 	const self = "github.com/inkpass/inkpass/internal/testsupport"
 	root := filepath.Join("..", "..")
@@ -22,7 +24,7 @@ func TestOnlyTestsImportIt(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "testsupport") {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "testsupport" || testOnly(name)) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -36,8 +38,12 @@ func TestOnlyTestsImportIt(t *testing.T) {
 		}
 		files++
 		for _, imp := range f.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == self || strings.HasPrefix(p, self+"/") {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if p == self || strings.HasPrefix(p, self+"/") {
 				t.Errorf("%s imports %s; only _test.go files may", path, self)
+			}
+			if strings.HasPrefix(p, "github.com/inkpass/inkpass/") && testOnly(p[strings.LastIndex(p, "/")+1:]) {
+				t.Errorf("%s imports the test-only package %s; only _test.go files may", path, p)
 			}
 		}
 		return nil
@@ -49,3 +55,6 @@ func TestOnlyTestsImportIt(t *testing.T) {
 		t.Errorf("walked %d non-test Go files, want the whole module (at least 50)", files)
 	}
 }
+
+// testOnly reports a test-only package's folder: storetest, keystoretest.
+func testOnly(dir string) bool { return strings.HasSuffix(dir, "test") }
